@@ -1,0 +1,78 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import type { Command } from "commander";
+import { UserError, fileError } from "../../manifest/diagnostic.js";
+import { schemaPath } from "../../manifest/schema.js";
+import { addGlobalOptions, globalsOf } from "../global-options.js";
+import { makeLog, stdout } from "../output.js";
+
+export const INIT_FILE = "mkbundle.yaml";
+
+export function initCommand(program: Command): void {
+  addGlobalOptions(
+    program
+      .command("init")
+      .summary("write a commented starter manifest")
+      .description(`Write DIR/${INIT_FILE}: a small, valid, commented manifest to start from. Never overwrites without --force.`)
+      .argument("[dir]", "directory to write into (created if missing)", ".")
+      .option("--name <name>", "image name (default: from the directory name)")
+      .option("--force", `overwrite an existing ${INIT_FILE}`),
+  ).action((dir: string, opts: { name?: string; force?: boolean }, cmd: Command) => {
+    const log = makeLog(globalsOf(cmd));
+    const target = join(dir, INIT_FILE);
+    if (existsSync(target) && !opts.force) throw new UserError([fileError(target, "already exists", "use --force to overwrite it")]);
+    const name = opts.name ?? nameFrom(basename(resolve(dir)));
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new UserError([fileError(target, `'${name}' is not a valid image name`, "lower-case letters, digits and '-'; pass --name")]);
+    mkdirSync(dir, { recursive: true });
+    const schema = relative(resolve(dir), schemaPath("manifest")) || schemaPath("manifest");
+    const tmp = `${target}.tmp-${process.pid}`;
+    writeFileSync(tmp, starterManifest(name, schema));
+    renameSync(tmp, target);
+    log.info(`wrote ${target}; check it with: mkbundle validate ${target}`);
+    stdout(target);
+  });
+}
+
+function nameFrom(dir: string): string {
+  const n = dir.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  return n || "microkernel";
+}
+
+export function starterManifest(name: string, schema: string): string {
+  return `# yaml-language-server: $schema=${schema}
+# mkbundle manifest: one Tiny Core Linux image. Check it: mkbundle validate ${INIT_FILE}
+# See what will be built, with every default: mkbundle show ${INIT_FILE}
+
+name: ${name}                 # used in every output name
+version: 0.1.0
+flavour: dev                  # dev | prod (no ssh, no password, audited) | debug (console autologin)
+
+base:
+  release: 4.x                # Tiny Core series on the mirror
+  arch: x86                   # x86 | x86_64
+  iso: Core-current.iso       # pin a file (Core-4.4.iso) and its sha256 for reproducible builds
+
+# mirror: http://distro.ibiblio.org/tinycorelinux   # or a local directory; --mirror overrides
+
+extensions:
+  builtin: [bash]             # baked into the initrd and loaded at boot; dependencies are resolved for you
+  mirror: []                  # copied into the image's local extension mirror
+
+files:
+  - path: /etc/motd
+    content: |
+      Welcome to ${name}.
+    mode: "0644"              # always a quoted octal string
+
+# services:                   # started at boot from /opt/bootlocal.sh, in the background
+#   - name: web
+#     run: httpd -f -p 80 -h /srv/www
+
+# password:                   # tc's password for dev/debug, never in clear text here
+#   env: MK_TC_PASSWD
+
+boot:
+  append: [console=ttyS0]     # extra boot codes on the default isolinux label
+  timeout: 5                  # seconds at the boot prompt
+`;
+}

@@ -1,0 +1,33 @@
+// Logs go to stderr, results to stdout. -q silences info and warnings; errors always print.
+import { formatDiagnostic, type Diagnostic } from "../manifest/diagnostic.js";
+
+export interface GlobalOptions {
+  mirror?: string;
+  workDir: string;
+  out: string;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export interface Log {
+  info(msg: string): void;
+  verbose(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  diagnostics(ds: readonly Diagnostic[]): void;
+}
+
+export function makeLog(opts: Pick<GlobalOptions, "quiet" | "verbose">): Log {
+  const write = (s: string) => process.stderr.write(s + "\n");
+  return {
+    info: (m) => void (!opts.quiet && write(m)),
+    verbose: (m) => void (opts.verbose && !opts.quiet && write(m)),
+    warn: (m) => void (!opts.quiet && write(`warning: ${m}`)),
+    error: (m) => write(`error: ${m}`),
+    diagnostics(ds) {
+      for (const d of ds) if (d.severity === "error" || !opts.quiet) write(formatDiagnostic(d));
+    },
+  };
+}
+
+export const stdout = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");

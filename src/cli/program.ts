@@ -1,0 +1,62 @@
+import { Command, CommanderError } from "commander";
+import { formatDiagnostic, UserError } from "../manifest/diagnostic.js";
+import { packageVersion } from "../util/package-version.js";
+import { initCommand } from "./commands/init.js";
+import { plannedCommands } from "./commands/planned.js";
+import { razorAction, razorOptions } from "./commands/razor.js";
+import { showCommand } from "./commands/show.js";
+import { validateCommand } from "./commands/validate.js";
+import { addGlobalOptions } from "./global-options.js";
+
+export function buildProgram(): Command {
+  const program = new Command("mkbundle")
+    .description(
+      "Compile a YAML manifest into a bootable, reproducible Tiny Core Linux microkernel image.\n" +
+        "Without a command, takes Razor's flags: mkbundle -b builtin.lst -m mirror.lst [-p|-d] [-t PASSWD]",
+    )
+    .version(packageVersion(), "-V, --version")
+    .enablePositionalOptions()
+    .allowExcessArguments()
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .exitOverride();
+  addGlobalOptions(razorOptions(program));
+  validateCommand(program);
+  showCommand(program);
+  initCommand(program);
+  plannedCommands(program);
+  for (const c of program.commands) c.exitOverride();
+  program.action(() => razorAction(program));
+  program.addHelpText(
+    "after",
+    `
+Razor's environment and -c settings: MK_BUNDLE_BUILTIN_LIST, MK_BUNDLE_MIRROR_LIST, MK_BUNDLE_TC_PASSWD,
+MK_BUNDLE_TYPE (prod|dev|debug), MK_BUNDLE_TCL_MIRROR_URI, MK_BUNDLE_TCL_ISO_URL, MK_BUNDLE_GEM_SERVER_URI.
+Precedence: command line > -c file > environment > defaults.
+
+Examples:
+  mkbundle init my-image && mkbundle validate my-image/mkbundle.yaml
+  mkbundle show manifests/razor-dev.yaml
+  mkbundle -b extensions.lst -m mirror.lst -p --dry-run
+
+Exit codes: 0 success, 1 build failure, 2 usage or validation error.`,
+  );
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Expected errors print without a stack trace. */
+export async function run(argv: string[]): Promise<number> {
+  process.exitCode = 0;
+  try {
+    await buildProgram().parseAsync(argv, { from: "user" });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 2;
+    }
+    if (e instanceof UserError) {
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+      return e.exitCode;
+    }
+    throw e;
+  }
+}

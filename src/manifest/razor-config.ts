@@ -1,0 +1,48 @@
+// Razor's `-c FILE` of KEY=VALUE lines. Parsed, never evaluated: `$(...)` stays text.
+import type { Diagnostic } from "./diagnostic.js";
+
+/** Settings mkbundle reads, from the -c file and the environment. */
+export const RAZOR_SETTINGS = [
+  "MK_BUNDLE_BUILTIN_LIST",
+  "MK_BUNDLE_MIRROR_LIST",
+  "MK_BUNDLE_TC_PASSWD",
+  "MK_BUNDLE_TYPE",
+  "MK_BUNDLE_TCL_MIRROR_URI",
+  "MK_BUNDLE_TCL_ISO_URL",
+  "MK_BUNDLE_GEM_SERVER_URI",
+] as const;
+
+/** Razor settings that no longer mean anything (downloads are always reused safely now, etc.). */
+const OBSOLETE = ["MK_BUNDLE_RE_USE_PREV_DL", "MK_BUNDLE_RUBY_GEMS_URL", "MK_BUNDLE_MCOLLECTIVE_URL", "MK_BUNDLE_OPEN_VM_TOOLS_URL"];
+
+export interface ConfigValue {
+  value: string;
+  line: number;
+}
+
+export function parseRazorConfig(file: string, text: string): { values: Map<string, ConfigValue>; diagnostics: Diagnostic[] } {
+  const values = new Map<string, ConfigValue>();
+  const diagnostics: Diagnostic[] = [];
+  const report = (severity: "error" | "warning", line: number, message: string, hint?: string) =>
+    diagnostics.push({ severity, file, line, column: 1, path: "", message, ...(hint ? { hint } : {}) });
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    const trimmed = raw.trim();
+    if (!trimmed || trimmed.startsWith("#")) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
+    if (!m) return report("error", line, `'${trimmed}' is not a KEY=VALUE line`, "write e.g. MK_BUNDLE_TYPE=prod");
+    const key = m[1]!;
+    const value = unquote(m[2]!.trim());
+    if ((RAZOR_SETTINGS as readonly string[]).includes(key)) {
+      if (/\$\(|`|\$\{?[A-Za-z_]/.test(value)) report("warning", line, `${key}: '${value}' is taken literally`, "mkbundle never evaluates shell in config files");
+      values.set(key, { value, line });
+    } else if (OBSOLETE.includes(key)) report("warning", line, `${key} is not used by mkbundle and is ignored`);
+    else report("warning", line, `unknown setting ${key} is ignored`, `known: ${RAZOR_SETTINGS.join(", ")}`);
+  });
+  return { values, diagnostics };
+}
+
+function unquote(v: string): string {
+  const q = v[0];
+  return (q === '"' || q === "'") && v.length >= 2 && v.endsWith(q) ? v.slice(1, -1) : v;
+}

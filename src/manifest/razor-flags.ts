@@ -1,0 +1,150 @@
+// Razor's command line (-b -m -p -d -t -c), its -c file and MK_BUNDLE_* variables -> an
+// in-memory manifest that goes through the same checks and pipeline as a manifest file.
+import { readFileSync } from "node:fs";
+import { fileError, type Diagnostic } from "./diagnostic.js";
+import { parseExtensionList, type ListedExtension } from "./extension-list.js";
+import { parseRazorConfig, RAZOR_SETTINGS, type ConfigValue } from "./razor-config.js";
+import type { Locator } from "./schema.js";
+import type { Flavour, Manifest } from "./types.js";
+
+export interface RazorFlags {
+  builtinList?: string;
+  mirrorList?: string;
+  buildProdImage?: boolean;
+  buildDebugImage?: boolean;
+  tcPasswd?: string;
+  config?: string;
+  reusePrevDl?: boolean;
+}
+
+type Setting = (typeof RAZOR_SETTINGS)[number];
+
+/** The flags that set a setting, for messages about where a value came from. */
+const CLI_FLAG: Partial<Record<Setting, string>> = {
+  MK_BUNDLE_BUILTIN_LIST: "-b/--builtin-list",
+  MK_BUNDLE_MIRROR_LIST: "-m/--mirror-list",
+  MK_BUNDLE_TC_PASSWD: "-t/--tc-passwd",
+  MK_BUNDLE_TYPE: "-p/-d",
+};
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface RazorInput {
+  /** Built even when there are diagnostics, so that they can be checked together. */
+  manifest: Manifest;
+  /** Effective MK_BUNDLE_* settings (command line > -c file > environment); the password lives here, never in the manifest. */
+  settings: Record<string, string>;
+  locate: Locator;
+  diagnostics: Diagnostic[];
+  /** True when the flags, config and environment are unusable before any manifest check. */
+  usageError: boolean;
+}
+
+export const RAZOR_NAME = "razor-microkernel";
+export const COMMAND_LINE = "mkbundle";
+
+export function razorInput(flags: RazorFlags, env: Env): RazorInput {
+  const diagnostics: Diagnostic[] = [];
+  const usage = (message: string, hint?: string) => diagnostics.push(fileError(COMMAND_LINE, message, hint));
+
+  if (flags.buildProdImage && flags.buildDebugImage) usage("cannot specify both -d and -p", "an image is either prod (-p, --build-prod-image) or debug (-d, --build-debug-image), not both");
+
+  // -c FILE
+  let config = new Map<string, ConfigValue>();
+  if (flags.config) {
+    const text = readText(flags.config, "config file", diagnostics);
+    if (text !== undefined) {
+      const parsed = parseRazorConfig(flags.config, text);
+      config = parsed.values;
+      diagnostics.push(...parsed.diagnostics);
+    }
+  }
+  const fromCli: Partial<Record<Setting, string>> = {
+    ...(flags.builtinList ? { MK_BUNDLE_BUILTIN_LIST: flags.builtinList } : {}),
+    ...(flags.mirrorList ? { MK_BUNDLE_MIRROR_LIST: flags.mirrorList } : {}),
+    ...(flags.tcPasswd !== undefined ? { MK_BUNDLE_TC_PASSWD: flags.tcPasswd } : {}),
+    ...(flags.buildProdImage ? { MK_BUNDLE_TYPE: "prod" } : flags.buildDebugImage ? { MK_BUNDLE_TYPE: "debug" } : {}),
+  };
+  const settings: Record<string, string> = {};
+  const origin: Record<string, string> = {};
+  for (const key of RAZOR_SETTINGS) {
+    const cli = fromCli[key];
+    const cfg = config.get(key);
+    const envValue = env[key];
+    if (cli !== undefined) [settings[key], origin[key]] = [cli, CLI_FLAG[key] ?? key];
+    else if (cfg) [settings[key], origin[key]] = [cfg.value, `${flags.config}:${cfg.line}`];
+    else if (envValue !== undefined && envValue !== "") [settings[key], origin[key]] = [envValue, `environment variable ${key}`];
+  }
+
+  const type = settings["MK_BUNDLE_TYPE"] ?? "dev";
+  let flavour: Flavour = "dev";
+  if (type === "dev" || type === "prod" || type === "debug") flavour = type;
+  else usage(`MK_BUNDLE_TYPE '${type}' (from ${origin["MK_BUNDLE_TYPE"]}) is not a bundle type`, "expected prod, dev or debug");
+
+  const builtinFile = settings["MK_BUNDLE_BUILTIN_LIST"];
+  const mirrorFile = settings["MK_BUNDLE_MIRROR_LIST"];
+  if (!builtinFile || !mirrorFile) {
+    const missing = [!builtinFile && "-b/--builtin-list", !mirrorFile && "-m/--mirror-list"].filter(Boolean).join(" and ");
+    usage(`missing ${missing}`, "both the builtin list and the mirror list are required; MK_BUNDLE_BUILTIN_LIST and MK_BUNDLE_MIRROR_LIST may name them");
+  }
+  const builtin = builtinFile ? readList(builtinFile, diagnostics) : [];
+  const mirror = mirrorFile ? readList(mirrorFile, diagnostics) : [];
+
+  let password: string | undefined = settings["MK_BUNDLE_TC_PASSWD"];
+  if (password !== undefined && flavour === "prod") {
+    diagnostics.push({ ...fileError(COMMAND_LINE, `a 'tc' password cannot be set for a prod image; the password from ${origin["MK_BUNDLE_TC_PASSWD"]} is ignored`), severity: "warning" });
+    password = undefined;
+    delete settings["MK_BUNDLE_TC_PASSWD"];
+  }
+  if (password !== undefined && /^(c-passwd=|=)/.test(password)) {
+    diagnostics.push({ ...fileError(COMMAND_LINE, "the tc password starts with '=' or 'c-passwd='", "did an '=' or a mistyped --tc-passwd end up in the value?"), severity: "warning" });
+  }
+
+  const mirrorSetting = settings["MK_BUNDLE_TCL_MIRROR_URI"];
+  const series = mirrorSetting ? /\/([0-9]+\.x)\/(x86|x86_64)\/tcz\/?$/.exec(mirrorSetting) : null;
+  const manifest: Manifest = {
+    name: RAZOR_NAME,
+    flavour,
+    base: {
+      release: series?.[1] ?? "4.x",
+      arch: (series?.[2] as "x86" | "x86_64" | undefined) ?? "x86",
+      iso: "Core-current.iso",
+      ...(settings["MK_BUNDLE_TCL_ISO_URL"] ? { url: settings["MK_BUNDLE_TCL_ISO_URL"] } : {}),
+    },
+    // Razor's variable named the tcz directory itself; mkbundle wants the mirror's root.
+    ...(mirrorSetting ? { mirror: mirrorSetting.replace(/\/[0-9]+\.x\/(x86|x86_64)\/tcz\/?$/, "").replace(/\/+$/, "") } : {}),
+    extensions: { builtin: builtin.map((e) => e.name), mirror: mirror.map((e) => e.name) },
+    ...(settings["MK_BUNDLE_GEM_SERVER_URI"] ? { gems: { source: settings["MK_BUNDLE_GEM_SERVER_URI"] } } : {}),
+    ...(password !== undefined ? { password: { env: "MK_BUNDLE_TC_PASSWD" } } : {}),
+  };
+
+  const locate: Locator = (path) => {
+    const [top, role, index] = path;
+    if (top === "extensions" && (role === "builtin" || role === "mirror") && typeof index === "number") {
+      const e: ListedExtension | undefined = (role === "builtin" ? builtin : mirror)[index];
+      const file = role === "builtin" ? builtinFile : mirrorFile;
+      if (e && file) return { file, line: e.line, column: e.column };
+    }
+    return { file: COMMAND_LINE, line: 0, column: 0 };
+  };
+  const usageError = diagnostics.some((d) => d.severity === "error");
+  return { manifest, settings, locate, diagnostics, usageError };
+}
+
+function readText(file: string, what: string, diagnostics: Diagnostic[]): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable" : `cannot be read (${code ?? String(e)})`;
+    diagnostics.push(fileError(file, `${what} ${reason}`));
+    return undefined;
+  }
+}
+
+function readList(file: string, diagnostics: Diagnostic[]): ListedExtension[] {
+  const text = readText(file, "extension list", diagnostics);
+  if (text === undefined) return [];
+  const parsed = parseExtensionList(file, text);
+  diagnostics.push(...parsed.diagnostics);
+  return parsed.extensions;
+}

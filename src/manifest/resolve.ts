@@ -1,0 +1,50 @@
+// Fill in defaults and the environment's settings: the manifest exactly as it will be built.
+import { DEFAULT_GEM_SOURCE, extensionName, PUBLIC_MIRROR, type Manifest, type ResolvedManifest } from "./types.js";
+
+export interface ResolveOptions {
+  /** --mirror: beats the manifest, which beats MK_BUNDLE_TCL_MIRROR_URI. */
+  mirror?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): ResolvedManifest {
+  const env = opts.env ?? {};
+  const base = m.base ?? {};
+  const isoUrl = base.url ?? nonEmpty(env["MK_BUNDLE_TCL_ISO_URL"]);
+  return {
+    name: m.name,
+    ...(m.version !== undefined ? { version: m.version } : {}),
+    flavour: m.flavour ?? "dev",
+    ...(m.epoch !== undefined ? { epoch: m.epoch } : {}),
+    base: {
+      release: base.release ?? "4.x",
+      arch: base.arch ?? "x86",
+      iso: base.iso ?? "Core-current.iso",
+      ...(isoUrl ? { url: isoUrl } : {}),
+      ...(base.sha256 ? { sha256: base.sha256 } : {}),
+    },
+    mirror: opts.mirror ?? m.mirror ?? nonEmpty(env["MK_BUNDLE_TCL_MIRROR_URI"]) ?? PUBLIC_MIRROR,
+    ...(m.kernel ? { kernel: m.kernel } : {}),
+    extensions: {
+      builtin: (m.extensions?.builtin ?? []).map(extensionName),
+      mirror: (m.extensions?.mirror ?? []).map(extensionName),
+    },
+    gems: {
+      source: m.gems?.source ?? nonEmpty(env["MK_BUNDLE_GEM_SERVER_URI"]) ?? DEFAULT_GEM_SOURCE,
+      require: m.gems?.require ?? [],
+    },
+    files: (m.files ?? []).map((f) => ({ ...f, mode: f.mode ?? "0644", owner: f.owner ?? "0:0" })),
+    services: (m.services ?? []).map((s) => ({ ...s, log: s.log ?? `/var/log/${s.name}.log` })),
+    ...(m.password ? { password: m.password } : {}),
+    flavours: { prod: { exclude: (m.flavours?.prod?.exclude ?? []).map(extensionName) } },
+    boot: { append: m.boot?.append ?? [], ...(m.boot?.timeout !== undefined ? { timeout: m.boot.timeout } : {}) },
+  };
+}
+
+const nonEmpty = (s: string | undefined): string | undefined => (s && s.trim() ? s.trim() : undefined);
+
+/** A copy safe to print: password hashes are not shown (names of variables and files are). */
+export function redacted(m: ResolvedManifest): ResolvedManifest {
+  if (!m.password || !("hash" in m.password)) return m;
+  return { ...m, password: { hash: "<redacted>" } };
+}

@@ -1,0 +1,135 @@
+// JSON Schema validation with errors a reviewer can act on: position, key, value, expectation.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { packageRoot } from "../util/package-root.js";
+import { keyPath, type Diagnostic } from "./diagnostic.js";
+import { didYouMean } from "./did-you-mean.js";
+
+/** Where a key path sits in the input (YAML file, list file, or nowhere). */
+export type Locator = (path: readonly (string | number)[], at?: "key" | "value") => { file: string; line: number; column: number };
+
+export interface SchemaContext {
+  locate: Locator;
+  /** Original text of a scalar, to show `0755` rather than 755. */
+  sourceText?: (path: readonly (string | number)[]) => string | undefined;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+const validators = new Map<string, ValidateFunction>();
+
+export function schemaPath(name: string): string {
+  return join(packageRoot(), "schemas", `${name}.schema.json`);
+}
+
+export function loadValidator(name: string): ValidateFunction {
+  let v = validators.get(name);
+  if (!v) {
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+    addFormats(ajv);
+    // Annotation keyword: the plain-words expectation shown with pattern errors.
+    ajv.addKeyword({ keyword: "errorHint", schemaType: "string" });
+    v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), "utf8")));
+    validators.set(name, v);
+  }
+  return v;
+}
+
+export function validateAgainstSchema(name: string, data: unknown, ctx: SchemaContext): Diagnostic[] {
+  const validate = loadValidator(name);
+  if (validate(data)) return [];
+  const errors = dropBranchNoise(validate.errors ?? []);
+  return errors.flatMap((e) => toDiagnostic(e, data, ctx));
+}
+
+/** A failed oneOf of `required` branches explains itself; its branch errors only add noise. */
+function dropBranchNoise(errors: ErrorObject[]): ErrorObject[] {
+  const oneOfs = errors.filter((e) => e.keyword === "oneOf");
+  return errors.filter(
+    (e) => !oneOfs.some((o) => o !== e && e.instancePath === o.instancePath && e.schemaPath.startsWith(o.schemaPath + "/")),
+  );
+}
+
+function segmentsOf(instancePath: string, data: unknown): (string | number)[] {
+  const out: (string | number)[] = [];
+  let cur: unknown = data;
+  for (const raw of instancePath.split("/").slice(1)) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    const key = Array.isArray(cur) ? Number(seg) : seg;
+    out.push(key);
+    cur = cur && typeof cur === "object" ? (cur as Record<string, unknown>)[seg] : undefined;
+  }
+  return out;
+}
+
+const show = (v: unknown): string => (typeof v === "string" ? `'${v}'` : JSON.stringify(v));
+
+function describeType(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return `the ${typeof v} ${show(v)}`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: "a string",
+  integer: "a whole number",
+  number: "a number",
+  boolean: "true or false",
+  object: "a mapping",
+  array: "a list",
+};
+
+function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagnostic[] {
+  const segs = segmentsOf(e.instancePath, data);
+  const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
+  const at = (path: (string | number)[], where: "key" | "value" = "value") => ctx.locate(path, where);
+  const make = (path: (string | number)[], message: string, hint?: string, where: "key" | "value" = "value"): Diagnostic => {
+    const pos = at(path, where);
+    return { severity: "error", file: pos.file, line: pos.line, column: pos.column, path: keyPath(path), message, ...(hint ? { hint } : {}) };
+  };
+  const value = e.data;
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const known = Object.keys((parent["properties"] as object | undefined) ?? {});
+      const guess = didYouMean(key, known);
+      const hint = guess ? `did you mean '${guess}'?` : `expected one of: ${known.join(", ")}`;
+      return [make([...segs, key], `unknown key '${key}'`, hint, "key")];
+    }
+    case "required": {
+      const key = String((e.params as { missingProperty: string }).missingProperty);
+      return [make(segs, `missing required key '${key}'`)];
+    }
+    case "type": {
+      const expected = String((e.params as { type: string }).type);
+      if (e.instancePath === "/password" && typeof value === "string") {
+        return [make(segs, "clear-text password in the manifest", "use password: {env: VAR}, {file: PATH} or {hash: \"$6$...\"}; a manifest is reviewed and committed")];
+      }
+      const text = ctx.sourceText?.(segs);
+      if (expected === "string" && typeof value === "number" && text && /^[+-]?0[0-9]+$/.test(text.trim())) {
+        return [make(segs, `must be a string, not the number ${text.trim()}`, `YAML 1.2 reads an unquoted ${text.trim()} as the decimal number ${value}: quote it, "${text.trim()}"`)];
+      }
+      return [make(segs, `must be ${TYPE_NAMES[expected] ?? expected}, not ${describeType(value)}`)];
+    }
+    case "enum": {
+      const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
+      const guess = typeof value === "string" ? didYouMean(value, allowed) : undefined;
+      return [make(segs, `${show(value)} is not allowed`, `expected one of: ${allowed.join(", ")}${guess ? `; did you mean '${guess}'?` : ""}`)];
+    }
+    case "pattern": {
+      const hint = typeof parent["errorHint"] === "string" ? parent["errorHint"] : `a string matching ${(e.params as { pattern: string }).pattern}`;
+      return [make(segs, `${show(value)} is not valid`, `expected ${hint}`)];
+    }
+    case "oneOf": {
+      if (!value || typeof value !== "object") return []; // the type error says it
+      const branches = ((e.schema as { required?: string[] }[]) ?? []).flatMap((b) => b.required ?? []);
+      const present = branches.filter((k) => value && typeof value === "object" && k in (value as object));
+      if (present.length === 0) return [make(segs, `needs one of: ${branches.join(", ")}`)];
+      return [make(segs, `sets ${present.join(" and ")}`, `expected exactly one of: ${branches.join(", ")}`)];
+    }
+    default:
+      return [make(segs, `${e.message ?? "is not valid"}${value !== undefined && typeof value !== "object" ? ` (got ${show(value)})` : ""}`)];
+  }
+}

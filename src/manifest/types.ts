@@ -1,0 +1,59 @@
+// The manifest as written (after schema validation) and as resolved (defaults filled in).
+// Keep in step with schemas/manifest.schema.json.
+export type Flavour = "dev" | "prod" | "debug";
+export type Arch = "x86" | "x86_64";
+
+export type FileSpec = {
+  path: string;
+  mode?: string;
+  owner?: string;
+} & ({ source: string } | { content: string } | { extract: { extension: string; path: string } });
+
+export interface ServiceSpec {
+  name: string;
+  run: string;
+  log?: string;
+}
+
+export type PasswordSpec = { env: string } | { file: string } | { hash: string };
+
+export interface Manifest {
+  name: string;
+  version?: string;
+  flavour?: Flavour;
+  epoch?: number;
+  base?: { release?: string; arch?: Arch; iso?: string; url?: string; sha256?: string };
+  mirror?: string;
+  kernel?: string;
+  extensions?: { builtin?: string[]; mirror?: string[] };
+  gems?: { source?: string; require?: string[] };
+  files?: FileSpec[];
+  services?: ServiceSpec[];
+  password?: PasswordSpec;
+  flavours?: { prod?: { exclude?: string[] } };
+  boot?: { append?: string[]; timeout?: number };
+}
+
+/** Everything the pipeline needs, defaults filled in: what `mkbundle show` prints. */
+export interface ResolvedManifest {
+  name: string;
+  version?: string;
+  flavour: Flavour;
+  epoch?: number;
+  base: { release: string; arch: Arch; iso: string; url?: string; sha256?: string };
+  mirror: string;
+  kernel?: string;
+  extensions: { builtin: string[]; mirror: string[] };
+  gems: { source: string; require: string[] };
+  files: (FileSpec & { mode: string; owner: string })[];
+  services: (ServiceSpec & { log: string })[];
+  password?: PasswordSpec;
+  flavours: { prod: { exclude: string[] } };
+  boot: { append: string[]; timeout?: number };
+}
+
+export const PUBLIC_MIRROR = "http://distro.ibiblio.org/tinycorelinux";
+export const DEFAULT_GEM_SOURCE = "https://rubygems.org";
+
+/** "bash.tcz" and "bash" name the same extension. */
+export const extensionName = (s: string): string => s.replace(/\.tcz$/, "");

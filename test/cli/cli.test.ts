@@ -1,0 +1,186 @@
+// The acceptance commands of issue 2, run through the built binary as a user would.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { mkbundle } from "../helpers/cli.js";
+import { repoRoot } from "../helpers/paths.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const { dir, write } = tempDir();
+const b = write("b.lst", "# builtin\nopenssh.tcz\nbash\n");
+const m = write("m.lst", "procps\n");
+
+describe("mkbundle --help", () => {
+  it("lists every command and Razor's long flags", () => {
+    const r = mkbundle(["--help"]);
+    expect(r.code).toBe(0);
+    for (const cmd of ["validate", "show", "init", "bundle", "rebuild-iso", "build", "lock", "plan", "ls", "cat", "run", "test", "cache"]) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, "m"));
+    }
+    for (const flag of ["--builtin-list", "--mirror-list", "--build-prod-image", "--build-debug-image", "--tc-passwd", "--config", "--reuse-prev-dl", "--verbose", "--help", "--dry-run", "--mirror", "--work-dir", "--out", "--quiet"]) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it("shows global options in each command's help", () => {
+    const r = mkbundle(["validate", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--work-dir");
+    expect(r.stdout).toContain("--json");
+  });
+
+  it("says plainly which commands are not built yet, and exits non-zero for them", () => {
+    const r = mkbundle(["rebuild-iso", "0.9.0.1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("mkbundle rebuild-iso: is not built yet (it lands with issue #7)");
+  });
+
+  it("rejects an unknown command and an unknown option with exit 2", () => {
+    expect(mkbundle(["biuld"]).code).toBe(2);
+    expect(mkbundle(["validate", "--bogus", "x"]).code).toBe(2);
+  });
+});
+
+describe("mkbundle validate", () => {
+  it("accepts every example in manifests/", () => {
+    const files = readdirSync(join(repoRoot, "manifests")).filter((f) => f.endsWith(".yaml")).map((f) => join("manifests", f));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const r = mkbundle(["validate", ...files]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("exits 2 with FILE:4:COL and a suggestion for a misspelt key", () => {
+    const f = write("typo.yaml", "name: a\nversion: 1.0.0\nflavour: dev\nextenions:\n  builtin: [bash]\n");
+    const r = mkbundle(["validate", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${f}:4:1: extenions: unknown key 'extenions' (did you mean 'extensions'?)`);
+  });
+
+  it("exits 2 with a quoting hint for mode: 0755", () => {
+    const f = write("mode.yaml", "name: a\nfiles:\n  - path: /x\n    content: y\n    mode: 0755\n");
+    const r = mkbundle(["validate", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/mode\.yaml:5:11: files\[0\]\.mode: .*quote it, "0755"/);
+  });
+
+  it("reports a bad name, flavour and arch at once, each with its position", () => {
+    const f = write("three.yaml", "name: Bad_Name\nflavour: production\nbase:\n  arch: arm\n");
+    const r = mkbundle(["validate", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${f}:1:7: name:`);
+    expect(r.stderr).toContain(`${f}:2:10: flavour:`);
+    expect(r.stderr).toContain(`${f}:4:9: base.arch:`);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+  });
+
+  it("prints machine-readable results with --json", () => {
+    const good = write("good.yaml", "name: good\n");
+    const bad = write("bad.yaml", "name: BAD\n");
+    const r = mkbundle(["validate", "--json", good, bad]);
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout) as { file: string; valid: boolean; diagnostics: { line: number; path: string }[] }[];
+    expect(out.map((o) => [o.file, o.valid])).toEqual([[good, true], [bad, false]]);
+    expect(out[1]!.diagnostics[0]).toMatchObject({ line: 1, column: 7, path: "name", severity: "error" });
+  });
+
+  it("names an unreadable manifest", () => {
+    const r = mkbundle(["validate", join(dir, "nope.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("nope.yaml: cannot read manifest: ENOENT");
+  });
+});
+
+describe("mkbundle show and init", () => {
+  it("show prints the resolved manifest with defaults, honouring --mirror", () => {
+    const r = mkbundle(["show", "manifests/hello-service.yaml", "--mirror", "/srv/tc"]);
+    expect(r.code).toBe(0);
+    const shown = parse(r.stdout) as Record<string, unknown>;
+    expect(shown).toMatchObject({ name: "hello-service", flavour: "prod", mirror: "/srv/tc", extensions: { builtin: [], mirror: [] } });
+    expect((shown["services"] as { log: string }[])[0]!.log).toBe("/dev/ttyS0");
+  });
+
+  it("show redacts password hashes", () => {
+    const f = write("hash.yaml", 'name: a\npassword:\n  hash: "$6$abc$defghijklmnop"\n');
+    const r = mkbundle(["show", f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("defghijklmnop");
+    expect(r.stdout).toContain("<redacted>");
+  });
+
+  it("init writes a commented manifest that validates, and never overwrites without --force", () => {
+    const target = join(dir, "my-image");
+    const r = mkbundle(["init", target]);
+    expect(r.code).toBe(0);
+    const file = join(target, "mkbundle.yaml");
+    const text = readFileSync(file, "utf8");
+    expect(text).toMatch(/^# yaml-language-server: \$schema=.*schemas\/manifest\.schema\.json$/m);
+    expect(text).toContain("name: my-image");
+    expect(mkbundle(["validate", file]).code).toBe(0);
+    const again = mkbundle(["init", target]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("already exists (use --force to overwrite it)");
+    expect(mkbundle(["init", target, "--force", "--name", "other"]).code).toBe(0);
+    expect(readFileSync(file, "utf8")).toContain("name: other");
+  });
+});
+
+describe("Razor's command line", () => {
+  it("-p with -d exits 2 naming both flags", () => {
+    const r = mkbundle(["-b", b, "-m", m, "-p", "-d"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cannot specify both -d and -p");
+  });
+
+  it("a missing list file exits 2 naming it; a missing -b exits 2", () => {
+    const r = mkbundle(["-b", join(dir, "missing.lst"), "-m", m]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(dir, "missing.lst")}: extension list does not exist`);
+    const noB = mkbundle(["-m", m]);
+    expect(noB.code).toBe(2);
+    expect(noB.stderr).toContain("missing -b/--builtin-list");
+    expect(noB.stderr).toContain("usage: mkbundle -b FILE -m FILE");
+  });
+
+  it("--dry-run prints flavour prod and both lists, never the password, and warns it is ignored", () => {
+    const r = mkbundle(["-b", b, "-m", m, "-p", "-t", "secret", "--dry-run"]);
+    expect(r.code).toBe(0);
+    const shown = parse(r.stdout) as { flavour: string; extensions: { builtin: string[]; mirror: string[] }; name: string };
+    expect(shown.flavour).toBe("prod");
+    expect(shown.name).toBe("razor-microkernel");
+    expect(shown.extensions).toEqual({ builtin: ["openssh", "bash"], mirror: ["procps"] });
+    expect(r.stdout + r.stderr).not.toContain("secret");
+    expect(r.stderr).toContain("warning: a 'tc' password cannot be set for a prod image");
+  });
+
+  it("MK_BUNDLE_TYPE=debug gives flavour debug; the password stays out of the output", () => {
+    const r = mkbundle(["-b", b, "-m", m, "-t", "hunter2", "-n"], { env: { MK_BUNDLE_TYPE: "debug" } });
+    expect(r.code).toBe(0);
+    expect((parse(r.stdout) as { flavour: string; password: unknown }).flavour).toBe("debug");
+    expect(r.stdout).toContain("env: MK_BUNDLE_TC_PASSWD");
+    expect(r.stdout).not.toContain("hunter2");
+  });
+
+  it("reads -c files and reports bad list entries at their line", () => {
+    const cfg = write("bundle.cfg", `MK_BUNDLE_BUILTIN_LIST=${b}\nMK_BUNDLE_MIRROR_LIST=${m}\nMK_BUNDLE_TYPE=debug\n`);
+    expect((parse(mkbundle(["-c", cfg, "-n"]).stdout) as { flavour: string }).flavour).toBe("debug");
+    const bad = write("bad.lst", "bash\nbash.tcz\nfoo/bar\n");
+    const r = mkbundle(["-b", bad, "-m", m, "-n"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}:3:1: 'foo/bar' is not an extension name`);
+  });
+
+  it("reports an extension listed twice at its line in the list file", () => {
+    const dup = write("dup.lst", "bash\ndmidecode\nbash.tcz\n");
+    const r = mkbundle(["-b", dup, "-m", m, "-n"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${dup}:3:1: extensions.builtin[2]: extension 'bash' is listed twice (first listed at line 1)`);
+  });
+
+  it("the default lists in the repository are valid", () => {
+    const r = mkbundle(["-b", "extensions.lst", "-m", "mirror.lst", "-p", "-n"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+});

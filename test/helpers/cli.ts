@@ -1,0 +1,19 @@
+// Runs the built mkbundle binary as a user would (npm test builds first).
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { repoRoot } from "./paths.js";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const BIN = join(repoRoot, "dist", "src", "cli", "main.js");
+
+export function mkbundle(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): CliResult {
+  // A clean environment: no MK_BUNDLE_* from the developer's shell leaks into a test.
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MK_BUNDLE_") && k !== "SOURCE_DATE_EPOCH"));
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? repoRoot, env: { ...base, ...opts.env }, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}

@@ -1,0 +1,218 @@
+import { describe, expect, it } from "vitest";
+import { formatDiagnostic, type Diagnostic } from "../../src/manifest/diagnostic.js";
+import { loadManifestText } from "../../src/manifest/load.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const { dir, write } = tempDir();
+
+function check(text: string, name = "m.yaml"): { errors: Diagnostic[]; warnings: Diagnostic[]; lines: string[] } {
+  const file = write(name, text);
+  const { diagnostics } = loadManifestText(file, text);
+  return {
+    errors: diagnostics.filter((d) => d.severity === "error"),
+    warnings: diagnostics.filter((d) => d.severity === "warning"),
+    lines: diagnostics.map((d) => formatDiagnostic(d).replaceAll(dir + "/", "")),
+  };
+}
+
+describe("valid manifests", () => {
+  it("accepts the full example from the issue", () => {
+    write("files/bootsync.sh", "#!/bin/sh\n");
+    const r = check(`name: razor-microkernel
+version: 0.9.0.1
+flavour: dev
+base:
+  release: 4.x
+  arch: x86
+  iso: Core-current.iso
+  sha256: "${"a".repeat(64)}"
+mirror: http://distro.ibiblio.org/tinycorelinux
+kernel: 3.0.21-tinycore
+extensions:
+  builtin: [openssh, bash, dmidecode]
+  mirror: [procps.tcz]
+gems:
+  source: https://rubygems.org
+  require: ["facter", "json_pure >= 1.7.7", "daemons", "rake ~> 13.0, != 13.0.1"]
+files:
+  - path: /opt/bootsync.sh
+    source: files/bootsync.sh
+    mode: "0755"
+    owner: "0:0"
+  - path: /usr/local/sbin/sfdisk
+    extract: { extension: util-linux, path: usr/local/sbin/sfdisk }
+  - path: /etc/motd
+    content: hi
+services:
+  - name: hello
+    run: /usr/local/bin/hello --port 8080
+password:
+  env: MK_TC_PASSWD
+boot:
+  append: [console=ttyS0]
+  timeout: 10
+`);
+    expect(r.lines).toEqual([]);
+  });
+
+  it("needs only a name", () => {
+    expect(check("name: x\n").lines).toEqual([]);
+  });
+});
+
+describe("schema errors point at file, line and column", () => {
+  it("names an unknown key on line 4 and suggests the right one", () => {
+    const r = check("name: a\nversion: 1.0.0\nflavour: dev\nextenions:\n  builtin: [bash]\n");
+    expect(r.lines).toEqual(["m.yaml:4:1: extenions: unknown key 'extenions' (did you mean 'extensions'?)"]);
+  });
+
+  it("suggests within nested mappings and lists the keys when nothing is close", () => {
+    const r = check("name: a\nbase:\n  arhc: x86\n  zzzzzz: 1\n");
+    expect(r.lines).toEqual([
+      "m.yaml:3:3: base.arhc: unknown key 'arhc' (did you mean 'arch'?)",
+      "m.yaml:4:3: base.zzzzzz: unknown key 'zzzzzz' (expected one of: release, arch, iso, url, sha256)",
+    ]);
+  });
+
+  it("explains that an unquoted mode is a decimal number in YAML 1.2", () => {
+    const r = check("name: a\nfiles:\n  - path: /x\n    content: y\n    mode: 0755\n");
+    expect(r.lines).toEqual([
+      `m.yaml:5:11: files[0].mode: must be a string, not the number 0755 (YAML 1.2 reads an unquoted 0755 as the decimal number 755: quote it, "0755")`,
+    ]);
+  });
+
+  it("reports a bad name, a bad flavour and a bad arch together, each with its position", () => {
+    const r = check("name: My_Image\nflavour: production\nbase:\n  arch: arm64\n");
+    expect(r.lines).toEqual([
+      "m.yaml:1:7: name: 'My_Image' is not valid (expected lower-case letters, digits and '-', starting with a letter or digit, like razor-microkernel)",
+      "m.yaml:2:10: flavour: 'production' is not allowed (expected one of: dev, prod, debug; did you mean 'prod'?)",
+      "m.yaml:4:9: base.arch: 'arm64' is not allowed (expected one of: x86, x86_64)",
+    ]);
+  });
+
+  it("reports a missing name at the document", () => {
+    expect(check("version: 1.0.0\n").lines).toEqual(["m.yaml:1:1: missing required key 'name'"]);
+  });
+
+  it("rejects duplicate keys instead of keeping the last", () => {
+    const r = check("name: a\nflavour: dev\nflavour: prod\n");
+    expect(r.lines).toEqual(["m.yaml:3:1: duplicate key 'flavour' (each key may appear once in a mapping)"]);
+  });
+
+  it("reports YAML syntax errors with a position", () => {
+    const r = check("name: a\nextensions: [bash\n");
+    expect(r.errors.length).toBeGreaterThan(0);
+    expect(r.errors[0]!.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it("rejects an empty document", () => {
+    expect(check("# nothing\n").lines).toEqual(["m.yaml:1:1: the manifest is empty (start from `mkbundle init`)"]);
+  });
+
+  it("wants exactly one of source, content and extract", () => {
+    const r = check("name: a\nfiles:\n  - path: /x\n  - path: /y\n    content: a\n    extract: { extension: e, path: p }\n");
+    expect(r.lines).toEqual([
+      "m.yaml:3:5: files[0]: needs one of: source, content, extract",
+      "m.yaml:4:5: files[1]: sets content and extract (expected exactly one of: source, content, extract)",
+    ]);
+  });
+
+  it("checks owners, paths, types, ranges and gem requirements", () => {
+    const r = check(`name: a
+files:
+  - path: etc/x
+    content: a
+    owner: root
+gems:
+  require: ["json_pure >= "]
+boot:
+  timeout: -1
+  append: console=ttyS0
+extensions:
+  builtin: [bash, "bad name"]
+`);
+    expect(r.lines).toEqual([
+      "m.yaml:3:11: files[0].path: 'etc/x' is not valid (expected an absolute path inside the image, like /opt/bootsync.sh)",
+      `m.yaml:5:12: files[0].owner: 'root' is not valid (expected numeric uid:gid such as "0:0" or "1001:50")`,
+      `m.yaml:7:13: gems.require[0]: 'json_pure >= ' is not valid (expected 'name' or 'name >= 1.2', like "json_pure >= 1.7.7" or "rake ~> 13.0, != 13.0.1")`,
+      "m.yaml:9:12: boot.timeout: must be >= 0 (got -1)",
+      "m.yaml:10:11: boot.append: must be a list, not the string 'console=ttyS0'",
+      "m.yaml:12:19: extensions.builtin[1]: 'bad name' is not valid (expected a Tiny Core extension name like bash or libssl-0.9.8 ('.tcz' optional))",
+    ]);
+  });
+});
+
+describe("semantic checks", () => {
+  it("rejects an extension listed twice, with or without .tcz", () => {
+    const r = check("name: a\nextensions:\n  builtin: [bash, dmidecode, bash.tcz]\n");
+    expect(r.lines).toEqual(["m.yaml:3:30: extensions.builtin[2]: extension 'bash' is listed twice (first listed at line 3)"]);
+  });
+
+  it("warns when an extension is both builtin and mirrored", () => {
+    const r = check("name: a\nextensions:\n  builtin: [bash]\n  mirror: [bash]\n");
+    expect(r.errors).toEqual([]);
+    expect(r.warnings.map((w) => w.message)).toEqual(["extension 'bash' is also listed in extensions.builtin"]);
+  });
+
+  it("rejects sources that escape the manifest's directory or do not exist", () => {
+    write("inside.txt", "x");
+    const r = check(`name: a
+files:
+  - path: /a
+    source: ../etc/passwd
+  - path: /b
+    source: /etc/passwd
+  - path: /c
+    source: missing.txt
+  - path: /d
+    source: inside.txt
+`);
+    expect(r.lines).toEqual([
+      "m.yaml:4:13: files[0].source: '../etc/passwd' is outside the manifest's directory (sources must live next to the manifest so a checkout builds the same image anywhere)",
+      "m.yaml:6:13: files[1].source: '/etc/passwd' is outside the manifest's directory (sources must live next to the manifest so a checkout builds the same image anywhere)",
+      "m.yaml:8:13: files[2].source: source file 'missing.txt' does not exist (looked for missing.txt)",
+    ]);
+  });
+
+  it("rejects a source that is a symbolic link to outside", async () => {
+    const { symlinkSync } = await import("node:fs");
+    symlinkSync("/etc/hostname", `${dir}/sneaky`);
+    const r = check("name: a\nfiles:\n  - path: /a\n    source: sneaky\n");
+    expect(r.lines).toEqual(["m.yaml:4:13: files[0].source: 'sneaky' resolves outside the manifest's directory (through a symbolic link)"]);
+  });
+
+  it("rejects the same image path twice and '..' in paths", () => {
+    const r = check("name: a\nfiles:\n  - path: /etc/x\n    content: a\n  - path: /etc/x\n    content: b\n  - path: /etc/../x\n    content: c\n");
+    expect(r.lines).toEqual([
+      "m.yaml:5:11: files[1].path: '/etc/x' is already written by files[0] (first at line 3)",
+      "m.yaml:7:11: files[2].path: '/etc/../x' contains '.' or '..' (write the plain absolute path)",
+    ]);
+  });
+
+  it("refuses a clear-text password with one clear message", () => {
+    const r = check("name: a\npassword: hunter2\n");
+    expect(r.lines).toEqual([
+      `m.yaml:2:11: password: clear-text password in the manifest (use password: {env: VAR}, {file: PATH} or {hash: "$6$..."}; a manifest is reviewed and committed)`,
+    ]);
+  });
+
+  it("warns that a password is ignored for prod (Razor's rule)", () => {
+    const r = check("name: a\nflavour: prod\npassword:\n  env: X\n");
+    expect(r.errors).toEqual([]);
+    expect(r.lines).toEqual(["m.yaml:3:1: warning: password: is ignored for flavour prod (a prod image has no usable password)"]);
+  });
+
+  it("rejects a password mapping with two sources and a malformed hash", () => {
+    const r = check("name: a\npassword:\n  env: X\n  hash: plain\n");
+    expect(r.lines).toEqual([
+      `m.yaml:3:3: password: sets env and hash (expected exactly one of: env, file, hash)`,
+      `m.yaml:4:9: password.hash: 'plain' is not valid (expected a crypt hash such as "$6$salt$..." (openssl passwd -6))`,
+    ]);
+  });
+
+  it("rejects a service defined twice and warns about a useless prod exclusion", () => {
+    const r = check("name: a\nservices:\n  - {name: web, run: httpd}\n  - {name: web, run: httpd}\nflavours:\n  prod:\n    exclude: [nano]\n");
+    expect(r.errors.map((e) => e.message)).toEqual(["service 'web' is defined twice"]);
+    expect(r.warnings.map((e) => e.message)).toEqual(["'nano' is not in extensions.builtin"]);
+  });
+});
