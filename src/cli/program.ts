@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { formatDiagnostic, UserError } from "../manifest/diagnostic.js";
 import { packageVersion } from "../util/package-version.js";
 import { initCommand } from "./commands/init.js";
+import { inspectCommands } from "./commands/inspect.js";
 import { plannedCommands } from "./commands/planned.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   validateCommand(program);
   showCommand(program);
   initCommand(program);
+  inspectCommands(program);
   plannedCommands(program);
   for (const c of program.commands) c.exitOverride();
   program.action(() => razorAction(program));

@@ -12,8 +12,6 @@ interface Planned {
 }
 
 export const PLANNED: Planned[] = [
-  { name: "ls", args: "<file> [inner...]", summary: "list a container (ISO, initrd, cpio, squashfs/.tcz, tar) and the containers inside it", issue: 3 },
-  { name: "cat", args: "<file> <inner...>", summary: "write one file from inside nested containers to stdout", issue: 3 },
   { name: "lock", args: "<manifest>", summary: "resolve and pin every extension, gem and the base ISO in <name>.lock", issue: 5 },
   { name: "cache", args: "<ls|gc> [paths...]", summary: "list or garbage-collect the content-addressed download cache", issue: 5 },
   { name: "bundle", args: "<manifest>", summary: "compile the overlay and write the bundle (Razor's build-bundle-file.sh)", issue: 6 },

@@ -1,0 +1,15 @@
+// `npm run bench [-- NAME...]`: benchmarks that compare mkbundle with the shell tools in one run.
+import { benchFormats } from "./formats.js";
+
+const BENCHES: Record<string, () => Promise<void>> = { formats: benchFormats };
+
+const names = process.argv.slice(2);
+for (const n of names.length ? names : Object.keys(BENCHES)) {
+  const run = BENCHES[n];
+  if (!run) {
+    console.error(`unknown benchmark '${n}'; known: ${Object.keys(BENCHES).join(", ")}`);
+    process.exit(2);
+  }
+  console.log(`== ${n}`);
+  await run();
+}

@@ -1,0 +1,108 @@
+// Streaming newc reader. Goes on past each TRAILER!!! and NUL padding into the next
+// archive (Tiny Core's core.gz is two), and turns GNU's hard-link groups (data on the
+// last link) into one file and hardlink entries to it.
+import { FormatError, normalizeEntryPath, printable, typeFromMode, type Entry } from "../../tree/entry.js";
+import { bufferChunks, ByteStream } from "../byte-stream.js";
+import { decodeHeader, HEADER_SIZE, MAGIC_CRC, pad4, TRAILER, type NewcHeader } from "./newc-header.js";
+
+/** Longest name accepted: PATH_MAX. A larger namesize is hostile or corrupt. */
+const MAX_NAME = 4096;
+
+interface Pending {
+  header: NewcHeader;
+  entry: Entry;
+}
+
+export async function* readCpio(source: AsyncIterable<Buffer | Uint8Array> | Buffer): AsyncGenerator<Entry> {
+  const s = new ByteStream(Buffer.isBuffer(source) ? bufferChunks(source) : source, "cpio");
+  let archives = 0;
+  for (;;) {
+    // Between archives: NUL padding, then another archive or the end.
+    let b = await s.peekByte();
+    while (b === 0) {
+      await s.take(1, "padding");
+      b = await s.peekByte();
+    }
+    if (b === undefined) {
+      if (archives === 0) throw new FormatError("cpio", "empty input: no archive");
+      return;
+    }
+    archives++;
+    yield* readOneArchive(s);
+  }
+}
+
+async function* readOneArchive(s: ByteStream): AsyncGenerator<Entry> {
+  // Hard-link groups by (dev, ino), valid within one archive only.
+  const groups = new Map<string, Pending[]>();
+  for (;;) {
+    const offset = s.position;
+    const h = decodeHeader(await s.take(HEADER_SIZE, "header"), 0, offset);
+    if (h.namesize === 0 || h.namesize > MAX_NAME) throw new FormatError("cpio", `name size ${h.namesize} at offset ${offset} is out of range (1..${MAX_NAME})`);
+    const nameBytes = await s.take(h.namesize, "name");
+    if (nameBytes[h.namesize - 1] !== 0) throw new FormatError("cpio", `name at offset ${offset} is not NUL-terminated`);
+    const rawName = nameBytes.toString("utf8", 0, h.namesize - 1);
+    await s.take(pad4(HEADER_SIZE + h.namesize), "name padding");
+    if (rawName === TRAILER) {
+      yield* flushGroups(groups);
+      return;
+    }
+    const data = await s.take(h.filesize, `data of '${printable(rawName)}'`);
+    await s.take(pad4(h.filesize), "data padding");
+    if (h.magic === MAGIC_CRC && typeFromMode(h.mode) === "file") checkSum(h, data, rawName, offset);
+    const entry = toEntry(h, rawName, data, offset);
+    if (entry.type === "file" && h.nlink > 1) {
+      const key = `${h.devmajor}:${h.devminor}:${h.ino}`;
+      const group = groups.get(key) ?? [];
+      group.push({ header: h, entry });
+      groups.set(key, group);
+      if (h.filesize > 0 || group.length >= h.nlink) {
+        groups.delete(key);
+        yield* emitGroup(group);
+      }
+      continue;
+    }
+    yield entry;
+  }
+}
+
+function toEntry(h: NewcHeader, rawName: string, data: Buffer, offset: number): Entry {
+  const type = typeFromMode(h.mode);
+  if (!type) throw new FormatError("cpio", `'${printable(rawName)}' at offset ${offset} has unknown file type in mode ${h.mode.toString(8)}`);
+  const entry: Entry = {
+    path: normalizeEntryPath("cpio", rawName),
+    type,
+    mode: h.mode & 0o7777,
+    uid: h.uid,
+    gid: h.gid,
+    mtime: h.mtime,
+    size: type === "file" ? h.filesize : 0,
+  };
+  if (type === "file") entry.data = data;
+  else if (type === "symlink") entry.linkTarget = data.toString("utf8");
+  else if (type === "char" || type === "block") [entry.rdevMajor, entry.rdevMinor] = [h.rdevmajor, h.rdevminor];
+  else if (h.filesize > 0) throw new FormatError("cpio", `${type} '${printable(rawName)}' at offset ${offset} carries ${h.filesize} bytes of data`);
+  return entry;
+}
+
+/** The first name of a group becomes the file (with the group's data); the others link to it. */
+function* emitGroup(group: Pending[]): Generator<Entry> {
+  const withData = group.find((p) => p.header.filesize > 0) ?? group[0]!;
+  const [first, ...rest] = group;
+  yield { ...first!.entry, size: withData.entry.size, data: withData.entry.data ?? Buffer.alloc(0) };
+  for (const p of rest) {
+    const { data: _data, ...meta } = p.entry;
+    yield { ...meta, type: "hardlink", size: 0, linkTarget: first!.entry.path };
+  }
+}
+
+function* flushGroups(groups: Map<string, Pending[]>): Generator<Entry> {
+  for (const g of groups.values()) yield* emitGroup(g);
+  groups.clear();
+}
+
+function checkSum(h: NewcHeader, data: Buffer, name: string, offset: number): void {
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum = (sum + data[i]!) >>> 0;
+  if (sum !== h.check) throw new FormatError("cpio", `checksum mismatch for '${printable(name)}' at offset ${offset}: header ${h.check}, data ${sum}`);
+}

@@ -1,0 +1,80 @@
+// The one record every container format reads and writes (see ../shared/DESIGN.md).
+import type { Readable } from "node:stream";
+
+export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
+
+export interface Entry {
+  /** Relative, '/'-separated, no leading '/', no '.' or '..' segments; "" is the root directory. */
+  path: string;
+  type: EntryType;
+  /** Permission bits with setuid, setgid and sticky (0o7777); never the file-type bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Seconds since 1970. */
+  mtime: number;
+  /** Bytes of data (files); 0 for the rest. */
+  size: number;
+  /** Symlink target, or for a hardlink the path of the entry it links to. */
+  linkTarget?: string;
+  rdevMajor?: number;
+  rdevMinor?: number;
+  /** File data: bytes, or a function that opens a stream of them. */
+  data?: Buffer | (() => Readable);
+}
+
+// File-type bits of st_mode, as cpio, tar and squashfs store them.
+export const S_IFMT = 0o170000;
+const TYPE_BITS: Record<Exclude<EntryType, "hardlink">, number> = {
+  fifo: 0o010000,
+  char: 0o020000,
+  dir: 0o040000,
+  block: 0o060000,
+  file: 0o100000,
+  symlink: 0o120000,
+  socket: 0o140000,
+};
+
+export function typeBits(t: EntryType): number {
+  return TYPE_BITS[t === "hardlink" ? "file" : t];
+}
+
+export function typeFromMode(mode: number): Exclude<EntryType, "hardlink"> | undefined {
+  const bits = mode & S_IFMT;
+  return (Object.keys(TYPE_BITS) as (keyof typeof TYPE_BITS)[]).find((k) => TYPE_BITS[k] === bits);
+}
+
+/** Thrown by every reader for malformed or hostile input: says which format and what is wrong. */
+export class FormatError extends Error {
+  constructor(
+    readonly format: string,
+    message: string,
+  ) {
+    super(`${format}: ${message}`);
+  }
+}
+
+/**
+ * Normalises a stored name to Entry.path: strips leading '/' and './', collapses '//', and
+ * refuses '..' so that no reader can name a place outside its container.
+ */
+export function normalizeEntryPath(format: string, raw: string): string {
+  const parts = raw.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.some((p) => p === "..")) throw new FormatError(format, `entry name '${printable(raw)}' contains '..'`);
+  if (raw.includes("\0")) throw new FormatError(format, `entry name '${printable(raw)}' contains a NUL byte`);
+  return parts.join("/");
+}
+
+/** A name made safe to print in an error message. */
+export function printable(s: string, max = 120): string {
+  const clean = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return clean.length > max ? clean.slice(0, max) + "…" : clean;
+}
+
+export async function readAllData(e: Entry): Promise<Buffer> {
+  if (!e.data) return Buffer.alloc(0);
+  if (Buffer.isBuffer(e.data)) return e.data;
+  const chunks: Buffer[] = [];
+  for await (const c of e.data()) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,43 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** Writes buffers with writev in batches (no concatenated copy). */
+export function writeBuffers(fd: number, parts: readonly Buffer[]): void {
+  for (let i = 0; i < parts.length; i += 1024) {
+    let batch = parts.slice(i, i + 1024);
+    let left = batch.reduce((n, b) => n + b.length, 0);
+    while (left > 0) {
+      const n = writevSync(fd, batch);
+      left -= n;
+      if (left > 0) batch = skip(batch, n);
+    }
+  }
+}
+
+function skip(parts: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (n >= p.length) n -= p.length;
+    else {
+      out.push(p.subarray(n));
+      n = 0;
+    }
+  }
+  return out;
+}
+
+/** Writes to a temporary name beside `path` and renames it into place: never a half-written file under the final name. */
+export function writeFileAtomic(path: string, data: Buffer | readonly Buffer[]): void {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const fd = openSync(tmp, "w");
+  try {
+    writeBuffers(fd, Buffer.isBuffer(data) ? [data] : data);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}

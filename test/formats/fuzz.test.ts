@@ -1,0 +1,115 @@
+// Mutation fuzzing: every reader answers malformed input with a FormatError, never another
+// exception, a hang or an unbounded allocation. MKBUNDLE_FUZZ_CASES=100000 for a long run.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readCpio } from "../../src/formats/cpio/reader.js";
+import { writeCpio } from "../../src/formats/cpio/writer.js";
+import { gunzip } from "../../src/formats/gzip/reader.js";
+import { gzipSync } from "../../src/formats/gzip/writer.js";
+import { readSquashfs } from "../../src/formats/squashfs/reader.js";
+import { readTar } from "../../src/formats/tar/reader.js";
+import { writeTar } from "../../src/formats/tar/writer.js";
+import { FormatError, readAllData, type Entry } from "../../src/tree/entry.js";
+import { fixturesDir } from "../helpers/paths.js";
+
+const CASES = Number(process.env["MKBUNDLE_FUZZ_CASES"] ?? 1500);
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+const INTERESTING = [0x00, 0xff, 0x7f, 0x80, 0x01, 0x30, 0x66];
+
+/** One to four mutations: bit flips, interesting bytes, 32-bit extremes, truncation, splices. */
+function mutate(input: Buffer, r: () => number): Buffer {
+  let b = Buffer.from(input);
+  const n = 1 + Math.floor(r() * 4);
+  for (let i = 0; i < n && b.length > 0; i++) {
+    const at = Math.floor(r() * b.length);
+    switch (Math.floor(r() * 6)) {
+      case 0:
+        b[at] ^= 1 << Math.floor(r() * 8);
+        break;
+      case 1:
+        b[at] = INTERESTING[Math.floor(r() * INTERESTING.length)]!;
+        break;
+      case 2:
+        if (at + 4 <= b.length) b.writeUInt32LE([0, 0xffffffff, 0x7fffffff, 0x80000000, 1][Math.floor(r() * 5)]!, at);
+        break;
+      case 3:
+        b = b.subarray(0, at);
+        break;
+      case 4: {
+        const from = Math.floor(r() * b.length);
+        b = Buffer.concat([b.subarray(0, at), b.subarray(from, from + 1 + Math.floor(r() * 64)), b.subarray(at)]);
+        break;
+      }
+      default:
+        b.write("ffffffff", at, "latin1"); // hex fields of cpio headers
+    }
+  }
+  return b;
+}
+
+async function fuzz(name: string, seed: Buffer, read: (b: Buffer) => Promise<unknown>): Promise<void> {
+  const r = rng(0x5eed + seed.length);
+  const started = Date.now();
+  const unexpected: string[] = [];
+  let rejected = 0;
+  for (let i = 0; i < CASES; i++) {
+    const input = mutate(seed, r);
+    try {
+      await read(input);
+    } catch (e) {
+      if (e instanceof FormatError) rejected++;
+      else unexpected.push(`case ${i}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`);
+    }
+  }
+  expect(unexpected.slice(0, 5), `${name}: errors that are not FormatError`).toEqual([]);
+  expect(rejected, `${name}: some mutations must be rejected`).toBeGreaterThan(0);
+  // A sanity bound, not a benchmark: thousands of small inputs finish in seconds.
+  expect(Date.now() - started).toBeLessThan(120_000);
+}
+
+async function drain(entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void> {
+  for await (const e of entries) await readAllData(e);
+}
+
+const small: Entry[] = [
+  { path: "", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1, size: 0 },
+  { path: "etc", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1, size: 0 },
+  { path: "etc/motd", type: "file", mode: 0o644, uid: 1000, gid: 50, mtime: 2, size: 6, data: Buffer.from("hello\n") },
+  { path: "etc/link", type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime: 3, size: 0, linkTarget: "motd" },
+  { path: "etc/hard", type: "hardlink", mode: 0o644, uid: 1000, gid: 50, mtime: 2, size: 0, linkTarget: "etc/motd" },
+  { path: "dev", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1, size: 0 },
+  { path: "dev/loop0", type: "block", mode: 0o660, uid: 0, gid: 6, mtime: 1, size: 0, rdevMajor: 7, rdevMinor: 0 },
+];
+
+describe(`mutation fuzzing (${CASES} cases per format)`, () => {
+  it("cpio", async () => {
+    const seed = Buffer.concat(writeCpio(small));
+    await fuzz("cpio", Buffer.concat([seed, seed]), (b) => drain(readCpio(b)));
+  });
+
+  it("gzip", async () => {
+    const seed = gzipSync(Buffer.concat(writeCpio(small)));
+    await fuzz("gzip", seed, async (b) => gunzip(b, 1 << 20));
+  });
+
+  it("squashfs (a real .tcz)", async () => {
+    const seed = readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/lzop.tcz"));
+    await fuzz("squashfs", seed, async (b) => drain(readSquashfs(b).entries));
+  });
+
+  it("tar", async () => {
+    const seed = await writeTar(small);
+    await fuzz("tar", seed, async (b) => drain(await readTar(b)));
+  });
+});

@@ -1,0 +1,76 @@
+// gzip both ways: gzip(1) and zcat read ours; we read gzip -9 output and multi-member streams.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { gunzip } from "../../src/formats/gzip/reader.js";
+import { CHUNK, gzip, gzipSync } from "../../src/formats/gzip/writer.js";
+import { FormatError } from "../../src/tree/entry.js";
+import { q, sh } from "../helpers/run.js";
+import { tempDir } from "../helpers/tmp.js";
+import { pseudoRandom } from "../helpers/tree.js";
+
+const { dir } = tempDir("mkbundle-gzip-");
+
+/** Mixed text and noise over several chunks, so dictionaries and sync flushes matter. */
+function sample(size: number): Buffer {
+  const text = Buffer.from("Tiny Core Linux extension list: bash dmidecode lshw openssh\n".repeat(Math.ceil(size / 120)));
+  return Buffer.concat([text.subarray(0, size >> 1), pseudoRandom(size - (size >> 1), 7)]);
+}
+
+describe("gzip writer", () => {
+  const input = sample(3 * CHUNK + 12345);
+
+  it("is read by gzip -t and zcat, byte-identical with 1 and 2 threads, at every level", async () => {
+    for (const level of [1, 6, 9]) {
+      const one = await gzip(input, { level, threads: 1 });
+      const two = await gzip(input, { level, threads: 2 });
+      expect(two.equals(one), `level ${level}`).toBe(true);
+      const file = join(dir, `ours-${level}.gz`);
+      writeFileSync(file, two);
+      sh(`gzip -t ${q(file)}`);
+      expect(sh(`zcat ${q(file)}`).equals(input)).toBe(true);
+    }
+  });
+
+  it("writes one member with a fixed header (mtime 0, OS 3) and the whole input's CRC and length", async () => {
+    const out = await gzip(input, { threads: 2 });
+    expect([...out.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+    const file = join(dir, "one-member.gz");
+    writeFileSync(file, out);
+    const listing = sh(`gzip -lv ${q(file)}`).toString();
+    expect(listing).toContain(String(input.length));
+    expect(sh(`gzip -dc ${q(file)} | wc -c`).toString().trim()).toBe(String(input.length));
+  });
+
+  it("takes a list of buffers and empty input", async () => {
+    expect((await gzip([input.subarray(0, 10), input.subarray(10)], { threads: 2 })).equals(gzipSync(input))).toBe(true);
+    const empty = gzipSync(Buffer.alloc(0));
+    expect(sh("gzip -dc", { input: empty }).length).toBe(0);
+  });
+
+  it("rejects levels outside 1..9", async () => {
+    await expect(gzip(input, { level: 0 })).rejects.toThrow(/1\.\.9/);
+  });
+});
+
+describe("gzip reader", () => {
+  it("reads gzip -9 output and multi-member streams with trailing NUL padding", () => {
+    const a = Buffer.from("first member\n");
+    const b = sample(200_000);
+    const ga = sh("gzip -9c", { input: a });
+    const gb = sh("gzip -9c", { input: b });
+    expect(gunzip(ga).equals(a)).toBe(true);
+    expect(gunzip(Buffer.concat([ga, gb, Buffer.alloc(512)])).equals(Buffer.concat([a, b]))).toBe(true);
+  });
+
+  it("reports truncation, corruption and bombs as format errors", () => {
+    const g = sh("gzip -9c", { input: sample(100_000) });
+    expect(() => gunzip(g.subarray(0, g.length - 20))).toThrow(/truncated/);
+    const bad = Buffer.from(g);
+    bad[g.length >> 1] ^= 0xff;
+    expect(() => gunzip(bad)).toThrow(FormatError);
+    expect(() => gunzip(Buffer.from("not gzip"))).toThrow(/bad magic/);
+    const bomb = sh("head -c 50000000 /dev/zero | gzip -1c");
+    expect(() => gunzip(bomb, 1_000_000)).toThrow(/exceeds 1000000 bytes/);
+  });
+});
