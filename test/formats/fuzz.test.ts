@@ -13,7 +13,7 @@ import { writeTar } from "../../src/formats/tar/writer.js";
 import { FormatError, readAllData, type Entry } from "../../src/tree/entry.js";
 import { fixturesDir } from "../helpers/paths.js";
 
-const CASES = Number(process.env["MKBUNDLE_FUZZ_CASES"] ?? 1500);
+const CASES = Number(process.env["MKBUNDLE_FUZZ_CASES"] ?? 3000);
 
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
