@@ -1,58 +1,22 @@
 // `npm run bench -- formats`: our cpio and gzip against GNU cpio, gzip -9 and pigz -9 on a
 // ~50 MB tree of real files (copied from /usr/lib), in one run, medians of 3.
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { readCpio } from "../src/formats/cpio/reader.js";
 import { writeCpio } from "../src/formats/cpio/writer.js";
 import { gzip } from "../src/formats/gzip/writer.js";
-import { typeFromMode, type Entry } from "../src/tree/entry.js";
 import { writeFileAtomic } from "../src/util/write-atomic.js";
 import { median, printTable, shell } from "./measure.js";
+import { buildTree, readTree } from "./tree.js";
 
 const TARGET = 50 * 1024 * 1024;
-
-function buildTree(dir: string): number {
-  let total = 0;
-  const visit = (src: string) => {
-    for (const name of readdirSync(src).sort()) {
-      if (total >= TARGET) return;
-      const p = join(src, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) visit(p);
-      else if (st.isFile() && st.size < 8 * 1024 * 1024) {
-        const dst = join(dir, relative("/usr/lib", p));
-        mkdirSync(join(dst, ".."), { recursive: true });
-        cpSync(p, dst);
-        total += st.size;
-      }
-    }
-  };
-  visit("/usr/lib");
-  return total;
-}
-
-function readTree(root: string): Entry[] {
-  const out: Entry[] = [];
-  const walk = (rel: string) => {
-    const full = join(root, rel);
-    const st = lstatSync(full);
-    const type = typeFromMode(st.mode)!;
-    const e: Entry = { path: rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), size: 0 };
-    if (type === "file") [e.data, e.size] = [readFileSync(full), st.size];
-    if (type === "symlink") e.linkTarget = readlinkSync(full);
-    out.push(e);
-    if (type === "dir") for (const n of readdirSync(full).sort()) walk(rel ? `${rel}/${n}` : n);
-  };
-  walk("");
-  return out;
-}
 
 export async function benchFormats(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "mkbundle-bench-"));
   try {
     const tree = join(work, "tree");
-    const bytes = buildTree(tree);
+    const bytes = buildTree(tree, TARGET);
     console.log(`tree: ${bytes} bytes of files from /usr/lib in ${tree}`);
     const ours = join(work, "ours.cpio");
     const gnu = join(work, "gnu.cpio");

@@ -1,6 +1,8 @@
 // Opens nested containers for `ls` and `cat`: FILE, then each INNER path inside the
 // previous layer, descending whenever the named file is itself a container.
 import { readFileSync } from "node:fs";
+import { bufferSource, fileSource } from "../formats/byte-source.js";
+import { isIso9660, readIso } from "../formats/iso9660/reader.js";
 import { FormatError, normalizeEntryPath, printable, readAllData, type Entry } from "../tree/entry.js";
 import { readCpio } from "../formats/cpio/reader.js";
 import { detectContainer } from "../formats/detect.js";
@@ -57,18 +59,29 @@ async function readContainer(kind: Exclude<ReturnType<typeof detectContainer>, "
     case "tar":
       return readTar(data);
     case "iso9660":
-      throw new FormatError("iso9660", "ISO 9660 images are not supported yet (issue #4)");
+      return readIso(bufferSource(data)).entries;
   }
 }
 
 export async function openFile(file: string): Promise<Layer> {
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    // An ISO is read in place (its files stream from it); other containers are read whole.
+    const src = fileSource(file);
+    if (isIso9660(src.read(0, 32774))) {
+      try {
+        return { label: file, kind: "iso9660", entries: readIso(src).entries };
+      } catch (e) {
+        if (e instanceof FormatError) throw new InspectError(`${file} (iso9660): ${e.message.replace(/^[\w+]+: /, "")}`);
+        throw e;
+      }
+    }
+    src.close();
+    return await openBytes(readFileSync(file), file);
   } catch (e) {
-    throw new InspectError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && !(e instanceof InspectError)) throw new InspectError(`${file}: cannot read (${code})`);
+    throw e;
   }
-  return openBytes(bytes, file);
 }
 
 /** Finds `inner` in a layer, following symlinks and hard links inside the container. */

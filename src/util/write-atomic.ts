@@ -26,12 +26,29 @@ function skip(parts: Buffer[], n: number): Buffer[] {
   return out;
 }
 
-/** Writes to a temporary name beside `path` and renames it into place: never a half-written file under the final name. */
-export function writeFileAtomic(path: string, data: Buffer | readonly Buffer[]): void {
+/**
+ * Writes to a temporary name beside `path` and renames it into place only when complete:
+ * an interrupted or failed write never leaves a half-written file under the final name.
+ */
+export async function writeFileAtomic(path: string, data: Buffer | readonly Buffer[] | AsyncIterable<Buffer>): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
   const fd = openSync(tmp, "w");
   try {
-    writeBuffers(fd, Buffer.isBuffer(data) ? [data] : data);
+    if (Buffer.isBuffer(data)) writeBuffers(fd, [data]);
+    else if (Array.isArray(data)) writeBuffers(fd, data);
+    else {
+      let batch: Buffer[] = [];
+      let size = 0;
+      for await (const c of data as AsyncIterable<Buffer>) {
+        batch.push(c);
+        size += c.length;
+        if (size >= 8 << 20) {
+          writeBuffers(fd, batch);
+          [batch, size] = [[], 0];
+        }
+      }
+      writeBuffers(fd, batch);
+    }
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, path);

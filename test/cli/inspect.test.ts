@@ -73,6 +73,32 @@ describe("mkbundle ls", () => {
   });
 });
 
+describe("mkbundle ls and cat on ISO images", () => {
+  const iso = () => join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso");
+
+  it("lists the ISO like xorriso and nests into its initrd", () => {
+    const r = mkbundle(["ls", iso()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^-rw-r--r--\s+0\s+0\s+2225125 .* boot\/core\.gz$/m);
+    const etc = mkbundle(["ls", "--json", iso(), "boot/core.gz", "etc"]);
+    expect(etc.code).toBe(0);
+    const listed = JSON.parse(etc.stdout) as Listed[];
+    expect(listed.find((e) => e.path === "etc/shadow")).toMatchObject({ type: "file", mode: 0o640 });
+    const cfg = mkbundle(["cat", iso(), "boot/isolinux/isolinux.cfg"]);
+    expect(cfg.stdout).toContain("append loglevel=3 nozswap");
+    const passwd = mkbundle(["cat", iso(), "boot/core.gz", "etc/passwd"]);
+    expect(passwd.stdout).toMatch(/^root:x:0:0:/m);
+  });
+
+  it("names a truncated ISO", () => {
+    const cut = write("cut.iso", "");
+    writeFileSync(cut, readFileSync(iso()).subarray(0, 40_000));
+    const r = mkbundle(["ls", cut]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^mkbundle: .*cut\.iso \(iso9660\): truncated: volume descriptors end at sector 19 without a terminator$/);
+  });
+});
+
 describe("mkbundle cat", () => {
   it("returns a UTF-8-named file and a 5 MB file byte-identical", () => {
     const utf8 = sh(`node ${q(join(process.cwd(), "dist/src/cli/main.js"))} cat ${q(pair)} ${q(UTF8_NAME)}`);

@@ -8,6 +8,9 @@ import { writeCpio } from "../../src/formats/cpio/writer.js";
 import { gunzip } from "../../src/formats/gzip/reader.js";
 import { gzipSync } from "../../src/formats/gzip/writer.js";
 import { readSquashfs } from "../../src/formats/squashfs/reader.js";
+import { bufferSource } from "../../src/formats/byte-source.js";
+import { readIso } from "../../src/formats/iso9660/reader.js";
+import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readTar } from "../../src/formats/tar/reader.js";
 import { writeTar } from "../../src/formats/tar/writer.js";
 import { FormatError, readAllData, type Entry } from "../../src/tree/entry.js";
@@ -27,12 +30,16 @@ function rng(seed: number): () => number {
 
 const INTERESTING = [0x00, 0xff, 0x7f, 0x80, 0x01, 0x30, 0x66];
 
-/** One to four mutations: bit flips, interesting bytes, 32-bit extremes, truncation, splices. */
-function mutate(input: Buffer, r: () => number): Buffer {
+/**
+ * One to four mutations: bit flips, interesting bytes, 32-bit extremes, truncation, splices.
+ * Half of them land on non-zero bytes, so sparse formats (ISO) get their structures hit.
+ */
+function mutate(input: Buffer, r: () => number, dense: number[]): Buffer {
   let b = Buffer.from(input);
   const n = 1 + Math.floor(r() * 4);
   for (let i = 0; i < n && b.length > 0; i++) {
-    const at = Math.floor(r() * b.length);
+    const pick = r() < 0.5 && dense.length ? dense[Math.floor(r() * dense.length)]! : Math.floor(r() * b.length);
+    const at = Math.min(pick, b.length - 1);
     switch (Math.floor(r() * 6)) {
       case 0:
         b[at] ^= 1 << Math.floor(r() * 8);
@@ -63,8 +70,9 @@ async function fuzz(name: string, seed: Buffer, read: (b: Buffer) => Promise<unk
   const started = Date.now();
   const unexpected: string[] = [];
   let rejected = 0;
+  const dense = [...seed.keys()].filter((i) => seed[i] !== 0);
   for (let i = 0; i < CASES; i++) {
-    const input = mutate(seed, r);
+    const input = mutate(seed, r, dense);
     try {
       await read(input);
     } catch (e) {
@@ -106,6 +114,13 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
   it("squashfs (a real .tcz)", async () => {
     const seed = readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/lzop.tcz"));
     await fuzz("squashfs", seed, async (b) => drain(readSquashfs(b).entries));
+  });
+
+  it("iso9660 (Rock Ridge, Joliet, El Torito)", async () => {
+    const chunks: Buffer[] = [];
+    const boot: Entry = { path: "boot/isolinux.bin", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 1, size: 2048, data: Buffer.alloc(2048, 7) };
+    for await (const c of writeIso([...small.filter((e) => e.type !== "hardlink"), { ...small[2]!, path: "n".repeat(200) }, boot], { epoch: 1, boot: { imagePath: boot.path, catalogPath: "boot/boot.cat" } })) chunks.push(c);
+    await fuzz("iso9660", Buffer.concat(chunks), async (b) => drain(readIso(bufferSource(b)).entries));
   });
 
   it("tar", async () => {

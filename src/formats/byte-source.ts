@@ -1,0 +1,45 @@
+// Random-access bytes: an image on disk is read where needed, never loaded whole.
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { Readable } from "node:stream";
+
+export interface ByteSource {
+  size: number;
+  /** Exactly `length` bytes at `offset`, or fewer at the end of the source. */
+  read(offset: number, length: number): Buffer;
+  close(): void;
+}
+
+export function bufferSource(buf: Buffer): ByteSource {
+  return { size: buf.length, read: (o, n) => buf.subarray(Math.min(o, buf.length), Math.min(o + n, buf.length)), close: () => {} };
+}
+
+export function fileSource(path: string): ByteSource {
+  const fd = openSync(path, "r");
+  const size = fstatSync(fd).size;
+  return {
+    size,
+    read(offset, length) {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const out = Buffer.allocUnsafe(n);
+      let done = 0;
+      while (done < n) {
+        const got = readSync(fd, out, done, n - done, offset + done);
+        if (got === 0) break;
+        done += got;
+      }
+      return done === n ? out : out.subarray(0, done);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** Streams a byte range in 1 MiB pieces. */
+export function rangeStream(src: ByteSource, ranges: readonly { offset: number; length: number }[]): Readable {
+  return Readable.from(
+    (function* () {
+      for (const r of ranges) {
+        for (let at = 0; at < r.length; at += 1 << 20) yield src.read(r.offset + at, Math.min(1 << 20, r.length - at));
+      }
+    })(),
+  );
+}

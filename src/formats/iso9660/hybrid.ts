@@ -1,0 +1,39 @@
+// isohybrid: an MBR in the system area so the ISO also boots from a USB disk. Layout as
+// isohybrid and xorriso write it: the boot image's LBA in 512-byte units at 0x1B0, a
+// disk id at 0x1B8, one active partition of type 0x17 covering the image, 55 AA.
+import { createHash } from "node:crypto";
+import { SECTOR } from "./descriptors.js";
+
+export const HYBRID_ALIGN = 1024 * 1024;
+const HEADS = 64;
+const SECTORS = 32;
+
+/** True when bytes 0..431 of a system area hold boot code (an isohybrid MBR). */
+export const hasHybridMbr = (systemArea: Buffer): boolean => systemArea.length >= 512 && systemArea[510] === 0x55 && systemArea[511] === 0xaa && systemArea.subarray(0, 432).some((b) => b !== 0);
+
+export function hybridMbr(code: Buffer, bootImageLba: number, imageBytes: number, seed: string): Buffer {
+  const mbr = Buffer.alloc(512);
+  code.copy(mbr, 0, 0, 432);
+  mbr.writeUInt32LE(bootImageLba * (SECTOR / 512), 0x1b0);
+  // A disk id derived from the image, not random: the same inputs give the same bytes.
+  createHash("sha256").update(seed).digest().copy(mbr, 0x1b8, 0, 4);
+  const blocks = imageBytes / 512;
+  const p = 0x1be;
+  mbr[p] = 0x80;
+  chs(0).copy(mbr, p + 1);
+  mbr[p + 4] = 0x17;
+  chs(blocks - 1).copy(mbr, p + 5);
+  mbr.writeUInt32LE(0, p + 8);
+  mbr.writeUInt32LE(blocks, p + 12);
+  mbr[510] = 0x55;
+  mbr[511] = 0xaa;
+  return mbr;
+}
+
+function chs(lba: number): Buffer {
+  let cyl = Math.floor(lba / (HEADS * SECTORS));
+  let head = Math.floor(lba / SECTORS) % HEADS;
+  let sector = (lba % SECTORS) + 1;
+  if (cyl > 1023) [cyl, head, sector] = [1023, HEADS - 1, SECTORS];
+  return Buffer.from([head, sector | ((cyl >> 2) & 0xc0), cyl & 0xff]);
+}
