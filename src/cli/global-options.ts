@@ -11,6 +11,18 @@ export function addGlobalOptions(cmd: Command): Command {
     .addOption(new Option("-v, --verbose", "print more about each step"));
 }
 
+/**
+ * The command's options merged with its parents', an explicit value winning over a default
+ * wherever it was given (commander's optsWithGlobals lets a parent's default win).
+ */
 export function globalsOf(cmd: Command): GlobalOptions {
-  return cmd.optsWithGlobals() as GlobalOptions;
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
+  const out: Record<string, unknown> = {};
+  for (const key of new Set(chain.flatMap((c) => Object.keys(c.opts())))) {
+    const given = chain.filter((c) => c.opts()[key] !== undefined);
+    const pick = given.find((c) => c.getOptionValueSource(key) !== "default") ?? given[0];
+    out[key] = pick?.opts()[key];
+  }
+  return out as unknown as GlobalOptions;
 }

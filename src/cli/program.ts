@@ -3,6 +3,8 @@ import { formatDiagnostic, UserError } from "../manifest/diagnostic.js";
 import { packageVersion } from "../util/package-version.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommands } from "./commands/inspect.js";
+import { lockCommand } from "./commands/lock.js";
+import { cacheCommand } from "./commands/cache.js";
 import { plannedCommands } from "./commands/planned.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
@@ -25,8 +27,14 @@ export function buildProgram(): Command {
   showCommand(program);
   initCommand(program);
   inspectCommands(program);
+  lockCommand(program);
+  cacheCommand(program);
   plannedCommands(program);
-  for (const c of program.commands) c.exitOverride();
+  const exitOverrideAll = (c: Command) => {
+    c.exitOverride();
+    c.commands.forEach(exitOverrideAll);
+  };
+  program.commands.forEach(exitOverrideAll);
   program.action(() => razorAction(program));
   program.addHelpText(
     "after",

@@ -12,8 +12,6 @@ interface Planned {
 }
 
 export const PLANNED: Planned[] = [
-  { name: "lock", args: "<manifest>", summary: "resolve and pin every extension, gem and the base ISO in <name>.lock", issue: 5 },
-  { name: "cache", args: "<ls|gc> [paths...]", summary: "list or garbage-collect the content-addressed download cache", issue: 5 },
   { name: "bundle", args: "<manifest>", summary: "compile the overlay and write the bundle (Razor's build-bundle-file.sh)", issue: 6 },
   { name: "plan", args: "<manifest>", summary: "show what would change against the lock or a bundle, for review", issue: 6 },
   { name: "rebuild-iso", args: "[version]", summary: "remaster the base ISO from a bundle into a bootable ISO and PXE files (Razor's rebuild_iso.sh)", issue: 7 },

@@ -1,0 +1,53 @@
+// `mkbundle cache ls` and `mkbundle cache gc`: the content-addressed download cache.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { readLock } from "../../lock/lock-file.js";
+import { lockedDigests } from "../../lock/resolve.js";
+import { collectGarbage, listBlobs, listIndex, openStore } from "../../store/cas.js";
+import { humanBytes } from "../../store/progress.js";
+import { addGlobalOptions, globalsOf } from "../global-options.js";
+import { makeLog, stdout } from "../output.js";
+
+export function cacheCommand(program: Command): void {
+  const cache = program.command("cache").summary("list or garbage-collect the content-addressed download cache").description("The download cache lives in <work-dir>/cache: blobs named by sha256 and an index from URL to blob.");
+  addGlobalOptions(
+    cache
+      .command("ls")
+      .description("List cached blobs: sha256, size and the URLs they came from.")
+      .option("--json", "print JSON"),
+  ).action((opts: { json?: boolean }, cmd: Command) => {
+    const store = openStore(globalsOf(cmd).workDir);
+    const urls = new Map<string, string[]>();
+    for (const r of listIndex(store)) if (r.sha256) urls.set(r.sha256, [...(urls.get(r.sha256) ?? []), r.url]);
+    const blobs = listBlobs(store).map((b) => ({ ...b, urls: urls.get(b.sha256) ?? [] }));
+    if (opts.json) stdout(JSON.stringify(blobs, null, 1));
+    else if (blobs.length) stdout(blobs.map((b) => `${b.sha256} ${humanBytes(b.size).padStart(10)} ${b.urls.join(" ")}`).join("\n"));
+  });
+  addGlobalOptions(
+    cache
+      .command("gc")
+      .description("Drop every blob that no lock file under PATHS references (default: the current directory, recursively).")
+      .argument("[paths...]", "directories or lock files to keep the pins of", ["."]),
+  ).action((paths: string[], _opts: unknown, cmd: Command) => {
+    const globals = globalsOf(cmd);
+    const log = makeLog(globals);
+    const store = openStore(globals.workDir);
+    const locks = paths.flatMap((p) => findLocks(p));
+    const keep = new Set(locks.flatMap((f) => lockedDigests(readLock(f)!)));
+    const { removed, freed } = collectGarbage(store, keep);
+    log.info(`kept ${keep.size} blobs referenced by ${locks.length} lock file${locks.length === 1 ? "" : "s"}; removed ${removed} (${humanBytes(freed)})`);
+  });
+}
+
+function findLocks(path: string): string[] {
+  const st = statSync(path);
+  if (st.isFile()) return path.endsWith(".lock") ? [path] : [];
+  return readdirSync(path)
+    .filter((n) => !["node_modules", ".git", "tmp-build-dir", "build-files"].includes(n))
+    .flatMap((n) => {
+      const p = join(path, n);
+      const s = statSync(p, { throwIfNoEntry: false });
+      return s?.isDirectory() ? findLocks(p) : s?.isFile() && n.endsWith(".lock") && n !== "package-lock.json" ? [p] : [];
+    });
+}

@@ -1,0 +1,84 @@
+// The lock file: <manifest dir>/<manifest name>.lock, YAML, stable, schema-checked.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { Document, isScalar, isSeq, visit } from "yaml";
+import { hasErrors, UserError, type Diagnostic } from "../manifest/diagnostic.js";
+import { validateAgainstSchema } from "../manifest/schema.js";
+import type { ResolvedManifest } from "../manifest/types.js";
+import { parseYaml, positionOf } from "../manifest/yaml-source.js";
+
+export interface LockedExtension {
+  name: string;
+  role: "builtin" | "mirror";
+  requiredBy: string[];
+  deps: string[];
+  size: number;
+  md5: string;
+  sha256: string;
+  files?: Partial<Record<".dep" | ".info" | ".list", string>>;
+}
+
+export interface LockedGem {
+  name: string;
+  version: string;
+  sha256: string;
+  requiredBy: string[];
+}
+
+export interface Lock {
+  lockVersion: 1;
+  inputs: string;
+  manifest: string;
+  mirror: string;
+  release: string;
+  arch: string;
+  kernel?: string;
+  kernelSource?: "manifest" | "initrd lib/modules" | "bzImage header";
+  base: { url: string; sha256: string; size: number };
+  extensions: LockedExtension[];
+  gemSource?: string;
+  gems: LockedGem[];
+}
+
+/** manifests/razor-dev.yaml -> manifests/razor-dev.lock */
+export const lockPathFor = (manifestFile: string): string => join(dirname(manifestFile), `${basename(manifestFile).replace(/\.ya?ml$/i, "")}.lock`);
+
+/** Extensions actually baked in: prod drops openssh (Razor's rule) and flavours.prod.exclude. */
+export function effectiveBuiltin(m: ResolvedManifest): string[] {
+  if (m.flavour !== "prod") return m.extensions.builtin;
+  const drop = new Set(["openssh", ...m.flavours.prod.exclude]);
+  return m.extensions.builtin.filter((n) => !drop.has(n));
+}
+
+/**
+ * What the pins depend on. The mirror is left out on purpose: an air-gapped copy of the
+ * same mirror must satisfy the same lock (downloads are verified against it anyway).
+ */
+export function inputsDigest(m: ResolvedManifest): string {
+  const inputs = {
+    base: { release: m.base.release, arch: m.base.arch, iso: m.base.iso, url: m.base.url ?? null, sha256: m.base.sha256 ?? null },
+    kernel: m.kernel ?? null,
+    builtin: effectiveBuiltin(m),
+    mirror: m.extensions.mirror,
+    gems: m.gems.require.length ? { source: m.gems.source, require: m.gems.require } : null,
+  };
+  return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
+}
+
+export function renderLock(lock: Lock, manifestFile: string): string {
+  const header = `# Lock for ${basename(manifestFile)}, written by \`mkbundle lock\`: every download pinned by sha256.\n# Do not edit; run \`mkbundle lock --update ${basename(manifestFile)}\` to re-resolve.\n`;
+  const doc = new Document(lock);
+  // Short lists of names on one line: `deps: [acl, attr]` reads better in a review.
+  visit(doc, { Seq: (_k, seq) => void (isSeq(seq) && seq.items.every(isScalar) && (seq.flow = true)) });
+  return header + doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+export function readLock(file: string): Lock | undefined {
+  if (!existsSync(file)) return undefined;
+  const { source, diagnostics } = parseYaml(file, readFileSync(file, "utf8"));
+  const problems: Diagnostic[] = [...diagnostics];
+  if (!hasErrors(problems)) problems.push(...validateAgainstSchema("lock", source.data, { locate: (p, at) => ({ file, ...positionOf(source, p, at) }) }));
+  if (hasErrors(problems)) throw new UserError(problems.map((d) => ({ ...d, hint: d.hint ?? "the lock file is damaged: run mkbundle lock --update" })));
+  return source.data as Lock;
+}

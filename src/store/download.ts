@@ -1,0 +1,157 @@
+// Downloads into a file while hashing: undici for http(s) with retries (connection errors
+// and 5xx, never 4xx), exponential backoff, Range resume after a dropped connection,
+// per-request timeouts, HTTP(S)_PROXY/NO_PROXY; local mirrors are copied.
+import { createHash, type Hash } from "node:crypto";
+import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
+import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from "undici";
+import { FetchError } from "./errors.js";
+import type { Location } from "./location.js";
+
+export interface DownloadOptions {
+  /** Per-request timeout for headers and for each pause in the body. */
+  timeoutMs: number;
+  /** Attempts after the first. */
+  retries: number;
+  /** Base of the exponential backoff between attempts. */
+  backoffMs: number;
+  /** Cached validators: a 304 means the cached copy is current. */
+  etag?: string;
+  lastModified?: string;
+  onBytes?: (n: number) => void;
+  dispatcher?: Dispatcher;
+}
+
+export type DownloadResult =
+  | { status: "ok"; size: number; sha256: string; md5: string; etag?: string; lastModified?: string }
+  | { status: "not-modified" }
+  | { status: "missing" };
+
+let shared: Dispatcher | undefined;
+/** One connection pool for the process, honouring HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
+export function defaultDispatcher(): Dispatcher {
+  shared ??= new EnvHttpProxyAgent().compose(interceptors.redirect({ maxRedirections: 5 }));
+  return shared;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Sink {
+  fd: number;
+  size: number;
+  sha256: Hash;
+  md5: Hash;
+}
+
+const newSink = (fd: number): Sink => ({ fd, size: 0, sha256: createHash("sha256"), md5: createHash("md5") });
+
+function write(sink: Sink, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length; ) off += writeSync(sink.fd, chunk, off);
+  sink.size += chunk.length;
+  sink.sha256.update(chunk);
+  sink.md5.update(chunk);
+}
+
+export async function download(from: Location, file: string, opts: DownloadOptions): Promise<DownloadResult> {
+  const fd = openSync(file, "w");
+  try {
+    return from.kind === "file" ? await copyLocal(from.path, fd, opts) : await fetchHttp(from.url, fd, opts);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function copyLocal(path: string, fd: number, opts: DownloadOptions): Promise<DownloadResult> {
+  const sink = newSink(fd);
+  try {
+    for await (const chunk of createReadStream(path)) {
+      write(sink, chunk as Buffer);
+      opts.onBytes?.((chunk as Buffer).length);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
+    throw new FetchError(`file://${path}`, `cannot read ${path}: ${code ?? String(e)}`);
+  }
+  return { status: "ok", size: sink.size, sha256: sink.sha256.digest("hex"), md5: sink.md5.digest("hex") };
+}
+
+const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"]);
+
+function describeFailure(e: unknown, url: string, timeoutMs: number): string {
+  const code = (e as { code?: string }).code ?? "";
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT") return `timed out after ${timeoutMs / 1000} s waiting for ${url}`;
+  return `${(e as Error).message || code} (${url})`;
+}
+
+async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promise<DownloadResult> {
+  const dispatcher = opts.dispatcher ?? defaultDispatcher();
+  let sink = newSink(fd);
+  let etag: string | undefined;
+  let lastModified: string | undefined;
+  let lastError = "";
+  for (let attempt = 0; attempt <= opts.retries; attempt++) {
+    if (attempt > 0) await sleep(opts.backoffMs * 2 ** (attempt - 1));
+    const resuming = sink.size > 0;
+    const headers: Record<string, string> = { "user-agent": "mkbundle", "accept-encoding": "identity" };
+    if (resuming) {
+      headers["range"] = `bytes=${sink.size}-`;
+      if (etag) headers["if-range"] = etag;
+    } else {
+      if (opts.etag) headers["if-none-match"] = opts.etag;
+      if (opts.lastModified) headers["if-modified-since"] = opts.lastModified;
+    }
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: "GET", headers, dispatcher, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs });
+    } catch (e) {
+      lastError = describeFailure(e, url, opts.timeoutMs);
+      if (RETRYABLE_CODES.has((e as { code?: string }).code ?? "") || (e as Error).name === "SocketError") continue;
+      throw new FetchError(url, lastError);
+    }
+    const status = res.statusCode;
+    if (status === 304 && !resuming) {
+      await res.body.dump();
+      return { status: "not-modified" };
+    }
+    if (status === 404 || status === 410) {
+      await res.body.dump();
+      return { status: "missing" };
+    }
+    if (status >= 500) {
+      await res.body.dump();
+      lastError = `HTTP ${status} from ${url}`;
+      continue;
+    }
+    if (status !== 200 && status !== 206) {
+      await res.body.dump();
+      throw new FetchError(url, `HTTP ${status} from ${url}`);
+    }
+    if (status === 200 && resuming) {
+      // The server ignored the range (or the file changed): start over.
+      ftruncateSync(fd, 0);
+      sink = newSink(fd);
+    }
+    if (status === 206) {
+      const start = /bytes (\d+)-/.exec(String(res.headers["content-range"] ?? ""))?.[1];
+      if (Number(start) !== sink.size) {
+        await res.body.dump();
+        throw new FetchError(url, `HTTP 206 from ${url} resumed at byte ${start}, expected ${sink.size}`);
+      }
+    }
+    etag = typeof res.headers["etag"] === "string" ? res.headers["etag"] : etag;
+    lastModified = typeof res.headers["last-modified"] === "string" ? res.headers["last-modified"] : lastModified;
+    const expected = status === 200 && res.headers["content-length"] !== undefined ? Number(res.headers["content-length"]) : undefined;
+    try {
+      for await (const chunk of res.body) {
+        write(sink, chunk as Buffer);
+        opts.onBytes?.((chunk as Buffer).length);
+      }
+      if (expected !== undefined && sink.size < expected) throw Object.assign(new Error("connection closed early"), { code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" });
+    } catch (e) {
+      lastError = describeFailure(e, url, opts.timeoutMs);
+      continue; // resume from sink.size
+    }
+    return { status: "ok", size: sink.size, sha256: sink.sha256.digest("hex"), md5: sink.md5.digest("hex"), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+  }
+  throw new FetchError(url, `gave up after ${opts.retries + 1} attempts: ${lastError}`);
+}
