@@ -5,10 +5,13 @@ import { initCommand } from "./commands/init.js";
 import { inspectCommands } from "./commands/inspect.js";
 import { lockCommand } from "./commands/lock.js";
 import { cacheCommand } from "./commands/cache.js";
+import { bundleCommand } from "./commands/bundle.js";
+import { planCommand } from "./commands/plan.js";
 import { plannedCommands } from "./commands/planned.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
+import { addFetchOptions } from "./fetch-options.js";
 import { addGlobalOptions } from "./global-options.js";
 
 export function buildProgram(): Command {
@@ -22,13 +25,15 @@ export function buildProgram(): Command {
     .allowExcessArguments()
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .exitOverride();
-  addGlobalOptions(razorOptions(program));
+  addFetchOptions(addGlobalOptions(razorOptions(program)));
   validateCommand(program);
   showCommand(program);
   initCommand(program);
   inspectCommands(program);
   lockCommand(program);
   cacheCommand(program);
+  bundleCommand(program);
+  planCommand(program);
   plannedCommands(program);
   const exitOverrideAll = (c: Command) => {
     c.exitOverride();

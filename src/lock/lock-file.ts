@@ -10,7 +10,7 @@ import { parseYaml, positionOf } from "../manifest/yaml-source.js";
 
 export interface LockedExtension {
   name: string;
-  role: "builtin" | "mirror";
+  role: "builtin" | "mirror" | "extract";
   requiredBy: string[];
   deps: string[];
   size: number;
@@ -51,6 +51,12 @@ export function effectiveBuiltin(m: ResolvedManifest): string[] {
   return m.extensions.builtin.filter((n) => !drop.has(n));
 }
 
+/** Extensions that files: entries take files out of, in first-use order. */
+export function extractSources(m: ResolvedManifest): string[] {
+  const names = m.files.flatMap((f) => ("extract" in f ? [f.extract.extension.replace(/\.tcz$/, "")] : []));
+  return [...new Set(names)];
+}
+
 /**
  * What the pins depend on. The mirror is left out on purpose: an air-gapped copy of the
  * same mirror must satisfy the same lock (downloads are verified against it anyway).
@@ -61,6 +67,7 @@ export function inputsDigest(m: ResolvedManifest): string {
     kernel: m.kernel ?? null,
     builtin: effectiveBuiltin(m),
     mirror: m.extensions.mirror,
+    extract: extractSources(m),
     gems: m.gems.require.length ? { source: m.gems.source, require: m.gems.require } : null,
   };
   return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");

@@ -16,7 +16,7 @@ import { kernelFromBzImage, kernelFromInitrd } from "../tinycore/kernel-release.
 import { releasePath, tczPath } from "../tinycore/mirror-layout.js";
 import { parseMd5File } from "../tinycore/md5-file.js";
 import { readAllData, type Entry } from "../tree/entry.js";
-import { effectiveBuiltin, inputsDigest, type Lock, type LockedExtension } from "./lock-file.js";
+import { effectiveBuiltin, extractSources, inputsDigest, type Lock, type LockedExtension } from "./lock-file.js";
 
 export interface ResolveContext {
   fetch: FetchContext;
@@ -62,6 +62,18 @@ function collector(ctx: ResolveContext) {
 
 const text = (f: Fetched) => readFileSync(f.path, "utf8");
 
+/** A tiny one-line file naming an .iso beside it: how git and some copies store a symlink. */
+function linkFileTarget(path: string): string | undefined {
+  const b = readFileSync(path);
+  if (b.length > 255 || b.includes(0)) return undefined;
+  const m = /^([\w.+-]+\.iso)\s*$/.exec(b.toString("latin1"));
+  return m?.[1];
+}
+
+function sibling(l: Location, name: string): Location {
+  return l.kind === "http" ? { kind: "http", url: l.url.replace(/[^/]*$/, encodeURIComponent(name)) } : { kind: "file", path: l.path.replace(/[^/]*$/, name) };
+}
+
 export function baseIsoLocation(m: ResolvedManifest, ctx: ResolveContext): Location {
   return m.base.url ? locationOf(m.base.url, ctx.baseDir) : under(ctx.mirror, releasePath(m.base.release, m.base.arch, m.base.iso));
 }
@@ -89,12 +101,27 @@ export async function detectKernel(isoPath: string): Promise<{ release: string; 
 
 export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Promise<Lock> {
   const { get, finish } = collector(ctx);
-  const baseFrom = baseIsoLocation(m, ctx);
-  const base = await get(baseFrom, m.base.url ?? m.base.iso, m.base.sha256 ? { sha256: m.base.sha256 } : {});
+  let baseFrom = baseIsoLocation(m, ctx);
+  let base = await get(baseFrom, m.base.url ?? m.base.iso, m.base.sha256 ? { sha256: m.base.sha256 } : {});
   if (base === undefined) throw new ResolveError([`base ISO not found: ${describeLocation(baseFrom)}`]);
+  const target = base ? linkFileTarget(base.path) : undefined;
+  if (base && target) {
+    // A symlink stored as a text file (a mirror copied without symlinks): follow it once.
+    const followed = sibling(baseFrom, target);
+    ctx.warn(`${describeLocation(baseFrom)} is a link file naming ${target}; using ${describeLocation(followed)}`);
+    baseFrom = followed;
+    base = await get(baseFrom, target, m.base.sha256 ? { sha256: m.base.sha256 } : {});
+    if (base === undefined) throw new ResolveError([`base ISO not found: ${describeLocation(baseFrom)}`]);
+  }
 
   let kernel: { release: string; source: Lock["kernelSource"] } | undefined = m.kernel ? { release: m.kernel, source: "manifest" } : undefined;
-  if (!kernel && base) kernel = await detectKernel(base.path);
+  if (!kernel && base) {
+    try {
+      kernel = await detectKernel(base.path);
+    } catch (e) {
+      throw new ResolveError([`base ISO ${describeLocation(baseFrom)} is not a usable Tiny Core ISO: ${(e as Error).message}`]);
+    }
+  }
 
   // One lookup per extension name, shared by both closures.
   const tcz = new Map<string, Promise<{ deps: string[]; tcz: Fetched; dep?: Fetched } | undefined>>();
@@ -140,6 +167,9 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
     ["builtin", await resolveClosure(effectiveBuiltin(m).map(expandRoot), "extensions.builtin", lookup)],
     ["mirror", await resolveClosure(m.extensions.mirror.map(expandRoot), "extensions.mirror", lookup)],
   ];
+  // Extensions that only supply files: their .tcz is pinned, their dependencies are not needed.
+  const extract = await resolveClosure(extractSources(m).map(expandRoot), "files[].extract", async (name) => ((await lookup(name)) === undefined ? undefined : []));
+  closures.push(["extract", extract]);
   const missing = closures.flatMap(([, c]) => c.missing.filter((x) => !unavailable.has(x.name)).map(describeMissing));
   for (const [, c] of closures) for (const loop of c.loops) ctx.warn(`dependency loop: ${loop.map((n) => `${n}.tcz`).join(" -> ")} (ignored, as tce-load does)`);
 
@@ -149,14 +179,14 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
       const info = await tcz.get(node.name);
       if (!info) continue; // unavailable: finish() reports why
       const files: LockedExtension["files"] = {};
-      if (info.dep) files[".dep"] = info.dep.sha256;
+      if (info.dep && role !== "extract") files[".dep"] = info.dep.sha256;
       if (role === "mirror") {
         for (const suffix of [".info", ".list"] as const) {
           const f = await get(under(ctx.mirror, tczPath(m.base.release, m.base.arch, node.name, suffix)), `${node.name}.tcz${suffix}`);
           if (f) files[suffix] = f.sha256;
         }
       }
-      extensions.push({ name: node.name, role, requiredBy: node.requiredBy, deps: node.deps, size: info.tcz.size, md5: info.tcz.md5, sha256: info.tcz.sha256, ...(Object.keys(files).length ? { files } : {}) });
+      extensions.push({ name: node.name, role, requiredBy: node.requiredBy, deps: role === "extract" ? [] : node.deps, size: info.tcz.size, md5: info.tcz.md5, sha256: info.tcz.sha256, ...(Object.keys(files).length ? { files } : {}) });
     }
   }
 

@@ -1,5 +1,5 @@
 // JSON Schema validation with errors a reviewer can act on: position, key, value, expectation.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -30,6 +30,10 @@ export function loadValidator(name: string): ValidateFunction {
     addFormats(ajv);
     // Annotation keyword: the plain-words expectation shown with pattern errors.
     ajv.addKeyword({ keyword: "errorHint", schemaType: "string" });
+    // Schemas may refer to each other (bundle.json embeds a lock).
+    for (const other of readdirSync(join(packageRoot(), "schemas")).filter((f) => f.endsWith(".schema.json") && f !== `${name}.schema.json`)) {
+      ajv.addSchema(JSON.parse(readFileSync(join(packageRoot(), "schemas", other), "utf8")));
+    }
     v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), "utf8")));
     validators.set(name, v);
   }

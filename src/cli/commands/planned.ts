@@ -12,8 +12,6 @@ interface Planned {
 }
 
 export const PLANNED: Planned[] = [
-  { name: "bundle", args: "<manifest>", summary: "compile the overlay and write the bundle (Razor's build-bundle-file.sh)", issue: 6 },
-  { name: "plan", args: "<manifest>", summary: "show what would change against the lock or a bundle, for review", issue: 6 },
   { name: "rebuild-iso", args: "[version]", summary: "remaster the base ISO from a bundle into a bootable ISO and PXE files (Razor's rebuild_iso.sh)", issue: 7 },
   { name: "build", args: "<manifest> [version]", summary: "lock, fetch, bundle and rebuild-iso in one step, skipping what is unchanged", issue: 7 },
   { name: "run", args: "<image>", summary: "boot an image in QEMU with a serial console", issue: 7 },

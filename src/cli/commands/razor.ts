@@ -5,7 +5,11 @@ import { checkManifestData } from "../../manifest/load.js";
 import { razorInput, type RazorFlags } from "../../manifest/razor-flags.js";
 import { redacted, resolveManifest } from "../../manifest/resolve.js";
 import { globalsOf } from "../global-options.js";
-import { makeLog, stdout } from "../output.js";
+import { bundleStage } from "../../bundle/stage.js";
+import type { FetchOptions } from "../fetch-options.js";
+import { makeLog, stdout, type GlobalOptions } from "../output.js";
+import { resolveContext, withResolveErrors } from "../resolve-context.js";
+import { reportBundle } from "./bundle.js";
 import { resolvedYaml } from "./show.js";
 
 export function razorOptions(program: Command): Command {
@@ -20,7 +24,7 @@ export function razorOptions(program: Command): Command {
     .option("-n, --dry-run", "print the resolved manifest as YAML (passwords redacted) and exit");
 }
 
-export function razorAction(program: Command): void {
+export async function razorAction(program: Command): Promise<void> {
   const opts = program.opts() as RazorFlags & { dryRun?: boolean };
   const globals = globalsOf(program);
   const log = makeLog(globals);
@@ -43,5 +47,10 @@ export function razorAction(program: Command): void {
     stdout(resolvedYaml(redacted(resolved), "resolved from Razor's flags"));
     return;
   }
-  throw new UserError([fileError("mkbundle -b/-m", "building the bundle is not built yet", "it lands with issue #6; --dry-run prints what would be built")], 1);
+  // The same pipeline as `mkbundle bundle`, with the lock kept in memory (there is no manifest file).
+  const fetchOpts = globalsOf(program) as unknown as FetchOptions & GlobalOptions & { json?: boolean };
+  const ctx = resolveContext(fetchOpts, resolved, process.cwd(), log);
+  const env = { ...process.env, ...input.settings };
+  const result = await withResolveErrors("mkbundle", ctx, () => bundleStage({ manifest: resolved, manifestDir: process.cwd(), out: globals.out, env }, ctx));
+  reportBundle(result, fetchOpts, log);
 }

@@ -1,0 +1,35 @@
+// The lock stage every building command runs: keep an up-to-date lock (re-verifying its
+// downloads), re-resolve a missing or stale one, write it next to the manifest.
+import { readFileSync } from "node:fs";
+import type { ResolvedManifest } from "../manifest/types.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
+import { inputsDigest, lockPathFor, readLock, renderLock, type Lock } from "./lock-file.js";
+import { fetchLocked, ResolveError, resolveLock, type ResolveContext } from "./resolve.js";
+
+export type LockStatus = "up to date" | "wrote" | "updated" | "unchanged" | "resolved in memory";
+
+export interface LockStageOptions {
+  manifest: ResolvedManifest;
+  /** Where the manifest lives; undefined for Razor's flags (the lock then stays in memory). */
+  manifestFile?: string;
+  update?: boolean;
+  frozen?: boolean;
+}
+
+export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promise<{ lock: Lock; status: LockStatus; lockFile?: string }> {
+  if (!o.manifestFile) return { lock: await resolveLock(o.manifest, ctx), status: "resolved in memory" };
+  const lockFile = lockPathFor(o.manifestFile);
+  const existing = readLock(lockFile);
+  const fresh = existing?.inputs === inputsDigest(o.manifest);
+  if (o.frozen && !existing) throw new ResolveError([`--frozen: the lock file ${lockFile} does not exist; run mkbundle lock ${o.manifestFile}`]);
+  if (o.frozen && !fresh) throw new ResolveError([`--frozen: the lock file ${lockFile} is stale (the manifest changed since it was written); run mkbundle lock ${o.manifestFile}`]);
+  if (existing && fresh && !o.update) {
+    await fetchLocked(existing, o.manifest, ctx);
+    return { lock: existing, status: "up to date", lockFile };
+  }
+  const lock = await resolveLock(o.manifest, ctx);
+  const text = renderLock(lock, o.manifestFile);
+  const before = existing ? readFileSync(lockFile, "utf8") : undefined;
+  if (before !== text) await writeFileAtomic(lockFile, Buffer.from(text));
+  return { lock, status: before === text ? "unchanged" : existing ? "updated" : "wrote", lockFile };
+}

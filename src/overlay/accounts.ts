@@ -1,0 +1,90 @@
+// Flavours on the base's own /etc/shadow, /etc/passwd and /etc/inittab. The stock initrd
+// gives tc an empty password and autologin on tty1: prod and dev remove both (prod locks
+// tc, dev sets its password), debug keeps the console autologin.
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { encrypt } from "unixcrypt";
+import { readAllData, type Entry } from "../tree/entry.js";
+import { file, type OverlayInput } from "./types.js";
+
+export const PLAIN_GETTY = "tty1::respawn:/sbin/getty 38400 tty1";
+export const AUTOLOGIN_GETTY = "tty1::respawn:/sbin/getty -nl /sbin/autologin 38400 tty1";
+const TC_PASSWD = "tc:x:1001:50:Linux User,,,:/home/tc:/bin/sh";
+const SALT_CHARS = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** The tc password's source, in order: the manifest's password:, then MK_BUNDLE_TC_PASSWD. */
+export function tcPassword(input: OverlayInput, problems: string[]): { hash: string } | { clear: string } | undefined {
+  const p = input.manifest.password;
+  if (p && "hash" in p) return { hash: p.hash };
+  if (p && "env" in p) {
+    const v = input.env[p.env];
+    if (v === undefined || v === "") problems.push(`password.env names ${p.env}, which is not set`);
+    return v ? { clear: v } : undefined;
+  }
+  if (p && "file" in p) {
+    try {
+      const v = readFileSync(resolve(input.manifestDir, p.file), "utf8").split(/\r?\n/)[0]!;
+      if (!v) problems.push(`password.file ${p.file} is empty`);
+      return v ? { clear: v } : undefined;
+    } catch (e) {
+      problems.push(`password.file ${p.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      return undefined;
+    }
+  }
+  const env = input.env["MK_BUNDLE_TC_PASSWD"];
+  return env ? { clear: env } : undefined;
+}
+
+/** sha512-crypt; the salt is random, or derived from the inputs when SOURCE_DATE_EPOCH asks for reproducibility. */
+export function hashPassword(clear: string, reproducible: boolean, seed: string): string {
+  const bytes = reproducible ? createHash("sha256").update(`mkbundle salt\0${seed}\0${clear}`).digest() : randomBytes(16);
+  const salt = [...bytes.subarray(0, 16)].map((b) => SALT_CHARS[b % 64]).join("");
+  return encrypt(clear, `$6$${salt}`);
+}
+
+async function baseText(input: OverlayInput, path: string): Promise<{ text: string; entry?: Entry }> {
+  const e = input.base.get(path);
+  return e?.type === "file" ? { text: (await readAllData(e)).toString("utf8"), entry: e } : { text: "" };
+}
+
+const keep = (e: Entry | undefined, fallback: number) => [e?.mode ?? fallback, e?.uid ?? 0, e?.gid ?? 0] as const;
+
+export async function accountEntries(input: OverlayInput, problems: string[]): Promise<Entry[]> {
+  const { manifest, epoch } = input;
+  const out: Entry[] = [];
+  let tcField = "*";
+  const secret = tcPassword(input, problems);
+  if (manifest.flavour === "prod") {
+    if (secret) input.warn("a tc password cannot be set for a prod image; it is ignored (tc is locked)");
+  } else if (secret) {
+    tcField = "hash" in secret ? secret.hash : hashPassword(secret.clear, input.env["SOURCE_DATE_EPOCH"] !== undefined, `${manifest.name}\0${manifest.flavour}\0${epoch}`);
+  } else {
+    input.warn(`no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`);
+  }
+
+  const shadow = await baseText(input, "etc/shadow");
+  const lines = shadow.text.split("\n").filter((l, i, a) => l || i < a.length - 1);
+  let hasTc = false;
+  const edited = lines.map((l) => {
+    const f = l.split(":");
+    if (f[0] !== "tc") return l;
+    hasTc = true;
+    f[1] = tcField;
+    return f.join(":");
+  });
+  if (!hasTc) edited.push(`tc:${tcField}:${Math.floor(epoch / 86400)}:0:99999:7:::`);
+  out.push(file("etc/shadow", Buffer.from(edited.join("\n") + "\n"), epoch, ...keep(shadow.entry, 0o640)));
+
+  const passwd = await baseText(input, "etc/passwd");
+  if (!/^tc:/m.test(passwd.text)) out.push(file("etc/passwd", Buffer.from(`${passwd.text.replace(/\n?$/, "\n")}${TC_PASSWD}\n`.replace(/^\n/, "")), epoch, ...keep(passwd.entry, 0o644)));
+
+  const inittab = await baseText(input, "etc/inittab");
+  const getty = manifest.flavour === "debug" ? AUTOLOGIN_GETTY : PLAIN_GETTY;
+  const tab = inittab.text.split("\n");
+  const at = tab.findIndex((l) => l.startsWith("tty1:"));
+  if (at >= 0) tab[at] = getty;
+  else tab.splice(tab.length && tab[tab.length - 1] === "" ? tab.length - 1 : tab.length, 0, getty);
+  out.push(file("etc/inittab", Buffer.from(tab.join("\n").replace(/\n?$/, "\n")), epoch, ...keep(inittab.entry, 0o644)));
+  return out;
+}

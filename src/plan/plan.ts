@@ -1,0 +1,110 @@
+// What a build would change, for review: extensions and gems added, removed or changed
+// (with sizes), overlay files, flavour, and the size delta.
+import { createHash } from "node:crypto";
+import type { Lock } from "../lock/lock-file.js";
+import { readAllData, type Entry } from "../tree/entry.js";
+
+export interface FileFacts {
+  sha256: string;
+  size: number;
+  mode: number;
+  owner: string;
+}
+
+export interface State {
+  flavour?: string;
+  lock?: Lock;
+  /** Overlay files by path (directories left out); undefined when unknown. */
+  files?: Map<string, FileFacts>;
+}
+
+export type ChangeKind = "added" | "removed" | "changed";
+
+export interface Change {
+  kind: ChangeKind;
+  name: string;
+  before?: number; // size in bytes
+  after?: number;
+  detail?: string;
+}
+
+export interface Plan {
+  flavour?: { before: string; after: string };
+  extensions: Change[];
+  gems: Change[];
+  files?: Change[];
+  size: { before: number; after: number; delta: number };
+}
+
+/**
+ * The facts compared for each overlay file. A crypt hash in etc/shadow counts as "a hash":
+ * its random salt changes every build and says nothing about what changed.
+ */
+export async function overlayFacts(entries: readonly Entry[]): Promise<Map<string, FileFacts>> {
+  const out = new Map<string, FileFacts>();
+  for (const e of entries) {
+    if (e.type === "dir") continue;
+    const data = e.type === "file" ? await readAllData(e) : Buffer.from(e.linkTarget ?? "");
+    const compared = e.path === "etc/shadow" ? Buffer.from(data.toString("utf8").replace(/\$[0-9a-z]+\$[^:\n]*/g, "$crypt")) : data;
+    out.set(e.path, { sha256: createHash("sha256").update(compared).digest("hex"), size: data.length, mode: e.mode, owner: `${e.uid}:${e.gid}` });
+  }
+  return out;
+}
+
+/** Added, removed and changed keys; `detail` may explain any of them. */
+function diff<T>(before: Map<string, T>, after: Map<string, T>, size: (t: T) => number, same: (a: T, b: T) => boolean, detail: (a: T | undefined, b: T | undefined) => string | undefined = () => undefined): Change[] {
+  const out: Change[] = [];
+  const add = (c: Change, a: T | undefined, b: T | undefined) => {
+    const d = detail(a, b);
+    out.push(d ? { ...c, detail: d } : c);
+  };
+  for (const [k, b] of after) {
+    const a = before.get(k);
+    if (!a) add({ kind: "added", name: k, after: size(b) }, a, b);
+    else if (!same(a, b)) add({ kind: "changed", name: k, before: size(a), after: size(b) }, a, b);
+  }
+  for (const [k, a] of before) if (!after.has(k)) add({ kind: "removed", name: k, before: size(a) }, a, undefined);
+  return out.sort((x, y) => x.name.localeCompare(y.name));
+}
+
+export function makePlan(before: State, after: State & { lock: Lock }): Plan {
+  const ext = (l?: Lock) => new Map((l?.extensions ?? []).map((e) => [`${e.name}.tcz (${e.role})`, e]));
+  const gems = (l?: Lock) => new Map((l?.gems ?? []).map((g) => [g.name, g]));
+  const extensions = diff(ext(before.lock), ext(after.lock), (e) => e.size, (a, b) => a.sha256 === b.sha256, (_a, b) => (b && !b.requiredBy.every((r) => r.startsWith("extensions.")) ? `needed by ${b.requiredBy.filter((r) => !r.startsWith("extensions.")).join(", ")}` : undefined));
+  // Gem sizes are not pinned: a gem is shown with its version.
+  const gemChanges = diff(gems(before.lock), gems(after.lock), () => 0, (a, b) => a.sha256 === b.sha256, (a, b) => (a && b ? `${a.version} -> ${b.version}` : (a ?? b)!.version));
+  const files =
+    before.files && after.files
+      ? diff(before.files, after.files, (f) => f.size, (a, b) => a.sha256 === b.sha256 && a.mode === b.mode && a.owner === b.owner, (a, b) => (a && b && a.sha256 === b.sha256 ? `mode ${a.mode.toString(8)} ${a.owner} -> ${b.mode.toString(8)} ${b.owner}` : undefined))
+      : undefined;
+  const total = (s: State) => (s.files ? [...s.files.values()].reduce((n, f) => n + f.size, 0) : (s.lock?.extensions ?? []).filter((e) => e.role !== "extract").reduce((n, e) => n + e.size, 0));
+  const [b, a] = [total(before), total(after)];
+  return {
+    ...(before.flavour && after.flavour && before.flavour !== after.flavour ? { flavour: { before: before.flavour, after: after.flavour } } : {}),
+    extensions,
+    gems: gemChanges,
+    ...(files ? { files } : {}),
+    size: { before: b, after: a, delta: a - b },
+  };
+}
+
+const SIGN: Record<ChangeKind, string> = { added: "+", removed: "-", changed: "~" };
+
+export function renderPlan(p: Plan, title: string, human: (n: number) => string): string {
+  const lines = [`### ${title}`, ""];
+  const section = (name: string, changes: Change[] | undefined, sized = true) => {
+    if (!changes) return;
+    lines.push(`${name}: ${changes.length ? `${changes.length} change${changes.length > 1 ? "s" : ""}` : "no change"}`);
+    for (const c of changes) {
+      const size = !sized ? "" : c.kind === "changed" ? ` ${human(c.before!)} -> ${human(c.after!)}` : ` ${c.kind === "added" ? "+" : "-"}${human((c.after ?? c.before)!)}`;
+      lines.push(`  ${SIGN[c.kind]} ${c.name}${size}${c.detail ? ` (${c.detail})` : ""}`);
+    }
+  };
+  if (p.flavour) lines.push(`flavour: ${p.flavour.before} -> ${p.flavour.after}`);
+  section("extensions", p.extensions);
+  section("gems", p.gems, false);
+  section("overlay files", p.files);
+  const d = p.size.delta;
+  lines.push("", `size: ${human(p.size.before)} -> ${human(p.size.after)} (${d >= 0 ? "+" : "-"}${human(Math.abs(d))})${p.files ? "" : " of extensions"}`);
+  return lines.join("\n");
+}
