@@ -7,7 +7,9 @@ import { lockCommand } from "./commands/lock.js";
 import { cacheCommand } from "./commands/cache.js";
 import { bundleCommand } from "./commands/bundle.js";
 import { planCommand } from "./commands/plan.js";
-import { plannedCommands } from "./commands/planned.js";
+import { rebuildIsoCommand } from "./commands/rebuild-iso.js";
+import { qemuCommands } from "./commands/qemu.js";
+import { buildCommand } from "./commands/build.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
@@ -34,7 +36,9 @@ export function buildProgram(): Command {
   cacheCommand(program);
   bundleCommand(program);
   planCommand(program);
-  plannedCommands(program);
+  rebuildIsoCommand(program);
+  buildCommand(program);
+  qemuCommands(program);
   const exitOverrideAll = (c: Command) => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

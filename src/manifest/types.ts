@@ -31,7 +31,7 @@ export interface Manifest {
   services?: ServiceSpec[];
   password?: PasswordSpec;
   flavours?: { prod?: { exclude?: string[] } };
-  boot?: { append?: string[]; timeout?: number };
+  boot?: { append?: string[]; timeout?: number; volume_id?: string };
 }
 
 /** Everything the pipeline needs, defaults filled in: what `mkbundle show` prints. */
@@ -49,7 +49,7 @@ export interface ResolvedManifest {
   services: (ServiceSpec & { log: string })[];
   password?: PasswordSpec;
   flavours: { prod: { exclude: string[] } };
-  boot: { append: string[]; timeout?: number };
+  boot: { append: string[]; timeout?: number; volume_id?: string };
 }
 
 export const PUBLIC_MIRROR = "http://distro.ibiblio.org/tinycorelinux";

@@ -20,18 +20,23 @@ export interface BaseImage {
 export async function readBaseImage(isoPath: string): Promise<BaseImage> {
   const iso = openIso(isoPath);
   try {
-    const boot = await findBootFiles(iso.entries);
-    const byPath = new Map(iso.entries.map((e) => [e.path, e]));
-    const entries: Entry[] = [];
-    const initrdBytes: Buffer[] = [];
-    for (const path of boot.initrds) {
-      const raw = await readAllData(byPath.get(path)!);
-      initrdBytes.push(raw);
-      for await (const e of readCpio(isGzip(raw) ? gunzip(raw) : raw)) entries.push(e);
-    }
-    return { iso, boot, initrd: treeOf(entries), initrdBytes, close: () => iso.close() };
+    return { ...(await baseImageOf(iso)), close: () => iso.close() };
   } catch (e) {
     iso.close();
     throw e;
   }
+}
+
+/** As readBaseImage, for an ISO already open (e.g. from a bundle in memory). */
+export async function baseImageOf(iso: IsoImage): Promise<Omit<BaseImage, "close">> {
+  const boot = await findBootFiles(iso.entries);
+  const byPath = new Map(iso.entries.map((e) => [e.path, e]));
+  const entries: Entry[] = [];
+  const initrdBytes: Buffer[] = [];
+  for (const path of boot.initrds) {
+    const raw = await readAllData(byPath.get(path)!);
+    initrdBytes.push(raw);
+    for await (const e of readCpio(isGzip(raw) ? gunzip(raw) : raw)) entries.push(e);
+  }
+  return { iso, boot, initrd: treeOf(entries), initrdBytes };
 }

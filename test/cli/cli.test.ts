@@ -30,12 +30,6 @@ describe("mkbundle --help", () => {
     expect(r.stdout).toContain("--json");
   });
 
-  it("says plainly which commands are not built yet, and exits non-zero for them", () => {
-    const r = mkbundle(["rebuild-iso", "0.9.0.1"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("mkbundle rebuild-iso: is not built yet (it lands with issue #7)");
-  });
-
   it("rejects an unknown command and an unknown option with exit 2", () => {
     expect(mkbundle(["biuld"]).code).toBe(2);
     expect(mkbundle(["validate", "--bogus", "x"]).code).toBe(2);

@@ -14,6 +14,8 @@ export interface GzipOptions {
   level?: number;
   /** Worker threads; 1 compresses on the calling thread. Default 1. */
   threads?: number;
+  /** Level for the chunk [start, end) of the input: compress by content (still one member). */
+  levelFor?: (start: number, end: number) => number;
 }
 
 export const defaultThreads = (): number => Math.max(1, Math.min(availableParallelism(), 8));
@@ -54,7 +56,10 @@ const chunkStarts = (length: number): number[] => {
 export function gzipSync(input: Uint8Array, opts: GzipOptions = {}): Buffer {
   const level = opts.level ?? 9;
   checkLevel(level);
-  const parts = chunkStarts(input.length).map((s) => deflateChunk(input, s, Math.min(s + CHUNK, input.length), level));
+  const parts = chunkStarts(input.length).map((s) => {
+    const end = Math.min(s + CHUNK, input.length);
+    return deflateChunk(input, s, end, opts.levelFor?.(s, end) ?? level);
+  });
   return Buffer.concat([gzipHeader(level), ...parts, trailer(input)]);
 }
 
@@ -82,7 +87,7 @@ export async function gzip(input: Uint8Array | readonly Uint8Array[], opts: Gzip
   const threads = opts.threads ?? 1;
   const length = Array.isArray(input) ? input.reduce((n, b) => n + b.length, 0) : (input as Uint8Array).length;
   const starts = chunkStarts(length);
-  if (threads <= 1 || starts.length < 2) return gzipSync(Array.isArray(input) ? Buffer.concat(input) : (input as Uint8Array), { level });
+  if (threads <= 1 || starts.length < 2) return gzipSync(Array.isArray(input) ? Buffer.concat(input) : (input as Uint8Array), { level, ...(opts.levelFor ? { levelFor: opts.levelFor } : {}) });
 
   // One copy of the input into shared memory; workers get offsets, not copies.
   const shared = new SharedArrayBuffer(length);
@@ -107,7 +112,8 @@ export async function gzip(input: Uint8Array | readonly Uint8Array[], opts: Gzip
               if (next >= starts.length) return resolve();
               const index = next++;
               const start = starts[index]!;
-              w.postMessage({ index, shared, length, start, end: Math.min(start + CHUNK, length), level });
+              const end = Math.min(start + CHUNK, length);
+              w.postMessage({ index, shared, length, start, end, level: opts.levelFor?.(start, end) ?? level });
             };
             w.on("message", (m: { index: number; out: ArrayBuffer }) => {
               results[m.index] = Buffer.from(m.out);

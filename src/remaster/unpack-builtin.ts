@@ -1,0 +1,82 @@
+// Builtin extensions, materialised for the base kernel. Tiny Core loop-mounts each
+// /tmp/builtin/optional/*.tcz at boot (tce-setup -> tce-load), which needs the loop and
+// squashfs drivers; a kernel without them hangs in `mount -o loop`. Then the extensions
+// are unpacked into the initrd at build time instead, as tce-load would have linked them:
+// files the base already has win, usr/local/tce.installed/<name> marks each one, and its
+// setup script runs at boot from /opt/bootlocal.sh before any service.
+import { readSquashfs } from "../formats/squashfs/reader.js";
+import type { Lock } from "../lock/lock-file.js";
+import { BUILTIN_DIR } from "../overlay/extensions.js";
+import { readAllData, type Entry } from "../tree/entry.js";
+import { parentsOf, type FileTree } from "../tree/file-tree.js";
+
+export type BuiltinMode = "auto" | "load" | "unpack";
+
+export const SETUP_SCRIPT = "opt/mkbundle/builtin-setup.sh";
+
+/** A kernel that loads extensions at boot ships its drivers as modules in the initrd. */
+export function initrdHasModules(initrd: FileTree, kernelRelease: string | undefined): boolean {
+  for (const p of initrd.keys()) {
+    const m = /^lib\/modules\/([^/]+)\/.+\.ko(\.gz|\.xz)?$/.exec(p);
+    if (m && (!kernelRelease || m[1] === kernelRelease)) return true;
+  }
+  return false;
+}
+
+export function chooseMode(mode: BuiltinMode, initrd: FileTree, lock: Lock): { unpack: boolean; why: string } {
+  if (mode === "load") return { unpack: false, why: "--builtin load" };
+  if (mode === "unpack") return { unpack: true, why: "--builtin unpack" };
+  if (!lock.extensions.some((e) => e.role === "builtin")) return { unpack: false, why: "no builtin extensions" };
+  return initrdHasModules(initrd, lock.kernel)
+    ? { unpack: false, why: "the base initrd has kernel modules: Tiny Core loads /tmp/builtin at boot" }
+    : { unpack: true, why: `the base initrd has no kernel modules${lock.kernel ? ` for ${lock.kernel}` : ""}, so its kernel cannot loop-mount squashfs extensions at boot: they are unpacked into the initrd instead` };
+}
+
+/** The overlay with /tmp/builtin replaced by the unpacked extensions and their boot-time setup. */
+export async function unpackBuiltin(overlay: readonly Entry[], lock: Lock, base: FileTree, epoch: number): Promise<Entry[]> {
+  const byPath = new Map(overlay.map((e) => [e.path, e]));
+  const out = new Map<string, Entry>();
+  for (const e of overlay) if (e.path !== BUILTIN_DIR && !e.path.startsWith(`${BUILTIN_DIR}/`)) out.set(e.path, e);
+  const taken = (p: string) => base.has(p) || out.has(p);
+  const names: string[] = [];
+  let modules = false;
+  for (const ext of lock.extensions.filter((x) => x.role === "builtin")) {
+    const tcz = byPath.get(`${BUILTIN_DIR}/optional/${ext.name}.tcz`);
+    if (!tcz) throw new Error(`the bundle lacks ${BUILTIN_DIR}/optional/${ext.name}.tcz`);
+    names.push(ext.name);
+    const files = readSquashfs(await readAllData(tcz)).entries;
+    const realOf = new Map(files.map((f) => [f.path, f]));
+    for (const f of files) {
+      if (f.path === "") continue;
+      if (f.path.startsWith("usr/local/lib/modules/")) modules = true;
+      // Like `yes n | cp -ai`: what is already there is not replaced; directories merge.
+      if (f.type === "dir") {
+        if (!taken(f.path)) out.set(f.path, { ...f, mtime: epoch });
+        continue;
+      }
+      if (taken(f.path)) continue;
+      const data = f.type === "hardlink" ? realOf.get(f.linkTarget!) : f;
+      out.set(f.path, f.type === "file" || f.type === "hardlink" ? { ...f, type: "file", size: data!.size, data: await readAllData(data!), mtime: epoch } : { ...f, mtime: epoch });
+    }
+    const marker = `usr/local/tce.installed/${ext.name}`;
+    if (!taken(marker)) out.set(marker, { path: marker, type: "file", mode: 0o644, uid: 0, gid: 50, mtime: epoch, size: 0, data: Buffer.alloc(0) });
+  }
+  if (modules) out.set("etc/sysconfig/newmodules", { path: "etc/sysconfig/newmodules", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: 0, data: Buffer.alloc(0) });
+  // What tce-load's update_system does for each extension, in load order.
+  const script = ["#!/bin/sh", "# mkbundle: set up the builtin extensions unpacked into the initrd, as tce-load would", ...names.map((n) => `[ -s /usr/local/tce.installed/${n} ] && [ -x /usr/local/tce.installed/${n} ] && /usr/local/tce.installed/${n}`), "/sbin/ldconfig 2>/dev/null", "exit 0", ""].join("\n");
+  out.set(SETUP_SCRIPT, { path: SETUP_SCRIPT, type: "file", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: Buffer.byteLength(script), data: Buffer.from(script) });
+  const bootlocal = out.get("opt/bootlocal.sh") ?? base.get("opt/bootlocal.sh");
+  const text = bootlocal?.type === "file" ? (await readAllData(bootlocal)).toString("utf8") : "#!/bin/sh\n";
+  const [first, ...rest] = text.split("\n");
+  const edited = [first, `/${SETUP_SCRIPT}`, ...rest].join("\n");
+  out.set("opt/bootlocal.sh", { ...(bootlocal ?? { path: "opt/bootlocal.sh", type: "file", mode: 0o755, uid: 0, gid: 0 }), path: "opt/bootlocal.sh", type: "file", mtime: epoch, size: Buffer.byteLength(edited), data: Buffer.from(edited) } as Entry);
+  // New directories need their parents; existing ones stay as the base has them.
+  for (const p of [...out.keys()]) {
+    for (const parent of parentsOf(p)) {
+      if (out.has(parent)) continue;
+      const b = base.get(parent);
+      out.set(parent, b?.type === "dir" ? { ...b, data: undefined } : { path: parent, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: 0 });
+    }
+  }
+  return [...out.values()];
+}

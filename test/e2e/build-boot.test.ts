@@ -1,0 +1,85 @@
+// Issue 7's acceptance, end to end under QEMU (software emulation): a manifest built with
+// `mkbundle build` boots and its service comes up, as a full remaster, with
+// --append-initrd, and through --kernel; Razor's two steps boot to "Setting hostname".
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { mkbundleAsync } from "../helpers/cli.js";
+import { fixturesDir, repoRoot } from "../helpers/paths.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const { dir, write } = tempDir("mkbundle-e2e-");
+const wd = join(dir, "wd");
+const mirror = () => join(fixturesDir(), "tinycore");
+const MARKER = "MKBUNDLE-E2E-MARKER-7f3a";
+let manifest: string;
+
+beforeAll(() => {
+  manifest = write(
+    "hello/hello.yaml",
+    `name: hello
+version: 1.0.0
+base:
+  iso: Core-4.4.iso
+extensions:
+  builtin: [bash, dmidecode]
+services:
+  - name: marker
+    run: |
+      echo ${MARKER}
+      bash --version
+    log: /dev/ttyS0
+boot:
+  append: [console=ttyS0]
+  timeout: 0
+`,
+  );
+});
+
+async function build(out: string, extra: string[] = []): Promise<string> {
+  const r = await mkbundleAsync(["build", manifest, ...extra, "--mirror", mirror(), "--work-dir", wd, "--out", out]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout.trim();
+}
+
+describe("built images boot and their service comes up", () => {
+  it("full remaster, from the ISO", async () => {
+    const iso = await build(join(dir, "full"));
+    const r = await mkbundleAsync(["test", iso, "--expect", MARKER, "--expect", "GNU bash, version", "--timeout", "150"]);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+  }, 240_000);
+
+  it("--append-initrd, from the ISO", async () => {
+    const iso = await build(join(dir, "append"), ["--append-initrd"]);
+    const r = await mkbundleAsync(["test", iso, "--expect", MARKER, "--expect", "GNU bash, version", "--timeout", "150"]);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+  }, 240_000);
+
+  it("mkbundle test --kernel", async () => {
+    const iso = await build(join(dir, "kernel"));
+    const r = await mkbundleAsync(["test", "--kernel", iso, "--expect", MARKER, "--expect", "GNU bash, version", "--timeout", "150"]);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+  }, 240_000);
+
+  it("two builds give the same ISO", async () => {
+    const env = { SOURCE_DATE_EPOCH: "1700000000" };
+    const [a, b] = [join(dir, "repro-a"), join(dir, "repro-b")];
+    const ra = await mkbundleAsync(["build", manifest, "--json", "--mirror", mirror(), "--work-dir", wd, "--out", a], { env });
+    const rb = await mkbundleAsync(["build", manifest, "--json", "--mirror", mirror(), "--work-dir", wd, "--out", b], { env });
+    const sha = (r: { stdout: string }) => (JSON.parse(r.stdout) as { iso: { sha256: string } }).iso.sha256;
+    expect(sha(ra)).toBe(sha(rb));
+  }, 120_000);
+});
+
+describe("Razor's two steps", () => {
+  it("bundle with -b/-m/-p, rebuild-iso 0.9.0.1, and it boots", async () => {
+    const out = join(dir, "razor");
+    const b = await mkbundleAsync(["-b", join(repoRoot, "extensions.lst"), "-m", join(repoRoot, "mirror.lst"), "-p", "--mirror", mirror(), "--work-dir", wd, "--out", out]);
+    expect(b.code, b.stderr).toBe(0);
+    const r = await mkbundleAsync(["rebuild-iso", "0.9.0.1", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const iso = join(out, "rz_mk_prod-image.0.9.0.1.iso");
+    expect(r.stdout.trim()).toBe(iso);
+    const t = await mkbundleAsync(["test", "--kernel", "--append", "console=ttyS0", "--expect", "Setting hostname", iso, "--timeout", "150"]);
+    expect(t.code, t.stderr.slice(-3000)).toBe(0);
+  }, 240_000);
+});

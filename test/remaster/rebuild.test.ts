@@ -1,0 +1,130 @@
+// rebuild-iso from bundles, checked with GNU cpio, gzip, xorriso and isoinfo (no VM here;
+// test/e2e boots the results).
+import { createHash } from "node:crypto";
+import { cpSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { mkbundle } from "../helpers/cli.js";
+import { fixturesDir, repoRoot } from "../helpers/paths.js";
+import { q, sh } from "../helpers/run.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const { dir, write } = tempDir("mkbundle-rebuild-");
+const wd = join(dir, "wd");
+const fixture = () => join(fixturesDir(), "tinycore");
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const env = { SOURCE_DATE_EPOCH: "1700000000" };
+let extracted = 0;
+/** A file out of an ISO, extracted by osirrox (an independent reader). */
+function osirrox(iso: string, path: string): Buffer {
+  const target = join(dir, `osirrox-${extracted++}`);
+  sh(`osirrox -indev ${q(iso)} -extract ${q(path)} ${q(target)} 2>/dev/null`);
+  return readFileSync(target);
+}
+
+describe("Razor's two steps", () => {
+  const out = join(dir, "razor");
+  const iso = join(out, "rz_mk_prod-image.0.9.0.1.iso");
+
+  beforeAll(() => {
+    const b = mkbundle(["-b", join(repoRoot, "extensions.lst"), "-m", join(repoRoot, "mirror.lst"), "-p", "--mirror", fixture(), "--work-dir", wd, "--out", out], { env });
+    expect(b.code, b.stderr).toBe(0);
+    const r = mkbundle(["rebuild-iso", "0.9.0.1", "--out", out], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(iso);
+  });
+
+  it("writes rz_mk_prod-image.0.9.0.1.iso with mk-version.yaml and iso-metadata.yaml", () => {
+    expect(mkbundle(["cat", iso, "boot/core.gz", "tmp/mk-version.yaml"]).stdout).toBe("mk_version: 0.9.0.1\n");
+    const meta = mkbundle(["cat", iso, "iso-metadata.yaml"]).stdout;
+    expect(meta).toContain("iso_version: 0.9.0.1");
+    expect(meta).toContain(`sha256: ${sha256(readFileSync(join(fixture(), "4.x/x86/release/distribution_files/vmlinuz")))}`);
+    expect(meta).toContain("build_time: 2023-11-14T22:13:20.000Z");
+  });
+
+  it("agrees with xorriso and isoinfo, and the initrd with GNU cpio and gzip", () => {
+    const ours = JSON.parse(mkbundle(["ls", "--json", iso]).stdout) as { path: string; size: number; type: string }[];
+    const xorriso = sh(`xorriso -indev ${q(iso)} -find / 2>/dev/null`).toString().trim().split("\n").map((l) => l.replace(/^'\/?|'$/g, "") || ".");
+    expect(ours.map((e) => e.path).sort()).toEqual(xorriso.sort());
+    const d = sh(`isoinfo -d -i ${q(iso)}`).toString();
+    expect(d).toContain("Volume id: Core");
+    expect(d).toMatch(/Bootid 88 \(bootable\)[\s\S]*Nsect 4/);
+    const core = osirrox(iso, "/boot/core.gz");
+    sh(`gzip -t`, { input: core });
+    const listing = sh(`zcat | cpio -t --quiet`, { input: core }).toString();
+    expect(listing).toContain("usr/local/bin/bash"); // builtin, unpacked: the fixture kernel has no loop or squashfs
+    expect(listing).toContain("tmp/tinycorelinux/4.x/x86/tcz/procps.tcz");
+    expect(listing).toContain("etc/init.d/tc-config"); // the base is all there
+  });
+
+  it("is reproducible, and SHA256SUMS verifies", () => {
+    const first = sha256(readFileSync(iso));
+    rmSync(iso);
+    expect(mkbundle(["rebuild-iso", "0.9.0.1", "--out", out], { env }).code).toBe(0);
+    expect(sha256(readFileSync(iso))).toBe(first);
+    expect(sh(`cd ${q(out)} && sha256sum -c SHA256SUMS`).toString()).toMatch(/rz_mk_prod-image\.0\.9\.0\.1\.iso: OK/);
+    expect(sh(`ls ${q(join(out, "pxe/razor-microkernel-0.9.0.1"))}`).toString().trim().split("\n")).toEqual(["boot.ipxe", "core.gz", "vmlinuz"]);
+    expect(readFileSync(join(out, "pxe/razor-microkernel-0.9.0.1/boot.ipxe"), "utf8")).toBe("#!ipxe\nkernel vmlinuz loglevel=3 nozswap initrd=core.gz\ninitrd core.gz\nboot\n");
+  });
+});
+
+describe("--append-initrd, --builtin and hybrid images", () => {
+  const manifest = (where = "app") =>
+    write(
+      `${where}/app.yaml`,
+      "name: app\nversion: 2.0.0\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [bash]\nservices:\n  - name: hi\n    run: echo hi\n    log: /dev/ttyS0\nboot:\n  append: [console=ttyS0]\n  timeout: 0\n",
+    );
+
+  it("keeps the base initrd byte for byte and adds the overlay as a second archive", () => {
+    const out = join(dir, "append");
+    const r = mkbundle(["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const iso = join(out, "app-dev-2.0.0.iso");
+    const core = osirrox(iso, "/boot/core.gz");
+    expect(core.equals(readFileSync(join(fixture(), "4.x/x86/release/distribution_files/core.gz")))).toBe(true);
+    const extra = osirrox(iso, "/boot/app.gz");
+    const names = sh("zcat | cpio -t --quiet", { input: extra }).toString().trim().split("\n");
+    expect(names).toContain("tmp/mk-version.yaml");
+    expect(names).toContain("opt/mkbundle/services/hi.sh");
+    for (const baseDir of ["tmp", "opt", "etc", "usr", "usr/local", "usr/local/bin"]) expect(names, baseDir).not.toContain(baseDir);
+    const cfg = mkbundle(["cat", iso, "boot/isolinux/isolinux.cfg"]).stdout;
+    expect(cfg).toContain("\tinitrd /boot/core.gz,/boot/app.gz\n");
+    expect(cfg).toContain("append loglevel=3 nozswap console=ttyS0");
+    expect(cfg).toMatch(/prompt 0\ntimeout 1/);
+    // An unchanged build is skipped.
+    const again = mkbundle(["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out], { env });
+    expect(again.stderr).toContain("unchanged: same bundle, version and options");
+  });
+
+  it("unpacks builtin extensions for a kernel without modules, or keeps /tmp/builtin when told to load", () => {
+    const out = join(dir, "modes");
+    expect(mkbundle(["bundle", manifest(), "--mirror", fixture(), "--work-dir", wd, "--out", out], { env }).code).toBe(0);
+    const auto = mkbundle(["rebuild-iso", "--out", out], { env });
+    expect(auto.stderr).toContain("the base initrd has no kernel modules for 3.0.21-tinycore");
+    const iso = join(out, "app-dev-2.0.0.iso");
+    const listing = mkbundle(["ls", iso, "boot/core.gz"]).stdout;
+    expect(listing).toMatch(/ usr\/local\/bin\/bash$/m);
+    expect(listing).toMatch(/ usr\/local\/tce\.installed\/ncurses$/m);
+    expect(listing).not.toContain("tmp/builtin");
+    const bootlocal = mkbundle(["cat", iso, "boot/core.gz", "opt/bootlocal.sh"]).stdout.split("\n");
+    expect(bootlocal.slice(0, 2)).toEqual(["#!/bin/sh", "/opt/mkbundle/builtin-setup.sh"]);
+    expect(bootlocal).toContain("/opt/mkbundle/services/hi.sh &");
+    expect(mkbundle(["rebuild-iso", "--builtin", "load", "--out", out], { env }).code).toBe(0);
+    expect(mkbundle(["ls", iso, "boot/core.gz", "tmp/builtin"]).stdout).toContain("tmp/builtin/onboot.lst");
+  });
+
+  it("keeps the base's isohybrid MBR", () => {
+    const mirror = join(dir, "hybrid-mirror");
+    cpSync(fixture(), mirror, { recursive: true, dereference: true });
+    const release = join(mirror, "4.x/x86/release");
+    const tree = join(dir, "hybrid-tree");
+    sh(`osirrox -indev ${q(join(release, "Core-4.4.iso"))} -extract / ${q(tree)} 2>/dev/null && chmod -R u+w ${q(tree)} && rm -f ${q(join(release, "Core-4.4.iso"))}`);
+    sh(`xorriso -as mkisofs -l -J -R -V Core -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin -o ${q(join(release, "Core-4.4.iso"))} ${q(tree)} 2>/dev/null`);
+    const out = join(dir, "hybrid-out");
+    const r = mkbundle(["build", manifest("hybrid"), "--mirror", mirror, "--work-dir", join(dir, "wd-hybrid"), "--out", out], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const iso = join(out, "app-dev-2.0.0.iso");
+    expect(readFileSync(iso).length % (1024 * 1024)).toBe(0);
+    expect(sh(`xorriso -indev ${q(iso)} -report_system_area plain 2>/dev/null`).toString()).toContain("MBR isohybrid");
+  });
+});
