@@ -4,13 +4,14 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { gzip, defaultThreads } from "../formats/gzip/writer.js";
+import { gzipByContent } from "../formats/gzip/by-content.js";
 import { writeTar } from "../formats/tar/writer.js";
 import type { Lock } from "../lock/lock-file.js";
 import { redacted } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Entry } from "../tree/entry.js";
 import { packageVersion } from "../util/package-version.js";
-import { writeFileAtomic } from "../util/write-atomic.js";
+import { writeIfChanged } from "../util/write-atomic.js";
 
 export interface BundleJson {
   bundleVersion: 1;
@@ -39,10 +40,7 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** Writes unless the same bytes are already there. */
 async function put(path: string, bytes: Buffer): Promise<WrittenFile> {
-  const digest = sha256(bytes);
-  const same = existsSync(path) && sha256(readFileSync(path)) === digest;
-  if (!same) await writeFileAtomic(path, bytes);
-  return { path, sha256: digest, size: bytes.length, written: !same };
+  return { path, ...(await writeIfChanged(path, [bytes])) };
 }
 
 export async function overlayTarball(entries: readonly Entry[], epoch: number): Promise<Buffer> {
@@ -72,9 +70,11 @@ export async function writeBundle(out: string, m: ResolvedManifest, lock: Lock, 
     members: { [overlay.name]: sha256(overlay.bytes), [base]: lock.base.sha256 },
   };
   const member = (path: string, data: Buffer): Entry => ({ path, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: data.length, data });
-  const tar = await writeTar([member("bundle.json", Buffer.from(JSON.stringify(json, null, 2) + "\n")), member(overlay.name, overlay.bytes), member(base, baseIso)], { mtime: epoch });
-  // The ISO and the overlay are compressed already: a fast level loses little.
-  const bytes = await gzip(tar, { level: 6, threads: defaultThreads() });
+  const jsonBytes = Buffer.from(JSON.stringify(json, null, 2) + "\n");
+  const tar = await writeTar([member("bundle.json", jsonBytes), member(overlay.name, overlay.bytes), member(base, baseIso)], { mtime: epoch });
+  // The overlay and the ISO are compressed already: stored, they cost nothing to read back.
+  const at = tar.indexOf(overlay.bytes.subarray(0, 64));
+  const bytes = await gzipByContent(at > 0 ? [tar.subarray(0, at), tar.subarray(at, at + overlay.bytes.length), tar.subarray(at + overlay.bytes.length)] : [tar]);
   mkdirSync(out, { recursive: true });
   return { file: await put(join(out, bundleFileName(m)), bytes), json };
 }

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { Document, isScalar, isSeq, visit } from "yaml";
+import { yamlLib } from "../util/lazy.js";
 import { hasErrors, UserError, type Diagnostic } from "../manifest/diagnostic.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import type { ResolvedManifest } from "../manifest/types.js";
@@ -75,6 +75,7 @@ export function inputsDigest(m: ResolvedManifest): string {
 
 export function renderLock(lock: Lock, manifestFile: string): string {
   const header = `# Lock for ${basename(manifestFile)}, written by \`mkbundle lock\`: every download pinned by sha256.\n# Do not edit; run \`mkbundle lock --update ${basename(manifestFile)}\` to re-resolve.\n`;
+  const { Document, isScalar, isSeq, visit } = yamlLib();
   const doc = new Document(lock);
   // Short lists of names on one line: `deps: [acl, attr]` reads better in a review.
   visit(doc, { Seq: (_k, seq) => void (isSeq(seq) && seq.items.every(isScalar) && (seq.flow = true)) });

@@ -1,8 +1,8 @@
 // JSON Schema validation with errors a reviewer can act on: position, key, value, expectation.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import { ajvFormats, ajvLib } from "../util/lazy.js";
 import { packageRoot } from "../util/package-root.js";
 import { keyPath, type Diagnostic } from "./diagnostic.js";
 import { didYouMean } from "./did-you-mean.js";
@@ -16,7 +16,6 @@ export interface SchemaContext {
   sourceText?: (path: readonly (string | number)[]) => string | undefined;
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 const validators = new Map<string, ValidateFunction>();
 
 export function schemaPath(name: string): string {
@@ -26,8 +25,8 @@ export function schemaPath(name: string): string {
 export function loadValidator(name: string): ValidateFunction {
   let v = validators.get(name);
   if (!v) {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-    addFormats(ajv);
+    const ajv: Ajv2020 = new (ajvLib().Ajv2020)({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+    (ajvFormats().default ?? (ajvFormats() as unknown as (a: unknown) => void))(ajv);
     // Annotation keyword: the plain-words expectation shown with pattern errors.
     ajv.addKeyword({ keyword: "errorHint", schemaType: "string" });
     // Schemas may refer to each other (bundle.json embeds a lock).

@@ -1,5 +1,6 @@
 // YAML parsing that keeps source positions, so every problem can name FILE:LINE:COL.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import type { Document, LineCounter, Node } from "yaml";
+import { yamlLib } from "../util/lazy.js";
 import type { Diagnostic } from "./diagnostic.js";
 
 export interface YamlSource {
@@ -16,6 +17,7 @@ export interface Position {
 }
 
 export function parseYaml(file: string, text: string): { source: YamlSource; diagnostics: Diagnostic[] } {
+  const { LineCounter, parseDocument } = yamlLib();
   const lines = new LineCounter();
   // uniqueKeys: a duplicate key is an error, never a silent "last one wins".
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
@@ -55,6 +57,7 @@ function quoteKeyAt(text: string, offset: number): string {
  * document goes, so a missing key is reported at its closest existing parent.
  */
 export function positionOf(src: YamlSource, path: readonly (string | number)[], at: "key" | "value" = "value"): Position {
+  const { isMap, isPair, isScalar, isSeq } = yamlLib();
   let node: unknown = src.doc.contents;
   let keyNode: unknown;
   for (const seg of path) {
@@ -78,5 +81,5 @@ export function positionOf(src: YamlSource, path: readonly (string | number)[], 
 /** The original source text of a scalar (e.g. `0755` rather than the number 755). */
 export function sourceTextOf(src: YamlSource, path: readonly (string | number)[]): string | undefined {
   const node = src.doc.getIn(path, true);
-  return isScalar(node) && node.range ? src.text.slice(node.range[0], node.range[1]) : undefined;
+  return yamlLib().isScalar(node) && node.range ? src.text.slice(node.range[0], node.range[1]) : undefined;
 }

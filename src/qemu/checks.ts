@@ -1,5 +1,5 @@
 // What `mkbundle test` waits for: regexes on the serial console and HTTP answers.
-import { request } from "undici";
+import { undiciLib } from "../util/lazy.js";
 
 export interface HttpCheck {
   url: string;
@@ -20,7 +20,7 @@ export function parseHttpCheck(spec: string): HttpCheck {
 /** One attempt: true when the URL answers 2xx with a body that matches. */
 export async function httpCheckOnce(c: HttpCheck, timeoutMs = 2000): Promise<{ ok: boolean; last: string }> {
   try {
-    const res = await request(c.url, { method: "GET", headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const res = await undiciLib().request(c.url, { method: "GET", headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     const text = await res.body.text();
     const ok = res.statusCode >= 200 && res.statusCode < 300 && c.body.test(text);
     return { ok, last: `HTTP ${res.statusCode}: ${text.slice(0, 200).replace(/\s+/g, " ")}` };

@@ -1,12 +1,13 @@
 // Output names and the small text files of a remaster.
-import { stringify } from "yaml";
-
 /** Razor's name for razor-microkernel, otherwise <name>-<flavour>-<version>.iso. */
 export function isoFileName(name: string, flavour: string, version: string): string {
   return name === "razor-microkernel" ? `rz_mk_${flavour}-image.${version}.iso` : `${name}-${flavour}-${version}.iso`;
 }
 
-export const mkVersionYaml = (version: string): string => stringify({ mk_version: version });
+/** Versions are [A-Za-z0-9._+-]: plain YAML scalars (0.9.0.1), quoted where YAML would read a number or a boolean (1.0, 2, yes). */
+const scalar = (s: string) => (/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(s) && !/^([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|0x[0-9a-f]+|0o[0-7]+|true|false|null|yes|no|on|off|y|n)$/i.test(s) ? s : JSON.stringify(s));
+
+export const mkVersionYaml = (version: string): string => `mk_version: ${scalar(version)}\n`;
 
 export interface IsoMetadata {
   iso_version: string;
@@ -16,7 +17,12 @@ export interface IsoMetadata {
   build_time?: string;
 }
 
-export const isoMetadataYaml = (m: IsoMetadata): string => `# written by mkbundle rebuild-iso\n${stringify(m)}`;
+export function isoMetadataYaml(m: IsoMetadata): string {
+  const lines = ["# written by mkbundle rebuild-iso", `iso_version: ${scalar(m.iso_version)}`, "kernel:", `  path: ${m.kernel.path}`, `  sha256: ${m.kernel.sha256}`, "initrd:"];
+  for (const i of m.initrd) lines.push(`  - path: ${i.path}`, `    sha256: ${i.sha256}`);
+  if (m.build_time) lines.push(`build_time: ${m.build_time}`);
+  return lines.join("\n") + "\n";
+}
 
 export function ipxeScript(kernel: string, initrds: readonly string[], append: readonly string[]): string {
   const initrdArgs = initrds.map((i) => `initrd=${i}`).join(" ");

@@ -10,7 +10,7 @@ import { readIso } from "../formats/iso9660/reader.js";
 import { writeIso } from "../formats/iso9660/writer.js";
 import { baseImageOf } from "../tinycore/base-image.js";
 import { readAllData, type Entry } from "../tree/entry.js";
-import { writeFileAtomic } from "../util/write-atomic.js";
+import { writeIfChanged } from "../util/write-atomic.js";
 import { appendArchiveEntries, compressArchive, mergedInitrd } from "./initrd.js";
 import { editIsolinuxCfg } from "./isolinux-edit.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js";
@@ -49,17 +49,8 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const file = (path: string, data: Buffer, mtime: number, mode = 0o644): Entry => ({ path, type: "file", mode, uid: 0, gid: 0, mtime, size: data.length, data });
 
 async function put(path: string, data: Buffer | AsyncIterable<Buffer>): Promise<OutputFile> {
-  const bytes = Buffer.isBuffer(data) ? data : await collect(data);
-  const digest = sha256(bytes);
-  const same = existsSync(path) && sha256(readFileSync(path)) === digest;
-  if (!same) await writeFileAtomic(path, bytes);
-  return { path, sha256: digest, size: bytes.length, written: !same };
-}
-
-async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of chunks) parts.push(c);
-  return Buffer.concat(parts);
+  const r = await writeIfChanged(path, Buffer.isBuffer(data) ? [data] : data);
+  return { path, ...r };
 }
 
 export async function rebuildIso(o: RebuildOptions): Promise<RebuildResult> {

@@ -3,7 +3,8 @@
 // per-request timeouts, HTTP(S)_PROXY/NO_PROXY; local mirrors are copied.
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
-import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { undiciLib } from "../util/lazy.js";
 import { FetchError } from "./errors.js";
 import type { Location } from "./location.js";
 
@@ -29,6 +30,7 @@ export type DownloadResult =
 let shared: Dispatcher | undefined;
 /** One connection pool for the process, honouring HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
 export function defaultDispatcher(): Dispatcher {
+  const { EnvHttpProxyAgent, interceptors } = undiciLib();
   shared ??= new EnvHttpProxyAgent().compose(interceptors.redirect({ maxRedirections: 5 }));
   return shared;
 }
@@ -102,7 +104,7 @@ async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promis
     }
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: "GET", headers, dispatcher, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs });
+      res = await undiciLib().request(url, { method: "GET", headers, dispatcher, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs });
     } catch (e) {
       lastError = describeFailure(e, url, opts.timeoutMs);
       if (RETRYABLE_CODES.has((e as { code?: string }).code ?? "") || (e as Error).name === "SocketError") continue;

@@ -1,6 +1,7 @@
 // Issue 7's acceptance, end to end under QEMU (software emulation): a manifest built with
 // `mkbundle build` boots and its service comes up, as a full remaster, with
 // --append-initrd, and through --kernel; Razor's two steps boot to "Setting hostname".
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mkbundleAsync } from "../helpers/cli.js";
@@ -68,6 +69,19 @@ describe("built images boot and their service comes up", () => {
     const sha = (r: { stdout: string }) => (JSON.parse(r.stdout) as { iso: { sha256: string } }).iso.sha256;
     expect(sha(ra)).toBe(sha(rb));
   }, 120_000);
+});
+
+describe("the examples in manifests/", () => {
+  it("hello-service builds against the fixture mirror and boots", async () => {
+    const out = join(dir, "example");
+    // A copy, so that the lock it writes stays out of the repository.
+    const copy = write("example/hello-service.yaml", readFileSync(join(repoRoot, "manifests/hello-service.yaml"), "utf8"));
+    const r = await mkbundleAsync(["build", copy, "--mirror", mirror(), "--work-dir", wd, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(join(out, "hello-service-prod-1.0.0.iso"));
+    const t = await mkbundleAsync(["test", r.stdout.trim(), "--expect", "Setting hostname", "--timeout", "150"]);
+    expect(t.code, t.stderr.slice(-3000)).toBe(0);
+  }, 240_000);
 });
 
 describe("Razor's two steps", () => {

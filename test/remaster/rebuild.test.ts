@@ -128,3 +128,17 @@ describe("--append-initrd, --builtin and hybrid images", () => {
     expect(sh(`xorriso -indev ${q(iso)} -report_system_area plain 2>/dev/null`).toString()).toContain("MBR isohybrid");
   });
 });
+
+describe("broken bundles", () => {
+  it("a truncated or foreign bundle fails with one line, exit 1", () => {
+    const bad = write("bad/broken-bundle-dev.tar.gz", "");
+    sh(`head -c 100000 ${q(join(fixture(), "4.x/x86/release/distribution_files/core.gz"))} > ${q(bad)}`);
+    const r = mkbundle(["rebuild-iso", "1.0", "--bundle", bad, "--out", join(dir, "bad-out")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/broken-bundle-dev\.tar\.gz: gzip: truncated/);
+    const none = mkbundle(["rebuild-iso", "--out", join(dir, "empty-out")]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("no *-bundle-*.tar.gz here");
+  });
+});

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { stringify } from "yaml";
+import { yamlLib } from "../../util/lazy.js";
 import { redacted } from "../../manifest/resolve.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
 import { addGlobalOptions, globalsOf } from "../global-options.js";
@@ -26,5 +26,5 @@ export function showCommand(program: Command): void {
 }
 
 export function resolvedYaml(m: ResolvedManifest, origin: string): string {
-  return `# ${origin} by mkbundle; defaults filled in\n` + stringify(m, { lineWidth: 0 });
+  return `# ${origin} by mkbundle; defaults filled in\n` + yamlLib().stringify(m, { lineWidth: 0 });
 }

@@ -14,7 +14,7 @@ export interface GzipOptions {
   level?: number;
   /** Worker threads; 1 compresses on the calling thread. Default 1. */
   threads?: number;
-  /** Level for the chunk [start, end) of the input: compress by content (still one member). */
+  /** Level for the chunk [start, end) of the input, 0 (stored) to 9: compress by content (still one member). */
   levelFor?: (start: number, end: number) => number;
 }
 
