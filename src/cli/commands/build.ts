@@ -35,9 +35,9 @@ export function buildCommand(program: Command): void {
         .command("build")
         .summary("lock, fetch, bundle and rebuild-iso in one step, skipping what is unchanged")
         .description(
-          "The whole job: mkbundle lock (keeping an up-to-date lock), bundle, and rebuild-iso, each stage skipped\n" +
-            "when its inputs are unchanged. Prints what was rebuilt and why; the ISO path on stdout.\n" +
-            "  mkbundle build manifests/hello-service.yaml && mkbundle test build-files/hello-service-prod-1.0.0.iso ...",
+          "The whole job: mkbundle lock (keeping an up-to-date lock), bundle, and rebuild-iso, each stage skipped " +
+            "when its inputs are unchanged. Prints what was rebuilt and why; the ISO path on stdout.\n\n" +
+            "  mkbundle build manifests/hello-service.yaml",
         )
         .argument("<manifest>", "manifest file (YAML)")
         .argument("[version]", "image version (default: the manifest's version)")

@@ -20,7 +20,7 @@ export function bundleCommand(program: Command): void {
         .command("bundle")
         .summary("compile the overlay and write the bundle (Razor's build-bundle-file.sh)")
         .description(
-          "Lock (or verify the lock), then compile the overlay from the manifest, the pinned downloads and\n" +
+          "Lock (or verify the lock), then compile the overlay from the manifest, the pinned downloads and " +
             "the base initrd's own /etc and /opt files, and write to --out:\n" +
             "  overlay-<sha256>.tar.gz          the files the image adds or changes\n" +
             "  <name>-bundle-<flavour>.tar.gz   bundle.json, the overlay and the base ISO\n" +

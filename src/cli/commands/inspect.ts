@@ -24,10 +24,10 @@ export function inspectCommands(program: Command): void {
       .command("ls")
       .summary("list a container and the containers inside it")
       .description(
-        `List FILE (${CONTAINERS}). Each INNER names a path inside the previous layer;\n` +
-          "when it is a container, ls descends into it, when it is a directory, ls lists what is under it:\n" +
-          "  mkbundle ls build-files/image.iso boot/core.gz etc/init.d\n" +
-          "Lines: mode, uid, gid, size (or major,minor), mtime (UTC), path, -> symlink target.",
+        `List FILE (${CONTAINERS}). Each INNER names a path inside the previous layer; ` +
+          "when it is a container, ls descends into it, when it is a directory, ls lists what is under it. " +
+          "Lines: mode, uid, gid, size (or major,minor), mtime (UTC), path, -> symlink target.\n\n" +
+          "  mkbundle ls image.iso boot/core.gz etc/init.d",
       )
       .argument("<file>", "container file")
       .argument("[inner...]", "paths inside it, each inside the previous")
@@ -45,7 +45,7 @@ export function inspectCommands(program: Command): void {
     program
       .command("cat")
       .summary("write one file from inside nested containers to stdout")
-      .description(`Write the bytes of the last INNER path to stdout. FILE: ${CONTAINERS}.\n  mkbundle cat Core.iso boot/core.gz etc/passwd`)
+      .description(`Write the bytes of the last INNER path to stdout. FILE: ${CONTAINERS}.\n\n  mkbundle cat Core.iso boot/core.gz etc/passwd`)
       .argument("<file>", "container file")
       .argument("<inner...>", "paths inside it, each inside the previous; the last must be a file"),
   ).action((file: string, inner: string[]) =>

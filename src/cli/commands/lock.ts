@@ -21,10 +21,10 @@ export function lockCommand(program: Command): void {
         .command("lock")
         .summary("resolve and pin every extension, gem and the base ISO in <name>.lock")
         .description(
-          "Resolve the manifest against the mirror (dependency closures, -KERNEL names, gems), download\n" +
-            "and verify everything (.tcz against its .md5.txt, pins by sha256) into the cache, and write\n" +
-            "<manifest>.lock next to the manifest. An up-to-date lock is kept and its downloads re-verified.\n" +
-            "Exit 1 when anything is missing or corrupt: every problem is listed, missing extensions with\n" +
+          "Resolve the manifest against the mirror (dependency closures, -KERNEL names, gems), download " +
+            "and verify everything (.tcz against its .md5.txt, pins by sha256) into the cache, and write " +
+            "<manifest>.lock next to the manifest. An up-to-date lock is kept and its downloads re-verified. " +
+            "Exit 1 when anything is missing or corrupt: every problem is listed, missing extensions with " +
             "the chain that pulled them in.",
         )
         .argument("<manifest>", "manifest file (YAML)")

@@ -32,10 +32,10 @@ export function planCommand(program: Command): void {
         .command("plan")
         .summary("show what a build would change against the lock or a bundle, for review")
         .description(
-          "Resolve the manifest as a build would (nothing is written) and compare the result with the\n" +
-            "manifest's lock, or with a bundle: extensions and gems added, removed or changed with sizes,\n" +
-            "overlay files added, changed or removed, flavour, and the size delta. Without --against, the\n" +
-            "bundle in --out for this manifest is used for overlay files when there is one.\n" +
+          "Resolve the manifest as a build would (nothing is written) and compare the result with the " +
+            "manifest's lock, or with a bundle: extensions and gems added, removed or changed with sizes, " +
+            "overlay files added, changed or removed, flavour, and the size delta. Without --against, the " +
+            "bundle in --out for this manifest is used for overlay files when there is one. " +
             "The text is meant for a pull-request comment; --json for machines.",
         )
         .argument("<manifest>", "manifest file (YAML)")

@@ -33,9 +33,14 @@ function bootOptions(cmd: Command): Command {
   return cmd
     .argument("<image>", "an ISO written by mkbundle rebuild-iso (or any Tiny Core ISO)")
     .option("--kernel", "boot the ISO's kernel and initrd directly (fast; --append adds boot codes)")
-    .option("--append <codes>", "boot codes for --kernel, e.g. console=ttyS0 (repeatable)", codes, [])
-    .option("--port <host:guest>", "forward 127.0.0.1:HOST to the guest's TCP port (repeatable)", collect(parsePort), [])
+    .option("--append <codes>", "boot codes for --kernel, e.g. console=ttyS0 (repeatable)", codes)
+    .option("--port <host:guest>", "forward 127.0.0.1:HOST to the guest's TCP port (repeatable)", collect(parsePort))
     .option("--memory <mb>", "guest memory", (v) => Number(v), 512);
+}
+
+/** Repeatable options are absent (not []) when never given. */
+function withLists(o: QemuCliOptions): QemuCliOptions {
+  return { ...o, append: o.append ?? [], port: o.port ?? [], expect: o.expect ?? [], http: o.http ?? [] };
 }
 
 async function prepare(image: string, opts: QemuCliOptions, interactive: boolean, log: Log): Promise<{ args: string[]; extracted?: ExtractedBoot }> {
@@ -58,10 +63,10 @@ export function qemuCommands(program: Command): void {
       program
         .command("run")
         .summary("boot an image in QEMU with its serial console on this terminal")
-        .description("Boot IMAGE in QEMU: serial console on the terminal (quit with Ctrl-A x), user-mode networking with an\ne1000 NIC, --port forwards bound to 127.0.0.1. KVM when it works, software emulation otherwise."),
+        .description("Boot IMAGE in QEMU: serial console on the terminal (quit with Ctrl-A x), user-mode networking with an e1000 NIC, --port forwards bound to 127.0.0.1. KVM when it works, software emulation otherwise."),
     ),
   ).action(async (image: string, _o: unknown, cmd: Command) => {
-    const opts = globalsOf(cmd) as unknown as QemuCliOptions;
+    const opts = withLists(globalsOf(cmd) as unknown as QemuCliOptions);
     const log = makeLog(opts);
     const { args, extracted } = await prepare(image, opts, true, log);
     try {
@@ -82,17 +87,18 @@ export function qemuCommands(program: Command): void {
         .command("test")
         .summary("boot an image headless and check its console and HTTP endpoints")
         .description(
-          "Boot IMAGE headless and wait until every --expect regex has appeared on the serial console and every\n" +
-            "--http check has answered 2xx with a matching body (polled through the --port forwards). On failure,\n" +
-            "print what was missing and the console log. QEMU is always killed. Exit 0 or 1: the boot test for CI.\n" +
-            "  mkbundle test build-files/hello-service-prod-1.0.0.iso --port 18080:80 --http 'http://127.0.0.1:18080/~Hello'",
+          "Boot IMAGE headless and wait until every --expect regex has appeared on the serial console and every " +
+            "--http check has answered 2xx with a matching body (polled through the --port forwards). On failure, " +
+            "print what was missing and the console log. QEMU is always killed. Exit 0 or 1: the boot test for CI.\n\n" +
+            "  mkbundle test image.iso --expect 'Setting hostname'\n" +
+            "  mkbundle test image.iso --port 18080:80 --http 'http://127.0.0.1:18080/~Hello'",
         ),
     )
-      .option("--expect <regex>", "a regex the serial console must show (repeatable)", collect((s) => new RegExp(s)), [])
-      .option("--http <url~regex>", "an HTTP check: URL~REGEX (repeatable)", collect(parseHttpCheck), [])
+      .option("--expect <regex>", "a regex the serial console must show (repeatable)", collect((s) => new RegExp(s)))
+      .option("--http <url~regex>", "an HTTP check: URL~REGEX (repeatable)", collect(parseHttpCheck))
       .option("--timeout <seconds>", "give up after this long", (v) => Number(v), 180),
   ).action(async (image: string, _o: unknown, cmd: Command) => {
-    const opts = globalsOf(cmd) as unknown as QemuCliOptions;
+    const opts = withLists(globalsOf(cmd) as unknown as QemuCliOptions);
     const log = makeLog(opts);
     if (!opts.expect.length && !opts.http.length) throw new UserError([fileError("mkbundle test", "nothing to wait for", "give --expect REGEX and/or --http URL~REGEX")]);
     if (!(opts.timeout > 0)) throw new UserError([fileError("mkbundle test", `--timeout ${opts.timeout}: give a number of seconds`)]);

@@ -40,14 +40,13 @@ export function rebuildIsoCommand(program: Command): void {
       .command("rebuild-iso")
       .summary("remaster the base ISO from a bundle into a bootable ISO and PXE files (Razor's rebuild_iso.sh)")
       .description(
-        "Read the bundle's base ISO, merge its overlay into the initrd of isolinux.cfg's default label\n" +
-          "(with /tmp/mk-version.yaml), apply boot.append and boot.timeout, and write to --out:\n" +
-          "  rz_mk_<flavour>-image.<version>.iso (razor-microkernel) or <name>-<flavour>-<version>.iso\n" +
-          "  pxe/<name>-<version>/ with the kernel, the initrd(s) and boot.ipxe\n" +
-          "  SHA256SUMS\n" +
-          "--append-initrd keeps the base initrd byte for byte and adds the overlay as a second archive\n" +
-          "(boot/<name>.gz): the fast path for iteration. Same bundle, version and SOURCE_DATE_EPOCH give the\n" +
-          "same ISO; an isohybrid MBR of the base is kept.",
+        "Read the bundle's base ISO, merge its overlay and /tmp/mk-version.yaml into the initrd of isolinux.cfg's default label, apply boot.append and boot.timeout, and write to --out:\n" +
+          "  rz_mk_<flavour>-image.<version>.iso, or <name>-<flavour>-<version>.iso\n" +
+          "  pxe/<name>-<version>/ (kernel, initrd(s), boot.ipxe)\n" +
+          "  SHA256SUMS\n\n" +
+          "--append-initrd keeps the base initrd byte for byte and adds the overlay as a second archive, boot/<name>.gz: the fast path for iteration. " +
+          "Same bundle, version and SOURCE_DATE_EPOCH give the same ISO; the base's isohybrid MBR is kept.\n\n" +
+          "Builtin extensions are loop-mounted at boot by Tiny Core, which needs the loop and squashfs drivers. With --builtin auto, a base initrd without kernel modules gets them unpacked into the initrd instead.",
       )
       .argument("[version]", "image version (default: the manifest's version)")
       .option("--bundle <file>", "bundle to use (default: the newest *-bundle-*.tar.gz in --out)")

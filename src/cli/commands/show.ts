@@ -12,8 +12,8 @@ export function showCommand(program: Command): void {
       .command("show")
       .summary("print the fully resolved manifest: what will be built")
       .description(
-        "Print the manifest with every default filled in and the environment applied (--mirror,\n" +
-          "MK_BUNDLE_TCL_MIRROR_URI, MK_BUNDLE_TCL_ISO_URL, MK_BUNDLE_GEM_SERVER_URI): exactly what a build\n" +
+        "Print the manifest with every default filled in and the environment applied (--mirror, " +
+          "MK_BUNDLE_TCL_MIRROR_URI, MK_BUNDLE_TCL_ISO_URL, MK_BUNDLE_GEM_SERVER_URI): exactly what a build " +
           "will use. Extension names lose their '.tcz'. Password hashes are redacted.",
       )
       .argument("<file>", "manifest file (YAML)")

@@ -10,9 +10,9 @@ export function validateCommand(program: Command): void {
       .command("validate")
       .summary("check manifests against the schema and the semantic rules")
       .description(
-        "Check each manifest: YAML syntax, duplicate keys, the JSON Schema (schemas/manifest.schema.json) and\n" +
-          "semantic rules (extensions listed twice, files outside the manifest's directory, clear-text\n" +
-          "passwords). Every problem is reported at once as FILE:LINE:COL: key: problem (expected ...).\n" +
+        "Check each manifest: YAML syntax, duplicate keys, the JSON Schema (schemas/manifest.schema.json) and " +
+          "semantic rules (extensions listed twice, files outside the manifest's directory, clear-text " +
+          "passwords). Every problem is reported at once as FILE:LINE:COL: key: problem (expected ...). " +
           "Exit 0 when all are valid (warnings allowed), 2 otherwise.",
       )
       .argument("<file...>", "manifest files (YAML)")
