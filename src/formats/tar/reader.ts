@@ -1,57 +1,117 @@
-// tar reading through tar-stream: ustar, GNU and pax headers, each entry's data buffered.
-import { Readable } from "node:stream";
-import tarStream from "tar-stream";
+// tar reading over a Buffer, zero-copy: each file's data is a view into the input. ustar
+// and GNU headers, pax extended headers (path, linkpath, size, uid, gid, mtime), GNU long
+// names; checksums verified; every size checked against what is left.
 import { FormatError, normalizeEntryPath, printable, type Entry, type EntryType } from "../../tree/entry.js";
 
-const TYPES: Record<string, EntryType> = {
-  file: "file",
-  "contiguous-file": "file",
-  directory: "dir",
-  symlink: "symlink",
-  link: "hardlink",
-  "character-device": "char",
-  "block-device": "block",
-  fifo: "fifo",
-};
+const BLOCK = 512;
+const TYPES: Record<string, EntryType> = { "0": "file", "\0": "file", "7": "file", "1": "hardlink", "2": "symlink", "3": "char", "4": "block", "5": "dir", "6": "fifo" };
 
 /** ustar magic at offset 257 ("ustar\0" POSIX or "ustar " GNU). */
 export const isTar = (b: Buffer): boolean => b.length >= 263 && b.toString("latin1", 257, 262) === "ustar";
 
+const cstring = (b: Buffer, at: number, len: number) => {
+  const end = b.indexOf(0, at);
+  return b.toString("utf8", at, end < 0 || end > at + len ? at + len : end);
+};
+
+/** Octal, or GNU base-256 when the high bit of the first byte is set. */
+function number(b: Buffer, at: number, len: number, what: string): number {
+  if (b[at]! & 0x80) {
+    let v = b[at]! & 0x7f;
+    for (let i = 1; i < len; i++) {
+      v = v * 256 + b[at + i]!;
+      if (v > Number.MAX_SAFE_INTEGER) throw new FormatError("tar", `${what} is too large`);
+    }
+    return v;
+  }
+  const text = b.toString("latin1", at, at + len).replace(/[\0 ]+$/, "").trim();
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text)) throw new FormatError("tar", `${what} '${printable(text)}' is not octal`);
+  return parseInt(text, 8);
+}
+
+function checksum(h: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+  return sum;
+}
+
+/** pax records: "<len> <key>=<value>\n" */
+function paxRecords(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let at = 0;
+  while (at < data.length) {
+    const space = data.indexOf(0x20, at);
+    const len = space < 0 ? NaN : Number(data.toString("latin1", at, space));
+    if (!Number.isInteger(len) || len <= 0 || at + len > data.length) throw new FormatError("tar", "malformed pax extended header");
+    const rec = data.toString("utf8", space + 1, at + len - 1);
+    const eq = rec.indexOf("=");
+    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    at += len;
+  }
+  return out;
+}
+
 export async function readTar(input: Buffer): Promise<Entry[]> {
-  const extract = tarStream.extract();
+  return readTarSync(input);
+}
+
+export function readTarSync(input: Buffer): Entry[] {
   const entries: Entry[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on("entry", (h, stream, next) => {
-      // tar-stream waits forever for data that a corrupt size promises; refuse it here.
-      if ((h.size ?? 0) > input.length) {
-        reject(new FormatError("tar", `'${printable(h.name)}' claims ${h.size} bytes in a ${input.length}-byte archive`));
-        extract.destroy();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("error", reject);
-      stream.on("end", () => {
-        try {
-          const type = TYPES[h.type ?? "file"];
-          if (type) {
-            const e: Entry = { path: normalizeEntryPath("tar", h.name), type, mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000), size: 0 };
-            if (type === "file") [e.data, e.size] = [Buffer.concat(chunks), h.size ?? 0];
-            if (type === "symlink") e.linkTarget = h.linkname ?? "";
-            if (type === "hardlink") e.linkTarget = normalizeEntryPath("tar", h.linkname ?? "");
-            if (type === "char" || type === "block") [e.rdevMajor, e.rdevMinor] = [h.devmajor ?? 0, h.devminor ?? 0];
-            entries.push(e);
-          }
-          next();
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
-    extract.on("finish", resolve);
-    extract.on("error", (err: Error) => reject(err instanceof FormatError ? err : new FormatError("tar", `corrupt archive (${printable(err.message)})`)));
-  });
-  Readable.from([input]).pipe(extract);
-  await done;
+  let global = new Map<string, string>();
+  let pax = new Map<string, string>();
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let at = 0;
+  while (at + BLOCK <= input.length) {
+    const h = input.subarray(at, at + BLOCK);
+    if (h.every((x) => x === 0)) break; // end of archive
+    if (number(h, 148, 8, "checksum") !== checksum(h)) throw new FormatError("tar", `header checksum mismatch at offset ${at}`);
+    const type = String.fromCharCode(h[156]!);
+    const ext = new Map([...global, ...pax]);
+    const sizeText = ext.get("size");
+    const size = sizeText !== undefined ? Number(sizeText) : number(h, 124, 12, "size");
+    if (!Number.isSafeInteger(size) || size < 0) throw new FormatError("tar", `size '${printable(String(sizeText))}' at offset ${at} is invalid`);
+    const dataAt = at + BLOCK;
+    if (dataAt + size > input.length) throw new FormatError("tar", `truncated: an entry at offset ${at} claims ${size} bytes, ${input.length - dataAt} are left`);
+    const data = input.subarray(dataAt, dataAt + size);
+    at = dataAt + Math.ceil(size / BLOCK) * BLOCK;
+    if (type === "x") {
+      pax = paxRecords(data);
+      continue;
+    }
+    if (type === "g") {
+      global = new Map([...global, ...paxRecords(data)]);
+      continue;
+    }
+    if (type === "L" || type === "K") {
+      const text = data.toString("utf8").replace(/\0+$/, "");
+      if (type === "L") longName = text;
+      else longLink = text;
+      continue;
+    }
+    const ustar = h.toString("latin1", 257, 263) === "ustar\0";
+    const prefix = ustar ? cstring(h, 345, 155) : "";
+    const name = ext.get("path") ?? longName ?? (prefix ? `${prefix}/${cstring(h, 0, 100)}` : cstring(h, 0, 100));
+    const link = ext.get("linkpath") ?? longLink ?? cstring(h, 157, 100);
+    [pax, longName, longLink] = [new Map(), undefined, undefined];
+    const kind = TYPES[type];
+    if (!kind) continue; // other types (sockets cannot be stored; vendor extensions) carry nothing we use
+    const mtime = ext.has("mtime") ? Math.floor(Number(ext.get("mtime"))) : number(h, 136, 12, "mtime");
+    const e: Entry = {
+      path: normalizeEntryPath("tar", name),
+      type: kind,
+      mode: number(h, 100, 8, "mode") & 0o7777,
+      uid: ext.has("uid") ? Number(ext.get("uid")) : number(h, 108, 8, "uid"),
+      gid: ext.has("gid") ? Number(ext.get("gid")) : number(h, 116, 8, "gid"),
+      mtime,
+      size: 0,
+    };
+    if (kind === "file") [e.data, e.size] = [data, size];
+    if (kind === "symlink") e.linkTarget = link;
+    if (kind === "hardlink") e.linkTarget = normalizeEntryPath("tar", link);
+    if (kind === "char" || kind === "block") [e.rdevMajor, e.rdevMinor] = [number(h, 329, 8, "devmajor"), number(h, 337, 8, "devminor")];
+    entries.push(e);
+  }
   return entries;
 }
