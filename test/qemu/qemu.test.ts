@@ -77,6 +77,18 @@ describe("the HTTP poller", () => {
     expect(sh(`kill -0 ${pid} 2>/dev/null && echo alive || echo gone`).toString().trim()).toBe("gone");
   }, 60_000);
 
+  it("mkbundle run hands QEMU the console, the forwards and the exit code", async () => {
+    const fake = join(dir, "fake-qemu-run");
+    writeFileSync(fake, `#!/bin/sh\necho "args: $*"\nexit 3\n`);
+    chmodSync(fake, 0o755);
+    const iso = join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso");
+    const r = await mkbundleAsync(["run", iso, "--port", "18080:80", "--memory", "256"], { env: { MKBUNDLE_QEMU: fake } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`args: -m 256 -no-reboot -nographic -accel tcg -cdrom ${iso} -boot d -netdev user,id=net0,hostfwd=tcp:127.0.0.1:18080-:80 -device e1000,netdev=net0`);
+    const k = await mkbundleAsync(["run", iso, "--kernel", "--append", "console=ttyS0"], { env: { MKBUNDLE_QEMU: fake } });
+    expect(k.stdout).toMatch(/-kernel \S+\/kernel -initrd \S+\/initrd -append loglevel=3 nozswap console=ttyS0 /);
+  });
+
   it("names a missing QEMU", async () => {
     const iso = join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso");
     const r = await mkbundleAsync(["test", iso, "--expect", "x"], { env: { MKBUNDLE_QEMU: join(dir, "no-such-qemu") } });

@@ -3,7 +3,6 @@ import { FormatError } from "../../tree/entry.js";
 import { readBoth32, writeBoth16, writeBoth32 } from "./both-endian.js";
 import { decodeShortDate, encodeShortDate } from "./dates.js";
 
-export const FLAG_HIDDEN = 0x01;
 export const FLAG_DIRECTORY = 0x02;
 export const FLAG_ASSOCIATED = 0x04;
 export const FLAG_MULTI_EXTENT = 0x80;

@@ -2,6 +2,7 @@
 // would become "now"), owners from the entries, no user or group names.
 import tarStream from "tar-stream";
 import { FormatError, printable, type Entry } from "../../tree/entry.js";
+import { byPathBytes } from "../../tree/file-tree.js";
 
 export interface TarWriteOptions {
   /** Overrides every entry's mtime (seconds), e.g. SOURCE_DATE_EPOCH. */
@@ -18,7 +19,6 @@ const TYPES: Partial<Record<Entry["type"], tarStream.Header["type"]>> = {
   fifo: "fifo",
 };
 
-export const byPathBytes = (a: Entry, b: Entry): number => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path));
 
 /**
  * Hard links after sorting: the group's first path in sorted order carries the data and
