@@ -1,7 +1,8 @@
 // What commands that resolve and fetch share: the context, and turning failures into exit 1.
 import { fileError, UserError } from "../manifest/diagnostic.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { ResolveError, type ResolveContext } from "../lock/resolve.js";
+import { ResolveError } from "../lock/errors.js";
+import type { ResolveContext } from "../lock/resolve.js";
 import { BuildError } from "../overlay/types.js";
 import { mirrorRoot } from "../store/location.js";
 import { fetchContext, type FetchOptions } from "./fetch-options.js";

@@ -82,6 +82,11 @@ export function renderLock(lock: Lock, manifestFile: string): string {
   return header + doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
+/** Every sha256 a lock references: what `cache gc` keeps. */
+export function lockedDigests(lock: Lock): string[] {
+  return [lock.base.sha256, ...lock.extensions.flatMap((e) => [e.sha256, ...Object.values(e.files ?? {})]), ...lock.gems.map((g) => g.sha256)];
+}
+
 export function readLock(file: string): Lock | undefined {
   if (!existsSync(file)) return undefined;
   const { source, diagnostics } = parseYaml(file, readFileSync(file, "utf8"));

@@ -16,6 +16,7 @@ import { kernelFromBzImage, kernelFromInitrd } from "../tinycore/kernel-release.
 import { releasePath, tczPath } from "../tinycore/mirror-layout.js";
 import { parseMd5File } from "../tinycore/md5-file.js";
 import { readAllData, type Entry } from "../tree/entry.js";
+import { ResolveError } from "./errors.js";
 import { effectiveBuiltin, extractSources, inputsDigest, type Lock, type LockedExtension } from "./lock-file.js";
 
 export interface ResolveContext {
@@ -26,12 +27,7 @@ export interface ResolveContext {
   warn(message: string): void;
 }
 
-/** Everything that went wrong, reported together. */
-export class ResolveError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join("\n"));
-  }
-}
+export { ResolveError } from "./errors.js";
 
 /** Fetches, turning --offline misses into a list reported at the end instead of the first failure. */
 function collector(ctx: ResolveContext) {
@@ -240,9 +236,4 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
   }
   await Promise.all(jobs);
   finish(notFound);
-}
-
-/** Every sha256 a lock references: what `cache gc` keeps. */
-export function lockedDigests(lock: Lock): string[] {
-  return [lock.base.sha256, ...lock.extensions.flatMap((e) => [e.sha256, ...Object.values(e.files ?? {})]), ...lock.gems.map((g) => g.sha256)];
 }

@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import { inputsDigest, lockPathFor, readLock, renderLock, type Lock } from "./lock-file.js";
-import { fetchLocked, ResolveError, resolveLock, type ResolveContext } from "./resolve.js";
+import { ResolveError } from "./errors.js";
+import { fetchLocked, resolveLock, type ResolveContext } from "./resolve.js";
 
 export type LockStatus = "up to date" | "wrote" | "updated" | "unchanged" | "resolved in memory";
 

@@ -4,8 +4,6 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Option, type Command } from "commander";
-import { bundleStage } from "../../bundle/stage.js";
-import { rebuildIso } from "../../remaster/rebuild.js";
 import { isoFileName } from "../../remaster/outputs.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
 import { humanBytes } from "../../store/progress.js";
@@ -51,6 +49,7 @@ export function buildCommand(program: Command): void {
     const log = makeLog(opts);
     const { manifest, baseDir } = loadResolvedWithDir(file, opts, log);
     const ctx = resolveContext(opts, manifest, baseDir, log);
+    const { bundleStage } = await import("../../bundle/stage.js");
     const b = await withResolveErrors(file, ctx, () => bundleStage({ manifest, manifestFile: file, manifestDir: baseDir, out: opts.out, env: process.env, ...(opts.frozen ? { frozen: true } : {}) }, ctx));
     const v = version ?? manifest.version;
     const iso = v ? join(opts.out, isoFileName(manifest.name, manifest.flavour, v)) : undefined;
@@ -64,7 +63,7 @@ export function buildCommand(program: Command): void {
     if (fresh) {
       isoResult = { path: iso, sha256: prior!.sha256, size: readFileSync(iso).length, rebuilt: false, why: "same bundle, version and options" };
     } else {
-      const r = await rebuilding(b.bundle.path, () => rebuildIso({ bundle: b.bundle.path, ...(v ? { version: v } : {}), ...(opts.appendInitrd ? { appendInitrd: true } : {}), builtin: opts.builtin, out: opts.out, env: process.env }));
+      const r = await rebuilding(b.bundle.path, { bundle: b.bundle.path, ...(v ? { version: v } : {}), ...(opts.appendInitrd ? { appendInitrd: true } : {}), builtin: opts.builtin, out: opts.out, env: process.env });
       if (r.builtin.unpack) log.warn(`builtin extensions: ${r.builtin.why}`);
       state[r.iso.path] = { key, sha256: r.iso.sha256 };
       await writeFileAtomic(statePath, Buffer.from(JSON.stringify(state, null, 1) + "\n"));

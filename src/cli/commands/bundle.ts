@@ -1,6 +1,6 @@
 // `mkbundle bundle MANIFEST`: the overlay and the bundle (Razor's build-bundle-file.sh).
 import type { Command } from "commander";
-import { bundleStage, type BundleResult } from "../../bundle/stage.js";
+import type { BundleResult } from "../../bundle/stage.js";
 import { humanBytes } from "../../store/progress.js";
 import { addFetchOptions, type FetchOptions } from "../fetch-options.js";
 import { addGlobalOptions, globalsOf } from "../global-options.js";
@@ -35,6 +35,7 @@ export function bundleCommand(program: Command): void {
     const log = makeLog(opts);
     const { manifest, baseDir } = loadResolvedWithDir(file, opts, log);
     const ctx = resolveContext(opts, manifest, baseDir, log);
+    const { bundleStage } = await import("../../bundle/stage.js");
     const result = await withResolveErrors(file, ctx, () => bundleStage({ manifest, manifestFile: file, manifestDir: baseDir, out: opts.out, env: process.env, ...(opts.frozen ? { frozen: true } : {}) }, ctx));
     reportBundle(result, opts, log);
   });

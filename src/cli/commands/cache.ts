@@ -2,8 +2,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { readLock } from "../../lock/lock-file.js";
-import { lockedDigests } from "../../lock/resolve.js";
+import { lockedDigests, readLock } from "../../lock/lock-file.js";
 import { collectGarbage, listBlobs, listIndex, openStore } from "../../store/cas.js";
 import { humanBytes } from "../../store/progress.js";
 import { addGlobalOptions, globalsOf } from "../global-options.js";

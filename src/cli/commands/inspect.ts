@@ -1,7 +1,7 @@
 // `mkbundle ls` and `mkbundle cat`: look inside images without mounting anything.
 import type { Command } from "commander";
 import { fileError, UserError } from "../../manifest/diagnostic.js";
-import { descend, InspectError, listUnder, lookup } from "../../inspect/open.js";
+import type { InspectError as InspectErrorType } from "../../inspect/open.js";
 import { formatLine, toListed } from "../../inspect/format-listing.js";
 import { readAllData } from "../../tree/entry.js";
 import { addGlobalOptions } from "../global-options.js";
@@ -9,11 +9,12 @@ import { addGlobalOptions } from "../global-options.js";
 const CONTAINERS = "ISO 9660 image, cpio or gzip'd cpio (an initrd), squashfs (.tcz), tar or tar.gz; detected by content";
 
 /** Inspection failures are build-class failures: exit 1, one line, no stack. */
-async function inspecting<T>(what: () => Promise<T>): Promise<T> {
+async function inspecting<T>(what: (open: typeof import("../../inspect/open.js")) => Promise<T>): Promise<T> {
+  const open = await import("../../inspect/open.js");
   try {
-    return await what();
+    return await what(open);
   } catch (e) {
-    if (e instanceof InspectError) throw new UserError([fileError("mkbundle", e.message)], 1);
+    if (e instanceof open.InspectError) throw new UserError([fileError("mkbundle", (e as InspectErrorType).message)], 1);
     throw e;
   }
 }
@@ -33,7 +34,7 @@ export function inspectCommands(program: Command): void {
       .argument("[inner...]", "paths inside it, each inside the previous")
       .option("--json", "print a JSON array of {path, type, mode, uid, gid, size, mtime, target, major, minor}"),
   ).action((file: string, inner: string[], opts: { json?: boolean }) =>
-    inspecting(async () => {
+    inspecting(async ({ descend, listUnder }) => {
       const { layer, entry } = await descend(file, inner);
       const byPath = new Map(layer.entries.map((e) => [e.path, e]));
       const listed = (entry ? listUnder(layer, entry) : layer.entries).map((e) => toListed(e, byPath));
@@ -49,7 +50,7 @@ export function inspectCommands(program: Command): void {
       .argument("<file>", "container file")
       .argument("<inner...>", "paths inside it, each inside the previous; the last must be a file"),
   ).action((file: string, inner: string[]) =>
-    inspecting(async () => {
+    inspecting(async ({ descend, lookup, InspectError }) => {
       const { layer } = await descend(file, inner.slice(0, -1));
       const entry = lookup(layer, inner[inner.length - 1]!);
       if (entry.type !== "file" && entry.type !== "hardlink") throw new InspectError(`${layer.label}: '${entry.path}' is a ${entry.type}, not a file`);

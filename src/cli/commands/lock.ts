@@ -2,7 +2,6 @@
 import type { Command } from "commander";
 import { fileError, UserError } from "../../manifest/diagnostic.js";
 import { humanBytes } from "../../store/progress.js";
-import { lockStage } from "../../lock/stage.js";
 import { addFetchOptions, type FetchOptions } from "../fetch-options.js";
 import { addGlobalOptions, globalsOf } from "../global-options.js";
 import { loadResolvedWithDir } from "../manifest-input.js";
@@ -37,6 +36,7 @@ export function lockCommand(program: Command): void {
     if (opts.update && opts.frozen) throw new UserError([fileError("mkbundle lock", "--update and --frozen contradict each other")]);
     const { manifest, baseDir } = loadResolvedWithDir(file, opts, log);
     const ctx = resolveContext(opts, manifest, baseDir, log);
+    const { lockStage } = await import("../../lock/stage.js");
     const { lock, status, lockFile } = await withResolveErrors(file, ctx, () => lockStage({ manifest, manifestFile: file, ...(opts.update ? { update: true } : {}), ...(opts.frozen ? { frozen: true } : {}) }, ctx));
     const total = lock.extensions.reduce((n, e) => n + e.size, 0);
     log.info(`${status === "up to date" ? `${lockFile} is up to date` : `${status} ${lockFile}`}: base ${lock.base.sha256.slice(0, 12)}, kernel ${lock.kernel ?? "unknown"}, ${lock.extensions.length} extensions (${humanBytes(total)}), ${lock.gems.length} gems`);

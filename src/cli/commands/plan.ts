@@ -2,17 +2,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { bundleFileName } from "../../bundle/bundle.js";
-import { readBundle } from "../../bundle/read-bundle.js";
 import { lockPathFor, readLock } from "../../lock/lock-file.js";
-import { resolveLock } from "../../lock/resolve.js";
 import { fileError, UserError } from "../../manifest/diagnostic.js";
-import { compileOverlay } from "../../overlay/compile.js";
 import { buildEpoch } from "../../overlay/epoch.js";
-import { makePlan, overlayFacts, renderPlan, type State } from "../../plan/plan.js";
+import type { State } from "../../plan/plan.js";
 import { blobPath } from "../../store/cas.js";
 import { humanBytes } from "../../store/progress.js";
-import { readBaseImage } from "../../tinycore/base-image.js";
 import { FormatError } from "../../tree/entry.js";
 import { addFetchOptions, type FetchOptions } from "../fetch-options.js";
 import { addGlobalOptions, globalsOf } from "../global-options.js";
@@ -47,6 +42,14 @@ export function planCommand(program: Command): void {
     const log = makeLog(opts);
     const { manifest, baseDir } = loadResolvedWithDir(file, opts, log);
     const ctx = resolveContext(opts, manifest, baseDir, log);
+    const [{ bundleFileName }, { readBundle }, { resolveLock }, { compileOverlay }, { readBaseImage }, { makePlan, overlayFacts, renderPlan }] = await Promise.all([
+      import("../../bundle/bundle.js"),
+      import("../../bundle/read-bundle.js"),
+      import("../../lock/resolve.js"),
+      import("../../overlay/compile.js"),
+      import("../../tinycore/base-image.js"),
+      import("../../plan/plan.js"),
+    ]);
 
     const before: State = {};
     let against = opts.against;

@@ -4,9 +4,8 @@ import { existsSync, rmSync } from "node:fs";
 import type { Command } from "commander";
 import { fileError, UserError } from "../../manifest/diagnostic.js";
 import { kvmUsable, parsePort, QEMU_BINARY, qemuArgs, type PortForward } from "../../qemu/args.js";
-import { bootTest } from "../../qemu/boot-test.js";
 import { parseHttpCheck, type HttpCheck } from "../../qemu/checks.js";
-import { extractKernelBoot, type ExtractedBoot } from "../../qemu/kernel-boot.js";
+import type { ExtractedBoot } from "../../qemu/kernel-boot.js";
 import { addGlobalOptions, globalsOf } from "../global-options.js";
 import { makeLog, stdout, type GlobalOptions, type Log } from "../output.js";
 
@@ -49,7 +48,7 @@ async function prepare(image: string, opts: QemuCliOptions, interactive: boolean
   const kvm = kvmUsable();
   log.info(kvm ? "QEMU with KVM" : "QEMU under software emulation (KVM is not usable here): a Tiny Core boot takes 10-20 s");
   if (opts.append.length && !opts.kernel) log.warn("--append only applies with --kernel; an ISO boots with its isolinux.cfg");
-  const extracted = opts.kernel ? await extractKernelBoot(image, opts.append) : undefined;
+  const extracted = opts.kernel ? await (await import("../../qemu/kernel-boot.js")).extractKernelBoot(image, opts.append) : undefined;
   const args = qemuArgs({ ...(extracted ? { kernel: extracted } : { iso: image }), memoryMb: opts.memory, ports: opts.port, kvm, interactive });
   log.verbose(`${QEMU_BINARY} ${args.join(" ")}`);
   return { args, ...(extracted ? { extracted } : {}) };
@@ -104,6 +103,7 @@ export function qemuCommands(program: Command): void {
     if (!(opts.timeout > 0)) throw new UserError([fileError("mkbundle test", `--timeout ${opts.timeout}: give a number of seconds`)]);
     const { args, extracted } = await prepare(image, opts, false, log);
     try {
+      const { bootTest } = await import("../../qemu/boot-test.js");
       const r = await bootTest(args, opts.expect, opts.http, opts.timeout, opts.verbose ? (t) => process.stderr.write(t) : undefined).catch((e: NodeJS.ErrnoException) => {
         throw e.code === "ENOENT" ? qemuMissing() : e;
       });

@@ -5,7 +5,6 @@ import { checkManifestData } from "../../manifest/load.js";
 import { razorInput, type RazorFlags } from "../../manifest/razor-flags.js";
 import { redacted, resolveManifest } from "../../manifest/resolve.js";
 import { globalsOf } from "../global-options.js";
-import { bundleStage } from "../../bundle/stage.js";
 import type { FetchOptions } from "../fetch-options.js";
 import { makeLog, stdout, type GlobalOptions } from "../output.js";
 import { resolveContext, withResolveErrors } from "../resolve-context.js";
@@ -51,6 +50,7 @@ export async function razorAction(program: Command): Promise<void> {
   const fetchOpts = globalsOf(program) as unknown as FetchOptions & GlobalOptions & { json?: boolean };
   const ctx = resolveContext(fetchOpts, resolved, process.cwd(), log);
   const env = { ...process.env, ...input.settings };
+  const { bundleStage } = await import("../../bundle/stage.js");
   const result = await withResolveErrors("mkbundle", ctx, () => bundleStage({ manifest: resolved, manifestDir: process.cwd(), out: globals.out, env }, ctx));
   reportBundle(result, fetchOpts, log);
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Option, type Command } from "commander";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
 import { fileError, UserError } from "../../manifest/diagnostic.js";
-import { rebuildIso, RebuildError, type RebuildResult } from "../../remaster/rebuild.js";
+import type { RebuildOptions, RebuildResult } from "../../remaster/rebuild.js";
 import { humanBytes } from "../../store/progress.js";
 import { FormatError } from "../../tree/entry.js";
 import { addGlobalOptions, globalsOf } from "../global-options.js";
@@ -58,14 +58,16 @@ export function rebuildIsoCommand(program: Command): void {
     const log = makeLog(opts);
     const bundle = opts.bundle ?? newestBundle(opts.out);
     if (!bundle) throw new UserError([fileError(opts.out, "no *-bundle-*.tar.gz here", "run mkbundle bundle MANIFEST first, or pass --bundle FILE")], 2);
-    const result = await rebuilding(bundle, () => rebuildIso({ bundle, ...(version ? { version } : {}), ...(opts.appendInitrd ? { appendInitrd: true } : {}), builtin: opts.builtin, out: opts.out, env: process.env }));
+    const result = await rebuilding(bundle, { bundle, ...(version ? { version } : {}), ...(opts.appendInitrd ? { appendInitrd: true } : {}), builtin: opts.builtin, out: opts.out, env: process.env });
     reportRebuild(result, opts, log);
   });
 }
 
-export async function rebuilding(bundle: string, run: () => Promise<RebuildResult>): Promise<RebuildResult> {
+/** Runs rebuild-iso (loaded on first use); its failures become one line, exit 1. */
+export async function rebuilding(bundle: string, options: RebuildOptions): Promise<RebuildResult> {
+  const { rebuildIso, RebuildError } = await import("../../remaster/rebuild.js");
   try {
-    return await run();
+    return await rebuildIso(options);
   } catch (e) {
     if (e instanceof RebuildError || e instanceof FormatError) throw new UserError([fileError(bundle, e.message)], 1);
     const code = (e as NodeJS.ErrnoException).code;
