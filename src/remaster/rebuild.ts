@@ -57,7 +57,7 @@ export async function rebuildIso(o: RebuildOptions): Promise<RebuildResult> {
   const bundle = await readBundle(o.bundle);
   const { json } = bundle;
   const version = o.version ?? json.version;
-  if (!version) throw new RebuildError(`no version: give one (mkbundle rebuild-iso 0.9.0.1) or set version: in the manifest`);
+  if (!version) throw new RebuildError(`no version: pass one, as in mkbundle rebuild-iso 0.9.0.1, or set version: in the manifest`);
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) throw new RebuildError(`'${version}' is not a usable version (letters, digits, '.', '_', '+', '-')`);
   const epoch = json.epoch;
   const isoBytes = await readAllData(bundle.members.get(json.base)!);

@@ -30,6 +30,12 @@ describe("mkbundle --help", () => {
     expect(r.stdout).toContain("--json");
   });
 
+  it("prints the help, exit 2, when run with nothing at all", () => {
+    const r = mkbundle([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Usage: mkbundle [options] [command]");
+  });
+
   it("rejects an unknown command and an unknown option with exit 2", () => {
     expect(mkbundle(["biuld"]).code).toBe(2);
     expect(mkbundle(["validate", "--bogus", "x"]).code).toBe(2);

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Option, type Command } from "commander";
+import { fileError, UserError } from "../../manifest/diagnostic.js";
 import { isoFileName } from "../../remaster/outputs.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
 import { humanBytes } from "../../store/progress.js";
@@ -48,6 +49,7 @@ export function buildCommand(program: Command): void {
     const opts = globalsOf(cmd) as BuildOptions;
     const log = makeLog(opts);
     const { manifest, baseDir } = loadResolvedWithDir(file, opts, log);
+    if (!version && !manifest.version) throw new UserError([fileError(file, "no version for the ISO's name", `pass one, as in mkbundle build ${file} 1.0.0, or set version: in the manifest`)]);
     const ctx = resolveContext(opts, manifest, baseDir, log);
     const { bundleStage } = await import("../../bundle/stage.js");
     const b = await withResolveErrors(file, ctx, () => bundleStage({ manifest, manifestFile: file, manifestDir: baseDir, out: opts.out, env: process.env, ...(opts.frozen ? { frozen: true } : {}) }, ctx));

@@ -31,6 +31,13 @@ export async function razorAction(program: Command): Promise<void> {
     const known = program.commands.map((c) => c.name());
     throw new UserError([fileError(`mkbundle ${program.args[0]}`, "is not a command", `commands: ${known.join(", ")}; see mkbundle --help`)]);
   }
+  // Nothing at all (no flag, no list in the environment): a newcomer wants the help.
+  const razorFlags = ["builtinList", "mirrorList", "buildProdImage", "buildDebugImage", "tcPasswd", "config", "reusePrevDl", "dryRun"] as const;
+  if (!razorFlags.some((f) => opts[f as keyof typeof opts] !== undefined) && !process.env["MK_BUNDLE_BUILTIN_LIST"] && !process.env["MK_BUNDLE_MIRROR_LIST"]) {
+    program.outputHelp({ error: true });
+    process.exitCode = 2;
+    return;
+  }
   const input = razorInput(opts, process.env);
   if (input.usageError) {
     log.diagnostics(input.diagnostics.filter((d) => d.severity === "warning"));
