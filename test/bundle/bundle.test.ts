@@ -189,6 +189,18 @@ password:
   });
 });
 
+describe("mkbundle init", () => {
+  it("writes a starter manifest that builds", () => {
+    const target = join(dir, "starter");
+    expect(mkbundle(["init", target]).code).toBe(0);
+    const out = join(dir, "out-starter");
+    const r = run(["build", join(target, "mkbundle.yaml"), "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(join(out, "starter-dev-0.1.0.iso"));
+    expect(mkbundle(["cat", r.stdout.trim(), "boot/core.gz", "etc/motd"]).stdout).toBe("Welcome to starter.\n");
+  });
+});
+
 describe("Razor's form", () => {
   it("mkbundle -b extensions.lst -m mirror.lst -p writes razor-microkernel-bundle-prod.tar.gz", () => {
     const out = join(dir, "out-razor");

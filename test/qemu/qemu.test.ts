@@ -1,6 +1,6 @@
 // QEMU's arguments, the check parsers, the HTTP poller against a real local server, and the
 // console watcher against a stand-in for QEMU (MKBUNDLE_QEMU): output, timeout, kill.
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -87,6 +87,25 @@ describe("the HTTP poller", () => {
     expect(r.stdout).toContain(`args: -m 256 -no-reboot -nographic -accel tcg -cdrom ${iso} -boot d -netdev user,id=net0,hostfwd=tcp:127.0.0.1:18080-:80 -device e1000,netdev=net0`);
     const k = await mkbundleAsync(["run", iso, "--kernel", "--append", "console=ttyS0"], { env: { MKBUNDLE_QEMU: fake } });
     expect(k.stdout).toMatch(/-kernel \S+\/kernel -initrd \S+\/initrd -append loglevel=3 nozswap console=ttyS0 /);
+  });
+
+  it("Ctrl-C during mkbundle test kills QEMU", async () => {
+    const fake = join(dir, "fake-qemu-sigint");
+    const pidFile = join(dir, "sigint.pid");
+    // The KVM probe (-S) fails at once, as on a machine without KVM; the boot itself runs.
+    writeFileSync(fake, `#!/bin/sh\ncase " $* " in *" -S "*) exit 1;; esac\necho $$ > ${pidFile}\necho booting\nexec sleep 600\n`);
+    chmodSync(fake, 0o755);
+    const iso = join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso");
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [join(process.cwd(), "dist/src/cli/main.js"), "test", iso, "--expect", "never", "--timeout", "60"], { env: { ...process.env, MKBUNDLE_QEMU: fake }, stdio: "ignore" });
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+    const pid = readFileSync(pidFile, "utf8").trim();
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    expect(code).toBe(130);
+    await new Promise((r) => setTimeout(r, 300));
+    // Gone, or a zombie waiting for a reaper (this container's init does not reap).
+    expect(sh(`ps -o stat= -p ${pid} || true`).toString().trim()).toMatch(/^(Z.*)?$/);
   });
 
   it("names a missing QEMU", async () => {
