@@ -4,7 +4,7 @@ import type { ResolvedManifest } from "../manifest/types.js";
 import { ResolveError } from "../lock/errors.js";
 import type { ResolveContext } from "../lock/resolve.js";
 import { BuildError } from "../overlay/types.js";
-import { mirrorRoot } from "../store/location.js";
+import { locationOf } from "../store/location.js";
 import { fetchContext, type FetchOptions } from "./fetch-options.js";
 import type { GlobalOptions, Log } from "./output.js";
 
@@ -12,7 +12,7 @@ export function resolveContext(opts: FetchOptions & GlobalOptions, manifest: Res
   return {
     fetch: fetchContext(opts),
     // A relative --mirror is taken from the working directory, a relative mirror: from the manifest's.
-    mirror: mirrorRoot(manifest.mirror, opts.mirror ? process.cwd() : baseDir),
+    mirror: locationOf(manifest.mirror, opts.mirror ? process.cwd() : baseDir),
     baseDir,
     warn: (m) => log.warn(m),
   };

@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 
 export type Location = { kind: "http"; url: string } | { kind: "file"; path: string };
 
-/** A mirror root; a relative path is taken from `baseDir` (the manifest's directory or the cwd). */
-export function mirrorRoot(mirror: string, baseDir: string): Location {
+/** A URL or path as a Location; a relative path is taken from `baseDir` (the manifest's directory or the cwd). */
+export function locationOf(mirror: string, baseDir: string): Location {
   if (/^https?:\/\//i.test(mirror)) return { kind: "http", url: mirror.replace(/\/+$/, "") };
   if (/^file:\/\//i.test(mirror)) return { kind: "file", path: fileURLToPath(mirror) };
   return { kind: "file", path: isAbsolute(mirror) ? mirror : resolve(baseDir, mirror) };
@@ -17,7 +17,3 @@ export function under(root: Location, relPath: string): Location {
 
 /** What messages and the cache index call a location: the URL, or file:// and the path. */
 export const describeLocation = (l: Location): string => (l.kind === "http" ? l.url : `file://${l.path}`);
-
-export function locationOf(urlOrPath: string, baseDir: string): Location {
-  return mirrorRoot(urlOrPath, baseDir);
-}

@@ -138,5 +138,3 @@ export async function summarizeEntries(entries: readonly Entry[], opts: { mtime?
   }
   return out.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
 }
-
-export const sortSummaries = (s: Summary[]): Summary[] => [...s].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
