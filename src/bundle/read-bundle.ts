@@ -1,5 +1,7 @@
 // Reading a bundle back: bundle.json, and the overlay's entries.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { validateAgainstSchema } from "../manifest/schema.js";
 import { gunzip } from "../formats/gzip/reader.js";
 import { readTar } from "../formats/tar/reader.js";
 import { FormatError, readAllData, type Entry } from "../tree/entry.js";
@@ -15,9 +17,19 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
   const members = new Map((await readTar(gunzip(readFileSync(path)))).map((e) => [e.path, e]));
   const jsonEntry = members.get("bundle.json");
   if (!jsonEntry) throw new FormatError("bundle", `${path} has no bundle.json`);
-  const json = JSON.parse((await readAllData(jsonEntry)).toString("utf8")) as BundleJson;
+  let json: BundleJson;
+  try {
+    json = JSON.parse((await readAllData(jsonEntry)).toString("utf8")) as BundleJson;
+  } catch (e) {
+    throw new FormatError("bundle", `${path}: bundle.json is not JSON (${(e as Error).message})`);
+  }
+  // schemas/bundle.schema.json (with the lock schema it embeds): what rebuild-iso relies on.
+  const problems = validateAgainstSchema("bundle", json, { locate: () => ({ file: "bundle.json", line: 0, column: 0 }) });
+  if (problems.length) throw new FormatError("bundle", `${path}: bundle.json does not match schemas/bundle.schema.json: ${problems.slice(0, 3).map((d) => `${d.path || "(top)"} ${d.message}`).join("; ")}`);
   const overlayEntry = members.get(json.overlay);
   if (!overlayEntry) throw new FormatError("bundle", `${path} lacks its overlay ${json.overlay}`);
-  const overlay = await readTar(gunzip(await readAllData(overlayEntry)));
+  const overlayBytes = await readAllData(overlayEntry);
+  if (createHash("sha256").update(overlayBytes).digest("hex") !== json.members[json.overlay]) throw new FormatError("bundle", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
+  const overlay = await readTar(gunzip(overlayBytes));
   return { json, members, overlay };
 }

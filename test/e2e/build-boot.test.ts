@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mkbundleAsync } from "../helpers/cli.js";
+import { bootUntil } from "../helpers/qemu.js";
 import { fixturesDir, repoRoot } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -47,6 +48,19 @@ describe("built images boot and their service comes up", () => {
     const iso = await build(join(dir, "full"));
     const r = await mkbundleAsync(["test", iso, "--expect", MARKER, "--expect", "GNU bash, version", "--timeout", "150"]);
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
+  }, 240_000);
+
+  it("the PXE files boot as boot.ipxe says", async () => {
+    const out = join(dir, "full");
+    await build(out); // unchanged stages are skipped when the test above built it
+    const pxe = join(out, "pxe", "hello-1.0.0");
+    const script = readFileSync(join(pxe, "boot.ipxe"), "utf8");
+    const kernelLine = /^kernel (\S+) (.*)$/m.exec(script)!;
+    const initrd = /^initrd (\S+)$/m.exec(script)![1]!;
+    const append = kernelLine[2]!.split(" ").filter((c) => !c.startsWith("initrd=")).join(" ");
+    expect(append).toBe("loglevel=3 nozswap console=ttyS0");
+    const r = await bootUntil(["-kernel", join(pxe, kernelLine[1]!), "-initrd", join(pxe, initrd), "-append", append], new RegExp(MARKER), 150);
+    expect(r.matched, r.console.slice(-2000)).toBe(true);
   }, 240_000);
 
   it("--append-initrd, from the ISO", async () => {

@@ -1,7 +1,7 @@
 // rebuild-iso from bundles, checked with GNU cpio, gzip, xorriso and isoinfo (no VM here;
 // test/e2e boots the results).
 import { createHash } from "node:crypto";
-import { cpSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mkbundle } from "../helpers/cli.js";
@@ -141,4 +141,30 @@ describe("broken bundles", () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("no *-bundle-*.tar.gz here");
   });
+
+  it("a bundle.json that does not match its schema, or an overlay that does not match its sha256, is refused", () => {
+    const m = write("tamper/app.yaml", "name: tamper\nversion: 1.0.0\nbase:\n  iso: Core-4.4.iso\n");
+    const out = join(dir, "tamper-out");
+    expect(mkbundle(["bundle", m, "--mirror", fixture(), "--work-dir", wd, "--out", out], { env }).code).toBe(0);
+    const unpacked = join(dir, "tamper-members");
+    sh(`mkdir -p ${q(unpacked)} && tar -xzf ${q(join(out, "tamper-bundle-dev.tar.gz"))} -C ${q(unpacked)}`);
+    const json = JSON.parse(readFileSync(join(unpacked, "bundle.json"), "utf8")) as Record<string, unknown>;
+    const repack = (name: string, edit: (j: Record<string, unknown>) => void) => {
+      const j = structuredClone(json);
+      edit(j);
+      writeFileSync(join(unpacked, "bundle.json"), JSON.stringify(j));
+      const bundle = join(dir, name);
+      sh(`cd ${q(unpacked)} && tar -czf ${q(bundle)} *`);
+      return mkbundle(["rebuild-iso", "--bundle", bundle, "--out", join(dir, `${name}-out`)], { env });
+    };
+    const badFlavour = repack("bad-flavour-bundle-dev.tar.gz", (j) => (j["flavour"] = "banana"));
+    expect(badFlavour.code).toBe(1);
+    expect(badFlavour.stderr).toContain("bundle.json does not match schemas/bundle.schema.json: flavour 'banana' is not allowed");
+    const badLock = repack("bad-lock-bundle-dev.tar.gz", (j) => delete (j["lock"] as Record<string, unknown>)["base"]);
+    expect(badLock.stderr).toContain("lock missing required key 'base'");
+    const badSha = repack("bad-sha-bundle-dev.tar.gz", (j) => ((j["members"] as Record<string, string>)[j["overlay"] as string] = "0".repeat(64)));
+    expect(badSha.code).toBe(1);
+    expect(badSha.stderr).toMatch(/overlay-[0-9a-f]{64}\.tar\.gz does not match its sha256 in bundle\.json/);
+  });
 });
+
