@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openIso } from "../src/formats/iso9660/reader.js";
-import { writeIsoFile } from "../src/formats/iso9660/writer.js";
+import { writeIso } from "../src/formats/iso9660/writer.js";
+import { writeFileAtomic } from "../src/util/write-atomic.js";
 import { readAllData } from "../src/tree/entry.js";
 import { median, printTable, shell } from "./measure.js";
 import { buildTree, readTree } from "./tree.js";
@@ -21,7 +22,7 @@ export async function benchIso(): Promise<void> {
     const theirs = join(work, "xorriso.iso");
     const ours = join(work, "mkbundle.iso");
     const xWrite = await median(3, () => shell(`xorriso -as mkisofs -quiet -R -J -o ${theirs} ${tree} 2>/dev/null`));
-    const oWrite = await median(3, () => writeIsoFile(ours, readTree(tree), { epoch: 1700000000 }));
+    const oWrite = await median(3, () => writeFileAtomic(ours, writeIso(readTree(tree), { epoch: 1700000000 })));
     const size = statSync(ours).size;
 
     let n = 0;
@@ -42,7 +43,7 @@ export async function benchIso(): Promise<void> {
     });
     printTable(`ISO 9660 (Rock Ridge + Joliet), ${bytes} bytes of files`, [
       { name: "xorriso -as mkisofs -R -J", ms: xWrite, bytes: size },
-      { name: "mkbundle writeIsoFile", ms: oWrite, bytes: size, vs: { name: "xorriso", ms: xWrite } },
+      { name: "mkbundle writeIso", ms: oWrite, bytes: size, vs: { name: "xorriso", ms: xWrite } },
       { name: "osirrox -extract", ms: xRead, bytes: size },
       { name: "mkbundle readIso + extract", ms: oRead, bytes: size, vs: { name: "osirrox", ms: xRead } },
     ]);

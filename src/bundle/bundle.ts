@@ -10,6 +10,7 @@ import type { Lock } from "../lock/lock-file.js";
 import { redacted } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Entry } from "../tree/entry.js";
+import { reproducible } from "../tree/reproducible.js";
 import { packageVersion } from "../util/package-version.js";
 import { writeIfChanged } from "../util/write-atomic.js";
 
@@ -44,7 +45,7 @@ async function put(path: string, bytes: Buffer): Promise<WrittenFile> {
 }
 
 export async function overlayTarball(entries: readonly Entry[], epoch: number): Promise<Buffer> {
-  return gzip(await writeTar(entries, { mtime: epoch }), { level: 9, threads: defaultThreads() });
+  return gzip(await writeTar(reproducible(entries, { epoch })), { level: 9, threads: defaultThreads() });
 }
 
 export const bundleFileName = (m: ResolvedManifest): string => `${m.name}-bundle-${m.flavour}.tar.gz`;
@@ -71,7 +72,7 @@ export async function writeBundle(out: string, m: ResolvedManifest, lock: Lock, 
   };
   const member = (path: string, data: Buffer): Entry => ({ path, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: data.length, data });
   const jsonBytes = Buffer.from(JSON.stringify(json, null, 2) + "\n");
-  const tar = await writeTar([member("bundle.json", jsonBytes), member(overlay.name, overlay.bytes), member(base, baseIso)], { mtime: epoch });
+  const tar = await writeTar([member("bundle.json", jsonBytes), member(overlay.name, overlay.bytes), member(base, baseIso)]);
   // The overlay and the ISO are compressed already: stored, they cost nothing to read back.
   const at = tar.indexOf(overlay.bytes.subarray(0, 64));
   const bytes = await gzipByContent(at > 0 ? [tar.subarray(0, at), tar.subarray(at, at + overlay.bytes.length), tar.subarray(at + overlay.bytes.length)] : [tar]);

@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import { gunzip } from "../formats/gzip/reader.js";
 import { readTar } from "../formats/tar/reader.js";
-import { FormatError, readAllData, type Entry } from "../tree/entry.js";
+import { collect, readAllData, type Entry } from "../tree/entry.js";
+import { FormatError } from "../errors.js";
 import type { BundleJson } from "./bundle.js";
 
 export interface OpenedBundle {
@@ -14,7 +15,7 @@ export interface OpenedBundle {
 }
 
 export async function readBundle(path: string): Promise<OpenedBundle> {
-  const members = new Map((await readTar(gunzip(readFileSync(path)))).map((e) => [e.path, e]));
+  const members = new Map((await collect(readTar(gunzip(readFileSync(path))))).map((e) => [e.path, e]));
   const jsonEntry = members.get("bundle.json");
   if (!jsonEntry) throw new FormatError("bundle", `${path} has no bundle.json`);
   let json: BundleJson;
@@ -30,6 +31,6 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
   if (!overlayEntry) throw new FormatError("bundle", `${path} lacks its overlay ${json.overlay}`);
   const overlayBytes = await readAllData(overlayEntry);
   if (createHash("sha256").update(overlayBytes).digest("hex") !== json.members[json.overlay]) throw new FormatError("bundle", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
-  const overlay = await readTar(gunzip(overlayBytes));
+  const overlay = await collect(readTar(gunzip(overlayBytes)));
   return { json, members, overlay };
 }

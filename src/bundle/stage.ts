@@ -2,23 +2,20 @@
 import { readFileSync } from "node:fs";
 import { lockStage, type LockStatus } from "../lock/stage.js";
 import type { Lock } from "../lock/lock-file.js";
-import type { ResolveContext } from "../lock/resolve.js";
-import type { ResolvedManifest } from "../manifest/types.js";
+import type { ResolveContext } from "../lock/context.js";
+import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
-import { buildEpoch } from "../overlay/epoch.js";
 import { blobPath } from "../store/cas.js";
-import { readBaseImage } from "../tinycore/base-image.js";
+import { openBaseImage } from "../tinycore/base-image.js";
 import type { Entry } from "../tree/entry.js";
 import { overlayTarball, writeBundle, writeOverlay, type BundleJson, type WrittenFile } from "./bundle.js";
 
 export interface BundleStageOptions {
-  manifest: ResolvedManifest;
-  manifestFile?: string;
-  manifestDir: string;
+  input: ManifestInput;
   out: string;
-  env: Readonly<Record<string, string | undefined>>;
   update?: boolean;
   frozen?: boolean;
+  allowMissingCommands?: boolean;
 }
 
 export interface BundleResult {
@@ -32,21 +29,31 @@ export interface BundleResult {
 }
 
 export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): Promise<BundleResult> {
-  const { lock, status, lockFile } = await lockStage({ manifest: o.manifest, ...(o.manifestFile ? { manifestFile: o.manifestFile } : {}), ...(o.update ? { update: true } : {}), ...(o.frozen ? { frozen: true } : {}) }, ctx);
+  const { manifest } = o.input;
+  const { lock, status, lockFile } = await lockStage({ manifest, ...(o.input.file ? { manifestFile: o.input.file } : {}), ...(o.update ? { update: true } : {}), ...(o.frozen ? { frozen: true } : {}) }, ctx);
   const store = ctx.fetch.store;
   const blob = (sha256: string) => readFileSync(blobPath(store, sha256));
-  const epoch = buildEpoch(o.manifest.epoch, o.env);
   const basePath = blobPath(store, lock.base.sha256);
-  const base = await readBaseImage(basePath);
+  const base = await openBaseImage(basePath);
   let overlayEntries: Entry[];
   try {
-    overlayEntries = await compileOverlay({ manifest: o.manifest, lock, manifestDir: o.manifestDir, blob, base: base.initrd, env: o.env, epoch, warn: ctx.warn });
+    overlayEntries = await compileOverlay({
+      manifest,
+      lock,
+      manifestDir: o.input.dir,
+      locate: o.input.locate,
+      blob,
+      base: await base.initrd(),
+      env: o.input.env,
+      log: ctx.log,
+      ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}),
+    });
   } finally {
     base.close();
   }
-  const tarball = await overlayTarball(overlayEntries, epoch);
+  const tarball = await overlayTarball(overlayEntries, manifest.epoch);
   const overlay = await writeOverlay(o.out, tarball);
   const name = overlay.path.slice(overlay.path.lastIndexOf("/") + 1);
-  const { file: bundle, json } = await writeBundle(o.out, o.manifest, lock, { name, bytes: tarball }, readFileSync(basePath), epoch);
+  const { file: bundle, json } = await writeBundle(o.out, manifest, lock, { name, bytes: tarball }, readFileSync(basePath), manifest.epoch);
   return { lock, lockStatus: status, ...(lockFile ? { lockFile } : {}), overlayEntries, overlay, bundle, json };
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { run } from "./program.js";
+import { exitOnSignals, run } from "./program.js";
 
+exitOnSignals();
 run(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
+  (status) => {
+    process.exitCode = status;
   },
   (e: unknown) => {
     // Not an expected error: a bug. Say so plainly, with the trace for the report.

@@ -1,5 +1,6 @@
 // Logs go to stderr, results to stdout. -q silences info and warnings; errors always print.
-import { formatDiagnostic, type Diagnostic } from "../manifest/diagnostic.js";
+import { formatDiagnostic } from "../errors.js";
+import type { Log } from "../log.js";
 
 export interface GlobalOptions {
   mirror?: string;
@@ -7,14 +8,6 @@ export interface GlobalOptions {
   out: string;
   quiet?: boolean;
   verbose?: boolean;
-}
-
-export interface Log {
-  info(msg: string): void;
-  verbose(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-  diagnostics(ds: readonly Diagnostic[]): void;
 }
 
 export function makeLog(opts: Pick<GlobalOptions, "quiet" | "verbose">): Log {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { formatDiagnostic, UserError } from "../manifest/diagnostic.js";
+import { formatDiagnostic, fromSystemError, MkError } from "../errors.js";
+import { runInterruptTasks } from "../util/cleanup.js";
 import { packageVersion } from "../util/package-version.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommands } from "./commands/inspect.js";
@@ -13,8 +14,7 @@ import { buildCommand } from "./commands/build.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
-import { addFetchOptions } from "./fetch-options.js";
-import { addGlobalOptions } from "./global-options.js";
+import { addFetchOptions, addGlobalOptions } from "./options.js";
 
 export function buildProgram(): Command {
   const program = new Command("mkbundle")
@@ -62,20 +62,33 @@ Exit codes: 0 success, 1 build failure, 2 usage or validation error.`,
   return program;
 }
 
-/** Runs the CLI; returns the exit code. Expected errors print without a stack trace. */
+/**
+ * Runs the CLI; returns the exit status. This is the one place where a failure becomes an
+ * exit status: an MkError (or an operating-system error about a path) prints its
+ * diagnostics and exits 1 or 2 by its code; anything else is a bug and reaches main.ts,
+ * which prints it with its stack trace.
+ */
 export async function run(argv: string[]): Promise<number> {
-  process.exitCode = 0;
   try {
     await buildProgram().parseAsync(argv, { from: "user" });
-    return Number(process.exitCode ?? 0);
+    return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 2;
-    }
-    if (e instanceof UserError) {
-      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
-      return e.exitCode;
-    }
-    throw e;
+    if (e instanceof CommanderError) return HELP_CODES.has(e.code) ? 0 : 2; // commander printed the problem
+    const err = e instanceof MkError ? e : fromSystemError(e);
+    if (!err) throw e;
+    if (!err.reported) for (const d of err.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return err.exitStatus;
+  }
+}
+
+const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
+
+/** Interrupted: undo what is running (QEMU, temporary files), then exit 128 + the signal's number, as shells do. */
+export function exitOnSignals(): void {
+  for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    process.on(signal, () => {
+      runInterruptTasks();
+      process.exit(status);
+    });
   }
 }

@@ -43,3 +43,10 @@ export function rangeStream(src: ByteSource, ranges: readonly { offset: number; 
     })(),
   );
 }
+
+export const isByteSource = (x: unknown): x is ByteSource => typeof x === "object" && x !== null && typeof (x as ByteSource).read === "function" && typeof (x as ByteSource).size === "number";
+
+/** The whole source as 1 MiB chunks, in order. */
+export async function* sourceChunks(src: ByteSource): AsyncGenerator<Buffer> {
+  for (let at = 0; at < src.size; at += 1 << 20) yield src.read(at, Math.min(1 << 20, src.size - at));
+}

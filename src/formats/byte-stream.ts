@@ -1,5 +1,5 @@
 // Pulls exact byte counts out of a chunked stream, holding no more than it must.
-import { FormatError } from "../tree/entry.js";
+import { FormatError } from "../errors.js";
 
 export class ByteStream {
   private chunks: Buffer[] = [];

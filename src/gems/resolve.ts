@@ -1,5 +1,6 @@
 // Gem resolution: for each gem the highest version that satisfies every requirement on it,
 // recursing into runtime dependencies until nothing changes. Conflicts are reported.
+import { MkError } from "../errors.js";
 import { parseInfoFile, type GemRelease } from "./compact-index.js";
 import { compareVersions, describeConstraints, isPrerelease, parseRequirement, satisfies, type Constraint } from "./version.js";
 
@@ -22,7 +23,7 @@ export async function resolveGems(require: readonly string[], info: (name: strin
     let r = releases.get(name);
     if (!r) {
       const text = await info(name);
-      if (text === undefined) throw new Error(`gem '${name}' is not on the gem source`);
+      if (text === undefined) throw new MkError("resolve", `gem '${name}' is not on the gem source`);
       r = parseInfoFile(text).filter((x) => x.platform === "ruby");
       releases.set(name, r);
     }
@@ -48,7 +49,7 @@ export async function resolveGems(require: readonly string[], info: (name: strin
       const allowPre = all.some((c) => isPrerelease(c.version));
       const fits = (await releasesOf(name)).filter((r) => (allowPre || !isPrerelease(r.version)) && all.every((c) => satisfies(r.version, c)));
       if (!fits.length) {
-        throw new Error(`no version of gem '${name}' satisfies ${ds.map((d) => `${describeConstraints(d.constraints)} (from ${d.from})`).join(" and ")}`);
+        throw new MkError("resolve", `no version of gem '${name}' satisfies ${ds.map((d) => `${describeConstraints(d.constraints)} (from ${d.from})`).join(" and ")}`);
       }
       next.set(name, fits.sort((a, b) => compareVersions(b.version, a.version))[0]!);
     }
@@ -57,12 +58,12 @@ export async function resolveGems(require: readonly string[], info: (name: strin
     if (same) {
       return [...picks]
         .map(([name, r]) => {
-          if (!r.sha256) throw new Error(`gem ${name} ${r.version} has no checksum in the compact index`);
+          if (!r.sha256) throw new MkError("resolve", `gem ${name} ${r.version} has no checksum in the compact index`);
           const requiredBy = (demands.get(name) ?? []).map((d) => d.from.split(" ")[0]!).sort();
           return { name, version: r.version, sha256: r.sha256, requiredBy };
         })
         .sort((a, b) => a.name.localeCompare(b.name));
     }
   }
-  throw new Error("gem resolution did not settle after 100 rounds");
+  throw new MkError("resolve", "gem resolution did not settle after 100 rounds");
 }

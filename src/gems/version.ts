@@ -1,5 +1,6 @@
 // RubyGems versions and requirements (Gem::Version, Gem::Requirement), the subset a
 // compact index needs: =, !=, >, <, >=, <=, ~>; prereleases only when asked for.
+import { MkError } from "../errors.js";
 
 export type Segment = number | string;
 
@@ -45,7 +46,7 @@ export function parseRequirement(text: string): Constraint[] {
   const parts = text.split(/\s*[,&]\s*/).filter(Boolean);
   return parts.map((p) => {
     const m = /^\s*(=|!=|>=|<=|>|<|~>)?\s*([0-9][0-9A-Za-z.]*)\s*$/.exec(p);
-    if (!m) throw new Error(`'${p}' is not a RubyGems requirement`);
+    if (!m) throw new MkError("resolve", `'${p}' is not a RubyGems requirement`, { hint: "like '>= 1.7.7', '~> 2.0' or '!= 1.2'" });
     return { op: (m[1] ?? "=") as Constraint["op"], version: m[2]! };
   });
 }

@@ -1,14 +1,12 @@
 // Opens nested containers for `ls` and `cat`: FILE, then each INNER path inside the
-// previous layer, descending whenever the named file is itself a container.
-import { readFileSync } from "node:fs";
-import { bufferSource, fileSource } from "../formats/byte-source.js";
-import { isIso9660, readIso } from "../formats/iso9660/reader.js";
-import { FormatError, normalizeEntryPath, printable, readAllData, type Entry } from "../tree/entry.js";
-import { readCpio } from "../formats/cpio/reader.js";
-import { detectContainer } from "../formats/detect.js";
+// previous layer, descending whenever the named file is itself a container. Every format
+// is read through the one registry in formats/containers.ts.
+import { FormatError, MkError } from "../errors.js";
+import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
+import { DETECT_BYTES, detectContainer, READERS, type ArchiveKind } from "../formats/containers.js";
 import { gunzip } from "../formats/gzip/reader.js";
-import { readSquashfs } from "../formats/squashfs/reader.js";
-import { readTar } from "../formats/tar/reader.js";
+import { DEFAULT_LIMITS } from "../formats/limits.js";
+import { collect, normalizeEntryPath, printable, readAllData, type Entry } from "../tree/entry.js";
 
 export interface Layer {
   /** "core.gz" or "Core.iso > boot/core.gz": where we are, for messages. */
@@ -18,70 +16,50 @@ export interface Layer {
   entries: Entry[];
 }
 
-/** An expected failure of inspection: exit 1 with this one-line message. */
-export class InspectError extends Error {}
-
 const MAX_SYMLINK_HOPS = 40;
 
-export async function openBytes(bytes: Buffer, label: string): Promise<Layer> {
-  const kinds: string[] = [];
-  let data = bytes;
+const lookupError = (message: string) => new MkError("lookup", message);
+
+/** A codec's error, named by the layer it happened in: "core.gz (gzip+cpio): truncated ...". */
+async function inLayer<T>(label: string, kind: () => string, work: () => Promise<T>): Promise<T> {
   try {
+    return await work();
+  } catch (e) {
+    if (e instanceof FormatError) throw new MkError("format", `${label} (${kind() || "unknown"}): ${e.detail}`);
+    throw e;
+  }
+}
+
+export async function openSource(src: ByteSource, label: string): Promise<Layer> {
+  const kinds: string[] = [];
+  return inLayer(label, () => kinds.join("+"), async () => {
+    let current = src;
     for (;;) {
-      const kind = detectContainer(data);
+      const kind = detectContainer(current.read(0, DETECT_BYTES));
       if (!kind) {
-        if (kinds.length) throw new FormatError(kinds.join("+"), "decompressed data is not a known container (cpio, tar, squashfs)");
-        throw new InspectError(`${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz or a tar/tar.gz)`);
+        if (kinds.length) throw new MkError("format", `${label} (${kinds.join("+")}): decompressed data is not a known container (cpio, tar, squashfs)`);
+        throw new MkError("format", `${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz or a tar/tar.gz)`);
       }
       kinds.push(kind);
       if (kind === "gzip") {
-        data = gunzip(data);
+        current = bufferSource(gunzip(current.read(0, current.size), DEFAULT_LIMITS.bytes));
         continue;
       }
-      const entries = await readContainer(kind, data);
+      const entries = await collect(READERS[kind as ArchiveKind](current));
       return { label, kind: kinds.join("+"), entries };
     }
-  } catch (e) {
-    if (e instanceof FormatError) throw new InspectError(`${label} (${kinds.join("+") || "unknown"}): ${e.message.replace(/^[\w+]+: /, "")}`);
-    throw e;
-  }
-}
-
-async function readContainer(kind: Exclude<ReturnType<typeof detectContainer>, "gzip" | undefined>, data: Buffer): Promise<Entry[]> {
-  switch (kind) {
-    case "cpio": {
-      const out: Entry[] = [];
-      for await (const e of readCpio(data)) out.push(e);
-      return out;
-    }
-    case "squashfs":
-      return readSquashfs(data).entries;
-    case "tar":
-      return readTar(data);
-    case "iso9660":
-      return readIso(bufferSource(data)).entries;
-  }
+  });
 }
 
 export async function openFile(file: string): Promise<Layer> {
+  let src: ByteSource;
   try {
-    // An ISO is read in place (its files stream from it); other containers are read whole.
-    const src = fileSource(file);
-    if (isIso9660(src.read(0, 32774))) {
-      try {
-        return { label: file, kind: "iso9660", entries: readIso(src).entries };
-      } catch (e) {
-        if (e instanceof FormatError) throw new InspectError(`${file} (iso9660): ${e.message.replace(/^[\w+]+: /, "")}`);
-        throw e;
-      }
-    }
-    src.close();
-    return await openBytes(readFileSync(file), file);
+    src = fileSource(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code && !(e instanceof InspectError)) throw new InspectError(`${file}: cannot read (${code})`);
-    throw e;
+    throw new MkError("usage", `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
   }
+  // The file stays open: an ISO's (or tar's) file data streams from it when read.
+  return openSource(src, file);
 }
 
 /** Finds `inner` in a layer, following symlinks and hard links inside the container. */
@@ -91,16 +69,20 @@ export function lookup(layer: Layer, inner: string): Entry {
   try {
     path = normalizeEntryPath(layer.kind, inner);
   } catch {
-    throw new InspectError(`${layer.label}: '${printable(inner)}' must not contain '..'`);
+    throw lookupError(`${layer.label}: '${printable(inner)}' must not contain '..'`);
   }
   for (let hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
     const e = byPath.get(path) ?? (path === "" ? rootEntry() : viaParentLinks(byPath, path));
-    if (!e) throw new InspectError(`${layer.label}: '${printable(inner)}' not found`);
-    if (e.type === "hardlink") return { ...(byPath.get(e.linkTarget ?? "") ?? e), path: e.path };
+    if (!e) throw lookupError(`${layer.label}: '${printable(inner)}' not found`);
+    if (e.type === "hardlink") {
+      const target = byPath.get(e.linkTarget ?? "");
+      if (!target || target.type !== "file") throw new MkError("format", `${layer.label}: '${printable(e.path)}' is a hard link to '${printable(e.linkTarget ?? "")}', which is not a file in the container`);
+      return { ...target, path: e.path };
+    }
     if (e.type !== "symlink") return e;
     path = resolveLink(e.path, e.linkTarget ?? "");
   }
-  throw new InspectError(`${layer.label}: '${printable(inner)}': too many levels of symbolic links`);
+  throw lookupError(`${layer.label}: '${printable(inner)}': too many levels of symbolic links`);
 }
 
 const rootEntry = (): Entry => ({ path: "", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 });
@@ -140,18 +122,16 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
     const entry = lookup(layer, name);
     const last = i === inner.length - 1;
     if (entry.type === "file") {
-      const bytes = await readAllData(entry).catch((e: unknown) => {
-        throw e instanceof FormatError ? new InspectError(`${layer.label} (${layer.kind}): ${e.message.replace(/^[\w+]+: /, "")}`) : e;
-      });
+      const bytes = await inLayer(layer.label, () => layer.kind, () => readAllData(entry));
       if (detectContainer(bytes)) {
-        layer = await openBytes(bytes, `${layer.label} > ${entry.path}`);
+        layer = await openSource(bufferSource(bytes), `${layer.label} > ${entry.path}`);
         continue;
       }
-      if (!last) throw new InspectError(`${layer.label}: '${entry.path}' is a file, not a container (${bytes.length} bytes)`);
+      if (!last) throw lookupError(`${layer.label}: '${entry.path}' is a file, not a container (${bytes.length} bytes)`);
     } else if (!last && entry.type !== "dir") {
-      throw new InspectError(`${layer.label}: '${entry.path}' is a ${entry.type}, not a container`);
+      throw lookupError(`${layer.label}: '${entry.path}' is a ${entry.type}, not a container`);
     } else if (!last) {
-      throw new InspectError(`${layer.label}: '${entry.path}' is a directory; only the last path may name one`);
+      throw lookupError(`${layer.label}: '${entry.path}' is a directory; only the last path may name one`);
     }
     return { layer, entry };
   }

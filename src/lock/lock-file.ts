@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { yamlLib } from "../util/lazy.js";
-import { hasErrors, UserError, type Diagnostic } from "../manifest/diagnostic.js";
+import { hasErrors, MkError, type Diagnostic } from "../errors.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
-import type { ResolvedManifest } from "../manifest/types.js";
+import { extensionName, type ResolvedManifest } from "../manifest/types.js";
 import { parseYaml, positionOf } from "../manifest/yaml-source.js";
 
 export interface LockedExtension {
@@ -44,16 +44,9 @@ export interface Lock {
 /** manifests/razor-dev.yaml -> manifests/razor-dev.lock */
 export const lockPathFor = (manifestFile: string): string => join(dirname(manifestFile), `${basename(manifestFile).replace(/\.ya?ml$/i, "")}.lock`);
 
-/** Extensions actually baked in: prod drops openssh (Razor's rule) and flavours.prod.exclude. */
-export function effectiveBuiltin(m: ResolvedManifest): string[] {
-  if (m.flavour !== "prod") return m.extensions.builtin;
-  const drop = new Set(["openssh", ...m.flavours.prod.exclude]);
-  return m.extensions.builtin.filter((n) => !drop.has(n));
-}
-
 /** Extensions that files: entries take files out of, in first-use order. */
 export function extractSources(m: ResolvedManifest): string[] {
-  const names = m.files.flatMap((f) => ("extract" in f ? [f.extract.extension.replace(/\.tcz$/, "")] : []));
+  const names = m.files.flatMap((f) => ("extract" in f ? [extensionName(f.extract.extension)] : []));
   return [...new Set(names)];
 }
 
@@ -65,7 +58,7 @@ export function inputsDigest(m: ResolvedManifest): string {
   const inputs = {
     base: { release: m.base.release, arch: m.base.arch, iso: m.base.iso, url: m.base.url ?? null, sha256: m.base.sha256 ?? null },
     kernel: m.kernel ?? null,
-    builtin: effectiveBuiltin(m),
+    builtin: m.extensions.builtin,
     mirror: m.extensions.mirror,
     extract: extractSources(m),
     gems: m.gems.require.length ? { source: m.gems.source, require: m.gems.require } : null,
@@ -92,6 +85,6 @@ export function readLock(file: string): Lock | undefined {
   const { source, diagnostics } = parseYaml(file, readFileSync(file, "utf8"));
   const problems: Diagnostic[] = [...diagnostics];
   if (!hasErrors(problems)) problems.push(...validateAgainstSchema("lock", source.data, { locate: (p, at) => ({ file, ...positionOf(source, p, at) }) }));
-  if (hasErrors(problems)) throw new UserError(problems.map((d) => ({ ...d, hint: d.hint ?? "the lock file is damaged: run mkbundle lock --update" })));
+  if (hasErrors(problems)) throw new MkError("input", problems.map((d) => ({ ...d, hint: d.hint ?? "the lock file is damaged: run mkbundle lock --update" })));
   return source.data as Lock;
 }

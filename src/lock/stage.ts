@@ -1,11 +1,13 @@
 // The lock stage every building command runs: keep an up-to-date lock (re-verifying its
 // downloads), re-resolve a missing or stale one, write it next to the manifest.
 import { readFileSync } from "node:fs";
+import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
+import type { ResolveContext } from "./context.js";
+import { fetchLocked } from "./fetch-locked.js";
 import { inputsDigest, lockPathFor, readLock, renderLock, type Lock } from "./lock-file.js";
-import { ResolveError } from "./errors.js";
-import { fetchLocked, resolveLock, type ResolveContext } from "./resolve.js";
+import { resolveLock } from "./resolve.js";
 
 export type LockStatus = "up to date" | "wrote" | "updated" | "unchanged" | "resolved in memory";
 
@@ -17,13 +19,19 @@ export interface LockStageOptions {
   frozen?: boolean;
 }
 
-export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promise<{ lock: Lock; status: LockStatus; lockFile?: string }> {
+export interface LockResult {
+  lock: Lock;
+  status: LockStatus;
+  lockFile?: string;
+}
+
+export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promise<LockResult> {
   if (!o.manifestFile) return { lock: await resolveLock(o.manifest, ctx), status: "resolved in memory" };
   const lockFile = lockPathFor(o.manifestFile);
   const existing = readLock(lockFile);
   const fresh = existing?.inputs === inputsDigest(o.manifest);
-  if (o.frozen && !existing) throw new ResolveError([`--frozen: the lock file ${lockFile} does not exist; run mkbundle lock ${o.manifestFile}`]);
-  if (o.frozen && !fresh) throw new ResolveError([`--frozen: the lock file ${lockFile} is stale (the manifest changed since it was written); run mkbundle lock ${o.manifestFile}`]);
+  if (o.frozen && !existing) throw new MkError("resolve", `--frozen: the lock file ${lockFile} does not exist`, { hint: `run mkbundle lock ${o.manifestFile}` });
+  if (o.frozen && !fresh) throw new MkError("resolve", `--frozen: the lock file ${lockFile} is stale (the manifest changed since it was written)`, { hint: `run mkbundle lock ${o.manifestFile}` });
   if (existing && fresh && !o.update) {
     await fetchLocked(existing, o.manifest, ctx);
     return { lock: existing, status: "up to date", lockFile };

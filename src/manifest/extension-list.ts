@@ -1,5 +1,5 @@
 // Razor's builtin/mirror list files: one extension per line, as `$(cat list)` read them.
-import type { Diagnostic } from "./diagnostic.js";
+import type { Diagnostic } from "../errors.js";
 import { extensionName } from "./types.js";
 
 export interface ListedExtension {

@@ -1,7 +1,7 @@
 // Manifest file -> validated Manifest, or every problem at once.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { byPosition, fileError, hasErrors, type Diagnostic } from "./diagnostic.js";
+import { byPosition, problem, hasErrors, type Diagnostic } from "../errors.js";
 import { validateAgainstSchema, type Locator } from "./schema.js";
 import { semanticChecks } from "./semantic.js";
 import type { Manifest } from "./types.js";
@@ -12,6 +12,8 @@ export interface Loaded {
   manifest?: Manifest;
   diagnostics: Diagnostic[];
   baseDir: string;
+  /** Positions of key paths in the input (present when it parsed). */
+  locate?: Locator;
 }
 
 export function loadManifestFile(file: string): Loaded {
@@ -20,7 +22,7 @@ export function loadManifestFile(file: string): Loaded {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    return { diagnostics: [fileError(file, `cannot read manifest: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)], baseDir };
+    return { diagnostics: [problem(file, `cannot read manifest: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)], baseDir };
   }
   return loadManifestText(file, text);
 }
@@ -30,7 +32,7 @@ export function loadManifestText(file: string, text: string): Loaded {
   const { source, diagnostics } = parseYaml(file, text);
   if (hasErrors(diagnostics)) return { diagnostics: diagnostics.sort(byPosition), baseDir };
   const locate: Locator = (path, at) => ({ file, ...positionOf(source, path, at) });
-  return checkManifestData(source.data, { locate, baseDir, sourceText: (p) => sourceTextOf(source, p) }, diagnostics);
+  return { ...checkManifestData(source.data, { locate, baseDir, sourceText: (p) => sourceTextOf(source, p) }, diagnostics), locate };
 }
 
 /** Schema then semantic checks, for data from a YAML file or built from Razor's flags. */

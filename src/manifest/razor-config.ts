@@ -1,5 +1,5 @@
 // Razor's `-c FILE` of KEY=VALUE lines. Parsed, never evaluated: `$(...)` stays text.
-import type { Diagnostic } from "./diagnostic.js";
+import type { Diagnostic } from "../errors.js";
 
 /** Settings mkbundle reads, from the -c file and the environment. */
 export const RAZOR_SETTINGS = [

@@ -1,7 +1,7 @@
 // Razor's command line (-b -m -p -d -t -c), its -c file and MK_BUNDLE_* variables -> an
 // in-memory manifest that goes through the same checks and pipeline as a manifest file.
 import { readFileSync } from "node:fs";
-import { fileError, type Diagnostic } from "./diagnostic.js";
+import { problem, type Diagnostic } from "../errors.js";
 import { parseExtensionList, type ListedExtension } from "./extension-list.js";
 import { parseRazorConfig, RAZOR_SETTINGS, type ConfigValue } from "./razor-config.js";
 import type { Locator } from "./schema.js";
@@ -44,7 +44,7 @@ export const COMMAND_LINE = "mkbundle";
 
 export function razorInput(flags: RazorFlags, env: Env): RazorInput {
   const diagnostics: Diagnostic[] = [];
-  const usage = (message: string, hint?: string) => diagnostics.push(fileError(COMMAND_LINE, message, hint));
+  const usage = (message: string, hint?: string) => diagnostics.push(problem(COMMAND_LINE, message, hint));
 
   if (flags.buildProdImage && flags.buildDebugImage) usage("cannot specify both -d and -p", "an image is either prod (-p, --build-prod-image) or debug (-d, --build-debug-image), not both");
 
@@ -91,12 +91,12 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
 
   let password: string | undefined = settings["MK_BUNDLE_TC_PASSWD"];
   if (password !== undefined && flavour === "prod") {
-    diagnostics.push({ ...fileError(COMMAND_LINE, `a 'tc' password cannot be set for a prod image; the password from ${origin["MK_BUNDLE_TC_PASSWD"]} is ignored`), severity: "warning" });
+    diagnostics.push({ ...problem(COMMAND_LINE, `a 'tc' password cannot be set for a prod image; the password from ${origin["MK_BUNDLE_TC_PASSWD"]} is ignored`), severity: "warning" });
     password = undefined;
     delete settings["MK_BUNDLE_TC_PASSWD"];
   }
   if (password !== undefined && /^(c-passwd=|=)/.test(password)) {
-    diagnostics.push({ ...fileError(COMMAND_LINE, "the tc password starts with '=' or 'c-passwd='", "did an '=' or a mistyped --tc-passwd end up in the value?"), severity: "warning" });
+    diagnostics.push({ ...problem(COMMAND_LINE, "the tc password starts with '=' or 'c-passwd='", "did an '=' or a mistyped --tc-passwd end up in the value?"), severity: "warning" });
   }
 
   const mirrorSetting = settings["MK_BUNDLE_TCL_MIRROR_URI"];
@@ -136,7 +136,7 @@ function readText(file: string, what: string, diagnostics: Diagnostic[]): string
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable" : `cannot be read (${code ?? String(e)})`;
-    diagnostics.push(fileError(file, `${what} ${reason}`));
+    diagnostics.push(problem(file, `${what} ${reason}`));
     return undefined;
   }
 }

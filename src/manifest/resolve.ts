@@ -1,21 +1,31 @@
-// Fill in defaults and the environment's settings: the manifest exactly as it will be built.
+// Fill in defaults, apply the flavour and the environment's settings: the manifest
+// exactly as it will be built. Every derived value is computed here, once.
+import { buildEpoch, type Env } from "./epoch.js";
 import { DEFAULT_GEM_SOURCE, extensionName, PUBLIC_MIRROR, type Manifest, type ResolvedManifest } from "./types.js";
 
 export interface ResolveOptions {
   /** --mirror: beats the manifest, which beats MK_BUNDLE_TCL_MIRROR_URI. */
   mirror?: string;
-  env?: Readonly<Record<string, string | undefined>>;
+  env?: Env;
+}
+
+/** Extensions a flavour leaves out of extensions.builtin: prod drops openssh (Razor's rule) and flavours.prod.exclude. */
+export function flavourDrops(m: Manifest): string[] {
+  if (m.flavour !== "prod") return [];
+  const drop = new Set(["openssh", ...(m.flavours?.prod?.exclude ?? []).map(extensionName)]);
+  return (m.extensions?.builtin ?? []).map(extensionName).filter((n) => drop.has(n));
 }
 
 export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): ResolvedManifest {
   const env = opts.env ?? {};
   const base = m.base ?? {};
   const isoUrl = base.url ?? nonEmpty(env["MK_BUNDLE_TCL_ISO_URL"]);
+  const dropped = new Set(flavourDrops(m));
   return {
     name: m.name,
     ...(m.version !== undefined ? { version: m.version } : {}),
     flavour: m.flavour ?? "dev",
-    ...(m.epoch !== undefined ? { epoch: m.epoch } : {}),
+    epoch: buildEpoch(m.epoch, env).value,
     base: {
       release: base.release ?? "4.x",
       arch: base.arch ?? "x86",
@@ -26,7 +36,7 @@ export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): Resolve
     mirror: opts.mirror ?? m.mirror ?? nonEmpty(env["MK_BUNDLE_TCL_MIRROR_URI"]) ?? PUBLIC_MIRROR,
     ...(m.kernel ? { kernel: m.kernel } : {}),
     extensions: {
-      builtin: (m.extensions?.builtin ?? []).map(extensionName),
+      builtin: (m.extensions?.builtin ?? []).map(extensionName).filter((n) => !dropped.has(n)),
       mirror: (m.extensions?.mirror ?? []).map(extensionName),
     },
     gems: {

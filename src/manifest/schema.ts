@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { ajvFormats, ajvLib } from "../util/lazy.js";
 import { packageRoot } from "../util/package-root.js";
-import { keyPath, type Diagnostic } from "./diagnostic.js";
+import { keyPath, type Diagnostic } from "../errors.js";
 import { didYouMean } from "./did-you-mean.js";
 
 /** Where a key path sits in the input (YAML file, list file, or nowhere). */

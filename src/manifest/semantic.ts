@@ -1,7 +1,7 @@
 // Checks a schema cannot express: duplicates, paths that escape, secrets, flavour rules.
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import { keyPath, type Diagnostic, type Severity } from "./diagnostic.js";
+import { keyPath, type Diagnostic, type Severity } from "../errors.js";
 import type { Locator } from "./schema.js";
 import { extensionName } from "./types.js";
 

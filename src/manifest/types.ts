@@ -34,12 +34,17 @@ export interface Manifest {
   boot?: { append?: string[]; timeout?: number; volume_id?: string };
 }
 
-/** Everything the pipeline needs, defaults filled in: what `mkbundle show` prints. */
+/**
+ * Everything the pipeline needs, defaults filled in and the flavour applied (prod's
+ * extensions.builtin no longer holds openssh): what `mkbundle show` prints. Still a valid
+ * manifest (schemas/manifest.schema.json).
+ */
 export interface ResolvedManifest {
   name: string;
   version?: string;
   flavour: Flavour;
-  epoch?: number;
+  /** The build's time: SOURCE_DATE_EPOCH, else the manifest's, else 2020-01-01. */
+  epoch: number;
   base: { release: string; arch: Arch; iso: string; url?: string; sha256?: string };
   mirror: string;
   kernel?: string;

@@ -1,7 +1,7 @@
 // YAML parsing that keeps source positions, so every problem can name FILE:LINE:COL.
 import type { Document, LineCounter, Node } from "yaml";
 import { yamlLib } from "../util/lazy.js";
-import type { Diagnostic } from "./diagnostic.js";
+import type { Diagnostic } from "../errors.js";
 
 export interface YamlSource {
   file: string;

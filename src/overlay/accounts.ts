@@ -51,16 +51,17 @@ async function baseText(input: OverlayInput, path: string): Promise<{ text: stri
 const keep = (e: Entry | undefined, fallback: number) => [e?.mode ?? fallback, e?.uid ?? 0, e?.gid ?? 0] as const;
 
 export async function accountEntries(input: OverlayInput, problems: string[]): Promise<Entry[]> {
-  const { manifest, epoch } = input;
+  const { manifest } = input;
+  const epoch = manifest.epoch;
   const out: Entry[] = [];
   let tcField = "*";
   const secret = tcPassword(input, problems);
   if (manifest.flavour === "prod") {
-    if (secret) input.warn("a tc password cannot be set for a prod image; it is ignored (tc is locked)");
+    if (secret) input.log.warn("a tc password cannot be set for a prod image; it is ignored (tc is locked)");
   } else if (secret) {
     tcField = "hash" in secret ? secret.hash : hashPassword(secret.clear, input.env["SOURCE_DATE_EPOCH"] !== undefined, `${manifest.name}\0${manifest.flavour}\0${epoch}`);
   } else {
-    input.warn(`no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`);
+    input.log.warn(`no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`);
   }
 
   const shadow = await baseText(input, "etc/shadow");

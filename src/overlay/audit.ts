@@ -1,5 +1,4 @@
 // The prod audit: the final image may hold no sshd and no usable password.
-import { readSquashfs } from "../formats/squashfs/reader.js";
 import { readAllData, type Entry } from "../tree/entry.js";
 import type { FileTree } from "../tree/file-tree.js";
 import type { OverlayInput } from "./types.js";
@@ -9,11 +8,11 @@ const SSHD = /(^|\/)sshd$/;
 /** A shadow hash field that lets someone log in: empty, or anything but a lock marker. */
 export const usableHash = (field: string): boolean => !(field === "*" || field.startsWith("!") || field === "x");
 
-export async function auditProd(input: OverlayInput, finalTree: FileTree): Promise<string[]> {
+export async function auditProd(input: OverlayInput, finalTree: FileTree, builtin: ReadonlyMap<string, Entry[]>): Promise<string[]> {
   const problems: string[] = [];
   for (const e of finalTree.values()) if (SSHD.test(e.path) && e.type !== "dir") problems.push(`prod audit: ${e.path} is an sshd binary`);
   for (const x of input.lock.extensions.filter((e) => e.role === "builtin")) {
-    for (const e of readSquashfs(input.blob(x.sha256)).entries) if (SSHD.test(e.path) && e.type !== "dir") problems.push(`prod audit: builtin ${x.name}.tcz holds ${e.path} (required by ${x.requiredBy.join(", ")})`);
+    for (const e of builtin.get(x.name) ?? []) if (SSHD.test(e.path) && e.type !== "dir") problems.push(`prod audit: builtin ${x.name}.tcz holds ${e.path} (required by ${x.requiredBy.join(", ")})`);
   }
   const shadow = finalTree.get("etc/shadow");
   if (shadow) {

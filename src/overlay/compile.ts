@@ -1,13 +1,17 @@
 // manifest + lock + base initrd -> the overlay: every file mkbundle adds or changes, with
-// the parent directories it needs (existing ones exactly as the base has them).
+// the parent directories it needs (existing ones exactly as the base has them). Then the
+// checks on the image it makes: every service's program is there, and prod is audited.
+import { MkError } from "../errors.js";
+import { readSquashfs } from "../formats/squashfs/reader.js";
+import { collect, type Entry } from "../tree/entry.js";
 import { addParents, mergeEntry, sorted, treeOf, type FileTree } from "../tree/file-tree.js";
-import type { Entry } from "../tree/entry.js";
 import { accountEntries } from "./accounts.js";
 import { auditProd } from "./audit.js";
 import { extensionEntries, gemEntries } from "./extensions.js";
 import { fileEntries } from "./files.js";
+import { checkServiceCommands } from "./service-commands.js";
 import { serviceEntries } from "./services.js";
-import { BuildError, type OverlayInput } from "./types.js";
+import type { OverlayInput } from "./types.js";
 
 export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   const problems: string[] = [];
@@ -15,12 +19,19 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   // Later groups win: a files: entry may replace a generated file on purpose.
   const groups = [extensionEntries(input), gemEntries(input), await accountEntries(input, problems), await serviceEntries(input), await fileEntries(input, problems)];
   for (const e of groups.flat()) overlay.set(e.path, e);
-  for (const path of [...overlay.keys()]) addParents(overlay, path, input.base, input.epoch);
-  if (input.manifest.flavour === "prod" && !problems.length) {
-    const final = treeOf(input.base.values());
-    for (const e of overlay.values()) mergeEntry(final, e);
-    problems.push(...(await auditProd(input, final)));
+  for (const path of [...overlay.keys()]) addParents(overlay, path, input.base, input.manifest.epoch);
+  if (problems.length) throw new MkError("build", problems);
+
+  // The booted system: the base, the overlay on top, and what the builtin extensions bring.
+  const final = treeOf(input.base.values());
+  for (const e of overlay.values()) mergeEntry(final, e);
+  const builtin = new Map<string, Entry[]>();
+  for (const x of input.lock.extensions.filter((e) => e.role === "builtin")) builtin.set(x.name, await collect(readSquashfs(input.blob(x.sha256))));
+  const fromExtensions = new Set([...builtin.values()].flat().map((e) => e.path));
+  checkServiceCommands(input, (p) => final.has(p) || fromExtensions.has(p));
+  if (input.manifest.flavour === "prod") {
+    const audit = await auditProd(input, final, builtin);
+    if (audit.length) throw new MkError("build", audit);
   }
-  if (problems.length) throw new BuildError(problems);
   return sorted(overlay);
 }

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { readSquashfs } from "../formats/squashfs/reader.js";
-import { normalizeEntryPath, readAllData, type Entry } from "../tree/entry.js";
+import { extensionName } from "../manifest/types.js";
+import { collect, normalizeEntryPath, readAllData, type Entry } from "../tree/entry.js";
 import { file, type OverlayInput } from "./types.js";
 
 export async function fileEntries(input: OverlayInput, problems: string[]): Promise<Entry[]> {
@@ -16,7 +17,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
     if ("source" in f) data = readFileSync(resolve(input.manifestDir, f.source));
     else if ("content" in f) data = Buffer.from(f.content, "utf8");
     else {
-      const name = f.extract.extension.replace(/\.tcz$/, "");
+      const name = extensionName(f.extract.extension);
       const pin = input.lock.extensions.find((e) => e.name === name);
       if (!pin) {
         problems.push(`files[${i}]: extension ${name} is not in the lock; run mkbundle lock --update`);
@@ -24,7 +25,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
       }
       let entries = images.get(name);
       if (!entries) {
-        entries = readSquashfs(input.blob(pin.sha256)).entries;
+        entries = await collect(readSquashfs(input.blob(pin.sha256)));
         images.set(name, entries);
       }
       const want = normalizeEntryPath("files", f.extract.path);
@@ -37,7 +38,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
       const target = found.type === "hardlink" ? entries.find((e) => e.path === found.linkTarget)! : found;
       data = await readAllData(target);
     }
-    out.push(file(path, data, input.epoch, mode, uid, gid));
+    out.push(file(path, data, input.manifest.epoch, mode, uid, gid));
   }
   return out;
 }

@@ -1,70 +1,125 @@
 // Boots headless and waits until every console regex has appeared and every HTTP check has
-// passed, or the timeout. QEMU is always killed: on success, failure, timeout or Ctrl-C.
-import { spawn } from "node:child_process";
+// passed, QEMU exits, or the timeout. Under --accel auto, a KVM boot that fails the way
+// broken hosts fail (QEMU reports a KVM error, or the guest stays silent while it should
+// print) is restarted once under software emulation. QEMU is always killed.
+import type { Log } from "../log.js";
+import type { Accel, AccelChoice, AccelMode } from "./accel.js";
+import { qemuArgs, type PortForward } from "./args.js";
 import { httpCheckOnce, type HttpCheck } from "./checks.js";
-import { QEMU_BINARY } from "./args.js";
+import { spawnGuarded } from "./guard.js";
+import type { BootPlan } from "./image.js";
+
+export interface BootTestOptions {
+  qemu: string;
+  plan: BootPlan;
+  memoryMb: number;
+  ports: readonly PortForward[];
+  mode: AccelMode;
+  accel: AccelChoice;
+  expect: readonly RegExp[];
+  http: readonly HttpCheck[];
+  timeoutSeconds: number;
+  /** Seconds of a silent serial console after which a KVM boot counts as broken (auto only). */
+  silenceSeconds?: number;
+  onConsole?: (text: string) => void;
+  log: Log;
+}
+
+export interface CheckResult {
+  kind: "console" | "http";
+  name: string;
+  passed: boolean;
+  /** Seconds from QEMU's start to the first match. */
+  seconds?: number;
+  /** HTTP: the URL polled, the regex its body must match, and the last answer (or error) seen. */
+  url?: string;
+  pattern?: string;
+  last?: string;
+}
 
 export interface BootTestResult {
   passed: boolean;
   seconds: number;
+  accel: Accel;
+  accelWhy: string;
   console: string;
-  missing: string[];
+  checks: CheckResult[];
+  /** How QEMU ended, when it ended by itself before the checks passed. */
   exit?: string;
 }
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const KVM_FAILURE = /KVM internal error|kvm_[a-z_]+: Assertion|emulation failure|failed to (set|get) MSR|KVM_RUN/i;
 
-export async function bootTest(args: string[], expect: readonly RegExp[], http: readonly HttpCheck[], timeoutSeconds: number, onConsole?: (text: string) => void): Promise<BootTestResult> {
+export const stripAnsi = (s: string): string => s.replace(ANSI, "");
+
+type Attempt = BootTestResult | { fallback: string };
+
+async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Promise<Attempt> {
   const started = Date.now();
-  const qemu = spawn(QEMU_BINARY, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  let exitInfo: string | undefined;
-  const seen = new Set<number>();
-  const httpOk = new Set<number>();
-  const httpLast = new Map<number, string>();
-  qemu.stdout.on("data", (d: Buffer) => {
+  const args = qemuArgs({ ...(o.plan.kernel ? { kernel: o.plan.kernel } : { iso: o.plan.iso, ...(o.plan.disk ? { disk: true } : {}) }), memoryMb: o.memoryMb, ports: o.ports, accel, interactive: false });
+  o.log.verbose(`${o.qemu} ${args.join(" ")}`);
+  const q = spawnGuarded(o.qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let serial = "";
+  let errors = "";
+  let console = "";
+  let exit: string | undefined;
+  let spawnError: Error | undefined;
+  q.process.stdout!.on("data", (d: Buffer) => {
     const t = d.toString("latin1");
-    output += t;
-    onConsole?.(t);
+    serial += t;
+    console += t;
+    o.onConsole?.(t);
   });
-  qemu.stderr.on("data", (d: Buffer) => (output += d.toString("latin1")));
-  const exited = new Promise<void>((resolve) =>
-    qemu.on("exit", (code, signal) => {
-      exitInfo = signal ? `QEMU was killed (${signal})` : `QEMU exited with code ${code}`;
-      resolve();
-    }),
-  );
-  const spawnError = new Promise<Error>((resolve) => qemu.on("error", resolve));
-  const kill = () => qemu.exitCode === null && qemu.kill("SIGKILL");
-  const onSignal = () => {
-    kill();
-    process.exit(130);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  q.process.stderr!.on("data", (d: Buffer) => {
+    const t = d.toString("latin1");
+    errors += t;
+    console += t;
+  });
+  q.process.on("error", (e) => (spawnError = e));
+  void q.exited.then(({ code, signal }) => (exit = signal ? `QEMU was killed (${signal})` : `QEMU exited with code ${code}`));
+  const checks: CheckResult[] = [...o.expect.map((re) => ({ kind: "console" as const, name: `/${re.source}/`, passed: false })), ...o.http.map((c) => ({ kind: "http" as const, name: `${c.url}~${c.body.source}`, url: c.url, pattern: c.body.source, passed: false }))];
+  const seconds = () => (Date.now() - started) / 1000;
+  const canFallBack = o.mode === "auto" && accel === "kvm";
+  // Under KVM a kernel writes its first console line within a second or two.
+  const silence = o.silenceSeconds ?? Math.min(20, Math.max(8, o.timeoutSeconds / 4));
   try {
     for (;;) {
-      const text = output.replace(ANSI, "");
-      expect.forEach((re, i) => re.test(text) && seen.add(i));
-      for (const [i, c] of http.entries()) {
-        if (httpOk.has(i)) continue;
+      if (spawnError) throw spawnError;
+      const text = stripAnsi(console);
+      o.expect.forEach((re, i) => {
+        if (!checks[i]!.passed && re.test(text)) Object.assign(checks[i]!, { passed: true, seconds: seconds() });
+      });
+      for (const [i, c] of o.http.entries()) {
+        const check = checks[o.expect.length + i]!;
+        if (check.passed) continue;
         const r = await httpCheckOnce(c);
-        httpLast.set(i, r.last);
-        if (r.ok) httpOk.add(i);
+        check.last = r.last;
+        if (r.ok) Object.assign(check, { passed: true, seconds: seconds() });
       }
-      const done = seen.size === expect.length && httpOk.size === http.length;
-      const late = (Date.now() - started) / 1000 > timeoutSeconds;
-      const err = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), done || late || exitInfo ? 0 : 250))]);
-      if (err) throw err;
-      if (done || late || exitInfo) {
-        const missing = [...expect.filter((_, i) => !seen.has(i)).map((re) => `console never showed /${re.source}/`), ...http.flatMap((c, i) => (httpOk.has(i) ? [] : [`${c.url} never answered /${c.body.source}/ (last: ${httpLast.get(i) ?? "no answer"})`]))];
-        return { passed: done, seconds: (Date.now() - started) / 1000, console: output, missing, ...(exitInfo && !done ? { exit: exitInfo } : {}) };
+      const passed = checks.every((c) => c.passed);
+      if (canFallBack && !passed) {
+        if (KVM_FAILURE.test(errors)) return { fallback: `QEMU reported a KVM failure (${errors.split("\n").find((l) => KVM_FAILURE.test(l))!.trim()})` };
+        if (exit && !serial) return { fallback: `${exit} under KVM before the guest printed anything` };
+        if (o.plan.serial && !serial && seconds() > silence) return { fallback: `the guest printed nothing in ${silence} s under KVM` };
       }
+      if (passed || exit || seconds() > o.timeoutSeconds) {
+        return { passed, seconds: seconds(), accel, accelWhy, console, checks, ...(exit && !passed ? { exit } : {}) };
+      }
+      await Promise.race([q.exited, new Promise((r) => setTimeout(r, 250))]);
     }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    kill();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    q.kill();
+    await Promise.race([q.exited, new Promise((r) => setTimeout(r, 2000))]);
   }
+}
+
+export async function bootTest(o: BootTestOptions): Promise<BootTestResult> {
+  const first = await attempt(o, o.accel.accel, o.accel.why);
+  if (!("fallback" in first)) return first;
+  const why = `${first.fallback}: restarted under software emulation`;
+  o.log.warn(why);
+  const second = await attempt({ ...o, mode: "tcg" }, "tcg", `QEMU under software emulation (${why})`);
+  if ("fallback" in second) throw new Error("a TCG boot never falls back"); // unreachable: mode tcg
+  return second;
 }

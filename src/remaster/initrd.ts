@@ -6,12 +6,13 @@ import { writeCpio } from "../formats/cpio/writer.js";
 import { gzipByContent } from "../formats/gzip/by-content.js";
 import { defaultThreads } from "../formats/gzip/writer.js";
 import type { Entry } from "../tree/entry.js";
-import { mergeEntry, sorted, treeOf, type FileTree } from "../tree/file-tree.js";
+import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
+import { reproducible } from "../tree/reproducible.js";
 
 export function mergedInitrd(base: FileTree, overlay: readonly Entry[]): Entry[] {
   const t = treeOf(base.values());
   for (const e of overlay) mergeEntry(t, e);
-  return sorted(t);
+  return [...t.values()];
 }
 
 /** The overlay as a second archive: directories the base has are left out (their mode and owner stay the base's). */
@@ -19,7 +20,6 @@ export function appendArchiveEntries(base: FileTree, overlay: readonly Entry[]):
   return overlay.filter((e) => !(e.type === "dir" && base.get(e.path)?.type === "dir"));
 }
 
-export async function compressArchive(entries: readonly Entry[], threads = defaultThreads()): Promise<Buffer> {
-  return gzipByContent(writeCpio(entries), threads);
+export async function compressArchive(entries: readonly Entry[], epoch: number, threads = defaultThreads()): Promise<Buffer> {
+  return gzipByContent(writeCpio(reproducible(entries, { epoch })), threads);
 }
-

@@ -1,5 +1,6 @@
 // Edits of isolinux.cfg for a remaster: boot codes on the default label, the prompt
 // timeout, an extra initrd. Everything else in the file stays as the base had it.
+import { MkError } from "../errors.js";
 import { defaultLabel, parseIsolinuxCfg } from "../tinycore/isolinux-cfg.js";
 
 export interface CfgEdits {
@@ -15,7 +16,7 @@ export function editIsolinuxCfg(text: string, edits: CfgEdits): string {
   const cfg = parseIsolinuxCfg(text);
   const lines = [...cfg.lines];
   const label = defaultLabel(cfg);
-  if (!label) throw new Error("isolinux.cfg has no label to boot");
+  if (!label) throw new MkError("input", "isolinux.cfg has no label to boot");
   const indent = /^(\s*)/.exec(lines[label.lines.kernel ?? label.lines.label + 1] ?? "")?.[1] ?? "\t";
   if (edits.initrds) {
     const list = edits.initrds.join(",");

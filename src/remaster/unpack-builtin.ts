@@ -4,15 +4,14 @@
 // are unpacked into the initrd at build time instead, as tce-load would have linked them:
 // files the base already has win, usr/local/tce.installed/<name> marks each one, and its
 // setup script runs at boot from /opt/bootlocal.sh before any service.
+import { MkError } from "../errors.js";
 import { readSquashfs } from "../formats/squashfs/reader.js";
 import type { Lock } from "../lock/lock-file.js";
-import { BUILTIN_DIR } from "../overlay/extensions.js";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { BOOTLOCAL, BUILTIN_DIR, BUILTIN_OPTIONAL, BUILTIN_SETUP, editBootlocal, TCE_INSTALLED } from "../tinycore/layout.js";
+import { collect, readAllData, type Entry } from "../tree/entry.js";
 import { parentsOf, type FileTree } from "../tree/file-tree.js";
 
 export type BuiltinMode = "auto" | "load" | "unpack";
-
-export const SETUP_SCRIPT = "opt/mkbundle/builtin-setup.sh";
 
 /** A kernel that loads extensions at boot ships its drivers as modules in the initrd. */
 export function initrdHasModules(initrd: FileTree, kernelRelease: string | undefined): boolean {
@@ -41,10 +40,10 @@ export async function unpackBuiltin(overlay: readonly Entry[], lock: Lock, base:
   const names: string[] = [];
   let modules = false;
   for (const ext of lock.extensions.filter((x) => x.role === "builtin")) {
-    const tcz = byPath.get(`${BUILTIN_DIR}/optional/${ext.name}.tcz`);
-    if (!tcz) throw new Error(`the bundle lacks ${BUILTIN_DIR}/optional/${ext.name}.tcz`);
+    const tcz = byPath.get(`${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
+    if (!tcz) throw new MkError("input", `the bundle lacks ${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
     names.push(ext.name);
-    const files = readSquashfs(await readAllData(tcz)).entries;
+    const files = await collect(readSquashfs(await readAllData(tcz)));
     const realOf = new Map(files.map((f) => [f.path, f]));
     for (const f of files) {
       if (f.path === "") continue;
@@ -58,18 +57,17 @@ export async function unpackBuiltin(overlay: readonly Entry[], lock: Lock, base:
       const data = f.type === "hardlink" ? realOf.get(f.linkTarget!) : f;
       out.set(f.path, f.type === "file" || f.type === "hardlink" ? { ...f, type: "file", size: data!.size, data: await readAllData(data!), mtime: epoch } : { ...f, mtime: epoch });
     }
-    const marker = `usr/local/tce.installed/${ext.name}`;
+    const marker = `${TCE_INSTALLED}/${ext.name}`;
     if (!taken(marker)) out.set(marker, { path: marker, type: "file", mode: 0o644, uid: 0, gid: 50, mtime: epoch, size: 0, data: Buffer.alloc(0) });
   }
   if (modules) out.set("etc/sysconfig/newmodules", { path: "etc/sysconfig/newmodules", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: 0, data: Buffer.alloc(0) });
   // What tce-load's update_system does for each extension, in load order.
-  const script = ["#!/bin/sh", "# mkbundle: set up the builtin extensions unpacked into the initrd, as tce-load would", ...names.map((n) => `[ -s /usr/local/tce.installed/${n} ] && [ -x /usr/local/tce.installed/${n} ] && /usr/local/tce.installed/${n}`), "/sbin/ldconfig 2>/dev/null", "exit 0", ""].join("\n");
-  out.set(SETUP_SCRIPT, { path: SETUP_SCRIPT, type: "file", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: Buffer.byteLength(script), data: Buffer.from(script) });
-  const bootlocal = out.get("opt/bootlocal.sh") ?? base.get("opt/bootlocal.sh");
-  const text = bootlocal?.type === "file" ? (await readAllData(bootlocal)).toString("utf8") : "#!/bin/sh\n";
-  const [first, ...rest] = text.split("\n");
-  const edited = [first, `/${SETUP_SCRIPT}`, ...rest].join("\n");
-  out.set("opt/bootlocal.sh", { ...(bootlocal ?? { path: "opt/bootlocal.sh", type: "file", mode: 0o755, uid: 0, gid: 0 }), path: "opt/bootlocal.sh", type: "file", mtime: epoch, size: Buffer.byteLength(edited), data: Buffer.from(edited) } as Entry);
+  const installed = (n: string) => `/${TCE_INSTALLED}/${n}`;
+  const script = ["#!/bin/sh", "# mkbundle: set up the builtin extensions unpacked into the initrd, as tce-load would", ...names.map((n) => `[ -s ${installed(n)} ] && [ -x ${installed(n)} ] && ${installed(n)}`), "/sbin/ldconfig 2>/dev/null", "exit 0", ""].join("\n");
+  out.set(BUILTIN_SETUP, { path: BUILTIN_SETUP, type: "file", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: Buffer.byteLength(script), data: Buffer.from(script) });
+  const bootlocal = out.get(BOOTLOCAL) ?? base.get(BOOTLOCAL);
+  const edited = editBootlocal(bootlocal?.type === "file" ? (await readAllData(bootlocal)).toString("utf8") : undefined, { first: [`/${BUILTIN_SETUP}`] });
+  out.set(BOOTLOCAL, { ...(bootlocal ?? { path: BOOTLOCAL, type: "file", mode: 0o755, uid: 0, gid: 0 }), path: BOOTLOCAL, type: "file", mtime: epoch, size: Buffer.byteLength(edited), data: Buffer.from(edited) } as Entry);
   // New directories need their parents; existing ones stay as the base has them.
   for (const p of [...out.keys()]) {
     for (const parent of parentsOf(p)) {

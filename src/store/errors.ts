@@ -1,14 +1,21 @@
 // Failures of fetching and verifying: each names the URL and what went wrong.
-export class FetchError extends Error {
+import { MkError } from "../errors.js";
+
+export class FetchError extends MkError {
   constructor(
     readonly url: string,
     message: string,
+    code: "fetch" | "verify" = "fetch",
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
-export class VerifyError extends FetchError {}
+export class VerifyError extends FetchError {
+  constructor(url: string, message: string) {
+    super(url, message, "verify");
+  }
+}
 
 /** --offline and the store does not have it. */
 export class OfflineMissError extends FetchError {

@@ -1,42 +1,63 @@
-// The base ISO as the build needs it: its files, the default label's kernel and initrds,
-// and the initrd's files (every archive of every initrd, later ones on top).
+// The base ISO as every stage needs it, opened once: its files, the default label's
+// kernel and initrds (from isolinux.cfg, never hard-coded), the initrd's files (every
+// archive of every initrd, later ones on top) and the kernel release. Lock, remaster and
+// qemu all read the base through here; each part is read on first use.
+import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
 import { readCpio } from "../formats/cpio/reader.js";
 import { gunzip, isGzip } from "../formats/gzip/reader.js";
-import { openIso, type IsoImage } from "../formats/iso9660/reader.js";
+import { readIso, type IsoImage } from "../formats/iso9660/reader.js";
 import { readAllData, type Entry } from "../tree/entry.js";
 import { treeOf, type FileTree } from "../tree/file-tree.js";
 import { findBootFiles, type BootFiles } from "./boot-files.js";
+import { kernelFromBzImage, kernelFromInitrd } from "./kernel-release.js";
+
+export interface KernelRelease {
+  release: string;
+  source: "initrd lib/modules" | "bzImage header";
+}
 
 export interface BaseImage {
   iso: IsoImage;
   boot: BootFiles;
-  /** What the booted system starts with. */
-  initrd: FileTree;
+  /** An ISO file by path (no leading '/'). */
+  file(path: string): Entry | undefined;
+  kernel(): Promise<Buffer>;
   /** Each initrd's bytes as on the ISO, in boot order. */
-  initrdBytes: Buffer[];
+  initrdBytes(): Promise<Buffer[]>;
+  /** What the booted system starts with: every archive of every initrd, later ones on top. */
+  initrd(): Promise<FileTree>;
+  /** lib/modules/<release> in the initrd, else the version in the kernel's bzImage header. */
+  kernelRelease(): Promise<KernelRelease | undefined>;
   close(): void;
 }
 
-export async function readBaseImage(isoPath: string): Promise<BaseImage> {
-  const iso = openIso(isoPath);
+/** Opens a base ISO (a path, or bytes already in memory). */
+export async function openBaseImage(from: string | Buffer | ByteSource): Promise<BaseImage> {
+  const src = typeof from === "string" ? fileSource(from) : Buffer.isBuffer(from) ? bufferSource(from) : from;
   try {
-    return { ...(await baseImageOf(iso)), close: () => iso.close() };
+    const iso = readIso(src);
+    const byPath = new Map(iso.entries.map((e) => [e.path, e]));
+    const boot = await findBootFiles(iso.entries);
+    const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {
+      let p: Promise<T> | undefined;
+      return () => (p ??= load());
+    };
+    const initrdBytes = once(() => Promise.all(boot.initrds.map((p) => readAllData(byPath.get(p)!))));
+    const initrd = once(async () => {
+      const entries: Entry[] = [];
+      for (const raw of await initrdBytes()) for await (const e of readCpio(isGzip(raw) ? gunzip(raw) : raw)) entries.push(e);
+      return treeOf(entries);
+    });
+    const kernel = once(() => readAllData(byPath.get(boot.kernel)!));
+    const kernelRelease = once(async (): Promise<KernelRelease | undefined> => {
+      const fromModules = kernelFromInitrd([...(await initrd()).values()]);
+      if (fromModules) return { release: fromModules, source: "initrd lib/modules" };
+      const fromHeader = kernelFromBzImage(await kernel());
+      return fromHeader ? { release: fromHeader, source: "bzImage header" } : undefined;
+    });
+    return { iso, boot, file: (p) => byPath.get(p), kernel, initrdBytes, initrd, kernelRelease, close: () => src.close() };
   } catch (e) {
-    iso.close();
+    src.close();
     throw e;
   }
-}
-
-/** As readBaseImage, for an ISO already open (e.g. from a bundle in memory). */
-export async function baseImageOf(iso: IsoImage): Promise<Omit<BaseImage, "close">> {
-  const boot = await findBootFiles(iso.entries);
-  const byPath = new Map(iso.entries.map((e) => [e.path, e]));
-  const entries: Entry[] = [];
-  const initrdBytes: Buffer[] = [];
-  for (const path of boot.initrds) {
-    const raw = await readAllData(byPath.get(path)!);
-    initrdBytes.push(raw);
-    for await (const e of readCpio(isGzip(raw) ? gunzip(raw) : raw)) entries.push(e);
-  }
-  return { iso, boot, initrd: treeOf(entries), initrdBytes };
 }

@@ -1,5 +1,6 @@
 // The one record every container format reads and writes (see ../shared/DESIGN.md).
 import type { Readable } from "node:stream";
+import { FormatError } from "../errors.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
 
@@ -44,16 +45,6 @@ export function typeFromMode(mode: number): Exclude<EntryType, "hardlink"> | und
   return (Object.keys(TYPE_BITS) as (keyof typeof TYPE_BITS)[]).find((k) => TYPE_BITS[k] === bits);
 }
 
-/** Thrown by every reader for malformed or hostile input: says which format and what is wrong. */
-export class FormatError extends Error {
-  constructor(
-    readonly format: string,
-    message: string,
-  ) {
-    super(`${format}: ${message}`);
-  }
-}
-
 /**
  * Normalises a stored name to Entry.path: strips leading '/' and './', collapses '//', and
  * refuses '..' so that no reader can name a place outside its container.
@@ -77,4 +68,11 @@ export async function readAllData(e: Entry): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of e.data()) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** Every item of a (possibly async) sequence, in order. */
+export async function collect<T>(items: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of items) out.push(x);
+  return out;
 }

@@ -69,7 +69,7 @@ files:
     content: "hello\\n"
 services:
   - name: web
-    run: httpd -f -p 80 -h /srv/www
+    run: nc -l -p 80 -e /bin/cat
 password:
   env: MK_TEST_PW
 `;
@@ -125,7 +125,7 @@ password:
     // Existing directories keep the base's mode and owner (tmp 1777, opt 2775 root:staff).
     expect(sh(`stat -c '%a %u:%g' ${q(join(overlayDir, "tmp"))} ${q(join(overlayDir, "opt"))}`).toString().trim().split("\n")).toEqual(["1777 0:0", "2775 0:50"]);
 
-    expect(readFileSync(join(overlayDir, "opt/mkbundle/services/web.sh"), "utf8")).toContain("httpd -f -p 80 -h /srv/www\n} >> /var/log/web.log 2>&1");
+    expect(readFileSync(join(overlayDir, "opt/mkbundle/services/web.sh"), "utf8")).toContain("nc -l -p 80 -e /bin/cat\n} >> /var/log/web.log 2>&1");
     const bootlocal = readFileSync(join(overlayDir, "opt/bootlocal.sh"), "utf8");
     expect(bootlocal.startsWith("#!/bin/sh\n# put other system startup commands here\n")).toBe(true);
     expect(bootlocal).toContain("/opt/mkbundle/services/web.sh &\n");
@@ -190,6 +190,32 @@ password:
 });
 
 describe("mkbundle init", () => {
+  it("refuses a service whose program is not in the image, naming it and its line; --allow-missing-commands builds", () => {
+    const m = manifest(
+      "missing-cmd",
+      `extensions:
+  builtin: [bash]
+services:
+  - name: ok
+    run: |
+      echo starting
+      bash --version
+      /usr/local/bin/bash -c 'busybox ls /'
+  - name: web
+    run: sh -c 'httpd -f -p 80 -h /srv/www'
+  - name: tool
+    run: /usr/local/bin/nothere --daemon
+`,
+    );
+    const r = run(["bundle", m]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${m}:13:10: services[1].run: service 'web' runs 'httpd', which is not in the image`);
+    expect(r.stderr).toContain(`${m}:15:10: services[2].run: service 'tool' runs '/usr/local/bin/nothere', which is not in the image`);
+    expect(r.stderr).not.toContain("service 'ok'");
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(run(["bundle", m, "--allow-missing-commands"]).code).toBe(0);
+  });
+
   it("writes a starter manifest that builds", () => {
     const target = join(dir, "starter");
     expect(mkbundle(["init", target]).code).toBe(0);

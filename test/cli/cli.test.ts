@@ -149,7 +149,9 @@ describe("Razor's command line", () => {
     const shown = parse(r.stdout) as { flavour: string; extensions: { builtin: string[]; mirror: string[] }; name: string };
     expect(shown.flavour).toBe("prod");
     expect(shown.name).toBe("razor-microkernel");
-    expect(shown.extensions).toEqual({ builtin: ["openssh", "bash"], mirror: ["procps"] });
+    // prod leaves openssh out (Razor's rule), and the header says so.
+    expect(shown.extensions).toEqual({ builtin: ["bash"], mirror: ["procps"] });
+    expect(r.stdout).toContain("# flavour prod leaves out of extensions.builtin: openssh");
     expect(r.stdout + r.stderr).not.toContain("secret");
     expect(r.stderr).toContain("warning: a 'tc' password cannot be set for a prod image");
   });

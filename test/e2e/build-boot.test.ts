@@ -53,13 +53,13 @@ describe("built images boot and their service comes up", () => {
   it("the PXE files boot as boot.ipxe says", async () => {
     const out = join(dir, "full");
     await build(out); // unchanged stages are skipped when the test above built it
-    const pxe = join(out, "pxe", "hello-1.0.0");
+    const pxe = join(out, "pxe", "hello-dev-1.0.0");
     const script = readFileSync(join(pxe, "boot.ipxe"), "utf8");
     const kernelLine = /^kernel (\S+) (.*)$/m.exec(script)!;
     const initrd = /^initrd (\S+)$/m.exec(script)![1]!;
     const append = kernelLine[2]!.split(" ").filter((c) => !c.startsWith("initrd=")).join(" ");
     expect(append).toBe("loglevel=3 nozswap console=ttyS0");
-    const r = await bootUntil(["-kernel", join(pxe, kernelLine[1]!), "-initrd", join(pxe, initrd), "-append", append], new RegExp(MARKER), 150);
+    const r = await bootUntil({ kernel: join(pxe, kernelLine[1]!), initrd: join(pxe, initrd), append }, new RegExp(MARKER), 150);
     expect(r.matched, r.console.slice(-2000)).toBe(true);
   }, 240_000);
 
@@ -93,7 +93,8 @@ describe("the examples in manifests/", () => {
     const r = await mkbundleAsync(["build", copy, "--mirror", mirror(), "--work-dir", wd, "--out", out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(join(out, "hello-service-prod-1.0.0.iso"));
-    const t = await mkbundleAsync(["test", r.stdout.trim(), "--expect", "Setting hostname", "--timeout", "150"]);
+    // The service's own output: the page it serves, fetched over the guest's loopback by the selftest service.
+    const t = await mkbundleAsync(["test", r.stdout.trim(), "--expect", "selftest: <p>Hello from a Tiny Core microkernel", "--expect", "hello: answered GET /", "--timeout", "150"]);
     expect(t.code, t.stderr.slice(-3000)).toBe(0);
   }, 240_000);
 });

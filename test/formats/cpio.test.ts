@@ -5,11 +5,15 @@ import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readCpio } from "../../src/formats/cpio/reader.js";
 import { writeCpio } from "../../src/formats/cpio/writer.js";
+import { collect as collectAll } from "../../src/tree/entry.js";
 import { gunzip } from "../../src/formats/gzip/reader.js";
-import { FormatError, type Entry } from "../../src/tree/entry.js";
+import { type Entry } from "../../src/tree/entry.js";
+import { FormatError } from "../../src/errors.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
 import { makeEveryTypeTree, summarizeDisk, summarizeEntries, UTF8_NAME, type Summary } from "../helpers/tree.js";
+
+const cpioBytes = async (entries: Parameters<typeof writeCpio>[0]) => Buffer.concat(await collectAll(writeCpio(entries)));
 
 const { dir } = tempDir("mkbundle-cpio-");
 const tree = join(dir, "tree");
@@ -65,7 +69,7 @@ describe("cpio reader against GNU cpio", () => {
 describe("cpio writer read by GNU cpio", () => {
   it("extracts with cpio -idm to the same tree, and cpio -tv lists every entry", async () => {
     const entries = await collect(sh(`cd ${q(tree)} && find . | LC_ALL=C sort | cpio -o -H newc --quiet`));
-    const ours = Buffer.concat(writeCpio(entries));
+    const ours = await cpioBytes(entries);
     expect(ours.length % 512).toBe(0);
     const out = join(dir, "extracted");
     mkdirSync(out);
@@ -84,34 +88,34 @@ describe("cpio writer read by GNU cpio", () => {
 
   it("is deterministic, and a round trip through our reader is exact", async () => {
     const entries = await collect(sh(`cd ${q(tree)} && find . | LC_ALL=C sort | cpio -o -H newc --quiet`));
-    const a = Buffer.concat(writeCpio(entries));
-    const b = Buffer.concat(writeCpio(entries));
+    const a = await cpioBytes(entries);
+    const b = await cpioBytes(entries);
     expect(a.equals(b)).toBe(true);
     expect(await summarizeEntries(await collect(a), { mtime: true, root: true })).toEqual(await summarizeEntries(entries, { mtime: true, root: true }));
-    expect(Buffer.concat(writeCpio(await collect(a))).equals(a)).toBe(true);
+    expect((await cpioBytes(await collect(a))).equals(a)).toBe(true);
   });
 
   it("writes hard links as GNU does: one group, data on the last link", async () => {
     const file: Entry = { path: "a", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 1, size: 4, data: Buffer.from("data") };
     const links: Entry[] = ["b", "c"].map((p) => ({ path: p, type: "hardlink", mode: 0o644, uid: 0, gid: 0, mtime: 1, size: 0, linkTarget: "a" }));
-    const out = Buffer.concat(writeCpio([file, ...links]));
+    const out = await cpioBytes([file, ...links]);
     const listing = sh("cpio -tv --quiet", { input: out }).toString().trim().split("\n");
     expect(listing.map((l) => l.split(/\s+/).slice(1, 2)[0])).toEqual(["3", "3", "3"]); // nlink
     expect(listing.map((l) => l.split(/\s+/)[4])).toEqual(["0", "0", "4"]); // sizes
   });
 
-  it("refuses files of 4 GiB or more with a clear error", () => {
+  it("refuses files of 4 GiB or more with a clear error", async () => {
     const huge = Buffer.alloc(1);
     Object.defineProperty(huge, "length", { value: 2 ** 32 });
-    expect(() => writeCpio([{ path: "big", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 2 ** 32, data: huge }])).toThrow(/cannot store files of 4 GiB or more/);
+    await expect(cpioBytes([{ path: "big", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 2 ** 32, data: huge }])).rejects.toThrow(/cannot store files of 4 GiB or more/);
   });
 });
 
 describe("cpio hostile input", () => {
-  const valid = () => Buffer.concat(writeCpio([{ path: "x", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 3, data: Buffer.from("abc") }]));
+  const valid = () => cpioBytes([{ path: "x", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 3, data: Buffer.from("abc") }]);
 
   it("reports truncation at every byte", async () => {
-    const v = valid();
+    const v = await valid();
     const end = v.indexOf("TRAILER!!!") - 110; // truncating inside the trailer or padding
     for (let n = 1; n < end; n++) {
       await expect(collect(v.subarray(0, n)), `truncated at ${n}`).rejects.toBeInstanceOf(FormatError);
@@ -119,7 +123,7 @@ describe("cpio hostile input", () => {
   });
 
   it("rejects bad magic, non-hex fields, huge sizes and '..' names", async () => {
-    const v = valid();
+    const v = await valid();
     const withField = (field: number, hex: string) => {
       const b = Buffer.from(v);
       b.write(hex, 6 + field * 8, "latin1");
@@ -129,13 +133,13 @@ describe("cpio hostile input", () => {
     await expect(collect(withField(6, "zzzzzzzz"))).rejects.toThrow(/not hexadecimal/);
     await expect(collect(withField(6, "ffffffff"))).rejects.toThrow(/truncated/);
     await expect(collect(withField(11, "ffffffff"))).rejects.toThrow(/name size/);
-    const evil = Buffer.concat(writeCpio([{ path: "a/../../etc/passwd", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 }]));
+    const evil = await cpioBytes([{ path: "a/../../etc/passwd", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 }]);
     await expect(collect(evil)).rejects.toThrow(/contains '\.\.'/);
     await expect(collect(Buffer.alloc(0))).rejects.toThrow(/empty input/);
   });
 
   it("strips a leading '/' as GNU cpio does", async () => {
-    const abs = Buffer.concat(writeCpio([{ path: "/etc/x", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 }]));
+    const abs = await cpioBytes([{ path: "/etc/x", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 }]);
     expect((await collect(abs)).map((e) => e.path)).toEqual(["etc/x"]);
   });
 });

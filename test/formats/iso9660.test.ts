@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { bufferSource } from "../../src/formats/byte-source.js";
 import { hasHybridMbr } from "../../src/formats/iso9660/hybrid.js";
 import { openIso, readIso } from "../../src/formats/iso9660/reader.js";
-import { writeIso, writeIsoFile, type IsoWriteOptions } from "../../src/formats/iso9660/writer.js";
+import { writeIso, type IsoWriteOptions } from "../../src/formats/iso9660/writer.js";
+import { writeFileAtomic } from "../../src/util/write-atomic.js";
 import { formatLine, toListed } from "../../src/inspect/format-listing.js";
 import { readAllData, type Entry } from "../../src/tree/entry.js";
 import { fixturesDir } from "../helpers/paths.js";
@@ -126,7 +127,7 @@ describe("reading ISOs made by other tools", () => {
     expect(hasHybridMbr(img.systemArea)).toBe(true);
     expect(hasHybridMbr(readIso(bufferSource(readFileSync(fixtureIso()))).systemArea)).toBe(false);
     const out = join(dir, "rehybrid.iso");
-    await writeIsoFile(out, img.entries, { epoch: 1, boot: { imagePath: img.boot!.imagePath!, catalogPath: img.boot!.catalogPath! }, hybridMbrCode: img.systemArea });
+    await writeFileAtomic(out, writeIso(img.entries, { epoch: 1, boot: { imagePath: img.boot!.imagePath!, catalogPath: img.boot!.catalogPath! }, hybridMbrCode: img.systemArea }));
     const bytes = readFileSync(out);
     expect(bytes.length % (1024 * 1024)).toBe(0);
     expect(bytes.subarray(0, 432).equals(img.systemArea.subarray(0, 432))).toBe(true);
@@ -157,7 +158,7 @@ describe("our writer read by other tools", () => {
     sh(`xorriso -as mkisofs -l -J -R -o ${q(gnu)} ${q(tree)} 2>/dev/null`);
     entries = await treeEntries(gnu);
     image = join(dir, "ours.iso");
-    await writeIsoFile(image, entries, opts);
+    await writeFileAtomic(image, writeIso(entries, opts));
   });
 
   it("xorriso lists it like the source tree and -check_media finds no error", () => {
@@ -218,10 +219,10 @@ describe("our writer read by other tools", () => {
 
   it("is reproducible; another epoch changes only the volume dates", async () => {
     const again = join(dir, "again.iso");
-    await writeIsoFile(again, entries, opts);
+    await writeFileAtomic(again, writeIso(entries, opts));
     expect(readFileSync(again).equals(readFileSync(image))).toBe(true);
     const other = join(dir, "other-epoch.iso");
-    await writeIsoFile(other, entries, { ...opts, epoch: 1800000000 });
+    await writeFileAtomic(other, writeIso(entries, { ...opts, epoch: 1800000000 }));
     const [a, b] = [readFileSync(image), readFileSync(other)];
     expect(a.length).toBe(b.length);
     const differ = new Set<number>();

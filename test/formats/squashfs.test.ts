@@ -7,7 +7,9 @@ import { MetadataReader } from "../../src/formats/squashfs/metadata.js";
 import { readSquashfs } from "../../src/formats/squashfs/reader.js";
 import { readInode } from "../../src/formats/squashfs/inode.js";
 import { readSuperblock } from "../../src/formats/squashfs/superblock.js";
-import { FormatError, readAllData, type Entry } from "../../src/tree/entry.js";
+import { bufferSource } from "../../src/formats/byte-source.js";
+import { collect, readAllData, type Entry } from "../../src/tree/entry.js";
+import { FormatError } from "../../src/errors.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -49,7 +51,7 @@ describe("squashfs reader against squashfs-tools", () => {
   it("reads mksquashfs output with every entry type, sparse files and fragments", async () => {
     const image = join(dir, "mk.sqfs");
     sh(`mksquashfs ${q(tree)} ${q(image)} -b 4096 -noappend -no-xattrs -quiet -no-progress`);
-    const { entries } = readSquashfs(readFileSync(image));
+    const entries = await collect(readSquashfs(readFileSync(image)));
     expect(await summarizeEntries(entries, { mtime: true, root: true })).toEqual(summarizeDisk(tree, { mtime: true, root: true }));
     // unsquashfs 4.5 prints device numbers above 255:255 wrongly; those are checked against the disk above.
     const small = (l: string[]) => l.filter((x) => !x.endsWith(" bigdev")).sort();
@@ -60,7 +62,7 @@ describe("squashfs reader against squashfs-tools", () => {
     for (const flags of ["-noI -noD -noF", "-always-use-fragments", "-no-fragments"]) {
       const image = join(dir, `flags${flags.replace(/\W+/g, "_")}.sqfs`);
       sh(`mksquashfs ${q(tree)} ${q(image)} -b 4096 -noappend -no-xattrs -quiet -no-progress ${flags}`);
-      expect(await summarizeEntries(readSquashfs(readFileSync(image)).entries), flags).toEqual(summarizeDisk(tree));
+      expect(await summarizeEntries(await collect(readSquashfs(readFileSync(image)))), flags).toEqual(summarizeDisk(tree));
     }
   });
 
@@ -83,7 +85,7 @@ describe("squashfs reader against squashfs-tools", () => {
     );
     const image = join(dir, "gen.sqfs");
     sh(`gensquashfs -c gzip -b 4096 -F ${q(list)} -q -f ${q(image)}`);
-    const { entries } = readSquashfs(readFileSync(image));
+    const entries = await collect(readSquashfs(readFileSync(image)));
     const small = (l: string[]) => l.filter((x) => !x.endsWith(" dev/big")).sort();
     expect(small(ourListing(entries))).toEqual(small(unsquashfsListing(image)));
     const big = entries.find((e) => e.path === "dev/big")!;
@@ -98,7 +100,9 @@ describe("squashfs reader against squashfs-tools", () => {
     let files = 0;
     for (const name of names) {
       const image = join(tcz, name);
-      const { entries, superblock } = readSquashfs(readFileSync(image));
+      const bytes = readFileSync(image);
+      const entries = await collect(readSquashfs(bytes));
+      const superblock = readSuperblock(bytes);
       expect([superblock.compression, superblock.blockSize], name).toEqual([1, 4096]);
       expect(ourListing(entries).sort(), name).toEqual(unsquashfsListing(image).sort());
       const concise = sh(`unsquashfs -lc -d '' ${q(image)}`).toString().trim().split("\n").filter(Boolean).map((p) => p.slice(1));
@@ -115,15 +119,15 @@ describe("squashfs reader against squashfs-tools", () => {
     expect(files).toBeGreaterThan(100);
   });
 
-  it("names an unsupported compressor", () => {
+  it("names an unsupported compressor", async () => {
     const image = join(dir, "xz.sqfs");
     sh(`mksquashfs ${q(join(tree, "sub"))} ${q(image)} -comp xz -noappend -quiet -no-progress`);
-    expect(() => readSquashfs(readFileSync(image))).toThrow(/unsupported compressor 4 \(xz\)/);
+    await expect(collect(readSquashfs(readFileSync(image)))).rejects.toThrow(/unsupported compressor 4 \(xz\)/);
   });
 });
 
 describe("squashfs hostile input", () => {
-  it("detects a directory that contains itself", () => {
+  it("detects a directory that contains itself", async () => {
     const src = join(dir, "loop-src");
     mkdirSync(join(src, "a/b"), { recursive: true });
     writeFileSync(join(src, "a/b/f"), "x");
@@ -133,7 +137,7 @@ describe("squashfs hostile input", () => {
     // Point directory a/b's listing at its parent a's listing: a/b/b/b/... forever.
     // With -noI the inode table is stored as is: find the basic directory inodes in it.
     const sb = readSuperblock(buf);
-    const inodes = new MetadataReader(buf, sb.compression, sb.directoryTableStart);
+    const inodes = new MetadataReader(bufferSource(buf), sb.compression, sb.directoryTableStart);
     const found: { pos: number; number: number; parent: number; block: number; offset: number }[] = [];
     for (let off = 0; sb.inodeTableStart + 2 + off + 32 <= sb.directoryTableStart; off++) {
       const pos = sb.inodeTableStart + 2 + off;
@@ -151,19 +155,19 @@ describe("squashfs hostile input", () => {
     const patched = Buffer.from(buf);
     patched.writeUInt32LE(a.block, b.pos + 16);
     patched.writeUInt16LE(a.offset, b.pos + 26);
-    expect(() => readSquashfs(patched)).toThrow(/directory loop|inode number/);
+    await expect(collect(readSquashfs(patched))).rejects.toThrow(/loop|inode number/);
   });
 
   it("reports truncation and garbage as format errors", async () => {
     const image = readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/dmidecode.tcz"));
     const used = readSuperblock(image).bytesUsed; // .tcz files are padded past this to 4 KiB
     const readEverything = async (b: Buffer) => {
-      for (const e of readSquashfs(b).entries) await readAllData(e);
+      for await (const e of readSquashfs(b)) await readAllData(e);
     };
     for (const n of [0, 10, 95, 96, 200, used >> 1, used - 100, used - 1]) {
       await expect(readEverything(image.subarray(0, n)), `truncated at ${n}`).rejects.toThrow(FormatError);
     }
     await expect(readEverything(image.subarray(0, used))).resolves.toBeUndefined();
-    expect(() => readSquashfs(Buffer.from("hsqs" + "\0".repeat(200)))).toThrow(FormatError);
+    await expect(collect(readSquashfs(Buffer.from("hsqs" + "\0".repeat(200))))).rejects.toThrow(FormatError);
   });
 });

@@ -9,25 +9,35 @@ export interface CliResult {
   stderr: string;
 }
 
-const BIN = join(repoRoot, "dist", "src", "cli", "main.js");
+export const BIN = join(repoRoot, "dist", "src", "cli", "main.js");
+
+/** A clean environment: no MK_BUNDLE_* or SOURCE_DATE_EPOCH from the developer's shell leaks into a test. */
+function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MK_BUNDLE_") && k !== "SOURCE_DATE_EPOCH" && k !== "MKBUNDLE_ACCEL"));
+  return { ...base, ...extra };
+}
+
+/** The CLI is killed only after any --timeout it was given, plus a minute for the rest of its work. */
+function killAfterMs(args: readonly string[]): number {
+  const i = args.indexOf("--timeout");
+  const given = i >= 0 ? Number(args[i + 1]) : 0;
+  return Math.max(120, (Number.isFinite(given) ? given : 0) + 60) * 1000;
+}
 
 export function mkbundle(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): CliResult {
-  // A clean environment: no MK_BUNDLE_* from the developer's shell leaks into a test.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MK_BUNDLE_") && k !== "SOURCE_DATE_EPOCH"));
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? repoRoot, env: { ...base, ...opts.env }, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? repoRoot, env: cleanEnv(opts.env), encoding: "utf8", timeout: killAfterMs(args) });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** As mkbundle(), without blocking the event loop: for tests that serve HTTP in-process. */
 export function mkbundleAsync(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MK_BUNDLE_") && k !== "SOURCE_DATE_EPOCH"));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? repoRoot, env: { ...base, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? repoRoot, env: cleanEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs(args));
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });

@@ -45,7 +45,7 @@ export async function startMirror(root: string): Promise<MirrorServer> {
     }
     if (fault === "wrong-bytes") {
       body = Buffer.from(body);
-      body[body.length >> 1] ^= 0xff;
+      body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
     }
     const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
     if (req.headers["if-none-match"] === etag) {

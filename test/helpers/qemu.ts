@@ -1,5 +1,10 @@
-// Boots an image under QEMU (software emulation here) and waits for serial console output.
-import { spawn } from "node:child_process";
+// Boots under QEMU through mkbundle's own runner (src/qemu: accelerator choice, guarded
+// process, console watcher) and waits for a console line. QEMU is always killed.
+import { silentLog } from "../../src/log.js";
+import { chooseAccel } from "../../src/qemu/accel.js";
+import { findQemu } from "../../src/qemu/boot.js";
+import { bootTest } from "../../src/qemu/boot-test.js";
+import type { BootPlan } from "../../src/qemu/image.js";
 
 export interface BootResult {
   matched: boolean;
@@ -7,28 +12,14 @@ export interface BootResult {
   seconds: number;
 }
 
-/** Resolves when `expect` appears on the serial console or after `timeoutSeconds`; QEMU is always killed. */
-export function bootUntil(args: string[], expect: RegExp, timeoutSeconds = 120): Promise<BootResult> {
-  const started = Date.now();
-  const qemu = spawn("qemu-system-x86_64", ["-m", "512", "-nographic", "-no-reboot", "-monitor", "none", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const finish = (matched: boolean) => {
-      clearTimeout(timer);
-      qemu.kill("SIGKILL");
-      resolve({ matched, console: output, seconds: (Date.now() - started) / 1000 });
-    };
-    const timer = setTimeout(() => finish(false), timeoutSeconds * 1000);
-    const onData = (d: Buffer) => {
-      output += d.toString("latin1");
-      if (expect.test(output.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, ""))) finish(true);
-    };
-    qemu.stdout.on("data", onData);
-    qemu.stderr.on("data", onData);
-    qemu.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    qemu.on("exit", () => finish(false));
-  });
+export type Boot = { cdrom: string } | { disk: string } | { kernel: string; initrd: string; append: string };
+
+/** Resolves when `expect` appears on the serial console, QEMU exits, or after `timeoutSeconds`. */
+export async function bootUntil(boot: Boot, expect: RegExp, timeoutSeconds = 120): Promise<BootResult> {
+  const plan: BootPlan =
+    "cdrom" in boot ? { iso: boot.cdrom, bootLine: [], serial: true } : "disk" in boot ? { iso: boot.disk, disk: true, bootLine: [], serial: true } : { iso: "", kernel: boot, bootLine: boot.append.split(" "), serial: true };
+  const qemu = findQemu(process.env);
+  const accel = await chooseAccel("auto", qemu);
+  const r = await bootTest({ qemu, plan, memoryMb: 512, ports: [], mode: "auto", accel, expect: [expect], http: [], timeoutSeconds, log: silentLog });
+  return { matched: r.passed, console: r.console, seconds: r.seconds };
 }

@@ -87,6 +87,7 @@ describe("resolving defaults and precedence of the mirror", () => {
     expect(resolveManifest({ name: "a", files: [{ path: "/x", content: "y" }], services: [{ name: "web", run: "httpd" }] })).toEqual({
       name: "a",
       flavour: "dev",
+      epoch: 1577836800,
       base: { release: "4.x", arch: "x86", iso: "Core-current.iso" },
       mirror: "http://distro.ibiblio.org/tinycorelinux",
       extensions: { builtin: [], mirror: [] },

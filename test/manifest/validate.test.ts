@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDiagnostic, type Diagnostic } from "../../src/manifest/diagnostic.js";
+import { formatDiagnostic, type Diagnostic } from "../../src/errors.js";
 import { loadManifestText } from "../../src/manifest/load.js";
 import { tempDir } from "../helpers/tmp.js";
 

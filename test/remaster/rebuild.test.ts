@@ -63,8 +63,8 @@ describe("Razor's two steps", () => {
     expect(mkbundle(["rebuild-iso", "0.9.0.1", "--out", out], { env }).code).toBe(0);
     expect(sha256(readFileSync(iso))).toBe(first);
     expect(sh(`cd ${q(out)} && sha256sum -c SHA256SUMS`).toString()).toMatch(/rz_mk_prod-image\.0\.9\.0\.1\.iso: OK/);
-    expect(sh(`ls ${q(join(out, "pxe/razor-microkernel-0.9.0.1"))}`).toString().trim().split("\n")).toEqual(["boot.ipxe", "core.gz", "vmlinuz"]);
-    expect(readFileSync(join(out, "pxe/razor-microkernel-0.9.0.1/boot.ipxe"), "utf8")).toBe("#!ipxe\nkernel vmlinuz loglevel=3 nozswap initrd=core.gz\ninitrd core.gz\nboot\n");
+    expect(sh(`ls ${q(join(out, "pxe/razor-microkernel-prod-0.9.0.1"))}`).toString().trim().split("\n")).toEqual(["boot.ipxe", "core.gz", "vmlinuz"]);
+    expect(readFileSync(join(out, "pxe/razor-microkernel-prod-0.9.0.1/boot.ipxe"), "utf8")).toBe("#!ipxe\nkernel vmlinuz loglevel=3 nozswap initrd=core.gz\ninitrd core.gz\nboot\n");
   });
 });
 

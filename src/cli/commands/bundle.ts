@@ -1,16 +1,17 @@
 // `mkbundle bundle MANIFEST`: the overlay and the bundle (Razor's build-bundle-file.sh).
 import type { Command } from "commander";
 import type { BundleResult } from "../../bundle/stage.js";
+import { attributedTo } from "../../errors.js";
+import type { ManifestInput } from "../../manifest/input.js";
+import type { Log } from "../../log.js";
 import { humanBytes } from "../../store/progress.js";
-import { addFetchOptions, type FetchOptions } from "../fetch-options.js";
-import { addGlobalOptions, globalsOf } from "../global-options.js";
-import { loadResolvedWithDir } from "../manifest-input.js";
-import { makeLog, stdout, type GlobalOptions, type Log } from "../output.js";
-import { resolveContext, withResolveErrors } from "../resolve-context.js";
+import { addFetchOptions, addGlobalOptions, globalsOf, loadManifest, resolveContext, withProgress, type FetchOptions } from "../options.js";
+import { makeLog, stdout, type GlobalOptions } from "../output.js";
 
-interface BundleOptions extends FetchOptions, GlobalOptions {
+export interface BundleCliOptions extends FetchOptions, GlobalOptions {
   json?: boolean;
   frozen?: boolean;
+  allowMissingCommands?: boolean;
 }
 
 export function bundleCommand(program: Command): void {
@@ -24,24 +25,32 @@ export function bundleCommand(program: Command): void {
             "the base initrd's own /etc and /opt files, and write to --out:\n" +
             "  overlay-<sha256>.tar.gz          the files the image adds or changes\n" +
             "  <name>-bundle-<flavour>.tar.gz   bundle.json, the overlay and the base ISO\n" +
-            "Same inputs and SOURCE_DATE_EPOCH give byte-identical files; an unchanged build rewrites nothing.",
+            "Same inputs and SOURCE_DATE_EPOCH give byte-identical files; an unchanged build rewrites nothing. " +
+            "A service whose program is not in the image is an error (exit 2).",
         )
         .argument("<manifest>", "manifest file (YAML)")
         .option("--frozen", "fail when the lock is missing or stale, or a download does not match it")
+        .option("--allow-missing-commands", "build even when a service's program is not in the image")
         .option("--json", "print the summary as JSON on stdout"),
     ),
   ).action(async (file: string, _o: unknown, cmd: Command) => {
-    const opts = globalsOf(cmd) as BundleOptions;
+    const opts = globalsOf<BundleCliOptions>(cmd);
     const log = makeLog(opts);
-    const { manifest, baseDir } = loadResolvedWithDir(file, opts, log);
-    const ctx = resolveContext(opts, manifest, baseDir, log);
-    const { bundleStage } = await import("../../bundle/stage.js");
-    const result = await withResolveErrors(file, ctx, () => bundleStage({ manifest, manifestFile: file, manifestDir: baseDir, out: opts.out, env: process.env, ...(opts.frozen ? { frozen: true } : {}) }, ctx));
-    reportBundle(result, opts, log);
+    await runBundle(loadManifest(file, opts, log), opts, log);
   });
 }
 
-export function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log): void {
+/** The bundle stage for a manifest file or Razor's flags, and its report. */
+export async function runBundle(input: ManifestInput, opts: BundleCliOptions, log: Log): Promise<void> {
+  const ctx = resolveContext(opts, input, log);
+  const { bundleStage } = await import("../../bundle/stage.js");
+  const r = await attributedTo(input.file ?? "mkbundle", () =>
+    withProgress(ctx, () => bundleStage({ input, out: opts.out, ...(opts.frozen ? { frozen: true } : {}), ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}) }, ctx)),
+  );
+  reportBundle(r, opts, log);
+}
+
+function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log): void {
   const summary = {
     lock: r.lockFile ?? null,
     lockStatus: r.lockStatus,
@@ -50,10 +59,7 @@ export function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log
     extensions: r.lock.extensions.length,
     gems: r.lock.gems.length,
   };
-  if (opts.json) {
-    stdout(JSON.stringify(summary, null, 2));
-    return;
-  }
+  if (opts.json) return stdout(JSON.stringify(summary, null, 2));
   log.info(`lock: ${r.lockFile ? `${r.lockFile} (${r.lockStatus})` : r.lockStatus}`);
   for (const f of [r.overlay, r.bundle]) log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256})`);
   stdout(r.bundle.path);

@@ -2,10 +2,11 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { MkError } from "../../errors.js";
 import { lockedDigests, readLock } from "../../lock/lock-file.js";
 import { collectGarbage, listBlobs, listIndex, openStore } from "../../store/cas.js";
 import { humanBytes } from "../../store/progress.js";
-import { addGlobalOptions, globalsOf } from "../global-options.js";
+import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 
 export function cacheCommand(program: Command): void {
@@ -31,6 +32,8 @@ export function cacheCommand(program: Command): void {
   ).action((paths: string[], _opts: unknown, cmd: Command) => {
     const globals = globalsOf(cmd);
     const log = makeLog(globals);
+    const missing = paths.filter((p) => !statSync(p, { throwIfNoEntry: false }));
+    if (missing.length) throw new MkError("usage", `${missing.join(", ")}: no such file or directory`, { file: "mkbundle cache gc", hint: "name directories or lock files whose pins to keep" });
     const store = openStore(globals.workDir);
     const locks = paths.flatMap((p) => findLocks(p));
     const keep = new Set(locks.flatMap((f) => lockedDigests(readLock(f)!)));

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { UserError, fileError } from "../../manifest/diagnostic.js";
+import { MkError } from "../../errors.js";
 import { schemaPath } from "../../manifest/schema.js";
-import { addGlobalOptions, globalsOf } from "../global-options.js";
+import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 
 export const INIT_FILE = "mkbundle.yaml";
@@ -20,9 +20,9 @@ export function initCommand(program: Command): void {
   ).action((dir: string, opts: { name?: string; force?: boolean }, cmd: Command) => {
     const log = makeLog(globalsOf(cmd));
     const target = join(dir, INIT_FILE);
-    if (existsSync(target) && !opts.force) throw new UserError([fileError(target, "already exists", "use --force to overwrite it")]);
+    if (existsSync(target) && !opts.force) throw new MkError("usage", "already exists", { file: target, hint: "use --force to overwrite it" });
     const name = opts.name ?? nameFrom(basename(resolve(dir)));
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new UserError([fileError(target, `'${name}' is not a valid image name`, "lower-case letters, digits and '-'; pass --name")]);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new MkError("usage", `'${name}' is not a valid image name`, { file: target, hint: "lower-case letters, digits and '-'; pass --name" });
     mkdirSync(dir, { recursive: true });
     const schema = relative(resolve(dir), schemaPath("manifest")) || schemaPath("manifest");
     const tmp = `${target}.tmp-${process.pid}`;
@@ -65,8 +65,9 @@ files:
     mode: "0644"              # always a quoted octal string
 
 # services:                   # started at boot from /opt/bootlocal.sh, in the background
-#   - name: web
-#     run: httpd -f -p 80 -h /srv/www
+#   - name: hello             # the build checks that its program is in the image
+#     run: while true; do echo "hello from ${name}"; sleep 60; done
+#     log: /dev/console
 
 # password:                   # tc's password for dev/debug, never in clear text here
 #   env: MK_TC_PASSWD

@@ -1,14 +1,11 @@
 // `mkbundle lock MANIFEST`: resolve, download, verify and pin.
 import type { Command } from "commander";
-import { fileError, UserError } from "../../manifest/diagnostic.js";
+import { attributedTo, MkError } from "../../errors.js";
 import { humanBytes } from "../../store/progress.js";
-import { addFetchOptions, type FetchOptions } from "../fetch-options.js";
-import { addGlobalOptions, globalsOf } from "../global-options.js";
-import { loadResolvedWithDir } from "../manifest-input.js";
-import { makeLog, stdout, type GlobalOptions } from "../output.js";
-import { resolveContext, withResolveErrors } from "../resolve-context.js";
+import { addFetchOptions, addGlobalOptions, globalsOf, loadManifest, resolveContext, withProgress, type FetchOptions } from "../options.js";
+import { makeLog, stdout } from "../output.js";
 
-interface LockOptions extends FetchOptions, GlobalOptions {
+interface LockOptions extends FetchOptions {
   update?: boolean;
   frozen?: boolean;
 }
@@ -31,13 +28,15 @@ export function lockCommand(program: Command): void {
         .option("--frozen", "for CI: fail when the lock is missing or stale, or a download does not match it"),
     ),
   ).action(async (file: string, _opts: unknown, cmd: Command) => {
-    const opts = globalsOf(cmd) as LockOptions;
+    const opts = globalsOf<LockOptions>(cmd);
     const log = makeLog(opts);
-    if (opts.update && opts.frozen) throw new UserError([fileError("mkbundle lock", "--update and --frozen contradict each other")]);
-    const { manifest, baseDir } = loadResolvedWithDir(file, opts, log);
-    const ctx = resolveContext(opts, manifest, baseDir, log);
+    if (opts.update && opts.frozen) throw new MkError("usage", "--update and --frozen contradict each other", { file: "mkbundle lock" });
+    const input = loadManifest(file, opts, log);
+    const ctx = resolveContext(opts, input, log);
     const { lockStage } = await import("../../lock/stage.js");
-    const { lock, status, lockFile } = await withResolveErrors(file, ctx, () => lockStage({ manifest, manifestFile: file, ...(opts.update ? { update: true } : {}), ...(opts.frozen ? { frozen: true } : {}) }, ctx));
+    const { lock, status, lockFile } = await attributedTo(file, () =>
+      withProgress(ctx, () => lockStage({ manifest: input.manifest, manifestFile: file, ...(opts.update ? { update: true } : {}), ...(opts.frozen ? { frozen: true } : {}) }, ctx)),
+    );
     const total = lock.extensions.reduce((n, e) => n + e.size, 0);
     log.info(`${status === "up to date" ? `${lockFile} is up to date` : `${status} ${lockFile}`}: base ${lock.base.sha256.slice(0, 12)}, kernel ${lock.kernel ?? "unknown"}, ${lock.extensions.length} extensions (${humanBytes(total)}), ${lock.gems.length} gems`);
     stdout(lockFile!);

@@ -1,38 +1,25 @@
 // `mkbundle rebuild-iso [VERSION]`: Razor's rebuild_iso.sh, rootless and reproducible.
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { Option, type Command } from "commander";
+import { attributedTo } from "../../errors.js";
+import type { Log } from "../../log.js";
+import type { RebuildResult } from "../../remaster/rebuild.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
-import { fileError, UserError } from "../../manifest/diagnostic.js";
-import type { RebuildOptions, RebuildResult } from "../../remaster/rebuild.js";
 import { humanBytes } from "../../store/progress.js";
-import { FormatError } from "../../tree/entry.js";
-import { addGlobalOptions, globalsOf } from "../global-options.js";
-import { makeLog, stdout, type GlobalOptions, type Log } from "../output.js";
+import { addGlobalOptions, globalsOf } from "../options.js";
+import { makeLog, stdout } from "../output.js";
 
-interface RebuildCliOptions extends GlobalOptions {
+interface RebuildCliOptions {
   bundle?: string;
   appendInitrd?: boolean;
   builtin: BuiltinMode;
+  format?: string[];
   json?: boolean;
 }
 
-/** The newest *-bundle-*.tar.gz in the output directory. */
-export function newestBundle(out: string): string | undefined {
-  let found: { path: string; mtime: number } | undefined;
-  for (const f of (() => {
-    try {
-      return readdirSync(out);
-    } catch {
-      return [];
-    }
-  })()) {
-    if (!/-bundle-(dev|prod|debug)\.tar\.gz$/.test(f)) continue;
-    const mtime = statSync(join(out, f)).mtimeMs;
-    if (!found || mtime > found.mtime) found = { path: join(out, f), mtime };
-  }
-  return found?.path;
-}
+export const builtinOption = () =>
+  new Option("--builtin <mode>", "builtin extensions: load (Tiny Core loop-mounts /tmp/builtin at boot), unpack (into the initrd now), auto (unpack when the base initrd has no kernel modules)").choices(["auto", "load", "unpack"]).default("auto");
+
+export const formatOption = () => new Option("--format <names>", "outputs to write, comma-separated: iso, pxe (default: all)").argParser((v: string) => v.split(",").map((s) => s.trim()).filter(Boolean));
 
 export function rebuildIsoCommand(program: Command): void {
   addGlobalOptions(
@@ -42,7 +29,7 @@ export function rebuildIsoCommand(program: Command): void {
       .description(
         "Read the bundle's base ISO, merge its overlay and /tmp/mk-version.yaml into the initrd of isolinux.cfg's default label, apply boot.append and boot.timeout, and write to --out:\n" +
           "  rz_mk_<flavour>-image.<version>.iso, or <name>-<flavour>-<version>.iso\n" +
-          "  pxe/<name>-<version>/ (kernel, initrd(s), boot.ipxe)\n" +
+          "  pxe/<name>-<flavour>-<version>/ (kernel, initrd(s), boot.ipxe)\n" +
           "  SHA256SUMS\n\n" +
           "--append-initrd keeps the base initrd byte for byte and adds the overlay as a second archive, boot/<name>.gz: the fast path for iteration. " +
           "Same bundle, version and SOURCE_DATE_EPOCH give the same ISO; the base's isohybrid MBR is kept.\n\n" +
@@ -51,38 +38,29 @@ export function rebuildIsoCommand(program: Command): void {
       .argument("[version]", "image version (default: the manifest's version)")
       .option("--bundle <file>", "bundle to use (default: the newest *-bundle-*.tar.gz in --out)")
       .option("--append-initrd", "add the overlay as a second initrd instead of rebuilding the base one")
-      .addOption(new Option("--builtin <mode>", "builtin extensions: load (Tiny Core loop-mounts /tmp/builtin at boot), unpack (into the initrd now), auto (unpack when the base initrd has no kernel modules)").choices(["auto", "load", "unpack"]).default("auto"))
+      .addOption(builtinOption())
+      .addOption(formatOption())
       .option("--json", "print the outputs as JSON"),
   ).action(async (version: string | undefined, _o: unknown, cmd: Command) => {
-    const opts = globalsOf(cmd) as RebuildCliOptions;
+    const opts = globalsOf<RebuildCliOptions>(cmd);
     const log = makeLog(opts);
-    const bundle = opts.bundle ?? newestBundle(opts.out);
-    if (!bundle) throw new UserError([fileError(opts.out, "no *-bundle-*.tar.gz here", "run mkbundle bundle MANIFEST first, or pass --bundle FILE")], 2);
-    const result = await rebuilding(bundle, { bundle, ...(version ? { version } : {}), ...(opts.appendInitrd ? { appendInitrd: true } : {}), builtin: opts.builtin, out: opts.out, env: process.env });
-    reportRebuild(result, opts, log);
+    const [{ chooseBundle }, { rebuildIso }] = await Promise.all([import("../../remaster/choose-bundle.js"), import("../../remaster/rebuild.js")]);
+    const bundle = chooseBundle(opts.out, opts.bundle);
+    const r = await attributedTo(bundle, () =>
+      rebuildIso({ bundle, ...(version ? { version } : {}), ...(opts.appendInitrd ? { appendInitrd: true } : {}), builtin: opts.builtin, out: opts.out, env: process.env, ...(opts.format ? { formats: opts.format } : {}) }),
+    );
+    reportRebuild(r, opts, log);
   });
 }
 
-/** Runs rebuild-iso (loaded on first use); its failures become one line, exit 1. */
-export async function rebuilding(bundle: string, options: RebuildOptions): Promise<RebuildResult> {
-  const { rebuildIso, RebuildError } = await import("../../remaster/rebuild.js");
-  try {
-    return await rebuildIso(options);
-  } catch (e) {
-    if (e instanceof RebuildError || e instanceof FormatError) throw new UserError([fileError(bundle, e.message)], 1);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new UserError([fileError(bundle, "cannot read the bundle (ENOENT)")], 2);
-    throw e;
-  }
-}
-
 export function reportRebuild(r: RebuildResult, opts: { json?: boolean }, log: Log): void {
+  const files = r.outputs.flatMap((o) => o.files);
   if (opts.json) {
-    stdout(JSON.stringify({ version: r.version, iso: r.iso, pxe: r.pxe, initrds: r.initrdPaths, builtin: r.builtin }, null, 2));
+    stdout(JSON.stringify({ version: r.version, iso: r.iso ?? null, outputs: Object.fromEntries(r.outputs.map((o) => [o.format, o.files])), initrds: r.initrdPaths, builtin: r.builtin }, null, 2));
     return;
   }
   if (r.builtin.unpack) log.warn(`builtin extensions: ${r.builtin.why}`);
   else log.verbose(`builtin extensions: ${r.builtin.why}`);
-  for (const f of [r.iso, ...r.pxe]) log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256.slice(0, 16)}…)`);
-  stdout(r.iso.path);
+  for (const f of files) log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256.slice(0, 16)}…)`);
+  stdout(r.iso ? r.iso.path : files.map((f) => f.path).join("\n"));
 }

@@ -1,7 +1,8 @@
+// `mkbundle validate FILE...`: every problem of every manifest at once.
 import type { Command } from "commander";
-import { hasErrors, type Diagnostic } from "../../manifest/diagnostic.js";
+import { hasErrors, MkError, type Diagnostic } from "../../errors.js";
 import { loadManifestFile } from "../../manifest/load.js";
-import { addGlobalOptions, globalsOf } from "../global-options.js";
+import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 
 export function validateCommand(program: Command): void {
@@ -16,7 +17,7 @@ export function validateCommand(program: Command): void {
           "Exit 0 when all are valid (warnings allowed), 2 otherwise.",
       )
       .argument("<file...>", "manifest files (YAML)")
-      .option("--json", "print one JSON object per file on stdout: {file, valid, diagnostics}"),
+      .option("--json", "print a JSON array on stdout, one {file, valid, diagnostics} per file"),
   ).action((files: string[], opts: { json?: boolean }, cmd: Command) => {
     const log = makeLog(globalsOf(cmd));
     const results = files.map((file) => ({ file, diagnostics: loadManifestFile(file).diagnostics }));
@@ -29,8 +30,9 @@ export function validateCommand(program: Command): void {
       }
     }
     const failed = results.filter((r) => hasErrors(r.diagnostics)).length;
-    if (failed && !opts.json) log.error(`${failed} of ${results.length} manifest${results.length > 1 ? "s" : ""} invalid`);
-    process.exitCode = failed ? 2 : 0;
+    if (!failed) return;
+    if (!opts.json) log.error(`${failed} of ${results.length} manifest${results.length > 1 ? "s" : ""} invalid`);
+    throw new MkError("manifest", [], { reported: true });
   });
 }
 

@@ -1,5 +1,5 @@
 // The newc (070701) and crc (070702) header: 110 ASCII bytes, thirteen 8-digit hex fields.
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 
 export const HEADER_SIZE = 110;
 export const MAGIC_NEWC = "070701";

@@ -1,8 +1,11 @@
 // Streaming newc reader. Goes on past each TRAILER!!! and NUL padding into the next
 // archive (Tiny Core's core.gz is two), and turns GNU's hard-link groups (data on the
 // last link) into one file and hardlink entries to it.
-import { FormatError, normalizeEntryPath, printable, typeFromMode, type Entry } from "../../tree/entry.js";
+import { normalizeEntryPath, printable, typeFromMode, type Entry } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
+import { isByteSource, sourceChunks, type ByteSource } from "../byte-source.js";
 import { bufferChunks, ByteStream } from "../byte-stream.js";
+import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeHeader, HEADER_SIZE, MAGIC_CRC, pad4, TRAILER, type NewcHeader } from "./newc-header.js";
 
 /** Longest name accepted: PATH_MAX. A larger namesize is hostile or corrupt. */
@@ -13,9 +16,12 @@ interface Pending {
   entry: Entry;
 }
 
-export async function* readCpio(source: AsyncIterable<Buffer | Uint8Array> | Buffer): AsyncGenerator<Entry> {
-  const s = new ByteStream(Buffer.isBuffer(source) ? bufferChunks(source) : source, "cpio");
+/** Every entry of every archive in `source` (concatenated archives are one initrd). */
+export async function* readCpio(source: AsyncIterable<Buffer | Uint8Array> | Buffer | ByteSource, limits: ReadLimits = DEFAULT_LIMITS): AsyncGenerator<Entry> {
+  const chunks = Buffer.isBuffer(source) ? bufferChunks(source) : isByteSource(source) ? sourceChunks(source) : source;
+  const s = new ByteStream(chunks, "cpio");
   let archives = 0;
+  let count = 0;
   for (;;) {
     // Between archives: NUL padding, then another archive or the end.
     let b = await s.peekByte();
@@ -28,7 +34,10 @@ export async function* readCpio(source: AsyncIterable<Buffer | Uint8Array> | Buf
       return;
     }
     archives++;
-    yield* readOneArchive(s);
+    for await (const e of readOneArchive(s)) {
+      if (++count > limits.entries) throw new FormatError("cpio", `more than ${limits.entries} entries (the limit for one container)`);
+      yield e;
+    }
   }
 }
 

@@ -1,72 +1,43 @@
 // Deterministic newc writer: inode numbers in order, dev 0, times from the entries, hard
 // links as GNU cpio writes them (one group, data on the last link), trailer padded to 512.
-import { FormatError, printable, typeBits, type Entry } from "../../tree/entry.js";
+// File data may be bytes or a stream: it is streamed through, never gathered.
+import { FormatError } from "../../errors.js";
+import { printable, typeBits, type Entry } from "../../tree/entry.js";
 import { encodeHeader, HEADER_SIZE, pad4, TRAILER } from "./newc-header.js";
 
-const MAX_FILE = 0xffffffff; // newc's filesize field is 32 bits
+const MAX_FIELD = 0xffffffff; // every newc field is 32 bits
 
 export interface CpioWriteOptions {
   /** Pad the archive to a multiple of this many bytes (default 512, as GNU cpio). */
   padTo?: number;
 }
 
-/** Returns the archive as buffers (headers, names, data: no copy of the file bytes). */
-export function writeCpio(entries: readonly Entry[], opts: CpioWriteOptions = {}): Buffer[] {
-  const out: Buffer[] = [];
-  let length = 0;
-  const push = (b: Buffer) => {
-    out.push(b);
-    length += b.length;
-  };
-  const zeros = Buffer.alloc(512);
+const ZEROS = Buffer.alloc(512);
 
-  // Hard-link groups: the target file plus every hardlink naming it.
+/** The archive as a stream of buffers: headers, names, padding and each file's data in turn. */
+export async function* writeCpio(input: Iterable<Entry> | AsyncIterable<Entry>, opts: CpioWriteOptions = {}): AsyncGenerator<Buffer> {
+  const entries: Entry[] = [];
+  for await (const e of input) entries.push(e);
+  let length = 0;
+  const emit = (b: Buffer): Buffer => {
+    length += b.length;
+    return b;
+  };
+
+  // Hard-link groups: the target file plus every hardlink naming it, written where the
+  // group's last member falls (as GNU cpio does), so that every parent is already there.
   const byPath = new Map(entries.map((e) => [e.path, e]));
-  const links = new Map<string, Entry[]>();
+  const groupOf = new Map<string, Entry[]>();
   for (const e of entries) {
     if (e.type !== "hardlink") continue;
     const target = byPath.get(e.linkTarget ?? "");
     if (!target || target.type !== "file") throw new FormatError("cpio", `hard link '${printable(e.path)}' names '${printable(e.linkTarget ?? "")}', which is not a file in the archive`);
-    links.set(target.path, [...(links.get(target.path) ?? []), e]);
-  }
-  let ino = 0;
-
-  const writeOne = (e: Entry, inode: number, nlink: number, data: Buffer, mode = typeBits(e.type) | (e.mode & 0o7777)) => {
-    if (data.length > MAX_FILE) throw new FormatError("cpio", `'${printable(e.path)}' is ${data.length} bytes; newc cannot store files of 4 GiB or more`);
-    const name = Buffer.from((e.path === "" ? "." : e.path) + "\0", "utf8");
-    const header = encodeHeader({
-      ino: inode,
-      mode,
-      uid: e.uid,
-      gid: e.gid,
-      nlink,
-      mtime: e.mtime,
-      filesize: data.length,
-      devmajor: 0,
-      devminor: 0,
-      rdevmajor: e.rdevMajor ?? 0,
-      rdevminor: e.rdevMinor ?? 0,
-      namesize: name.length,
-      check: 0,
-    });
-    push(Buffer.from(header, "latin1"));
-    push(name);
-    const p = pad4(HEADER_SIZE + name.length);
-    if (p) push(zeros.subarray(0, p));
-    if (data.length) {
-      push(data);
-      const q = pad4(data.length);
-      if (q) push(zeros.subarray(0, q));
-    }
-  };
-
-  // A group is written where its last member falls (as GNU cpio does), so that every
-  // member's parent directory is already in the archive.
-  const groupOf = new Map<string, Entry[]>();
-  for (const [target, ls] of links) {
-    const members = [byPath.get(target)!, ...ls];
+    const members = groupOf.get(target.path) ?? [target];
+    members.push(e);
     for (const m of members) groupOf.set(m.path, members);
   }
+
+  let ino = 0;
   const seen = new Map<Entry[], number>();
   for (const e of entries) {
     const group = groupOf.get(e.path);
@@ -77,24 +48,46 @@ export function writeCpio(entries: readonly Entry[], opts: CpioWriteOptions = {}
     }
     const members = group ?? [e];
     const inode = ++ino;
-    members.forEach((m, i) => {
+    for (const [i, m] of members.entries()) {
       const last = i === members.length - 1;
-      const data = last ? dataOf(members[0]!) : Buffer.alloc(0);
+      const source = members[0]!;
       const nlink = members.length > 1 ? members.length : m.type === "dir" ? 2 : 1;
-      writeOne(m.type === "hardlink" ? { ...m, type: "file" } : m, inode, nlink, data);
-    });
+      const size = !last ? 0 : source.type === "symlink" ? Buffer.byteLength(source.linkTarget ?? "") : source.type === "file" ? source.size : 0;
+      const record = m.type === "hardlink" ? { ...m, type: "file" as const } : m;
+      yield emit(header(record, inode, nlink, size, typeBits(record.type) | (record.mode & 0o7777)));
+      if (size > 0) {
+        let got = 0;
+        for await (const chunk of dataOf(source)) {
+          got += chunk.length;
+          if (got > size) break;
+          yield emit(chunk);
+        }
+        if (got !== size) throw new FormatError("cpio", `'${printable(source.path)}' delivered ${got} bytes, its entry says ${size}`);
+        const q = pad4(size);
+        if (q) yield emit(ZEROS.subarray(0, q));
+      }
+    }
   }
-  writeOne({ path: TRAILER, type: "file", mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 }, 0, 1, Buffer.alloc(0), 0);
+  yield emit(header({ path: TRAILER, type: "file", mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 }, 0, 1, 0, 0));
   const padTo = opts.padTo ?? 512;
   const tail = (padTo - (length % padTo)) % padTo;
-  if (tail) push(Buffer.alloc(tail));
-  return out;
+  if (tail) yield emit(Buffer.alloc(tail));
 }
 
-function dataOf(e: Entry): Buffer {
-  if (e.type === "symlink") return Buffer.from(e.linkTarget ?? "", "utf8");
-  if (e.type !== "file") return Buffer.alloc(0);
-  if (e.data === undefined) return Buffer.alloc(0);
-  if (!Buffer.isBuffer(e.data)) throw new FormatError("cpio", `'${printable(e.path)}': stream data must be read into memory before writing `);
-  return e.data;
+function header(e: Entry, inode: number, nlink: number, filesize: number, mode: number): Buffer {
+  if (filesize > MAX_FIELD) throw new FormatError("cpio", `'${printable(e.path)}' is ${filesize} bytes; newc cannot store files of 4 GiB or more`);
+  const fields = { uid: e.uid, gid: e.gid, mtime: e.mtime, filesize, rdevmajor: e.rdevMajor ?? 0, rdevminor: e.rdevMinor ?? 0 };
+  for (const [name, v] of Object.entries(fields)) {
+    if (!Number.isInteger(v) || v < 0 || v > MAX_FIELD) throw new FormatError("cpio", `'${printable(e.path)}': ${name} ${v} does not fit newc's 32-bit field (0..${MAX_FIELD})`);
+  }
+  const name = Buffer.from((e.path === "" ? "." : e.path) + "\0", "utf8");
+  const text = encodeHeader({ ino: inode, mode, nlink, devmajor: 0, devminor: 0, namesize: name.length, check: 0, ...fields });
+  const p = pad4(HEADER_SIZE + name.length);
+  return Buffer.concat([Buffer.from(text, "latin1"), name, ZEROS.subarray(0, p)]);
+}
+
+async function* dataOf(e: Entry): AsyncGenerator<Buffer> {
+  if (e.type === "symlink") yield Buffer.from(e.linkTarget ?? "", "utf8");
+  else if (Buffer.isBuffer(e.data)) yield e.data;
+  else if (e.data) for await (const c of e.data()) yield c as Buffer;
 }

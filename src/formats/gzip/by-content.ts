@@ -22,8 +22,10 @@ export function isCompressed(b: Buffer): boolean {
   });
 }
 
-/** One gzip member of `parts`, chunks that are mostly already-compressed parts stored, the rest at 9. */
-export async function gzipByContent(parts: readonly Buffer[], threads = defaultThreads()): Promise<Buffer> {
+/** One gzip member of `input`, chunks that are mostly already-compressed parts stored, the rest at 9. */
+export async function gzipByContent(input: AsyncIterable<Buffer> | Iterable<Buffer>, threads = defaultThreads()): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const p of input) parts.push(p);
   // Byte ranges that hold already-compressed file data.
   const packed: [number, number][] = [];
   let at = 0;

@@ -1,6 +1,6 @@
 // gzip reading: multi-member streams (concatenated initrds), NUL padding after the last member.
 import { gunzipSync } from "node:zlib";
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 
 export const isGzip = (b: Buffer): boolean => b.length >= 3 && b[0] === 0x1f && b[1] === 0x8b && b[2] === 8;
 

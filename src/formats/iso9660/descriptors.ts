@@ -1,5 +1,5 @@
 // Volume descriptors: primary (1), supplementary/Joliet (2), boot record (0), terminator (255).
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 import { readBoth16, readBoth32, writeBoth16, writeBoth32 } from "./both-endian.js";
 import { decodeLongDate, encodeLongDate, UNSET_LONG_DATE } from "./dates.js";
 

@@ -1,5 +1,5 @@
 // Directory records (ECMA-119 9.1).
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 import { readBoth32, writeBoth16, writeBoth32 } from "./both-endian.js";
 import { decodeShortDate, encodeShortDate } from "./dates.js";
 

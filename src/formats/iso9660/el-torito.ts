@@ -1,6 +1,6 @@
 // El Torito: the boot catalog (validation entry + default entry) and the boot-info-table
 // that isolinux expects patched into its image.
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 
 export interface BootInfo {
   platform: number; // 0 x86 BIOS

@@ -1,7 +1,9 @@
 // ISO 9660 reader: Rock Ridge names and attributes when present, else Joliet, else plain
 // ISO names; El Torito boot catalog; file data streamed from the image on demand.
-import { FormatError, normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
+import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 import { fileSource, rangeStream, type ByteSource } from "../byte-source.js";
+import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeCatalog, type BootInfo } from "./el-torito.js";
 import { decodePrimaryLike, decodeUcs2, EL_TORITO_ID, FIRST_DESCRIPTOR_LBA, SECTOR, type PrimaryLike, type VolumeInfo } from "./descriptors.js";
 import { decodeRecord, FLAG_ASSOCIATED, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, type DirectoryRecord } from "./directory-record.js";
@@ -24,7 +26,7 @@ export interface IsoImage {
 
 export const isIso9660 = (head: Buffer): boolean => head.length >= 32774 && head.toString("latin1", 32769, 32774) === "CD001";
 
-export function readIso(src: ByteSource): IsoImage {
+export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): IsoImage {
   const sector = (lba: number, count = 1): Buffer => {
     const off = lba * SECTOR;
     if (lba < 0 || off + count * SECTOR > src.size) throw new FormatError("iso9660", `sector ${lba}${count > 1 ? `+${count}` : ""} is past the end of the image (${src.size} bytes)`);
@@ -109,11 +111,14 @@ export function readIso(src: ByteSource): IsoImage {
     return () => rangeStream(src, extents.map((x) => ({ offset: x.lba * SECTOR, length: x.size })));
   };
 
-  const walk = (lba: number, size: number, prefix: string, ancestors: Set<number>, depth: number) => {
+  // Each directory extent is expanded once: a second record pointing at it (a loop, or a
+  // shared directory that would multiply the tree) is corruption.
+  const expanded = new Set<number>();
+  const walk = (lba: number, size: number, prefix: string, depth: number) => {
     if (depth > MAX_DEPTH) throw new FormatError("iso9660", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
-    if (ancestors.has(lba)) throw new FormatError("iso9660", `directory loop at '${printable(prefix) || "/"}'`);
+    if (expanded.has(lba)) throw new FormatError("iso9660", `directory '${printable(prefix) || "/"}' reuses the extent of another directory (a loop or a shared directory)`);
     if (lba >= volumeEnd) throw new FormatError("iso9660", `directory '${printable(prefix) || "/"}' at sector ${lba} is past the end of the volume`);
-    const inner = new Set(ancestors).add(lba);
+    expanded.add(lba);
     const records = readDirectory(lba, size, prefix || "/");
     const names = new Set<string>();
     for (let i = 0; i < records.length; i++) {
@@ -146,13 +151,14 @@ export function readIso(src: ByteSource): IsoImage {
         if (!pathAtLba.has(r.lba)) pathAtLba.set(r.lba, path);
       } else if (entry.type === "symlink") entry.linkTarget = rr.symlink ?? "";
       else if (entry.type === "char" || entry.type === "block") [entry.rdevMajor, entry.rdevMinor] = [rr.rdevMajor ?? 0, rr.rdevMinor ?? 0];
+      if (entries.length >= limits.entries) throw new FormatError("iso9660", `more than ${limits.entries} entries (the limit for one container)`);
       entries.push(entry);
       if (isDir) {
         if (rr.childLink !== undefined) {
           const relocated = readDirectory(rr.childLink, SECTOR, path)[0];
           if (!relocated) throw new FormatError("iso9660", `'${printable(path)}': relocated directory at sector ${rr.childLink} is empty`);
-          walk(rr.childLink, relocated.size, path, inner, depth + 1);
-        } else walk(r.lba, r.size, path, inner, depth + 1);
+          walk(rr.childLink, relocated.size, path, depth + 1);
+        } else walk(r.lba, r.size, path, depth + 1);
       }
     }
   };
@@ -160,7 +166,7 @@ export function readIso(src: ByteSource): IsoImage {
   const treeRoot = decodeRecord(tree.rootRecord, 0);
   const rootRr = decodeRockRidge(dot ? suspOf(dot, "/") : []);
   entries.push({ path: "", type: "dir", mode: rootRr.mode ?? 0o555, uid: rootRr.uid ?? 0, gid: rootRr.gid ?? 0, mtime: rootRr.mtime ?? treeRoot.mtime, size: 0 });
-  walk(treeRoot.lba, treeRoot.size, "", new Set(), 0);
+  walk(treeRoot.lba, treeRoot.size, "", 0);
 
   let boot: BootInfo | undefined;
   if (catalogLba !== undefined) {

@@ -1,6 +1,7 @@
 // SUSP (System Use Sharing Protocol) entries and the Rock Ridge (RRIP 1.10) ones we
 // read and write: SP, CE, ER, PX, PN, SL, NM, TF, and CL/RE/PL for relocated directories.
-import { FormatError, typeBits, typeFromMode, type EntryType } from "../../tree/entry.js";
+import { typeBits, typeFromMode, type EntryType } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 import { readBoth32, writeBoth32 } from "./both-endian.js";
 import { decodeShortDate, encodeShortDate } from "./dates.js";
 

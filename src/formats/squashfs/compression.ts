@@ -1,5 +1,5 @@
 import { inflateSync } from "node:zlib";
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 import { COMPRESSORS } from "./superblock.js";
 
 /** Decompresses one block; output larger than `max` is corruption, never an allocation. */

@@ -1,5 +1,6 @@
 // Inode records, basic and extended. Types 1-7 basic, 8-14 extended.
-import { FormatError, type EntryType } from "../../tree/entry.js";
+import { type EntryType } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 import type { MetadataCursor } from "./metadata.js";
 
 export interface Inode {

@@ -1,6 +1,7 @@
 // Metadata blocks: a 16-bit header (bit 15 = stored uncompressed, low bits = size on disk)
 // then at most 8 KiB. Inode and directory tables are read through a cursor over them.
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
+import type { ByteSource } from "../byte-source.js";
 import { decompressBlock } from "./compression.js";
 
 export const METADATA_SIZE = 8192;
@@ -14,7 +15,7 @@ export interface MetadataBlock {
 export class MetadataReader {
   private cache = new Map<number, MetadataBlock>();
   constructor(
-    private readonly image: Buffer,
+    private readonly image: ByteSource,
     private readonly compression: number,
     private readonly tableEnd: number,
   ) {}
@@ -23,11 +24,11 @@ export class MetadataReader {
     let b = this.cache.get(at);
     if (b) return b;
     if (at + 2 > this.tableEnd) throw new FormatError("squashfs", `metadata block at ${at} is past the end of its table (${this.tableEnd})`);
-    const header = this.image.readUInt16LE(at);
+    const header = this.image.read(at, 2).readUInt16LE(0);
     const size = header & 0x7fff;
     const stored = (header & 0x8000) !== 0;
-    if (size === 0 || size > METADATA_SIZE || at + 2 + size > this.image.length) throw new FormatError("squashfs", `metadata block at ${at} has invalid size ${size}`);
-    const raw = this.image.subarray(at + 2, at + 2 + size);
+    if (size === 0 || size > METADATA_SIZE || at + 2 + size > this.image.size) throw new FormatError("squashfs", `metadata block at ${at} has invalid size ${size}`);
+    const raw = this.image.read(at + 2, size);
     b = { data: stored ? raw : decompressBlock(this.compression, raw, METADATA_SIZE, `metadata block at ${at}`), next: at + 2 + size };
     this.cache.set(at, b);
     return b;
@@ -87,14 +88,15 @@ export class MetadataCursor {
 }
 
 /** Lookup tables (ids, fragments): an array of u64 pointers to metadata blocks at `start`. */
-export function readLookupTable(image: Buffer, meta: MetadataReader, start: number, count: number, entrySize: number, what: string): Buffer {
+export function readLookupTable(image: ByteSource, meta: MetadataReader, start: number, count: number, entrySize: number, what: string): Buffer {
   const bytes = count * entrySize;
   const blocks = Math.ceil(bytes / METADATA_SIZE);
-  if (start + blocks * 8 > image.length) throw new FormatError("squashfs", `${what} table index at ${start} is past the end of the image`);
+  if (start + blocks * 8 > image.size) throw new FormatError("squashfs", `${what} table index at ${start} is past the end of the image`);
+  const index = image.read(start, blocks * 8);
   const out: Buffer[] = [];
   for (let i = 0; i < blocks; i++) {
-    const ptr = image.readBigUInt64LE(start + i * 8);
-    if (ptr >= BigInt(image.length)) throw new FormatError("squashfs", `${what} table block ${i} points past the end of the image`);
+    const ptr = index.readBigUInt64LE(i * 8);
+    if (ptr >= BigInt(image.size)) throw new FormatError("squashfs", `${what} table block ${i} points past the end of the image`);
     out.push(meta.block(Number(ptr)).data);
   }
   const all = Buffer.concat(out);

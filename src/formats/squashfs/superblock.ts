@@ -1,5 +1,5 @@
 // squashfs 4.0 superblock: 96 bytes, little-endian, at offset 0.
-import { FormatError } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
 
 export const SQUASHFS_MAGIC = 0x73717368; // "hsqs"
 export const SUPERBLOCK_SIZE = 96;
@@ -27,7 +27,8 @@ const NONE = 0xffffffffffffffffn;
 
 export const isSquashfs = (b: Buffer): boolean => b.length >= 4 && b.readUInt32LE(0) === SQUASHFS_MAGIC;
 
-export function readSuperblock(buf: Buffer): Superblock {
+/** The superblock of an image of `imageSize` bytes whose first bytes are `buf`. */
+export function readSuperblock(buf: Buffer, imageSize = buf.length): Superblock {
   if (buf.length < SUPERBLOCK_SIZE) throw new FormatError("squashfs", `truncated: ${buf.length} bytes, the superblock alone is ${SUPERBLOCK_SIZE}`);
   if (!isSquashfs(buf)) throw new FormatError("squashfs", "bad magic (expected hsqs)");
   const major = buf.readUInt16LE(28);
@@ -36,7 +37,7 @@ export function readSuperblock(buf: Buffer): Superblock {
   const offset = (at: number, what: string, optional = false): number => {
     const v = buf.readBigUInt64LE(at);
     if (optional && v === NONE) return -1;
-    if (v > BigInt(buf.length)) throw new FormatError("squashfs", `${what} at ${v} is past the end of the image (${buf.length} bytes)`);
+    if (v > BigInt(imageSize)) throw new FormatError("squashfs", `${what} at ${v} is past the end of the image (${imageSize} bytes)`);
     return Number(v);
   };
   const sb: Superblock = {

@@ -1,9 +1,16 @@
-// tar reading over a Buffer, zero-copy: each file's data is a view into the input. ustar
+// tar reading over random-access bytes: headers are read one block at a time and each
+// file's data is streamed from its place when opened (a view, for bytes in memory). ustar
 // and GNU headers, pax extended headers (path, linkpath, size, uid, gid, mtime), GNU long
 // names; checksums verified; every size checked against what is left.
-import { FormatError, normalizeEntryPath, printable, type Entry, type EntryType } from "../../tree/entry.js";
+import { normalizeEntryPath, printable, type Entry, type EntryType } from "../../tree/entry.js";
+import { FormatError } from "../../errors.js";
+import { bufferSource, rangeStream, type ByteSource } from "../byte-source.js";
 
 const BLOCK = 512;
+/** pax headers and GNU long names larger than this are hostile, not metadata. */
+const MAX_METADATA = 1 << 20;
+const MAX_ID = 2 ** 32 - 1;
+const MAX_TIME = 2 ** 33 - 1;
 const TYPES: Record<string, EntryType> = { "0": "file", "\0": "file", "7": "file", "1": "hardlink", "2": "symlink", "3": "char", "4": "block", "5": "dir", "6": "fifo" };
 
 /** ustar magic at offset 257 ("ustar\0" POSIX or "ustar " GNU). */
@@ -52,19 +59,24 @@ function paxRecords(data: Buffer): Map<string, string> {
   return out;
 }
 
-export async function readTar(input: Buffer): Promise<Entry[]> {
-  return readTarSync(input);
+/** The entries of a tar archive, in archive order; file data is read from `input` when opened. */
+export async function* readTar(input: Buffer | ByteSource): AsyncGenerator<Entry> {
+  yield* tarEntries(Buffer.isBuffer(input) ? bufferSource(input) : input);
 }
 
-export function readTarSync(input: Buffer): Entry[] {
-  const entries: Entry[] = [];
+function* tarEntries(src: ByteSource): Generator<Entry> {
   let global = new Map<string, string>();
   let pax = new Map<string, string>();
   let longName: string | undefined;
   let longLink: string | undefined;
   let at = 0;
-  while (at + BLOCK <= input.length) {
-    const h = input.subarray(at, at + BLOCK);
+  // Metadata members (pax, long names) are read whole: bounded, they are headers in disguise.
+  const small = (offset: number, size: number, what: string): Buffer => {
+    if (size > MAX_METADATA) throw new FormatError("tar", `${what} at offset ${offset - BLOCK} claims ${size} bytes (at most ${MAX_METADATA})`);
+    return src.read(offset, size);
+  };
+  while (at + BLOCK <= src.size) {
+    const h = src.read(at, BLOCK);
     if (h.every((x) => x === 0)) break; // end of archive
     if (number(h, 148, 8, "checksum") !== checksum(h)) throw new FormatError("tar", `header checksum mismatch at offset ${at}`);
     const type = String.fromCharCode(h[156]!);
@@ -73,19 +85,18 @@ export function readTarSync(input: Buffer): Entry[] {
     const size = sizeText !== undefined ? Number(sizeText) : number(h, 124, 12, "size");
     if (!Number.isSafeInteger(size) || size < 0) throw new FormatError("tar", `size '${printable(String(sizeText))}' at offset ${at} is invalid`);
     const dataAt = at + BLOCK;
-    if (dataAt + size > input.length) throw new FormatError("tar", `truncated: an entry at offset ${at} claims ${size} bytes, ${input.length - dataAt} are left`);
-    const data = input.subarray(dataAt, dataAt + size);
+    if (dataAt + size > src.size) throw new FormatError("tar", `truncated: an entry at offset ${at} claims ${size} bytes, ${src.size - dataAt} are left`);
     at = dataAt + Math.ceil(size / BLOCK) * BLOCK;
     if (type === "x") {
-      pax = paxRecords(data);
+      pax = paxRecords(small(dataAt, size, "pax header"));
       continue;
     }
     if (type === "g") {
-      global = new Map([...global, ...paxRecords(data)]);
+      global = new Map([...global, ...paxRecords(small(dataAt, size, "pax global header"))]);
       continue;
     }
     if (type === "L" || type === "K") {
-      const text = data.toString("utf8").replace(/\0+$/, "");
+      const text = small(dataAt, size, "GNU long name").toString("utf8").replace(/\0+$/, "");
       if (type === "L") longName = text;
       else longLink = text;
       continue;
@@ -97,21 +108,27 @@ export function readTarSync(input: Buffer): Entry[] {
     [pax, longName, longLink] = [new Map(), undefined, undefined];
     const kind = TYPES[type];
     if (!kind) continue; // other types (sockets cannot be stored; vendor extensions) carry nothing we use
-    const mtime = ext.has("mtime") ? Math.floor(Number(ext.get("mtime"))) : number(h, 136, 12, "mtime");
     const e: Entry = {
       path: normalizeEntryPath("tar", name),
       type: kind,
       mode: number(h, 100, 8, "mode") & 0o7777,
-      uid: ext.has("uid") ? Number(ext.get("uid")) : number(h, 108, 8, "uid"),
-      gid: ext.has("gid") ? Number(ext.get("gid")) : number(h, 116, 8, "gid"),
-      mtime,
+      uid: ext.has("uid") ? paxNumber(ext.get("uid")!, "uid", MAX_ID) : number(h, 108, 8, "uid"),
+      gid: ext.has("gid") ? paxNumber(ext.get("gid")!, "gid", MAX_ID) : number(h, 116, 8, "gid"),
+      mtime: ext.has("mtime") ? paxNumber(ext.get("mtime")!, "mtime", MAX_TIME) : number(h, 136, 12, "mtime"),
       size: 0,
     };
-    if (kind === "file") [e.data, e.size] = [data, size];
+    if (kind === "file") [e.data, e.size] = [() => rangeStream(src, [{ offset: dataAt, length: size }]), size];
     if (kind === "symlink") e.linkTarget = link;
     if (kind === "hardlink") e.linkTarget = normalizeEntryPath("tar", link);
     if (kind === "char" || kind === "block") [e.rdevMajor, e.rdevMinor] = [number(h, 329, 8, "devmajor"), number(h, 337, 8, "devminor")];
-    entries.push(e);
+    yield e;
   }
-  return entries;
+}
+
+/** A pax number: decimal, an mtime may have a fraction (dropped); out-of-range values are refused. */
+function paxNumber(text: string, what: string, max: number): number {
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new FormatError("tar", `pax ${what} '${printable(text)}' is not a number`);
+  const v = Math.floor(Number(text));
+  if (!(v >= 0 && v <= max)) throw new FormatError("tar", `pax ${what} ${printable(text)} is out of range (0..${max})`);
+  return v;
 }

@@ -1,0 +1,80 @@
+// `mkbundle build`: lock + bundle + rebuild-iso, each stage skipped when its inputs are
+// unchanged. The ISO is keyed by the bundle's sha256, the version, the options and
+// SOURCE_DATE_EPOCH (its build time); the key and the ISO's sha256 are recorded in --out.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { bundleStage, type BundleResult } from "../bundle/stage.js";
+import { MkError } from "../errors.js";
+import type { ResolveContext } from "../lock/context.js";
+import type { ManifestInput } from "../manifest/input.js";
+import { isoFileName } from "../remaster/names.js";
+import type { OutputFile } from "../remaster/output.js";
+import { rebuildIso, type RebuildResult } from "../remaster/rebuild.js";
+import type { BuiltinMode } from "../remaster/unpack-builtin.js";
+import { packageVersion } from "../util/package-version.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
+
+export interface BuildOptions {
+  input: ManifestInput;
+  version?: string;
+  out: string;
+  appendInitrd?: boolean;
+  builtin: BuiltinMode;
+  frozen?: boolean;
+  allowMissingCommands?: boolean;
+  formats?: readonly string[];
+}
+
+export interface BuildResult {
+  bundle: BundleResult;
+  iso: OutputFile & { rebuilt: boolean; why: string };
+  /** Every output file of the remaster (when it ran). */
+  outputs?: RebuildResult["outputs"];
+  builtin?: RebuildResult["builtin"];
+}
+
+const STATE = ".mkbundle-build.json";
+type State = Record<string, { key: string; sha256: string }>;
+
+const sha256File = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+function readState(path: string): State {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as State;
+  } catch {
+    return {}; // a damaged record only costs a rebuild
+  }
+}
+
+export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<BuildResult> {
+  const { manifest } = o.input;
+  const version = o.version ?? manifest.version;
+  if (!version) throw new MkError("usage", "no version for the ISO's name", { file: o.input.file ?? "mkbundle", hint: `pass one, as in mkbundle build ${o.input.file ?? "MANIFEST"} 1.0.0, or set version: in the manifest` });
+  const bundle = await bundleStage({ input: o.input, out: o.out, ...(o.frozen ? { frozen: true } : {}), ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}) }, ctx);
+  const iso = join(o.out, isoFileName(manifest.name, manifest.flavour, version));
+  const key = createHash("sha256")
+    .update(JSON.stringify([bundle.bundle.sha256, version, !!o.appendInitrd, o.builtin, o.input.env["SOURCE_DATE_EPOCH"] ?? null, o.formats ?? null, packageVersion()]))
+    .digest("hex");
+  const statePath = join(o.out, STATE);
+  const state = readState(statePath);
+  const prior = state[iso];
+  if (prior?.key === key && existsSync(iso) && sha256File(iso) === prior.sha256) {
+    return { bundle, iso: { path: iso, sha256: prior.sha256, size: statSync(iso).size, written: false, rebuilt: false, why: "same bundle, version and options" } };
+  }
+  const r = await rebuildIso({
+    bundle: bundle.bundle.path,
+    version,
+    ...(o.appendInitrd ? { appendInitrd: true } : {}),
+    builtin: o.builtin,
+    out: o.out,
+    env: o.input.env,
+    ...(o.formats ? { formats: o.formats } : {}),
+  });
+  if (!r.iso) throw new MkError("usage", "build makes an ISO: --format must include iso");
+  state[r.iso.path] = { key, sha256: r.iso.sha256 };
+  await writeFileAtomic(statePath, Buffer.from(JSON.stringify(state, null, 1) + "\n"));
+  const why = !prior ? "first build" : bundle.bundle.written ? "the bundle changed" : "the version or options changed";
+  return { bundle, iso: { ...r.iso, rebuilt: true, why }, outputs: r.outputs, builtin: r.builtin };
+}

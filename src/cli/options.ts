@@ -1,0 +1,88 @@
+// Options shared by commands, their parsers, and the contexts they build.
+import { InvalidArgumentError, Option, type Command } from "commander";
+import type { ResolveContext } from "../lock/context.js";
+import type { ManifestInput } from "../manifest/input.js";
+import { manifestFromFile } from "../manifest/input.js";
+import type { Log } from "../log.js";
+import { openStore } from "../store/cas.js";
+import { limiter } from "../store/limit.js";
+import { locationOf } from "../store/location.js";
+import { makeProgress } from "../store/progress.js";
+import type { GlobalOptions } from "./output.js";
+
+export interface FetchOptions {
+  offline?: boolean;
+  jobs: number;
+  timeout: number;
+}
+
+/** Every command takes these, before or after its own arguments. */
+export function addGlobalOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--mirror <url|dir>", "Tiny Core mirror: http(s) URL, file:// URL or local directory (beats the manifest's mirror:)"))
+    .addOption(new Option("--work-dir <dir>", "work directory and download cache").default("tmp-build-dir"))
+    .addOption(new Option("--out <dir>", "output directory").default("build-files"))
+    .addOption(new Option("-q, --quiet", "print only errors and results").conflicts("verbose"))
+    .addOption(new Option("-v, --verbose", "print more about each step"));
+}
+
+export const wholeNumber = (name: string, min = 1) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
+  return n;
+};
+
+export function addFetchOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--offline", "use only the download cache; fail naming every file it lacks"))
+    .addOption(new Option("-j, --jobs <n>", "parallel downloads").default(4).argParser(wholeNumber("--jobs")))
+    .addOption(new Option("--timeout <seconds>", "per-request timeout").default(60).argParser(wholeNumber("--timeout")));
+}
+
+/**
+ * The command's options merged with its parents', an explicit value winning over a default
+ * wherever it was given (commander's optsWithGlobals lets a parent's default win).
+ */
+export function globalsOf<T = GlobalOptions>(cmd: Command): T & GlobalOptions {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
+  const out: Record<string, unknown> = {};
+  for (const key of new Set(chain.flatMap((c) => Object.keys(c.opts())))) {
+    const given = chain.filter((c) => c.opts()[key] !== undefined);
+    const pick = given.find((c) => c.getOptionValueSource(key) !== "default") ?? given[0];
+    out[key] = pick?.opts()[key];
+  }
+  return out as T & GlobalOptions;
+}
+
+/** The manifest FILE with --mirror and the environment applied; its warnings printed. */
+export function loadManifest(file: string, opts: GlobalOptions, log: Log): ManifestInput {
+  const input = manifestFromFile(file, { ...(opts.mirror ? { mirror: opts.mirror } : {}), env: process.env });
+  log.diagnostics(input.warnings);
+  return input;
+}
+
+export function resolveContext(opts: FetchOptions & GlobalOptions, input: Pick<ManifestInput, "manifest" | "dir">, log: Log): ResolveContext {
+  return {
+    fetch: {
+      store: openStore(opts.workDir),
+      offline: opts.offline === true,
+      progress: makeProgress({ ...(opts.quiet ? { quiet: true } : {}) }),
+      limit: limiter(opts.jobs),
+      download: { timeoutMs: opts.timeout * 1000, retries: 4, backoffMs: 250 },
+    },
+    // A relative --mirror is taken from the working directory, a relative mirror: from the manifest's.
+    mirror: locationOf(input.manifest.mirror, opts.mirror ? process.cwd() : input.dir),
+    baseDir: input.dir,
+    log,
+  };
+}
+
+/** Runs a stage with downloads; the progress display is finished however it ends. */
+export async function withProgress<T>(ctx: ResolveContext, stage: () => Promise<T>): Promise<T> {
+  try {
+    return await stage();
+  } finally {
+    ctx.fetch.progress.finish();
+  }
+}

@@ -1,0 +1,16 @@
+// Writes a file's bytes to a stream as they are read: memory follows the read size, never
+// the file's size (a sparse 2 GiB file in a .tcz costs a block at a time).
+import { FormatError, MkError } from "../errors.js";
+import type { Entry } from "../tree/entry.js";
+
+export async function writeEntryData(e: Entry, out: NodeJS.WritableStream, label: string): Promise<void> {
+  const chunks: AsyncIterable<Buffer> | Buffer[] = !e.data ? [] : Buffer.isBuffer(e.data) ? [e.data] : (e.data() as AsyncIterable<Buffer>);
+  try {
+    for await (const c of chunks) {
+      if (!out.write(c)) await new Promise<void>((resolve) => out.once("drain", resolve));
+    }
+  } catch (err) {
+    if (err instanceof FormatError) throw new MkError("format", `${label}: ${err.detail}`);
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+// The base ISO: from base.url or the mirror's release directory, pinned by sha256. A mirror
+// copied without symlinks stores Core-current.iso as a small text file naming the real
+// ISO: that is followed once, with a warning.
+import { readFileSync } from "node:fs";
+import { MkError } from "../errors.js";
+import type { ResolvedManifest } from "../manifest/types.js";
+import type { Fetched } from "../store/fetch.js";
+import { describeLocation, locationOf, under, type Location } from "../store/location.js";
+import { releasePath } from "../tinycore/mirror-layout.js";
+import type { Collector } from "./collector.js";
+import type { ResolveContext } from "./context.js";
+
+export function baseIsoLocation(m: ResolvedManifest, ctx: Pick<ResolveContext, "mirror" | "baseDir">): Location {
+  return m.base.url ? locationOf(m.base.url, ctx.baseDir) : under(ctx.mirror, releasePath(m.base.release, m.base.arch, m.base.iso));
+}
+
+/** A tiny one-line file naming an .iso beside it: how git and some copies store a symlink. */
+function linkFileTarget(path: string): string | undefined {
+  const b = readFileSync(path);
+  if (b.length > 255 || b.includes(0)) return undefined;
+  const m = /^([\w.+-]+\.iso)\s*$/.exec(b.toString("latin1"));
+  return m?.[1];
+}
+
+function sibling(l: Location, name: string): Location {
+  return l.kind === "http" ? { kind: "http", url: l.url.replace(/[^/]*$/, encodeURIComponent(name)) } : { kind: "file", path: l.path.replace(/[^/]*$/, name) };
+}
+
+/** The fetched base ISO and where it came from; null when fetching failed (the collector reports it). */
+export async function resolveBase(m: ResolvedManifest, ctx: ResolveContext, c: Collector): Promise<{ from: Location; iso: Fetched | null }> {
+  const expect = m.base.sha256 ? { sha256: m.base.sha256 } : {};
+  let from = baseIsoLocation(m, ctx);
+  let iso = await c.get(from, m.base.url ?? m.base.iso, expect);
+  const target = iso ? linkFileTarget(iso.path) : undefined;
+  if (iso && target) {
+    const followed = sibling(from, target);
+    ctx.log.warn(`${describeLocation(from)} is a link file naming ${target}; using ${describeLocation(followed)}`);
+    from = followed;
+    iso = await c.get(from, target, expect);
+  }
+  if (iso === undefined) throw new MkError("resolve", `base ISO not found: ${describeLocation(from)}`);
+  return { from, iso };
+}

@@ -1,0 +1,94 @@
+// Both extension closures (builtin and mirror) and the extensions files: entries read from,
+// each .tcz fetched and verified against its .md5.txt once, however many lists name it.
+import { readFileSync } from "node:fs";
+import { MkError } from "../errors.js";
+import type { ResolvedManifest } from "../manifest/types.js";
+import type { Fetched } from "../store/fetch.js";
+import { describeLocation, under } from "../store/location.js";
+import { describeMissing, resolveClosure, type Closure } from "../tinycore/closure.js";
+import { parseDepFile } from "../tinycore/dep-file.js";
+import { expandKernel } from "../tinycore/kernel-names.js";
+import { parseMd5File } from "../tinycore/md5-file.js";
+import { tczPath } from "../tinycore/mirror-layout.js";
+import type { Collector } from "./collector.js";
+import type { ResolveContext } from "./context.js";
+import { extractSources, type LockedExtension } from "./lock-file.js";
+
+interface Found {
+  deps: string[];
+  tcz: Fetched;
+  dep?: Fetched;
+}
+
+export interface Closures {
+  extensions: LockedExtension[];
+  /** Problems to report with the collector's: missing extensions, -KERNEL names that cannot expand. */
+  problems: string[];
+}
+
+const text = (f: Fetched) => readFileSync(f.path, "utf8");
+
+export async function resolveClosures(m: ResolvedManifest, kernel: string | undefined, ctx: ResolveContext, c: Collector): Promise<Closures> {
+  const { release, arch } = m.base;
+  const at = (name: string, suffix: "" | ".md5.txt" | ".dep" | ".info" | ".list") => under(ctx.mirror, tczPath(release, arch, name, suffix));
+  const kernelProblems = new Set<string>();
+  const expand = (name: string, where: string) => {
+    try {
+      return expandKernel(name, kernel);
+    } catch (e) {
+      if (!(e instanceof MkError)) throw e;
+      kernelProblems.add(`${where}: ${e.diagnostics[0]!.message}`);
+      return name;
+    }
+  };
+
+  // One lookup per extension name, shared by every closure.
+  const found = new Map<string, Promise<Found | undefined>>();
+  const unavailable = new Set<string>(); // failed to download or verify: reported as such, not as missing
+  const lookup = (name: string) => {
+    let p = found.get(name);
+    if (!p) {
+      p = (async () => {
+        const [md5File, depFile] = await Promise.all([c.get(at(name, ".md5.txt"), `${name}.tcz.md5.txt`), c.get(at(name, ".dep"), `${name}.tcz.dep`)]);
+        const md5 = md5File ? parseMd5File(text(md5File)) : undefined;
+        if (md5File && !md5) ctx.log.warn(`${describeLocation(at(name, ".md5.txt"))} holds no md5 sum; ${name}.tcz is checked by sha256 only`);
+        const tcz = await c.get(at(name, ""), `${name}.tcz`, md5 ? { md5 } : {});
+        if (tcz === null) unavailable.add(name);
+        if (!tcz) return undefined;
+        if (md5File === undefined) ctx.log.warn(`${name}.tcz has no .md5.txt on the mirror; it is pinned by sha256 only`);
+        const deps = depFile ? parseDepFile(text(depFile)).map((d) => expand(d, `${name}.tcz.dep`)) : [];
+        return { deps, tcz, ...(depFile ? { dep: depFile } : {}) };
+      })();
+      found.set(name, p);
+    }
+    return p.then((r) => r?.deps);
+  };
+  const roots = (names: readonly string[]) => names.map((n) => expand(n, `extension ${n}`));
+
+  const closures: [LockedExtension["role"], Closure][] = [
+    ["builtin", await resolveClosure(roots(m.extensions.builtin), "extensions.builtin", lookup)],
+    ["mirror", await resolveClosure(roots(m.extensions.mirror), "extensions.mirror", lookup)],
+    // Extensions that only supply files: their .tcz is pinned, their dependencies are not needed.
+    ["extract", await resolveClosure(roots(extractSources(m)), "files[].extract", async (name) => ((await lookup(name)) === undefined ? undefined : []))],
+  ];
+  const missing = closures.flatMap(([, cl]) => cl.missing.filter((x) => !unavailable.has(x.name)).map(describeMissing));
+  for (const [, cl] of closures) for (const loop of cl.loops) ctx.log.warn(`dependency loop: ${loop.map((n) => `${n}.tcz`).join(" -> ")} (ignored, as tce-load does)`);
+
+  const extensions: LockedExtension[] = [];
+  for (const [role, cl] of closures) {
+    for (const node of cl.order) {
+      const info = await found.get(node.name);
+      if (!info) continue; // unavailable: the collector reports why
+      const files: LockedExtension["files"] = {};
+      if (info.dep && role !== "extract") files[".dep"] = info.dep.sha256;
+      if (role === "mirror") {
+        for (const suffix of [".info", ".list"] as const) {
+          const f = await c.get(at(node.name, suffix), `${node.name}.tcz${suffix}`);
+          if (f) files[suffix] = f.sha256;
+        }
+      }
+      extensions.push({ name: node.name, role, requiredBy: node.requiredBy, deps: role === "extract" ? [] : node.deps, size: info.tcz.size, md5: info.tcz.md5, sha256: info.tcz.sha256, ...(Object.keys(files).length ? { files } : {}) });
+    }
+  }
+  return { extensions, problems: [...kernelProblems, ...missing.map((x) => `missing extension ${x}`)] };
+}

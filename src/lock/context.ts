@@ -1,0 +1,12 @@
+// What resolving needs: where to fetch from, the verified store, and a log for warnings.
+import type { Log } from "../log.js";
+import type { FetchContext } from "../store/fetch.js";
+import type { Location } from "../store/location.js";
+
+export interface ResolveContext {
+  fetch: FetchContext;
+  mirror: Location;
+  /** Relative URLs and paths in the manifest are taken from here. */
+  baseDir: string;
+  log: Log;
+}

@@ -1,0 +1,84 @@
+// A service whose program is not in the image fails at boot with "not found" on a console
+// nobody reads. Catch it at build time: the first word of each command in a service's
+// `run` must be a shell builtin, a function it defines, an absolute path in the image, or a
+// program on the boot PATH, in the final tree (base initrd + overlay + builtin extensions).
+import { keyPath, MkError, type Diagnostic } from "../errors.js";
+import { BOOT_PATH } from "../tinycore/layout.js";
+import type { OverlayInput } from "./types.js";
+
+/** ash's builtins and reserved words: no file is needed for these. */
+const SHELL_WORDS = new Set(
+  (
+    ". : [ [[ alias bg break cd chdir command continue echo eval exec exit export false fc fg getopts hash help history jobs kill " +
+    "let local printf pwd read readonly return set shift test times trap true type ulimit umask unalias unset wait " +
+    "if then else elif fi case esac for select while until do done in function time { } ! ( )"
+  ).split(" "),
+);
+/** Words that run the command after them. */
+const PREFIXES = new Set(["exec", "nohup", "env", "nice", "setsid", "timeout", "if", "then", "else", "elif", "do", "while", "until", "!", "time", "{", "("]);
+
+/** The programs a shell command line starts: the first word of each simple command, where that is obvious. */
+export function programsOf(run: string): string[] {
+  const defined = new Set([...run.matchAll(/(?:^|[;\n{])\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\s*\)/g)].map((m) => m[1]!));
+  const out: string[] = [];
+  for (const line of run.split("\n")) {
+    const code = line.replace(/(^|\s)#.*$/, "");
+    // Simple commands: split at ; && || | & (not the & of a redirection like 2>&1).
+    for (const segment of code.split(/;|&&|\|\||\||(?<![<>])&(?!\d)/)) {
+      const words = segment.trim().split(/\s+/).filter(Boolean);
+      let i = 0;
+      const skipAssignmentsAndRedirections = () => {
+        while (i < words.length && (/^[A-Za-z_]\w*=/.test(words[i]!) || /^\d*[<>]/.test(words[i]!))) i++;
+      };
+      skipAssignmentsAndRedirections();
+      while (i < words.length && PREFIXES.has(words[i]!)) {
+        const w = words[i++]!;
+        if (w === "timeout") while (i < words.length && /^(-|\d)/.test(words[i]!)) i++; // its duration and options
+        if (w === "nice" || w === "env") while (i < words.length && words[i]!.startsWith("-")) i++;
+        skipAssignmentsAndRedirections();
+      }
+      const word = words[i];
+      if (!word || /^(for|case|select)$/.test(words[0]!)) continue;
+      // sh -c 'inner': the inner command line is what runs.
+      if (/^(\/bin\/)?(ba|a)?sh$/.test(word) && words[i + 1] === "-c") {
+        const inner = /-c\s+(['"])([\s\S]*?)\1/.exec(segment);
+        out.push(word);
+        if (inner) out.push(...programsOf(inner[2]!));
+        continue;
+      }
+      if (/[$`'"()*?\\]/.test(word) || SHELL_WORDS.has(word) || defined.has(word) || word.startsWith("./") || word.startsWith("../")) continue;
+      out.push(word);
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Where `program` would be found in the image, or undefined. */
+function locate(program: string, has: (path: string) => boolean): string | undefined {
+  if (program.startsWith("/")) return has(program.slice(1)) ? program : undefined;
+  if (program.includes("/")) return program; // relative to a directory only the service knows
+  const dir = BOOT_PATH.find((d) => has(`${d}/${program}`));
+  return dir ? `/${dir}/${program}` : undefined;
+}
+
+/** Throws (exit 2) naming each service, its manifest line and the program the image lacks. */
+export function checkServiceCommands(input: OverlayInput, has: (path: string) => boolean): void {
+  if (input.allowMissingCommands) return;
+  const problems: Diagnostic[] = [];
+  for (const [i, s] of input.manifest.services.entries()) {
+    for (const program of programsOf(s.run)) {
+      if (locate(program, has)) continue;
+      const at = input.locate?.(["services", i, "run"]) ?? { file: "", line: 0, column: 0 };
+      problems.push({
+        severity: "error",
+        ...at,
+        path: keyPath(["services", i, "run"]),
+        message: `service '${s.name}' runs '${program}', which is not in the image`,
+        hint: program.startsWith("/")
+          ? "no such file in the base initrd, the overlay or a builtin extension; ship it with files:, or pass --allow-missing-commands"
+          : `not on the boot PATH (/${BOOT_PATH.join(", /")}) of the base initrd, the overlay or a builtin extension; add the extension that has it to extensions.builtin, ship it with files:, or pass --allow-missing-commands`,
+      });
+    }
+  }
+  if (problems.length) throw new MkError("manifest", problems);
+}

@@ -1,0 +1,67 @@
+// `mkbundle plan`: resolve as a build would (nothing is written) and compare with what was
+// built before: the lock, and the bundle in --out (or a bundle named with --against).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { bundleFileName } from "../bundle/bundle.js";
+import { readBundle } from "../bundle/read-bundle.js";
+import { MkError } from "../errors.js";
+import type { ResolveContext } from "../lock/context.js";
+import { lockPathFor, readLock } from "../lock/lock-file.js";
+import { resolveLock } from "../lock/resolve.js";
+import type { ManifestInput } from "../manifest/input.js";
+import { compileOverlay } from "../overlay/compile.js";
+import { blobPath } from "../store/cas.js";
+import { openBaseImage } from "../tinycore/base-image.js";
+import { makePlan, overlayFacts, type Plan, type State } from "./plan.js";
+
+export interface PlanOptions {
+  input: ManifestInput;
+  out: string;
+  /** Compare with this bundle instead of the lock and the bundle in --out. */
+  against?: string;
+}
+
+export interface PlanResult extends Plan {
+  /** What the plan was compared with, in words. */
+  baseline: string;
+}
+
+export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<PlanResult> {
+  const { manifest } = o.input;
+  const before: State = {};
+  if (o.against && !existsSync(o.against)) throw new MkError("usage", "bundle not found", { file: o.against });
+  const lockFile = o.input.file ? lockPathFor(o.input.file) : undefined;
+  const hasLock = !!lockFile && existsSync(lockFile);
+  const inOut = join(o.out, bundleFileName(manifest));
+  const against = o.against ?? (existsSync(inOut) ? inOut : undefined);
+  let baseline = o.against ?? (hasLock ? lockFile! : "nothing (no lock yet)");
+  if (against) {
+    const b = await readBundle(against);
+    Object.assign(before, { lock: b.json.lock, flavour: b.json.flavour, files: await overlayFacts(b.overlay) });
+    if (!o.against && hasLock) before.lock = readLock(lockFile!);
+    if (!o.against) baseline = `${hasLock ? lockFile : "no lock"} and ${against}`;
+  } else if (hasLock) before.lock = readLock(lockFile!);
+
+  const lock = await resolveLock(manifest, ctx);
+  const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour };
+  if (before.files) {
+    const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256));
+    try {
+      const entries = await compileOverlay({
+        manifest,
+        lock,
+        manifestDir: o.input.dir,
+        locate: o.input.locate,
+        blob: (s) => readFileSync(blobPath(ctx.fetch.store, s)),
+        base: await base.initrd(),
+        env: o.input.env,
+        log: { ...ctx.log, warn: () => {} },
+        allowMissingCommands: true,
+      });
+      after.files = await overlayFacts(entries);
+    } finally {
+      base.close();
+    }
+  }
+  return { ...makePlan(before, after), baseline };
+}

@@ -1,0 +1,89 @@
+// `mkbundle run` and `mkbundle test` as stages: plan the boot (failing at once on a wrong
+// file), choose the accelerator, and boot: interactively, or headless with checks.
+import { accessSync, constants, rmSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { MkError } from "../errors.js";
+import type { Env } from "../manifest/epoch.js";
+import type { Log } from "../log.js";
+import { chooseAccel, type AccelChoice, type AccelMode } from "./accel.js";
+import { qemuArgs, qemuBinary, type PortForward } from "./args.js";
+import { bootTest, type BootTestResult } from "./boot-test.js";
+import type { HttpCheck } from "./checks.js";
+import { spawnGuarded } from "./guard.js";
+import { planBoot, type BootPlan } from "./image.js";
+
+export interface BootOptions {
+  image: string;
+  kernel?: boolean;
+  disk?: boolean;
+  append: readonly string[];
+  ports: readonly PortForward[];
+  memoryMb: number;
+  mode: AccelMode;
+  env: Env;
+  log: Log;
+}
+
+/** The QEMU binary, found on PATH (or as given), or a clear error. */
+export function findQemu(env: Env): string {
+  const bin = qemuBinary(env);
+  const candidates = bin.includes("/") ? [bin] : (env["PATH"] ?? "").split(delimiter).filter(Boolean).map((d) => join(d, bin));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here
+    }
+  }
+  throw new MkError("boot", "QEMU is not installed", { file: bin, hint: "install it: apt-get install qemu-system-x86 (Debian/Ubuntu), brew install qemu (macOS); MKBUNDLE_QEMU names another binary" });
+}
+
+async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; accel: AccelChoice }> {
+  if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64) throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
+  const plan = await planBoot(o.image, { ...(o.kernel ? { kernel: true } : {}), ...(o.disk ? { disk: true } : {}), append: o.append });
+  if (o.append.length && !o.kernel) o.log.info("--append: booting the ISO's kernel and initrds directly (isolinux cannot take extra boot codes)");
+  if (!plan.serial) {
+    o.log.warn(
+      `the boot line (${plan.bootLine.join(" ") || "empty"}) has no console=ttyS0: the kernel will not write to the serial console, so nothing will show here` +
+        (plan.kernel ? "; add --append console=ttyS0" : "; add console=ttyS0 to boot.append in the manifest, or boot with --kernel --append console=ttyS0"),
+    );
+  }
+  const qemu = findQemu(o.env);
+  const accel = await chooseAccel(o.mode, qemu, o.env);
+  o.log.info(accel.why);
+  return { qemu, plan, accel };
+}
+
+/** Boots with the serial console on this terminal; returns QEMU's exit status. */
+export async function runInteractive(o: BootOptions): Promise<number> {
+  const { qemu, plan, accel } = await prepare(o);
+  try {
+    const args = qemuArgs({ ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: true } : {}) }), memoryMb: o.memoryMb, ports: o.ports, accel: accel.accel, interactive: true });
+    o.log.verbose(`${qemu} ${args.join(" ")}`);
+    const q = spawnGuarded(qemu, args, { stdio: "inherit" });
+    const { code } = await q.exited;
+    return code ?? 1;
+  } finally {
+    if (plan.kernel?.dir) rmSync(plan.kernel.dir, { recursive: true, force: true });
+  }
+}
+
+export interface TestOptions extends BootOptions {
+  expect: readonly RegExp[];
+  http: readonly HttpCheck[];
+  timeoutSeconds: number;
+  onConsole?: (text: string) => void;
+}
+
+export async function testImage(o: TestOptions): Promise<BootTestResult & { plan: BootPlan }> {
+  if (!o.expect.length && !o.http.length) throw new MkError("usage", "nothing to wait for", { file: "mkbundle test", hint: "give --expect REGEX and/or --http URL~REGEX" });
+  if (!(o.timeoutSeconds > 0)) throw new MkError("usage", `--timeout ${o.timeoutSeconds}: give a number of seconds`);
+  const { qemu, plan, accel } = await prepare(o);
+  try {
+    const r = await bootTest({ qemu, plan, memoryMb: o.memoryMb, ports: o.ports, mode: o.mode, accel, expect: o.expect, http: o.http, timeoutSeconds: o.timeoutSeconds, log: o.log, ...(o.onConsole ? { onConsole: o.onConsole } : {}) });
+    return { ...r, plan };
+  } finally {
+    if (plan.kernel?.dir) rmSync(plan.kernel.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,61 @@
+// What to boot, decided before QEMU starts, so that a wrong file fails at once: an ISO
+// (through its isolinux), or its kernel and initrds directly (--kernel, or --append, which
+// isolinux cannot take). Also whether the kernel will write to the serial console at all.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MkError } from "../errors.js";
+import { fileSource } from "../formats/byte-source.js";
+import { hasHybridMbr } from "../formats/iso9660/hybrid.js";
+import { isIso9660 } from "../formats/iso9660/reader.js";
+import { openBaseImage } from "../tinycore/base-image.js";
+
+export interface BootPlan {
+  iso: string;
+  /** Boot the ISO as a raw disk (its isohybrid MBR) rather than a CD. */
+  disk?: boolean;
+  /** Direct kernel boot: the ISO's kernel and its initrds concatenated (in `dir`, a temporary directory, when extracted). */
+  kernel?: { dir?: string; kernel: string; initrd: string; append: string };
+  /** The kernel command line the guest will see (for ISO boots: the default label's). */
+  bootLine: string[];
+  /** True when the boot line sends the kernel's console to the first serial port. */
+  serial: boolean;
+}
+
+export const hasSerialConsole = (codes: readonly string[]): boolean => codes.some((c) => /^console=ttyS0(,|$)/.test(c));
+
+export async function planBoot(image: string, opts: { kernel?: boolean; disk?: boolean; append: readonly string[] }): Promise<BootPlan> {
+  let src;
+  try {
+    src = fileSource(image);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MkError("usage", code === "ENOENT" ? "image not found" : `cannot read the image (${code})`, { file: image });
+  }
+  try {
+    if (!isIso9660(src.read(0, 32774))) throw new MkError("input", "not an ISO 9660 image", { file: image, hint: "mkbundle boots ISOs such as rebuild-iso writes them (and Tiny Core's own)" });
+  } finally {
+    src.close();
+  }
+  const base = await openBaseImage(image).catch((e: unknown) => {
+    throw e instanceof MkError ? new MkError("input", `not a bootable Tiny Core ISO: ${e.diagnostics[0]!.message}`, { file: image }) : e;
+  });
+  try {
+    const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
+    const direct = opts.kernel || opts.append.length > 0;
+    if (!direct) {
+      if (opts.disk && !hasHybridMbr(base.iso.systemArea)) throw new MkError("input", "the ISO has no isohybrid MBR: it cannot boot as a disk", { file: image, hint: "boot it as a CD (without --disk), or its kernel directly with --kernel" });
+      if (!base.iso.boot) throw new MkError("input", "the ISO has no El Torito boot record: it cannot boot as a CD", { file: image, hint: "boot its kernel directly with --kernel" });
+      return { iso: image, ...(opts.disk ? { disk: true } : {}), bootLine: label, serial: hasSerialConsole(label) };
+    }
+    const codes = [...label, ...opts.append.filter((c) => !label.includes(c))];
+    const dir = mkdtempSync(join(tmpdir(), "mkbundle-run-"));
+    const kernel = join(dir, "kernel");
+    const initrd = join(dir, "initrd");
+    writeFileSync(kernel, await base.kernel());
+    writeFileSync(initrd, Buffer.concat(await base.initrdBytes())); // the kernel reads concatenated archives
+    return { iso: image, kernel: { dir, kernel, initrd, append: codes.join(" ") }, bootLine: codes, serial: hasSerialConsole(codes) };
+  } finally {
+    base.close();
+  }
+}

@@ -1,0 +1,13 @@
+// The names of a remaster's outputs in --out. Every flavour has its own, so that building
+// dev after prod never overwrites prod's files.
+import { RAZOR_NAME } from "../manifest/razor-flags.js";
+
+/** Razor's name for razor-microkernel, otherwise <name>-<flavour>-<version>.iso. */
+export function isoFileName(name: string, flavour: string, version: string): string {
+  return name === RAZOR_NAME ? `rz_mk_${flavour}-image.${version}.iso` : `${name}-${flavour}-${version}.iso`;
+}
+
+/** pxe/<name>-<flavour>-<version>: the kernel, the initrd(s) and boot.ipxe. */
+export const pxeDirName = (name: string, flavour: string, version: string): string => `pxe/${name}-${flavour}-${version}`;
+
+export const SUMS_FILE = "SHA256SUMS";

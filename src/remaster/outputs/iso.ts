@@ -1,0 +1,35 @@
+// The ISO: the base's files with the new initrd(s), the edited isolinux.cfg and
+// iso-metadata.yaml; El Torito and the isohybrid MBR kept from the base.
+import { join } from "node:path";
+import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
+import { writeIso } from "../../formats/iso9660/writer.js";
+import type { Entry } from "../../tree/entry.js";
+import { packageVersion } from "../../util/package-version.js";
+import { isoFileName } from "../names.js";
+import type { OutputMaker } from "../output.js";
+
+const file = (path: string, data: Buffer, mtime: number): Entry => ({ path, type: "file", mode: 0o644, uid: 0, gid: 0, mtime, size: data.length, data });
+
+export const isoOutput: OutputMaker = async (p, write) => {
+  const { base, epoch } = p;
+  const iso = base.iso;
+  const m = p.bundle.json.manifest;
+  // Base files stay as they are; changed and new ones carry the bundle's epoch.
+  const cfgEntry = base.file(p.cfg.path)!;
+  const replaced = new Map<string, Entry>([
+    [p.cfg.path, { ...cfgEntry, data: Buffer.from(p.cfg.text), size: Buffer.byteLength(p.cfg.text), mtime: epoch }],
+    ["iso-metadata.yaml", file("iso-metadata.yaml", Buffer.from(p.metadata), epoch)],
+  ]);
+  const built = p.initrds[p.initrds.length - 1]!; // the merged initrd, or the appended archive
+  replaced.set(built.path, { ...(base.file(built.path) ?? file(built.path, built.data, epoch)), data: built.data, size: built.data.length, mtime: epoch });
+  const dropped = new Set(p.droppedInitrds);
+  const entries = [...iso.entries.filter((e) => !replaced.has(e.path) && !dropped.has(e.path)), ...replaced.values()];
+  const boot = iso.boot!;
+  const bytes = writeIso(entries, {
+    epoch,
+    volume: { volumeId: m.boot.volume_id ?? iso.volume.volumeId, applicationId: "MKBUNDLE", preparerId: `MKBUNDLE ${packageVersion()}` },
+    boot: { imagePath: boot.imagePath!, catalogPath: boot.catalogPath!, loadSegment: boot.loadSegment, sectorCount: boot.sectorCount, platform: boot.platform },
+    ...(hasHybridMbr(iso.systemArea) ? { hybridMbrCode: iso.systemArea } : {}),
+  });
+  return [await write(join(p.out, isoFileName(p.name, p.flavour, p.version)), bytes)];
+};

@@ -1,0 +1,108 @@
+// The first half of rebuild-iso: a bundle -> everything an output needs, computed once: the
+// base image, the kernel, the initrds the image boots (merged, or the base's plus the
+// overlay appended), the edited isolinux.cfg and the boot line.
+import { createHash } from "node:crypto";
+import { readBundle, type OpenedBundle } from "../bundle/read-bundle.js";
+import { MkError } from "../errors.js";
+import { bufferSource } from "../formats/byte-source.js";
+import { sourceDateEpoch, type Env } from "../manifest/epoch.js";
+import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
+import { MK_VERSION } from "../tinycore/layout.js";
+import { readAllData, type Entry } from "../tree/entry.js";
+import { appendArchiveEntries, compressArchive, mergedInitrd } from "./initrd.js";
+import { editIsolinuxCfg } from "./isolinux-edit.js";
+import { isoMetadataYaml, mkVersionYaml } from "./texts.js";
+import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js";
+
+export interface RemasterOptions {
+  bundle: string;
+  version?: string;
+  appendInitrd?: boolean;
+  /** How builtin extensions reach the booted system; auto picks by the base initrd. */
+  builtin?: BuiltinMode;
+  out: string;
+  env: Env;
+  threads?: number;
+}
+
+export interface PreparedRemaster {
+  bundlePath: string;
+  bundle: OpenedBundle;
+  name: string;
+  flavour: string;
+  version: string;
+  epoch: number;
+  base: BaseImage;
+  kernel: { path: string; bytes: Buffer };
+  /** What the image boots, in order: paths on the ISO (no leading '/') and bytes. */
+  initrds: { path: string; data: Buffer }[];
+  /** The base initrds that full mode folded into the first, and that leave the image. */
+  droppedInitrds: string[];
+  cfg: { path: string; text: string };
+  /** The default label's codes plus boot.append: the kernel command line of PXE and direct boots. */
+  bootLine: string[];
+  /** iso-metadata.yaml. */
+  metadata: string;
+  builtin: { unpack: boolean; why: string };
+  out: string;
+}
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const file = (path: string, data: Buffer, mtime: number, mode = 0o644): Entry => ({ path, type: "file", mode, uid: 0, gid: 0, mtime, size: data.length, data });
+
+export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemaster> {
+  const bundle = await readBundle(o.bundle);
+  const { json } = bundle;
+  const version = o.version ?? json.version;
+  if (!version) throw new MkError("usage", "no version", { hint: "pass one, as in mkbundle rebuild-iso 0.9.0.1, or set version: in the manifest" });
+  if (!VERSION.test(version)) throw new MkError("usage", `'${version}' is not a usable version`, { hint: "letters, digits, '.', '_', '+', '-'" });
+  const epoch = json.epoch;
+  const isoBytes = await readAllData(bundle.members.get(json.base)!);
+  if (sha256(isoBytes) !== json.members[json.base]) throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
+  const base = await openBaseImage(bufferSource(isoBytes));
+  if (!base.iso.boot?.imagePath || !base.iso.boot.catalogPath) throw new MkError("input", `${json.base} has no El Torito boot image to keep`);
+  const baseTree = await base.initrd();
+
+  const builtin = chooseMode(o.builtin ?? "auto", baseTree, json.lock);
+  const bundled = builtin.unpack ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch) : bundle.overlay;
+  const overlay = [...bundled, file(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
+  const m = json.manifest;
+  const baseInitrds = base.boot.initrds;
+  let initrds: PreparedRemaster["initrds"];
+  if (o.appendInitrd) {
+    // The base initrd stays byte for byte; the overlay follows it as a second archive.
+    const bytes = await base.initrdBytes();
+    initrds = [...baseInitrds.map((p, i) => ({ path: p, data: bytes[i]! })), { path: `boot/${m.name}.gz`, data: await compressArchive(appendArchiveEntries(baseTree, overlay), epoch, o.threads) }];
+  } else {
+    initrds = [{ path: baseInitrds[0]!, data: await compressArchive(mergedInitrd(baseTree, overlay), epoch, o.threads) }];
+  }
+  const kernel = { path: base.boot.kernel, bytes: await base.kernel() };
+  const cfgText = (await readAllData(base.file(base.boot.cfgPath)!)).toString("utf8");
+  const cfg = editIsolinuxCfg(cfgText, { append: m.boot.append, ...(m.boot.timeout !== undefined ? { timeoutSeconds: m.boot.timeout } : {}), initrds: initrds.map((i) => `/${i.path}`) });
+  const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
+  const sde = sourceDateEpoch(o.env);
+  const metadata = isoMetadataYaml({
+    iso_version: version,
+    kernel: { path: `/${kernel.path}`, sha256: sha256(kernel.bytes) },
+    initrd: initrds.map((i) => ({ path: `/${i.path}`, sha256: sha256(i.data) })),
+    ...(sde !== undefined ? { build_time: new Date(sde * 1000).toISOString() } : {}),
+  });
+  return {
+    bundlePath: o.bundle,
+    bundle,
+    name: json.name,
+    flavour: json.flavour,
+    version,
+    epoch,
+    base,
+    kernel,
+    initrds,
+    droppedInitrds: o.appendInitrd ? [] : baseInitrds.slice(1),
+    cfg: { path: base.boot.cfgPath, text: cfg },
+    bootLine: [...label, ...m.boot.append.filter((c) => !label.includes(c))],
+    metadata,
+    builtin,
+    out: o.out,
+  };
+}

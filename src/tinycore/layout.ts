@@ -1,0 +1,35 @@
+// Where things live inside a Tiny Core image, and the one way mkbundle edits its boot
+// script. Paths are Entry paths: relative to the root, no leading '/'.
+
+/** Extensions baked into the initrd: tce-setup loads /tmp/builtin/optional/*.tcz listed in onboot.lst. */
+export const BUILTIN_DIR = "tmp/builtin";
+export const BUILTIN_OPTIONAL = `${BUILTIN_DIR}/optional`;
+export const ONBOOT_LIST = `${BUILTIN_DIR}/onboot.lst`;
+
+/** Razor's "mirror list": a local extension mirror inside the image. */
+export const inImageMirror = (release: string, arch: string): string => `tmp/tinycorelinux/${release}/${arch}/tcz`;
+
+export const GEM_MIRROR = "tmp/gem-mirror";
+
+/** Started in the background by the stock /opt/bootsync.sh; mkbundle appends its services here. */
+export const BOOTLOCAL = "opt/bootlocal.sh";
+export const SERVICES_DIR = "opt/mkbundle/services";
+/** Set-up of builtin extensions unpacked into the initrd, run before any service. */
+export const BUILTIN_SETUP = "opt/mkbundle/builtin-setup.sh";
+export const TCE_INSTALLED = "usr/local/tce.installed";
+export const MK_VERSION = "tmp/mk-version.yaml";
+
+/** PATH when bootlocal.sh runs: busybox init's, with tc-config's /usr/local directories first. */
+export const BOOT_PATH = ["usr/local/sbin", "usr/local/bin", "sbin", "usr/sbin", "bin", "usr/bin"];
+
+/**
+ * bootlocal.sh with lines added: `first` right after the shebang line (before anything
+ * the base runs), `last` at the end under a comment.
+ */
+export function editBootlocal(original: string | undefined, edit: { first?: readonly string[]; last?: readonly string[]; comment?: string }): string {
+  const text = original ?? "#!/bin/sh\n";
+  const [shebang, ...rest] = text.split("\n");
+  let out = [shebang, ...(edit.first ?? []), ...rest].join("\n");
+  if (edit.last?.length) out = `${out.endsWith("\n") ? out : `${out}\n`}${edit.comment ? `# ${edit.comment}\n` : ""}${edit.last.join("\n")}\n`;
+  return out;
+}
