@@ -50,8 +50,12 @@ export async function benchFormats(): Promise<void> {
       { name: "mkbundle gzip, 1 thread", ms: gz1, bytes: size, vs: { name: "gzip -9", ms: gzip9 } },
       { name: "mkbundle gzip, 2 threads", ms: gz2, bytes: size, vs: { name: "mkbundle 1 thread", ms: gz1 } },
     ]);
-    console.log(`  output: ours ${b.length} bytes (identical for 1 and 2 threads: ${a.equals(b)}), gzip -9 ${statSync(`${ours}.gz`).size}, pigz -9 ${statSync(`${ours}.pigz.gz`).size}`);
-    console.log(`\nsummary: cpio write ${(gnuWrite / ourWrite).toFixed(2)}x GNU, cpio read ${(gnuRead / ourRead).toFixed(2)}x GNU, parallel gzip ${(gz1 / gz2).toFixed(2)}x single-thread`);
+    console.log(
+      `  output: ours ${b.length} bytes (identical for 1 and 2 threads: ${a.equals(b)}), gzip -9 ${statSync(`${ours}.gz`).size}, pigz -9 ${statSync(`${ours}.pigz.gz`).size}`,
+    );
+    console.log(
+      `\nsummary: cpio write ${(gnuWrite / ourWrite).toFixed(2)}x GNU, cpio read ${(gnuRead / ourRead).toFixed(2)}x GNU, parallel gzip ${(gz1 / gz2).toFixed(2)}x single-thread`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -26,7 +26,9 @@ export async function benchIso(): Promise<void> {
     const size = statSync(ours).size;
 
     let n = 0;
-    const xRead = await median(3, () => shell(`rm -rf out-x && osirrox -indev ${theirs} -extract / out-x 2>/dev/null`, work));
+    const xRead = await median(3, () =>
+      shell(`rm -rf out-x && osirrox -indev ${theirs} -extract / out-x 2>/dev/null`, work),
+    );
     const oRead = await median(3, async () => {
       const out = join(work, `out-m${n++}`);
       const img = openIso(theirs);
@@ -48,7 +50,9 @@ export async function benchIso(): Promise<void> {
       { name: "mkbundle readIso + extract", ms: oRead, bytes: size, vs: { name: "osirrox", ms: xRead } },
     ]);
     console.log(`  image sizes: mkbundle ${size}, xorriso ${statSync(theirs).size}`);
-    console.log(`\nsummary: ISO write ${(xWrite / oWrite).toFixed(2)}x xorriso, ISO read+extract ${(xRead / oRead).toFixed(2)}x osirrox`);
+    console.log(
+      `\nsummary: ISO write ${(xWrite / oWrite).toFixed(2)}x xorriso, ISO read+extract ${(xRead / oRead).toFixed(2)}x osirrox`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -14,25 +14,49 @@ const BIN = resolve(fileURLToPath(import.meta.url), "../../src/cli/main.js");
 const REPS = 5;
 
 function fixtures(): string {
-  const dir = process.env["MKBUNDLE_FIXTURES"] ?? resolve(fileURLToPath(import.meta.url), "../../../../shared/fixtures");
+  const dir =
+    process.env["MKBUNDLE_FIXTURES"] ?? resolve(fileURLToPath(import.meta.url), "../../../../shared/fixtures");
   if (!existsSync(dir)) throw new Error(`fixtures not found at ${dir}; set MKBUNDLE_FIXTURES`);
   return dir;
 }
 
-const mkbundle = (args: string[], cwd: string) => execFileSync(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+const mkbundle = (args: string[], cwd: string) =>
+  execFileSync(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
 
 /** Peak resident memory (KiB) of one mkbundle run, from GNU time. */
 function peakKib(args: string[], cwd: string): number | undefined {
   if (!existsSync("/usr/bin/time")) return undefined;
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, BIN, ...args], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, BIN, ...args], {
+    cwd,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   return Number(r.stderr.toString().trim().split("\n").pop());
 }
 
 /** A bundle as Razor would make it: the fixture base, Razor's default lists, prod. */
 function razorBundle(work: string): { bundle: string; title: string } {
   const root = resolve(fileURLToPath(import.meta.url), "../../..");
-  mkbundle(["-b", join(root, "extensions.lst"), "-m", join(root, "mirror.lst"), "-p", "--mirror", join(fixtures(), "tinycore"), "--work-dir", join(work, "wd"), "--out", join(work, "bundle"), "-q"], work);
-  return { bundle: join(work, "bundle", "razor-microkernel-bundle-prod.tar.gz"), title: "razor-microkernel-bundle-prod (fixture Core 4.4 + Razor's default lists)" };
+  mkbundle(
+    [
+      "-b",
+      join(root, "extensions.lst"),
+      "-m",
+      join(root, "mirror.lst"),
+      "-p",
+      "--mirror",
+      join(fixtures(), "tinycore"),
+      "--work-dir",
+      join(work, "wd"),
+      "--out",
+      join(work, "bundle"),
+      "-q",
+    ],
+    work,
+  );
+  return {
+    bundle: join(work, "bundle", "razor-microkernel-bundle-prod.tar.gz"),
+    title: "razor-microkernel-bundle-prod (fixture Core 4.4 + Razor's default lists)",
+  };
 }
 
 /** A larger image: the same base, every fixture extension builtin, ~40 MB of /usr/lib files. */
@@ -41,7 +65,9 @@ function largeBundle(work: string): { bundle: string; title: string } {
   const payload = join(dir, "payload");
   const bytes = buildTree(payload, 40 * 1024 * 1024);
   const files = execFileSync("find", [".", "-type", "f"], { cwd: payload }).toString().trim().split("\n").sort();
-  const exts = readdirSync(join(fixtures(), "tinycore/4.x/x86/tcz")).filter((f) => f.endsWith(".tcz")).map((f) => f.slice(0, -4));
+  const exts = readdirSync(join(fixtures(), "tinycore/4.x/x86/tcz"))
+    .filter((f) => f.endsWith(".tcz"))
+    .map((f) => f.slice(0, -4));
   const manifest = [
     "name: razor-microkernel",
     "flavour: prod",
@@ -51,8 +77,24 @@ function largeBundle(work: string): { bundle: string; title: string } {
     ...files.map((f) => `  - path: /opt/payload/${f.slice(2)}\n    source: payload/${f.slice(2)}`),
   ].join("\n");
   writeFileSync(join(dir, "large.yaml"), manifest + "\n");
-  mkbundle(["bundle", join(dir, "large.yaml"), "--mirror", join(fixtures(), "tinycore"), "--work-dir", join(work, "wd"), "--out", join(work, "bundle-large"), "-q"], work);
-  return { bundle: join(work, "bundle-large", "razor-microkernel-bundle-prod.tar.gz"), title: `a larger image (every fixture extension builtin, ${(bytes / 1048576).toFixed(0)} MiB of /usr/lib files)` };
+  mkbundle(
+    [
+      "bundle",
+      join(dir, "large.yaml"),
+      "--mirror",
+      join(fixtures(), "tinycore"),
+      "--work-dir",
+      join(work, "wd"),
+      "--out",
+      join(work, "bundle-large"),
+      "-q",
+    ],
+    work,
+  );
+  return {
+    bundle: join(work, "bundle-large", "razor-microkernel-bundle-prod.tar.gz"),
+    title: `a larger image (every fixture extension builtin, ${(bytes / 1048576).toFixed(0)} MiB of /usr/lib files)`,
+  };
 }
 
 export async function benchRemaster(): Promise<void> {
@@ -67,8 +109,14 @@ async function scenario(make: (work: string) => { bundle: string; title: string 
     const members = join(work, "members");
     mkdirSync(members);
     shell(`tar -xzf ${bundle} -C ${members}`);
-    const overlay = join(members, readdirSync(members).find((f) => f.startsWith("overlay-"))!);
-    const baseIso = join(members, readdirSync(members).find((f) => f.endsWith(".iso"))!);
+    const overlay = join(
+      members,
+      readdirSync(members).find((f) => f.startsWith("overlay-"))!,
+    );
+    const baseIso = join(
+      members,
+      readdirSync(members).find((f) => f.endsWith(".iso"))!,
+    );
     const recipe = join(work, "recipe.sh");
     writeFileSync(
       recipe,
@@ -84,28 +132,64 @@ xorriso -as mkisofs -quiet -l -J -R -V Core -no-emul-boot -boot-load-size 4 -boo
 `,
     );
     const shellMs = await median(REPS, () => shell(`sh ${recipe}`, work));
-    const unpacked = Number(execFileSync("du", ["-sb", join(work, "w/initrd")]).toString().split(/\s/)[0]);
+    const unpacked = Number(
+      execFileSync("du", ["-sb", join(work, "w/initrd")])
+        .toString()
+        .split(/\s/)[0],
+    );
     const run = (extra: string[], out: string) => () => {
       rmSync(join(work, out), { recursive: true, force: true });
-      mkbundle(["rebuild-iso", "0.9.0.1", "--bundle", bundle, "--builtin", "load", "--out", join(work, out), "-q", ...extra], work);
+      mkbundle(
+        ["rebuild-iso", "0.9.0.1", "--bundle", bundle, "--builtin", "load", "--out", join(work, out), "-q", ...extra],
+        work,
+      );
     };
     const fullMs = await median(REPS, run([], "full"));
     const appendMs = await median(REPS, run(["--append-initrd"], "append"));
     const size = (d: string) => statSync(join(work, d, "rz_mk_prod-image.0.9.0.1.iso")).size;
     const shellSize = statSync(join(work, "shell.iso")).size;
     rmSync(join(work, "full"), { recursive: true, force: true });
-    const peakFull = peakKib(["rebuild-iso", "0.9.0.1", "--bundle", bundle, "--builtin", "load", "--out", join(work, "full"), "-q"], work);
-    const peakAppend = peakKib(["rebuild-iso", "0.9.0.1", "--bundle", bundle, "--builtin", "load", "--append-initrd", "--out", join(work, "append2"), "-q"], work);
+    const peakFull = peakKib(
+      ["rebuild-iso", "0.9.0.1", "--bundle", bundle, "--builtin", "load", "--out", join(work, "full"), "-q"],
+      work,
+    );
+    const peakAppend = peakKib(
+      [
+        "rebuild-iso",
+        "0.9.0.1",
+        "--bundle",
+        bundle,
+        "--builtin",
+        "load",
+        "--append-initrd",
+        "--out",
+        join(work, "append2"),
+        "-q",
+      ],
+      work,
+    );
 
     console.log(`\nremaster of ${title}, median of ${REPS}`);
-    console.log(`  shell recipe (cpio -idm, tar, cpio -o | gzip -9, xorriso)   ${shellMs.toFixed(0).padStart(6)} ms   ISO ${shellSize} bytes`);
-    console.log(`  mkbundle rebuild-iso (full)                                ${fullMs.toFixed(0).padStart(6)} ms   ISO ${size("full")} bytes   ${(fullMs / shellMs).toFixed(2)}x the shell's time (target <= 0.40)`);
-    console.log(`  mkbundle rebuild-iso --append-initrd                       ${appendMs.toFixed(0).padStart(6)} ms   ISO ${size("append")} bytes   ${(appendMs / shellMs).toFixed(2)}x the shell's time (target <= 0.15)`);
-    console.log(`  ISO size vs the shell's: full ${(size("full") / shellSize).toFixed(3)}x, append ${(size("append") / shellSize).toFixed(3)}x (target <= 1)`);
+    console.log(
+      `  shell recipe (cpio -idm, tar, cpio -o | gzip -9, xorriso)   ${shellMs.toFixed(0).padStart(6)} ms   ISO ${shellSize} bytes`,
+    );
+    console.log(
+      `  mkbundle rebuild-iso (full)                                ${fullMs.toFixed(0).padStart(6)} ms   ISO ${size("full")} bytes   ${(fullMs / shellMs).toFixed(2)}x the shell's time (target <= 0.40)`,
+    );
+    console.log(
+      `  mkbundle rebuild-iso --append-initrd                       ${appendMs.toFixed(0).padStart(6)} ms   ISO ${size("append")} bytes   ${(appendMs / shellMs).toFixed(2)}x the shell's time (target <= 0.15)`,
+    );
+    console.log(
+      `  ISO size vs the shell's: full ${(size("full") / shellSize).toFixed(3)}x, append ${(size("append") / shellSize).toFixed(3)}x (target <= 1)`,
+    );
     if (peakFull !== undefined && peakAppend !== undefined) {
-      console.log(`  peak memory: full ${(peakFull / 1024).toFixed(0)} MiB, append ${(peakAppend / 1024).toFixed(0)} MiB; unpacked initrd ${(unpacked / 1024 / 1024).toFixed(1)} MiB -> ${((peakFull * 1024) / unpacked).toFixed(1)}x (target < 2x; node itself takes ~45 MiB)`);
+      console.log(
+        `  peak memory: full ${(peakFull / 1024).toFixed(0)} MiB, append ${(peakAppend / 1024).toFixed(0)} MiB; unpacked initrd ${(unpacked / 1024 / 1024).toFixed(1)} MiB -> ${((peakFull * 1024) / unpacked).toFixed(1)}x (target < 2x; node itself takes ~45 MiB)`,
+      );
     }
-    console.log(`summary: full ${(fullMs / shellMs).toFixed(2)}x, append ${(appendMs / shellMs).toFixed(2)}x the shell pipeline's time`);
+    console.log(
+      `summary: full ${(fullMs / shellMs).toFixed(2)}x, append ${(appendMs / shellMs).toFixed(2)}x the shell pipeline's time`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -30,7 +30,15 @@ export function readTree(root: string): Entry[] {
     const full = join(root, rel);
     const st = lstatSync(full);
     const type = typeFromMode(st.mode)!;
-    const e: Entry = { path: rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), size: 0 };
+    const e: Entry = {
+      path: rel,
+      type,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtime: Math.floor(st.mtimeMs / 1000),
+      size: 0,
+    };
     if (type === "file") [e.data, e.size] = [readFileSync(full), st.size];
     if (type === "symlink") e.linkTarget = readlinkSync(full);
     out.push(e);

@@ -59,7 +59,9 @@ export class MkError extends Error {
   ) {
     const list = (Array.isArray(problems) ? problems : [problems]) as (string | Diagnostic)[];
     const diagnostics = list.map((p) => (typeof p === "string" ? problem(opts.file ?? "", p, opts.hint) : p));
-    super(diagnostics.map((d) => (d.file ? formatDiagnostic(d) : `${d.message}${d.hint ? ` (${d.hint})` : ""}`)).join("\n"));
+    super(
+      diagnostics.map((d) => (d.file ? formatDiagnostic(d) : `${d.message}${d.hint ? ` (${d.hint})` : ""}`)).join("\n"),
+    );
     this.diagnostics = diagnostics;
     this.reported = opts.reported ?? false;
   }
@@ -84,7 +86,8 @@ export function problem(file: string, message: string, hint?: string): Diagnosti
   return { severity: "error", file, line: 0, column: 0, path: "", message, ...(hint ? { hint } : {}) };
 }
 
-export const usageError = (message: string, hint?: string, where = "mkbundle"): MkError => new MkError("usage", problem(where, message, hint));
+export const usageError = (message: string, hint?: string, where = "mkbundle"): MkError =>
+  new MkError("usage", problem(where, message, hint));
 
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
@@ -124,7 +127,24 @@ export async function attributedTo<T>(file: string, work: () => Promise<T>): Pro
 }
 
 /** File-system errors the user can act on (a full disk, a read-only directory, a missing path). */
-const ENVIRONMENT_ERRNOS = new Set(["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "ELOOP", "EMFILE", "ENFILE", "EIO", "ENAMETOOLONG", "EXDEV", "EFBIG"]);
+const ENVIRONMENT_ERRNOS = new Set([
+  "ENOSPC",
+  "EDQUOT",
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENOENT",
+  "ENOTDIR",
+  "EISDIR",
+  "EEXIST",
+  "ELOOP",
+  "EMFILE",
+  "ENFILE",
+  "EIO",
+  "ENAMETOOLONG",
+  "EXDEV",
+  "EFBIG",
+]);
 
 /** An error from the operating system about a path, as an MkError; undefined for anything else. */
 export function fromSystemError(e: unknown): MkError | undefined {

@@ -10,10 +10,13 @@ describe("writeFileAtomic", () => {
   it("writes buffers, lists and streams", async () => {
     await writeFileAtomic(join(dir, "a"), Buffer.from("one"));
     await writeFileAtomic(join(dir, "b"), [Buffer.from("t"), Buffer.from("wo")]);
-    await writeFileAtomic(join(dir, "c"), (async function* () {
-      yield Buffer.from("thr");
-      yield Buffer.from("ee");
-    })());
+    await writeFileAtomic(
+      join(dir, "c"),
+      (async function* () {
+        yield Buffer.from("thr");
+        yield Buffer.from("ee");
+      })(),
+    );
     expect(["a", "b", "c"].map((f) => readFileSync(join(dir, f), "utf8"))).toEqual(["one", "two", "three"]);
   });
 

@@ -51,17 +51,49 @@ function readState(path: string): State {
 export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<BuildResult> {
   const { manifest } = o.input;
   const version = o.version ?? manifest.version;
-  if (!version) throw new MkError("usage", "no version for the ISO's name", { file: o.input.file ?? "mkbundle", hint: `pass one, as in mkbundle build ${o.input.file ?? "MANIFEST"} 1.0.0, or set version: in the manifest` });
-  const bundle = await bundleStage({ input: o.input, out: o.out, ...(o.frozen ? { frozen: true } : {}), ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}) }, ctx);
+  if (!version)
+    throw new MkError("usage", "no version for the ISO's name", {
+      file: o.input.file ?? "mkbundle",
+      hint: `pass one, as in mkbundle build ${o.input.file ?? "MANIFEST"} 1.0.0, or set version: in the manifest`,
+    });
+  const bundle = await bundleStage(
+    {
+      input: o.input,
+      out: o.out,
+      ...(o.frozen ? { frozen: true } : {}),
+      ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}),
+    },
+    ctx,
+  );
   const iso = join(o.out, isoFileName(manifest.name, manifest.flavour, version));
   const key = createHash("sha256")
-    .update(JSON.stringify([bundle.bundle.sha256, version, !!o.appendInitrd, o.builtin, o.input.env["SOURCE_DATE_EPOCH"] ?? null, o.formats ?? null, packageVersion()]))
+    .update(
+      JSON.stringify([
+        bundle.bundle.sha256,
+        version,
+        !!o.appendInitrd,
+        o.builtin,
+        o.input.env["SOURCE_DATE_EPOCH"] ?? null,
+        o.formats ?? null,
+        packageVersion(),
+      ]),
+    )
     .digest("hex");
   const statePath = join(o.out, STATE);
   const state = readState(statePath);
   const prior = state[iso];
   if (prior?.key === key && existsSync(iso) && sha256File(iso) === prior.sha256) {
-    return { bundle, iso: { path: iso, sha256: prior.sha256, size: statSync(iso).size, written: false, rebuilt: false, why: "same bundle, version and options" } };
+    return {
+      bundle,
+      iso: {
+        path: iso,
+        sha256: prior.sha256,
+        size: statSync(iso).size,
+        written: false,
+        rebuilt: false,
+        why: "same bundle, version and options",
+      },
+    };
   }
   const r = await rebuildIso({
     bundle: bundle.bundle.path,

@@ -1,7 +1,7 @@
 // The overlay tarball (named by its own sha256) and the bundle: bundle.json, the overlay
 // and the base ISO, everything rebuild-iso needs and nothing host-specific.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { gzip, defaultThreads } from "../formats/gzip/writer.js";
 import { gzipByContent } from "../formats/gzip/by-content.js";
@@ -55,7 +55,14 @@ export async function writeOverlay(out: string, tarball: Buffer): Promise<Writte
   return put(join(out, `overlay-${sha256(tarball)}.tar.gz`), tarball);
 }
 
-export async function writeBundle(out: string, m: ResolvedManifest, lock: Lock, overlay: { name: string; bytes: Buffer }, baseIso: Buffer, epoch: number): Promise<{ file: WrittenFile; json: BundleJson }> {
+export async function writeBundle(
+  out: string,
+  m: ResolvedManifest,
+  lock: Lock,
+  overlay: { name: string; bytes: Buffer },
+  baseIso: Buffer,
+  epoch: number,
+): Promise<{ file: WrittenFile; json: BundleJson }> {
   const base = basename(new URL(lock.base.url).pathname) || "base.iso";
   const json: BundleJson = {
     bundleVersion: 1,
@@ -70,12 +77,29 @@ export async function writeBundle(out: string, m: ResolvedManifest, lock: Lock, 
     base,
     members: { [overlay.name]: sha256(overlay.bytes), [base]: lock.base.sha256 },
   };
-  const member = (path: string, data: Buffer): Entry => ({ path, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: data.length, data });
+  const member = (path: string, data: Buffer): Entry => ({
+    path,
+    type: "file",
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: epoch,
+    size: data.length,
+    data,
+  });
   const jsonBytes = Buffer.from(JSON.stringify(json, null, 2) + "\n");
-  const tar = await writeTar([member("bundle.json", jsonBytes), member(overlay.name, overlay.bytes), member(base, baseIso)]);
+  const tar = await writeTar([
+    member("bundle.json", jsonBytes),
+    member(overlay.name, overlay.bytes),
+    member(base, baseIso),
+  ]);
   // The overlay and the ISO are compressed already: stored, they cost nothing to read back.
   const at = tar.indexOf(overlay.bytes.subarray(0, 64));
-  const bytes = await gzipByContent(at > 0 ? [tar.subarray(0, at), tar.subarray(at, at + overlay.bytes.length), tar.subarray(at + overlay.bytes.length)] : [tar]);
+  const bytes = await gzipByContent(
+    at > 0
+      ? [tar.subarray(0, at), tar.subarray(at, at + overlay.bytes.length), tar.subarray(at + overlay.bytes.length)]
+      : [tar],
+  );
   mkdirSync(out, { recursive: true });
   return { file: await put(join(out, bundleFileName(m)), bytes), json };
 }

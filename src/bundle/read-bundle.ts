@@ -25,12 +25,22 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
     throw new FormatError("bundle", `${path}: bundle.json is not JSON (${(e as Error).message})`);
   }
   // schemas/bundle.schema.json (with the lock schema it embeds): what rebuild-iso relies on.
-  const problems = validateAgainstSchema("bundle", json, { locate: () => ({ file: "bundle.json", line: 0, column: 0 }) });
-  if (problems.length) throw new FormatError("bundle", `${path}: bundle.json does not match schemas/bundle.schema.json: ${problems.slice(0, 3).map((d) => `${d.path || "(top)"} ${d.message}`).join("; ")}`);
+  const problems = validateAgainstSchema("bundle", json, {
+    locate: () => ({ file: "bundle.json", line: 0, column: 0 }),
+  });
+  if (problems.length)
+    throw new FormatError(
+      "bundle",
+      `${path}: bundle.json does not match schemas/bundle.schema.json: ${problems
+        .slice(0, 3)
+        .map((d) => `${d.path || "(top)"} ${d.message}`)
+        .join("; ")}`,
+    );
   const overlayEntry = members.get(json.overlay);
   if (!overlayEntry) throw new FormatError("bundle", `${path} lacks its overlay ${json.overlay}`);
   const overlayBytes = await readAllData(overlayEntry);
-  if (createHash("sha256").update(overlayBytes).digest("hex") !== json.members[json.overlay]) throw new FormatError("bundle", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
+  if (createHash("sha256").update(overlayBytes).digest("hex") !== json.members[json.overlay])
+    throw new FormatError("bundle", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
   const overlay = await collect(readTar(gunzip(overlayBytes)));
   return { json, members, overlay };
 }

@@ -30,7 +30,15 @@ export interface BundleResult {
 
 export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): Promise<BundleResult> {
   const { manifest } = o.input;
-  const { lock, status, lockFile } = await lockStage({ manifest, ...(o.input.file ? { manifestFile: o.input.file } : {}), ...(o.update ? { update: true } : {}), ...(o.frozen ? { frozen: true } : {}) }, ctx);
+  const { lock, status, lockFile } = await lockStage(
+    {
+      manifest,
+      ...(o.input.file ? { manifestFile: o.input.file } : {}),
+      ...(o.update ? { update: true } : {}),
+      ...(o.frozen ? { frozen: true } : {}),
+    },
+    ctx,
+  );
   const store = ctx.fetch.store;
   const blob = (sha256: string) => readFileSync(blobPath(store, sha256));
   const basePath = blobPath(store, lock.base.sha256);
@@ -54,6 +62,13 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   const tarball = await overlayTarball(overlayEntries, manifest.epoch);
   const overlay = await writeOverlay(o.out, tarball);
   const name = overlay.path.slice(overlay.path.lastIndexOf("/") + 1);
-  const { file: bundle, json } = await writeBundle(o.out, manifest, lock, { name, bytes: tarball }, readFileSync(basePath), manifest.epoch);
+  const { file: bundle, json } = await writeBundle(
+    o.out,
+    manifest,
+    lock,
+    { name, bytes: tarball },
+    readFileSync(basePath),
+    manifest.epoch,
+  );
   return { lock, lockStatus: status, ...(lockFile ? { lockFile } : {}), overlayEntries, overlay, bundle, json };
 }

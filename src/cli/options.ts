@@ -19,24 +19,34 @@ export interface FetchOptions {
 /** Every command takes these, before or after its own arguments. */
 export function addGlobalOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--mirror <url|dir>", "Tiny Core mirror: http(s) URL, file:// URL or local directory (beats the manifest's mirror:)"))
+    .addOption(
+      new Option(
+        "--mirror <url|dir>",
+        "Tiny Core mirror: http(s) URL, file:// URL or local directory (beats the manifest's mirror:)",
+      ),
+    )
     .addOption(new Option("--work-dir <dir>", "work directory and download cache").default("tmp-build-dir"))
     .addOption(new Option("--out <dir>", "output directory").default("build-files"))
     .addOption(new Option("-q, --quiet", "print only errors and results").conflicts("verbose"))
     .addOption(new Option("-v, --verbose", "print more about each step"));
 }
 
-export const wholeNumber = (name: string, min = 1) => (v: string) => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
-  return n;
-};
+export const wholeNumber =
+  (name: string, min = 1) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
+    return n;
+  };
 
 export function addFetchOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("--offline", "use only the download cache; fail naming every file it lacks"))
     .addOption(new Option("-j, --jobs <n>", "parallel downloads").default(4).argParser(wholeNumber("--jobs")))
-    .addOption(new Option("--timeout <seconds>", "per-request timeout").default(60).argParser(wholeNumber("--timeout")));
+    .addOption(
+      new Option("--timeout <seconds>", "per-request timeout").default(60).argParser(wholeNumber("--timeout")),
+    );
 }
 
 /**
@@ -62,7 +72,11 @@ export function loadManifest(file: string, opts: GlobalOptions, log: Log): Manif
   return input;
 }
 
-export function resolveContext(opts: FetchOptions & GlobalOptions, input: Pick<ManifestInput, "manifest" | "dir">, log: Log): ResolveContext {
+export function resolveContext(
+  opts: FetchOptions & GlobalOptions,
+  input: Pick<ManifestInput, "manifest" | "dir">,
+  log: Log,
+): ResolveContext {
   return {
     fetch: {
       store: openStore(opts.workDir),

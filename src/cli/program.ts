@@ -16,7 +16,7 @@ import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
 import { addFetchOptions, addGlobalOptions } from "./options.js";
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command("mkbundle")
     .description(
       "Compile a YAML manifest into a bootable, reproducible Tiny Core Linux microkernel image.\n" +
@@ -85,7 +85,11 @@ const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "com
 
 /** Interrupted: undo what is running (QEMU, temporary files), then exit 128 + the signal's number, as shells do. */
 export function exitOnSignals(): void {
-  for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  for (const [signal, status] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
     process.on(signal, () => {
       runInterruptTasks();
       process.exit(status);

@@ -10,7 +10,11 @@ export interface ByteSource {
 }
 
 export function bufferSource(buf: Buffer): ByteSource {
-  return { size: buf.length, read: (o, n) => buf.subarray(Math.min(o, buf.length), Math.min(o + n, buf.length)), close: () => {} };
+  return {
+    size: buf.length,
+    read: (o, n) => buf.subarray(Math.min(o, buf.length), Math.min(o + n, buf.length)),
+    close: () => {},
+  };
 }
 
 export function fileSource(path: string): ByteSource {
@@ -44,7 +48,11 @@ export function rangeStream(src: ByteSource, ranges: readonly { offset: number; 
   );
 }
 
-export const isByteSource = (x: unknown): x is ByteSource => typeof x === "object" && x !== null && typeof (x as ByteSource).read === "function" && typeof (x as ByteSource).size === "number";
+export const isByteSource = (x: unknown): x is ByteSource =>
+  typeof x === "object" &&
+  x !== null &&
+  typeof (x as ByteSource).read === "function" &&
+  typeof (x as ByteSource).size === "number";
 
 /** The whole source as 1 MiB chunks, in order. */
 export async function* sourceChunks(src: ByteSource): AsyncGenerator<Buffer> {

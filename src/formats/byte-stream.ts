@@ -34,7 +34,11 @@ export class ByteStream {
 
   /** Exactly n bytes, or a FormatError naming what was being read. */
   async take(n: number, what: string): Promise<Buffer> {
-    if (!(await this.ensure(n))) throw new FormatError(this.format, `truncated: ${what} needs ${n} bytes at offset ${this.position}, only ${this.buffered} left`);
+    if (!(await this.ensure(n)))
+      throw new FormatError(
+        this.format,
+        `truncated: ${what} needs ${n} bytes at offset ${this.position}, only ${this.buffered} left`,
+      );
     return this.consume(n);
   }
 

@@ -2,7 +2,14 @@
 // recursing into runtime dependencies until nothing changes. Conflicts are reported.
 import { MkError } from "../errors.js";
 import { parseInfoFile, type GemRelease } from "./compact-index.js";
-import { compareVersions, describeConstraints, isPrerelease, parseRequirement, satisfies, type Constraint } from "./version.js";
+import {
+  compareVersions,
+  describeConstraints,
+  isPrerelease,
+  parseRequirement,
+  satisfies,
+  type Constraint,
+} from "./version.js";
 
 export interface GemPin {
   name: string;
@@ -17,7 +24,10 @@ interface Demand {
 }
 
 /** `info(name)` returns the compact index text, or undefined when the source has no such gem. */
-export async function resolveGems(require: readonly string[], info: (name: string) => Promise<string | undefined>): Promise<GemPin[]> {
+export async function resolveGems(
+  require: readonly string[],
+  info: (name: string) => Promise<string | undefined>,
+): Promise<GemPin[]> {
   const releases = new Map<string, GemRelease[]>();
   const releasesOf = async (name: string): Promise<GemRelease[]> => {
     let r = releases.get(name);
@@ -41,15 +51,21 @@ export async function resolveGems(require: readonly string[], info: (name: strin
     const demands = new Map<string, Demand[]>();
     const add = (name: string, d: Demand) => demands.set(name, [...(demands.get(name) ?? []), d]);
     for (const [n, d] of top) add(n, d);
-    for (const [n, r] of picks) for (const dep of r.deps) add(dep.name, { constraints: dep.constraints, from: `${n} ${r.version}` });
+    for (const [n, r] of picks)
+      for (const dep of r.deps) add(dep.name, { constraints: dep.constraints, from: `${n} ${r.version}` });
     const next = new Map<string, GemRelease>();
     for (const name of [...demands.keys()].sort()) {
       const ds = demands.get(name)!;
       const all = ds.flatMap((d) => d.constraints);
       const allowPre = all.some((c) => isPrerelease(c.version));
-      const fits = (await releasesOf(name)).filter((r) => (allowPre || !isPrerelease(r.version)) && all.every((c) => satisfies(r.version, c)));
+      const fits = (await releasesOf(name)).filter(
+        (r) => (allowPre || !isPrerelease(r.version)) && all.every((c) => satisfies(r.version, c)),
+      );
       if (!fits.length) {
-        throw new MkError("resolve", `no version of gem '${name}' satisfies ${ds.map((d) => `${describeConstraints(d.constraints)} (from ${d.from})`).join(" and ")}`);
+        throw new MkError(
+          "resolve",
+          `no version of gem '${name}' satisfies ${ds.map((d) => `${describeConstraints(d.constraints)} (from ${d.from})`).join(" and ")}`,
+        );
       }
       next.set(name, fits.sort((a, b) => compareVersions(b.version, a.version))[0]!);
     }

@@ -2,9 +2,9 @@
 // compact index needs: =, !=, >, <, >=, <=, ~>; prereleases only when asked for.
 import { MkError } from "../errors.js";
 
-export type Segment = number | string;
+type Segment = number | string;
 
-export function segments(v: string): Segment[] {
+function segments(v: string): Segment[] {
   return (v.match(/[0-9]+|[a-z]+/gi) ?? []).map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
 }
 
@@ -46,7 +46,10 @@ export function parseRequirement(text: string): Constraint[] {
   const parts = text.split(/\s*[,&]\s*/).filter(Boolean);
   return parts.map((p) => {
     const m = /^\s*(=|!=|>=|<=|>|<|~>)?\s*([0-9][0-9A-Za-z.]*)\s*$/.exec(p);
-    if (!m) throw new MkError("resolve", `'${p}' is not a RubyGems requirement`, { hint: "like '>= 1.7.7', '~> 2.0' or '!= 1.2'" });
+    if (!m)
+      throw new MkError("resolve", `'${p}' is not a RubyGems requirement`, {
+        hint: "like '>= 1.7.7', '~> 2.0' or '!= 1.2'",
+      });
     return { op: (m[1] ?? "=") as Constraint["op"], version: m[2]! };
   });
 }
@@ -71,4 +74,5 @@ export function satisfies(v: string, c: Constraint): boolean {
   }
 }
 
-export const describeConstraints = (cs: readonly Constraint[]): string => (cs.length ? cs.map((c) => `${c.op} ${c.version}`).join(", ") : ">= 0");
+export const describeConstraints = (cs: readonly Constraint[]): string =>
+  cs.length ? cs.map((c) => `${c.op} ${c.version}`).join(", ") : ">= 0";

@@ -14,12 +14,25 @@ export interface ListedEntry {
   minor?: number;
 }
 
-const TYPE_CHAR: Record<ListedEntry["type"], string> = { file: "-", dir: "d", symlink: "l", char: "c", block: "b", fifo: "p", socket: "s" };
+const TYPE_CHAR: Record<ListedEntry["type"], string> = {
+  file: "-",
+  dir: "d",
+  symlink: "l",
+  char: "c",
+  block: "b",
+  fifo: "p",
+  socket: "s",
+};
 
 export function toListed(e: Entry, byPath: ReadonlyMap<string, Entry>): ListedEntry {
   const type = e.type === "hardlink" ? "file" : e.type;
   // As ls -l: a hard link has its file's size, a symlink the length of its target.
-  const size = e.type === "hardlink" ? (byPath.get(e.linkTarget ?? "")?.size ?? 0) : e.type === "symlink" ? Buffer.byteLength(e.linkTarget ?? "") : e.size;
+  const size =
+    e.type === "hardlink"
+      ? (byPath.get(e.linkTarget ?? "")?.size ?? 0)
+      : e.type === "symlink"
+        ? Buffer.byteLength(e.linkTarget ?? "")
+        : e.size;
   return {
     path: e.path === "" ? "." : e.path,
     type,
@@ -33,14 +46,21 @@ export function toListed(e: Entry, byPath: ReadonlyMap<string, Entry>): ListedEn
   };
 }
 
-export function modeString(type: ListedEntry["type"], mode: number): string {
+function modeString(type: ListedEntry["type"], mode: number): string {
   const bit = (m: number, c: string) => (mode & m ? c : "-");
-  const exec = (x: number, special: number, set: string, unset: string) => (mode & special ? (mode & x ? set : unset) : mode & x ? "x" : "-");
+  const exec = (x: number, special: number, set: string, unset: string) =>
+    mode & special ? (mode & x ? set : unset) : mode & x ? "x" : "-";
   return (
     TYPE_CHAR[type] +
-    bit(0o400, "r") + bit(0o200, "w") + exec(0o100, 0o4000, "s", "S") +
-    bit(0o040, "r") + bit(0o020, "w") + exec(0o010, 0o2000, "s", "S") +
-    bit(0o004, "r") + bit(0o002, "w") + exec(0o001, 0o1000, "t", "T")
+    bit(0o400, "r") +
+    bit(0o200, "w") +
+    exec(0o100, 0o4000, "s", "S") +
+    bit(0o040, "r") +
+    bit(0o020, "w") +
+    exec(0o010, 0o2000, "s", "S") +
+    bit(0o004, "r") +
+    bit(0o002, "w") +
+    exec(0o001, 0o1000, "t", "T")
   );
 }
 

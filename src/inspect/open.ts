@@ -1,9 +1,10 @@
 // Opens nested containers for `ls` and `cat`: FILE, then each INNER path inside the
 // previous layer, descending whenever the named file is itself a container. Every format
 // is read through the one registry in formats/containers.ts.
+import { statSync } from "node:fs";
 import { FormatError, MkError } from "../errors.js";
 import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
-import { DETECT_BYTES, detectContainer, READERS, type ArchiveKind } from "../formats/containers.js";
+import { DETECT_BYTES, detectContainer, READERS } from "../formats/containers.js";
 import { gunzip } from "../formats/gzip/reader.js";
 import { DEFAULT_LIMITS } from "../formats/limits.js";
 import { collect, normalizeEntryPath, printable, readAllData, type Entry } from "../tree/entry.js";
@@ -30,30 +31,42 @@ async function inLayer<T>(label: string, kind: () => string, work: () => Promise
   }
 }
 
-export async function openSource(src: ByteSource, label: string): Promise<Layer> {
+async function openSource(src: ByteSource, label: string): Promise<Layer> {
   const kinds: string[] = [];
-  return inLayer(label, () => kinds.join("+"), async () => {
-    let current = src;
-    for (;;) {
-      const kind = detectContainer(current.read(0, DETECT_BYTES));
-      if (!kind) {
-        if (kinds.length) throw new MkError("format", `${label} (${kinds.join("+")}): decompressed data is not a known container (cpio, tar, squashfs)`);
-        throw new MkError("format", `${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz or a tar/tar.gz)`);
+  return inLayer(
+    label,
+    () => kinds.join("+"),
+    async () => {
+      let current = src;
+      for (;;) {
+        const kind = detectContainer(current.read(0, DETECT_BYTES));
+        if (!kind) {
+          if (kinds.length)
+            throw new MkError(
+              "format",
+              `${label} (${kinds.join("+")}): decompressed data is not a known container (cpio, tar, squashfs)`,
+            );
+          throw new MkError(
+            "format",
+            `${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz or a tar/tar.gz)`,
+          );
+        }
+        kinds.push(kind);
+        if (kind === "gzip") {
+          current = bufferSource(gunzip(current.read(0, current.size), DEFAULT_LIMITS.bytes));
+          continue;
+        }
+        const entries = await collect(READERS[kind](current));
+        return { label, kind: kinds.join("+"), entries };
       }
-      kinds.push(kind);
-      if (kind === "gzip") {
-        current = bufferSource(gunzip(current.read(0, current.size), DEFAULT_LIMITS.bytes));
-        continue;
-      }
-      const entries = await collect(READERS[kind as ArchiveKind](current));
-      return { label, kind: kinds.join("+"), entries };
-    }
-  });
+    },
+  );
 }
 
-export async function openFile(file: string): Promise<Layer> {
+async function openFile(file: string): Promise<Layer> {
   let src: ByteSource;
   try {
+    if (statSync(file).isDirectory()) throw Object.assign(new Error("a directory"), { code: "EISDIR" });
     src = fileSource(file);
   } catch (e) {
     throw new MkError("usage", `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
@@ -76,7 +89,11 @@ export function lookup(layer: Layer, inner: string): Entry {
     if (!e) throw lookupError(`${layer.label}: '${printable(inner)}' not found`);
     if (e.type === "hardlink") {
       const target = byPath.get(e.linkTarget ?? "");
-      if (!target || target.type !== "file") throw new MkError("format", `${layer.label}: '${printable(e.path)}' is a hard link to '${printable(e.linkTarget ?? "")}', which is not a file in the container`);
+      if (!target || target.type !== "file")
+        throw new MkError(
+          "format",
+          `${layer.label}: '${printable(e.path)}' is a hard link to '${printable(e.linkTarget ?? "")}', which is not a file in the container`,
+        );
       return { ...target, path: e.path };
     }
     if (e.type !== "symlink") return e;
@@ -92,13 +109,14 @@ function viaParentLinks(byPath: Map<string, Entry>, path: string): Entry | undef
   const parts = path.split("/");
   for (let i = parts.length - 1; i > 0; i--) {
     const parent = byPath.get(parts.slice(0, i).join("/"));
-    if (parent?.type === "symlink") return byPath.get(resolveLink(parent.path, parent.linkTarget ?? "") + "/" + parts.slice(i).join("/"));
+    if (parent?.type === "symlink")
+      return byPath.get(resolveLink(parent.path, parent.linkTarget ?? "") + "/" + parts.slice(i).join("/"));
   }
   return undefined;
 }
 
 /** A link target resolved inside the container: absolute from its root, relative from the link's directory; never above the root. */
-export function resolveLink(linkPath: string, target: string): string {
+function resolveLink(linkPath: string, target: string): string {
   const base = target.startsWith("/") ? [] : linkPath.split("/").slice(0, -1);
   for (const part of target.split("/")) {
     if (part === "" || part === ".") continue;
@@ -122,12 +140,17 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
     const entry = lookup(layer, name);
     const last = i === inner.length - 1;
     if (entry.type === "file") {
-      const bytes = await inLayer(layer.label, () => layer.kind, () => readAllData(entry));
+      const bytes = await inLayer(
+        layer.label,
+        () => layer.kind,
+        () => readAllData(entry),
+      );
       if (detectContainer(bytes)) {
         layer = await openSource(bufferSource(bytes), `${layer.label} > ${entry.path}`);
         continue;
       }
-      if (!last) throw lookupError(`${layer.label}: '${entry.path}' is a file, not a container (${bytes.length} bytes)`);
+      if (!last)
+        throw lookupError(`${layer.label}: '${entry.path}' is a file, not a container (${bytes.length} bytes)`);
     } else if (!last && entry.type !== "dir") {
       throw lookupError(`${layer.label}: '${entry.path}' is a ${entry.type}, not a container`);
     } else if (!last) {

@@ -4,7 +4,11 @@ import { FormatError, MkError } from "../errors.js";
 import type { Entry } from "../tree/entry.js";
 
 export async function writeEntryData(e: Entry, out: NodeJS.WritableStream, label: string): Promise<void> {
-  const chunks: AsyncIterable<Buffer> | Buffer[] = !e.data ? [] : Buffer.isBuffer(e.data) ? [e.data] : (e.data() as AsyncIterable<Buffer>);
+  const chunks: AsyncIterable<Buffer> | Buffer[] = !e.data
+    ? []
+    : Buffer.isBuffer(e.data)
+      ? [e.data]
+      : (e.data() as AsyncIterable<Buffer>);
   try {
     for await (const c of chunks) {
       if (!out.write(c)) await new Promise<void>((resolve) => out.once("drain", resolve));

@@ -11,7 +11,9 @@ import type { Collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 
 export function baseIsoLocation(m: ResolvedManifest, ctx: Pick<ResolveContext, "mirror" | "baseDir">): Location {
-  return m.base.url ? locationOf(m.base.url, ctx.baseDir) : under(ctx.mirror, releasePath(m.base.release, m.base.arch, m.base.iso));
+  return m.base.url
+    ? locationOf(m.base.url, ctx.baseDir)
+    : under(ctx.mirror, releasePath(m.base.release, m.base.arch, m.base.iso));
 }
 
 /** A tiny one-line file naming an .iso beside it: how git and some copies store a symlink. */
@@ -23,11 +25,17 @@ function linkFileTarget(path: string): string | undefined {
 }
 
 function sibling(l: Location, name: string): Location {
-  return l.kind === "http" ? { kind: "http", url: l.url.replace(/[^/]*$/, encodeURIComponent(name)) } : { kind: "file", path: l.path.replace(/[^/]*$/, name) };
+  return l.kind === "http"
+    ? { kind: "http", url: l.url.replace(/[^/]*$/, encodeURIComponent(name)) }
+    : { kind: "file", path: l.path.replace(/[^/]*$/, name) };
 }
 
 /** The fetched base ISO and where it came from; null when fetching failed (the collector reports it). */
-export async function resolveBase(m: ResolvedManifest, ctx: ResolveContext, c: Collector): Promise<{ from: Location; iso: Fetched | null }> {
+export async function resolveBase(
+  m: ResolvedManifest,
+  ctx: ResolveContext,
+  c: Collector,
+): Promise<{ from: Location; iso: Fetched | null }> {
   const expect = m.base.sha256 ? { sha256: m.base.sha256 } : {};
   let from = baseIsoLocation(m, ctx);
   let iso = await c.get(from, m.base.url ?? m.base.iso, expect);

@@ -28,9 +28,15 @@ export interface Closures {
 
 const text = (f: Fetched) => readFileSync(f.path, "utf8");
 
-export async function resolveClosures(m: ResolvedManifest, kernel: string | undefined, ctx: ResolveContext, c: Collector): Promise<Closures> {
+export async function resolveClosures(
+  m: ResolvedManifest,
+  kernel: string | undefined,
+  ctx: ResolveContext,
+  c: Collector,
+): Promise<Closures> {
   const { release, arch } = m.base;
-  const at = (name: string, suffix: "" | ".md5.txt" | ".dep" | ".info" | ".list") => under(ctx.mirror, tczPath(release, arch, name, suffix));
+  const at = (name: string, suffix: "" | ".md5.txt" | ".dep" | ".info" | ".list") =>
+    under(ctx.mirror, tczPath(release, arch, name, suffix));
   const kernelProblems = new Set<string>();
   const expand = (name: string, where: string) => {
     try {
@@ -49,13 +55,20 @@ export async function resolveClosures(m: ResolvedManifest, kernel: string | unde
     let p = found.get(name);
     if (!p) {
       p = (async () => {
-        const [md5File, depFile] = await Promise.all([c.get(at(name, ".md5.txt"), `${name}.tcz.md5.txt`), c.get(at(name, ".dep"), `${name}.tcz.dep`)]);
+        const [md5File, depFile] = await Promise.all([
+          c.get(at(name, ".md5.txt"), `${name}.tcz.md5.txt`),
+          c.get(at(name, ".dep"), `${name}.tcz.dep`),
+        ]);
         const md5 = md5File ? parseMd5File(text(md5File)) : undefined;
-        if (md5File && !md5) ctx.log.warn(`${describeLocation(at(name, ".md5.txt"))} holds no md5 sum; ${name}.tcz is checked by sha256 only`);
+        if (md5File && !md5)
+          ctx.log.warn(
+            `${describeLocation(at(name, ".md5.txt"))} holds no md5 sum; ${name}.tcz is checked by sha256 only`,
+          );
         const tcz = await c.get(at(name, ""), `${name}.tcz`, md5 ? { md5 } : {});
         if (tcz === null) unavailable.add(name);
         if (!tcz) return undefined;
-        if (md5File === undefined) ctx.log.warn(`${name}.tcz has no .md5.txt on the mirror; it is pinned by sha256 only`);
+        if (md5File === undefined)
+          ctx.log.warn(`${name}.tcz has no .md5.txt on the mirror; it is pinned by sha256 only`);
         const deps = depFile ? parseDepFile(text(depFile)).map((d) => expand(d, `${name}.tcz.dep`)) : [];
         return { deps, tcz, ...(depFile ? { dep: depFile } : {}) };
       })();
@@ -69,10 +82,17 @@ export async function resolveClosures(m: ResolvedManifest, kernel: string | unde
     ["builtin", await resolveClosure(roots(m.extensions.builtin), "extensions.builtin", lookup)],
     ["mirror", await resolveClosure(roots(m.extensions.mirror), "extensions.mirror", lookup)],
     // Extensions that only supply files: their .tcz is pinned, their dependencies are not needed.
-    ["extract", await resolveClosure(roots(extractSources(m)), "files[].extract", async (name) => ((await lookup(name)) === undefined ? undefined : []))],
+    [
+      "extract",
+      await resolveClosure(roots(extractSources(m)), "files[].extract", async (name) =>
+        (await lookup(name)) === undefined ? undefined : [],
+      ),
+    ],
   ];
   const missing = closures.flatMap(([, cl]) => cl.missing.filter((x) => !unavailable.has(x.name)).map(describeMissing));
-  for (const [, cl] of closures) for (const loop of cl.loops) ctx.log.warn(`dependency loop: ${loop.map((n) => `${n}.tcz`).join(" -> ")} (ignored, as tce-load does)`);
+  for (const [, cl] of closures)
+    for (const loop of cl.loops)
+      ctx.log.warn(`dependency loop: ${loop.map((n) => `${n}.tcz`).join(" -> ")} (ignored, as tce-load does)`);
 
   const extensions: LockedExtension[] = [];
   for (const [role, cl] of closures) {
@@ -87,7 +107,16 @@ export async function resolveClosures(m: ResolvedManifest, kernel: string | unde
           if (f) files[suffix] = f.sha256;
         }
       }
-      extensions.push({ name: node.name, role, requiredBy: node.requiredBy, deps: role === "extract" ? [] : node.deps, size: info.tcz.size, md5: info.tcz.md5, sha256: info.tcz.sha256, ...(Object.keys(files).length ? { files } : {}) });
+      extensions.push({
+        name: node.name,
+        role,
+        requiredBy: node.requiredBy,
+        deps: role === "extract" ? [] : node.deps,
+        size: info.tcz.size,
+        md5: info.tcz.md5,
+        sha256: info.tcz.sha256,
+        ...(Object.keys(files).length ? { files } : {}),
+      });
     }
   }
   return { extensions, problems: [...kernelProblems, ...missing.map((x) => `missing extension ${x}`)] };

@@ -36,7 +36,10 @@ export function collector(ctx: ResolveContext): Collector {
     },
     finish(more = []) {
       const problems = [...failures, ...more];
-      if (offline.size) problems.push(`--offline: ${offline.size} file${offline.size > 1 ? "s are" : " is"} not in the download cache:\n  ${[...offline].sort().join("\n  ")}`);
+      if (offline.size)
+        problems.push(
+          `--offline: ${offline.size} file${offline.size > 1 ? "s are" : " is"} not in the download cache:\n  ${[...offline].sort().join("\n  ")}`,
+        );
       if (problems.length) throw new MkError(more.length && !failures.length ? "resolve" : code, problems);
     },
   };

@@ -12,16 +12,30 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
   const c = collector(ctx);
   const gone: string[] = [];
   const need = async (from: Location, label: string, expect: Expect) => {
-    if ((await c.get(from, label, expect)) === undefined) gone.push(`${describeLocation(from)} is gone from the mirror (the lock pins sha256 ${expect.sha256})`);
+    if ((await c.get(from, label, expect)) === undefined)
+      gone.push(`${describeLocation(from)} is gone from the mirror (the lock pins sha256 ${expect.sha256})`);
   };
   const jobs: Promise<void>[] = [need(baseIsoLocation(m, ctx), m.base.iso, { sha256: lock.base.sha256 })];
   for (const e of lock.extensions) {
-    jobs.push(need(under(ctx.mirror, tczPath(lock.release, lock.arch, e.name)), `${e.name}.tcz`, { sha256: e.sha256, md5: e.md5 }));
-    for (const [suffix, sha256] of Object.entries(e.files ?? {})) jobs.push(need(under(ctx.mirror, tczPath(lock.release, lock.arch, e.name, suffix as ".dep")), `${e.name}.tcz${suffix}`, { sha256 }));
+    jobs.push(
+      need(under(ctx.mirror, tczPath(lock.release, lock.arch, e.name)), `${e.name}.tcz`, {
+        sha256: e.sha256,
+        md5: e.md5,
+      }),
+    );
+    for (const [suffix, sha256] of Object.entries(e.files ?? {}))
+      jobs.push(
+        need(under(ctx.mirror, tczPath(lock.release, lock.arch, e.name, suffix as ".dep")), `${e.name}.tcz${suffix}`, {
+          sha256,
+        }),
+      );
   }
   if (lock.gems.length) {
     const source = locationOf(lock.gemSource ?? m.gems.source, ctx.baseDir);
-    for (const g of lock.gems) jobs.push(need(under(source, `gems/${g.name}-${g.version}.gem`), `${g.name}-${g.version}.gem`, { sha256: g.sha256 }));
+    for (const g of lock.gems)
+      jobs.push(
+        need(under(source, `gems/${g.name}-${g.version}.gem`), `${g.name}-${g.version}.gem`, { sha256: g.sha256 }),
+      );
   }
   await Promise.all(jobs);
   c.finish(gone);

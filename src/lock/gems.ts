@@ -9,7 +9,11 @@ import type { Collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { LockedGem } from "./lock-file.js";
 
-export async function resolveGemPins(m: ResolvedManifest, ctx: ResolveContext, c: Collector): Promise<{ gems: LockedGem[]; problems: string[] }> {
+export async function resolveGemPins(
+  m: ResolvedManifest,
+  ctx: ResolveContext,
+  c: Collector,
+): Promise<{ gems: LockedGem[]; problems: string[] }> {
   if (!m.gems.require.length) return { gems: [], problems: [] };
   const source = locationOf(m.gems.source, ctx.baseDir);
   try {
@@ -17,10 +21,15 @@ export async function resolveGemPins(m: ResolvedManifest, ctx: ResolveContext, c
       const f = await c.get(under(source, `info/${name}`), `gem index ${name}`);
       return f ? readFileSync(f.path, "utf8") : undefined;
     });
-    await Promise.all(gems.map((g) => c.get(under(source, `gems/${g.name}-${g.version}.gem`), `${g.name}-${g.version}.gem`, { sha256: g.sha256 })));
+    await Promise.all(
+      gems.map((g) =>
+        c.get(under(source, `gems/${g.name}-${g.version}.gem`), `${g.name}-${g.version}.gem`, { sha256: g.sha256 }),
+      ),
+    );
     return { gems, problems: [] };
   } catch (e) {
-    if (e instanceof MkError && e.code === "resolve") return { gems: [], problems: e.diagnostics.map((d) => `gems: ${d.message}`) };
+    if (e instanceof MkError && e.code === "resolve")
+      return { gems: [], problems: e.diagnostics.map((d) => `gems: ${d.message}`) };
     throw e;
   }
 }

@@ -42,7 +42,8 @@ export interface Lock {
 }
 
 /** manifests/razor-dev.yaml -> manifests/razor-dev.lock */
-export const lockPathFor = (manifestFile: string): string => join(dirname(manifestFile), `${basename(manifestFile).replace(/\.ya?ml$/i, "")}.lock`);
+export const lockPathFor = (manifestFile: string): string =>
+  join(dirname(manifestFile), `${basename(manifestFile).replace(/\.ya?ml$/i, "")}.lock`);
 
 /** Extensions that files: entries take files out of, in first-use order. */
 export function extractSources(m: ResolvedManifest): string[] {
@@ -56,7 +57,13 @@ export function extractSources(m: ResolvedManifest): string[] {
  */
 export function inputsDigest(m: ResolvedManifest): string {
   const inputs = {
-    base: { release: m.base.release, arch: m.base.arch, iso: m.base.iso, url: m.base.url ?? null, sha256: m.base.sha256 ?? null },
+    base: {
+      release: m.base.release,
+      arch: m.base.arch,
+      iso: m.base.iso,
+      url: m.base.url ?? null,
+      sha256: m.base.sha256 ?? null,
+    },
     kernel: m.kernel ?? null,
     builtin: m.extensions.builtin,
     mirror: m.extensions.mirror,
@@ -77,14 +84,25 @@ export function renderLock(lock: Lock, manifestFile: string): string {
 
 /** Every sha256 a lock references: what `cache gc` keeps. */
 export function lockedDigests(lock: Lock): string[] {
-  return [lock.base.sha256, ...lock.extensions.flatMap((e) => [e.sha256, ...Object.values(e.files ?? {})]), ...lock.gems.map((g) => g.sha256)];
+  return [
+    lock.base.sha256,
+    ...lock.extensions.flatMap((e) => [e.sha256, ...Object.values(e.files ?? {})]),
+    ...lock.gems.map((g) => g.sha256),
+  ];
 }
 
 export function readLock(file: string): Lock | undefined {
   if (!existsSync(file)) return undefined;
   const { source, diagnostics } = parseYaml(file, readFileSync(file, "utf8"));
   const problems: Diagnostic[] = [...diagnostics];
-  if (!hasErrors(problems)) problems.push(...validateAgainstSchema("lock", source.data, { locate: (p, at) => ({ file, ...positionOf(source, p, at) }) }));
-  if (hasErrors(problems)) throw new MkError("input", problems.map((d) => ({ ...d, hint: d.hint ?? "the lock file is damaged: run mkbundle lock --update" })));
+  if (!hasErrors(problems))
+    problems.push(
+      ...validateAgainstSchema("lock", source.data, { locate: (p, at) => ({ file, ...positionOf(source, p, at) }) }),
+    );
+  if (hasErrors(problems))
+    throw new MkError(
+      "input",
+      problems.map((d) => ({ ...d, hint: d.hint ?? "the lock file is damaged: run mkbundle lock --update" })),
+    );
   return source.data as Lock;
 }

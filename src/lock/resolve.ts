@@ -12,7 +12,11 @@ import { resolveGemPins } from "./gems.js";
 import { inputsDigest, type Lock } from "./lock-file.js";
 
 /** The manifest's kernel:, else what the base ISO says (lib/modules in its initrd, its bzImage header). */
-async function kernelOf(m: ResolvedManifest, isoPath: string | undefined, label: string): Promise<{ release: string; source: Lock["kernelSource"] } | undefined> {
+async function kernelOf(
+  m: ResolvedManifest,
+  isoPath: string | undefined,
+  label: string,
+): Promise<{ release: string; source: NonNullable<Lock["kernelSource"]> } | undefined> {
   if (m.kernel) return { release: m.kernel, source: "manifest" };
   if (!isoPath) return undefined;
   let detected: KernelRelease | undefined;
@@ -24,7 +28,8 @@ async function kernelOf(m: ResolvedManifest, isoPath: string | undefined, label:
       base.close();
     }
   } catch (e) {
-    if (e instanceof MkError) throw new MkError("resolve", `base ISO ${label} is not a usable Tiny Core ISO: ${e.diagnostics[0]!.message}`);
+    if (e instanceof MkError)
+      throw new MkError("resolve", `base ISO ${label} is not a usable Tiny Core ISO: ${e.diagnostics[0]!.message}`);
     throw e;
   }
   return detected;

@@ -30,8 +30,16 @@ export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promi
   const lockFile = lockPathFor(o.manifestFile);
   const existing = readLock(lockFile);
   const fresh = existing?.inputs === inputsDigest(o.manifest);
-  if (o.frozen && !existing) throw new MkError("resolve", `--frozen: the lock file ${lockFile} does not exist`, { hint: `run mkbundle lock ${o.manifestFile}` });
-  if (o.frozen && !fresh) throw new MkError("resolve", `--frozen: the lock file ${lockFile} is stale (the manifest changed since it was written)`, { hint: `run mkbundle lock ${o.manifestFile}` });
+  if (o.frozen && !existing)
+    throw new MkError("resolve", `--frozen: the lock file ${lockFile} does not exist`, {
+      hint: `run mkbundle lock ${o.manifestFile}`,
+    });
+  if (o.frozen && !fresh)
+    throw new MkError(
+      "resolve",
+      `--frozen: the lock file ${lockFile} is stale (the manifest changed since it was written)`,
+      { hint: `run mkbundle lock ${o.manifestFile}` },
+    );
   if (existing && fresh && !o.update) {
     await fetchLocked(existing, o.manifest, ctx);
     return { lock: existing, status: "up to date", lockFile };

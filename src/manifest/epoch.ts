@@ -3,9 +3,9 @@
 import { usageError } from "../errors.js";
 
 /** 2020-01-01: the file time when neither SOURCE_DATE_EPOCH nor the manifest's epoch is set. */
-export const DEFAULT_EPOCH = 1577836800;
+const DEFAULT_EPOCH = 1577836800;
 /** Every output format stores times in 32 bits (newc), or less. */
-export const MAX_EPOCH = 2 ** 32 - 1;
+const MAX_EPOCH = 2 ** 32 - 1;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -14,7 +14,11 @@ export function sourceDateEpoch(env: Env): number | undefined {
   const s = env["SOURCE_DATE_EPOCH"];
   if (s === undefined || s === "") return undefined;
   if (!/^\d{1,10}$/.test(s) || Number(s) > MAX_EPOCH) {
-    throw usageError(`SOURCE_DATE_EPOCH='${s.slice(0, 40)}' is not a time mkbundle can use`, `whole seconds since 1970, 0 to ${MAX_EPOCH}, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`, "SOURCE_DATE_EPOCH");
+    throw usageError(
+      `SOURCE_DATE_EPOCH='${s.slice(0, 40)}' is not a time mkbundle can use`,
+      `whole seconds since 1970, 0 to ${MAX_EPOCH}, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`,
+      "SOURCE_DATE_EPOCH",
+    );
   }
   return Number(s);
 }
@@ -27,5 +31,7 @@ export interface BuildEpoch {
 export function buildEpoch(manifestEpoch: number | undefined, env: Env): BuildEpoch {
   const sde = sourceDateEpoch(env);
   if (sde !== undefined) return { value: sde, source: "SOURCE_DATE_EPOCH" };
-  return manifestEpoch !== undefined ? { value: manifestEpoch, source: "manifest" } : { value: DEFAULT_EPOCH, source: "default" };
+  return manifestEpoch !== undefined
+    ? { value: manifestEpoch, source: "manifest" }
+    : { value: DEFAULT_EPOCH, source: "default" };
 }

@@ -15,7 +15,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
  * trailing blanks, CRLF, a missing final newline, '.tcz' present or not. Several names
  * on one line are accepted too, since Razor's shell split the file on any white space.
  */
-export function parseExtensionList(file: string, text: string): { extensions: ListedExtension[]; diagnostics: Diagnostic[] } {
+export function parseExtensionList(
+  file: string,
+  text: string,
+): { extensions: ListedExtension[]; diagnostics: Diagnostic[] } {
   const extensions: ListedExtension[] = [];
   const diagnostics: Diagnostic[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -25,7 +28,14 @@ export function parseExtensionList(file: string, text: string): { extensions: Li
       const word = m[0];
       const at = { file, line: i + 1, column: (m.index ?? 0) + 1 };
       if (NAME.test(word)) extensions.push({ name: extensionName(word), line: at.line, column: at.column });
-      else diagnostics.push({ severity: "error", ...at, path: "", message: `'${word}' is not an extension name`, hint: "one Tiny Core extension per line, like bash or bash.tcz; '#' starts a comment" });
+      else
+        diagnostics.push({
+          severity: "error",
+          ...at,
+          path: "",
+          message: `'${word}' is not an extension name`,
+          hint: "one Tiny Core extension per line, like bash or bash.tcz; '#' starts a comment",
+        });
     }
   });
   return { extensions, diagnostics };

@@ -27,7 +27,8 @@ export interface ManifestInput {
 /** Loads, validates and resolves a manifest file; any error is an MkError (exit 2) listing every problem. */
 export function manifestFromFile(file: string, opts: { mirror?: string; env: Env }): ManifestInput {
   const loaded = loadManifestFile(file);
-  if (hasErrors(loaded.diagnostics) || !loaded.manifest || !loaded.locate) throw new MkError("manifest", loaded.diagnostics);
+  if (hasErrors(loaded.diagnostics) || !loaded.manifest || !loaded.locate)
+    throw new MkError("manifest", loaded.diagnostics);
   return {
     written: loaded.manifest,
     manifest: resolveManifest(loaded.manifest, { ...(opts.mirror ? { mirror: opts.mirror } : {}), env: opts.env }),

@@ -22,7 +22,10 @@ export function loadManifestFile(file: string): Loaded {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    return { diagnostics: [problem(file, `cannot read manifest: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)], baseDir };
+    return {
+      diagnostics: [problem(file, `cannot read manifest: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)],
+      baseDir,
+    };
   }
   return loadManifestText(file, text);
 }
@@ -32,7 +35,10 @@ export function loadManifestText(file: string, text: string): Loaded {
   const { source, diagnostics } = parseYaml(file, text);
   if (hasErrors(diagnostics)) return { diagnostics: diagnostics.sort(byPosition), baseDir };
   const locate: Locator = (path, at) => ({ file, ...positionOf(source, path, at) });
-  return { ...checkManifestData(source.data, { locate, baseDir, sourceText: (p) => sourceTextOf(source, p) }, diagnostics), locate };
+  return {
+    ...checkManifestData(source.data, { locate, baseDir, sourceText: (p) => sourceTextOf(source, p) }, diagnostics),
+    locate,
+  };
 }
 
 /** Schema then semantic checks, for data from a YAML file or built from Razor's flags. */
@@ -43,8 +49,18 @@ export function checkManifestData(
 ): Loaded {
   if (data === null || data === undefined) {
     const at = ctx.locate([]);
-    return { diagnostics: [...earlier, { severity: "error", ...at, path: "", message: "the manifest is empty", hint: "start from `mkbundle init`" }], baseDir: ctx.baseDir };
+    return {
+      diagnostics: [
+        ...earlier,
+        { severity: "error", ...at, path: "", message: "the manifest is empty", hint: "start from `mkbundle init`" },
+      ],
+      baseDir: ctx.baseDir,
+    };
   }
-  const diagnostics = [...earlier, ...validateAgainstSchema("manifest", data, ctx), ...semanticChecks(data, ctx)].sort(byPosition);
-  return hasErrors(diagnostics) ? { diagnostics, baseDir: ctx.baseDir } : { manifest: data as Manifest, diagnostics, baseDir: ctx.baseDir };
+  const diagnostics = [...earlier, ...validateAgainstSchema("manifest", data, ctx), ...semanticChecks(data, ctx)].sort(
+    byPosition,
+  );
+  return hasErrors(diagnostics)
+    ? { diagnostics, baseDir: ctx.baseDir }
+    : { manifest: data as Manifest, diagnostics, baseDir: ctx.baseDir };
 }

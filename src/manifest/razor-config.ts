@@ -13,14 +13,22 @@ export const RAZOR_SETTINGS = [
 ] as const;
 
 /** Razor settings that no longer mean anything (downloads are always reused safely now, etc.). */
-const OBSOLETE = ["MK_BUNDLE_RE_USE_PREV_DL", "MK_BUNDLE_RUBY_GEMS_URL", "MK_BUNDLE_MCOLLECTIVE_URL", "MK_BUNDLE_OPEN_VM_TOOLS_URL"];
+const OBSOLETE = [
+  "MK_BUNDLE_RE_USE_PREV_DL",
+  "MK_BUNDLE_RUBY_GEMS_URL",
+  "MK_BUNDLE_MCOLLECTIVE_URL",
+  "MK_BUNDLE_OPEN_VM_TOOLS_URL",
+];
 
 export interface ConfigValue {
   value: string;
   line: number;
 }
 
-export function parseRazorConfig(file: string, text: string): { values: Map<string, ConfigValue>; diagnostics: Diagnostic[] } {
+export function parseRazorConfig(
+  file: string,
+  text: string,
+): { values: Map<string, ConfigValue>; diagnostics: Diagnostic[] } {
   const values = new Map<string, ConfigValue>();
   const diagnostics: Diagnostic[] = [];
   const report = (severity: "error" | "warning", line: number, message: string, hint?: string) =>
@@ -34,7 +42,13 @@ export function parseRazorConfig(file: string, text: string): { values: Map<stri
     const key = m[1]!;
     const value = unquote(m[2]!.trim());
     if ((RAZOR_SETTINGS as readonly string[]).includes(key)) {
-      if (/\$\(|`|\$\{?[A-Za-z_]/.test(value)) report("warning", line, `${key}: '${value}' is taken literally`, "mkbundle never evaluates shell in config files");
+      if (/\$\(|`|\$\{?[A-Za-z_]/.test(value))
+        report(
+          "warning",
+          line,
+          `${key}: '${value}' is taken literally`,
+          "mkbundle never evaluates shell in config files",
+        );
       values.set(key, { value, line });
     } else if (OBSOLETE.includes(key)) report("warning", line, `${key} is not used by mkbundle and is ignored`);
     else report("warning", line, `unknown setting ${key} is ignored`, `known: ${RAZOR_SETTINGS.join(", ")}`);

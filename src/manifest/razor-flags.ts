@@ -40,13 +40,17 @@ export interface RazorInput {
 }
 
 export const RAZOR_NAME = "razor-microkernel";
-export const COMMAND_LINE = "mkbundle";
+const COMMAND_LINE = "mkbundle";
 
 export function razorInput(flags: RazorFlags, env: Env): RazorInput {
   const diagnostics: Diagnostic[] = [];
   const usage = (message: string, hint?: string) => diagnostics.push(problem(COMMAND_LINE, message, hint));
 
-  if (flags.buildProdImage && flags.buildDebugImage) usage("cannot specify both -d and -p", "an image is either prod (-p, --build-prod-image) or debug (-d, --build-debug-image), not both");
+  if (flags.buildProdImage && flags.buildDebugImage)
+    usage(
+      "cannot specify both -d and -p",
+      "an image is either prod (-p, --build-prod-image) or debug (-d, --build-debug-image), not both",
+    );
 
   // -c FILE
   let config = new Map<string, ConfigValue>();
@@ -72,31 +76,54 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
     const envValue = env[key];
     if (cli !== undefined) [settings[key], origin[key]] = [cli, CLI_FLAG[key] ?? key];
     else if (cfg) [settings[key], origin[key]] = [cfg.value, `${flags.config}:${cfg.line}`];
-    else if (envValue !== undefined && envValue !== "") [settings[key], origin[key]] = [envValue, `environment variable ${key}`];
+    else if (envValue !== undefined && envValue !== "")
+      [settings[key], origin[key]] = [envValue, `environment variable ${key}`];
   }
 
   const type = settings["MK_BUNDLE_TYPE"] ?? "dev";
   let flavour: Flavour = "dev";
   if (type === "dev" || type === "prod" || type === "debug") flavour = type;
-  else usage(`MK_BUNDLE_TYPE '${type}' (from ${origin["MK_BUNDLE_TYPE"]}) is not a bundle type`, "expected prod, dev or debug");
+  else
+    usage(
+      `MK_BUNDLE_TYPE '${type}' (from ${origin["MK_BUNDLE_TYPE"]}) is not a bundle type`,
+      "expected prod, dev or debug",
+    );
 
   const builtinFile = settings["MK_BUNDLE_BUILTIN_LIST"];
   const mirrorFile = settings["MK_BUNDLE_MIRROR_LIST"];
   if (!builtinFile || !mirrorFile) {
-    const missing = [!builtinFile && "-b/--builtin-list", !mirrorFile && "-m/--mirror-list"].filter(Boolean).join(" and ");
-    usage(`missing ${missing}`, "both the builtin list and the mirror list are required; MK_BUNDLE_BUILTIN_LIST and MK_BUNDLE_MIRROR_LIST may name them");
+    const missing = [!builtinFile && "-b/--builtin-list", !mirrorFile && "-m/--mirror-list"]
+      .filter(Boolean)
+      .join(" and ");
+    usage(
+      `missing ${missing}`,
+      "both the builtin list and the mirror list are required; MK_BUNDLE_BUILTIN_LIST and MK_BUNDLE_MIRROR_LIST may name them",
+    );
   }
   const builtin = builtinFile ? readList(builtinFile, diagnostics) : [];
   const mirror = mirrorFile ? readList(mirrorFile, diagnostics) : [];
 
   let password: string | undefined = settings["MK_BUNDLE_TC_PASSWD"];
   if (password !== undefined && flavour === "prod") {
-    diagnostics.push({ ...problem(COMMAND_LINE, `a 'tc' password cannot be set for a prod image; the password from ${origin["MK_BUNDLE_TC_PASSWD"]} is ignored`), severity: "warning" });
+    diagnostics.push({
+      ...problem(
+        COMMAND_LINE,
+        `a 'tc' password cannot be set for a prod image; the password from ${origin["MK_BUNDLE_TC_PASSWD"]} is ignored`,
+      ),
+      severity: "warning",
+    });
     password = undefined;
     delete settings["MK_BUNDLE_TC_PASSWD"];
   }
   if (password !== undefined && /^(c-passwd=|=)/.test(password)) {
-    diagnostics.push({ ...problem(COMMAND_LINE, "the tc password starts with '=' or 'c-passwd='", "did an '=' or a mistyped --tc-passwd end up in the value?"), severity: "warning" });
+    diagnostics.push({
+      ...problem(
+        COMMAND_LINE,
+        "the tc password starts with '=' or 'c-passwd='",
+        "did an '=' or a mistyped --tc-passwd end up in the value?",
+      ),
+      severity: "warning",
+    });
   }
 
   const mirrorSetting = settings["MK_BUNDLE_TCL_MIRROR_URI"];
@@ -111,7 +138,9 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
       ...(settings["MK_BUNDLE_TCL_ISO_URL"] ? { url: settings["MK_BUNDLE_TCL_ISO_URL"] } : {}),
     },
     // Razor's variable named the tcz directory itself; mkbundle wants the mirror's root.
-    ...(mirrorSetting ? { mirror: mirrorSetting.replace(/\/[0-9]+\.x\/(x86|x86_64)\/tcz\/?$/, "").replace(/\/+$/, "") } : {}),
+    ...(mirrorSetting
+      ? { mirror: mirrorSetting.replace(/\/[0-9]+\.x\/(x86|x86_64)\/tcz\/?$/, "").replace(/\/+$/, "") }
+      : {}),
     extensions: { builtin: builtin.map((e) => e.name), mirror: mirror.map((e) => e.name) },
     ...(settings["MK_BUNDLE_GEM_SERVER_URI"] ? { gems: { source: settings["MK_BUNDLE_GEM_SERVER_URI"] } } : {}),
     ...(password !== undefined ? { password: { env: "MK_BUNDLE_TC_PASSWD" } } : {}),
@@ -135,7 +164,14 @@ function readText(file: string, what: string, diagnostics: Diagnostic[]): string
     return readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable" : `cannot be read (${code ?? String(e)})`;
+    const reason =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EISDIR"
+          ? "is a directory"
+          : code === "EACCES"
+            ? "is not readable"
+            : `cannot be read (${code ?? String(e)})`;
     diagnostics.push(problem(file, `${what} ${reason}`));
     return undefined;
   }

@@ -47,7 +47,11 @@ export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): Resolve
     services: (m.services ?? []).map((s) => ({ ...s, log: s.log ?? `/var/log/${s.name}.log` })),
     ...(m.password ? { password: m.password } : {}),
     flavours: { prod: { exclude: (m.flavours?.prod?.exclude ?? []).map(extensionName) } },
-    boot: { append: m.boot?.append ?? [], ...(m.boot?.timeout !== undefined ? { timeout: m.boot.timeout } : {}), ...(m.boot?.volume_id ? { volume_id: m.boot.volume_id } : {}) },
+    boot: {
+      append: m.boot?.append ?? [],
+      ...(m.boot?.timeout !== undefined ? { timeout: m.boot.timeout } : {}),
+      ...(m.boot?.volume_id ? { volume_id: m.boot.volume_id } : {}),
+    },
   };
 }
 

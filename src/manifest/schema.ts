@@ -4,11 +4,14 @@ import { join } from "node:path";
 import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { ajvFormats, ajvLib } from "../util/lazy.js";
 import { packageRoot } from "../util/package-root.js";
-import { keyPath, type Diagnostic } from "../errors.js";
+import { keyPath, type Diagnostic, type Severity } from "../errors.js";
 import { didYouMean } from "./did-you-mean.js";
 
 /** Where a key path sits in the input (YAML file, list file, or nowhere). */
-export type Locator = (path: readonly (string | number)[], at?: "key" | "value") => { file: string; line: number; column: number };
+export type Locator = (
+  path: readonly (string | number)[],
+  at?: "key" | "value",
+) => { file: string; line: number; column: number };
 
 export interface SchemaContext {
   locate: Locator;
@@ -25,15 +28,22 @@ export function schemaPath(name: string): string {
 export function loadValidator(name: string): ValidateFunction {
   let v = validators.get(name);
   if (!v) {
-    const ajv: Ajv2020 = new (ajvLib().Ajv2020)({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+    const ajv: Ajv2020 = new (ajvLib().Ajv2020)({
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictRequired: false,
+    });
     (ajvFormats().default ?? (ajvFormats() as unknown as (a: unknown) => void))(ajv);
     // Annotation keyword: the plain-words expectation shown with pattern errors.
     ajv.addKeyword({ keyword: "errorHint", schemaType: "string" });
     // Schemas may refer to each other (bundle.json embeds a lock).
-    for (const other of readdirSync(join(packageRoot(), "schemas")).filter((f) => f.endsWith(".schema.json") && f !== `${name}.schema.json`)) {
-      ajv.addSchema(JSON.parse(readFileSync(join(packageRoot(), "schemas", other), "utf8")));
+    for (const other of readdirSync(join(packageRoot(), "schemas")).filter(
+      (f) => f.endsWith(".schema.json") && f !== `${name}.schema.json`,
+    )) {
+      ajv.addSchema(JSON.parse(readFileSync(join(packageRoot(), "schemas", other), "utf8")) as object);
     }
-    v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), "utf8")));
+    v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), "utf8")) as object);
     validators.set(name, v);
   }
   return v;
@@ -50,7 +60,8 @@ export function validateAgainstSchema(name: string, data: unknown, ctx: SchemaCo
 function dropBranchNoise(errors: ErrorObject[]): ErrorObject[] {
   const oneOfs = errors.filter((e) => e.keyword === "oneOf");
   return errors.filter(
-    (e) => !oneOfs.some((o) => o !== e && e.instancePath === o.instancePath && e.schemaPath.startsWith(o.schemaPath + "/")),
+    (e) =>
+      !oneOfs.some((o) => o !== e && e.instancePath === o.instancePath && e.schemaPath.startsWith(o.schemaPath + "/")),
   );
 }
 
@@ -84,14 +95,32 @@ const TYPE_NAMES: Record<string, string> = {
   array: "a list",
 };
 
+/** A problem at a key path of the input, positioned by `locate`. */
+export function diagnosticAt(
+  locate: Locator,
+  severity: Severity,
+  path: readonly (string | number)[],
+  message: string,
+  hint?: string,
+  where: "key" | "value" = "value",
+): Diagnostic {
+  const pos = locate(path, where);
+  return {
+    severity,
+    file: pos.file,
+    line: pos.line,
+    column: pos.column,
+    path: keyPath(path),
+    message,
+    ...(hint ? { hint } : {}),
+  };
+}
+
 function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagnostic[] {
   const segs = segmentsOf(e.instancePath, data);
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
-  const at = (path: (string | number)[], where: "key" | "value" = "value") => ctx.locate(path, where);
-  const make = (path: (string | number)[], message: string, hint?: string, where: "key" | "value" = "value"): Diagnostic => {
-    const pos = at(path, where);
-    return { severity: "error", file: pos.file, line: pos.line, column: pos.column, path: keyPath(path), message, ...(hint ? { hint } : {}) };
-  };
+  const make = (path: (string | number)[], message: string, hint?: string, where: "key" | "value" = "value") =>
+    diagnosticAt(ctx.locate, "error", path, message, hint, where);
   const value = e.data;
   switch (e.keyword) {
     case "additionalProperties": {
@@ -108,31 +137,57 @@ function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagno
     case "type": {
       const expected = String((e.params as { type: string }).type);
       if (e.instancePath === "/password" && typeof value === "string") {
-        return [make(segs, "clear-text password in the manifest", "use password: {env: VAR}, {file: PATH} or {hash: \"$6$...\"}; a manifest is reviewed and committed")];
+        return [
+          make(
+            segs,
+            "clear-text password in the manifest",
+            'use password: {env: VAR}, {file: PATH} or {hash: "$6$..."}; a manifest is reviewed and committed',
+          ),
+        ];
       }
       const text = ctx.sourceText?.(segs);
       if (expected === "string" && typeof value === "number" && text && /^[+-]?0[0-9]+$/.test(text.trim())) {
-        return [make(segs, `must be a string, not the number ${text.trim()}`, `YAML 1.2 reads an unquoted ${text.trim()} as the decimal number ${value}: quote it, "${text.trim()}"`)];
+        return [
+          make(
+            segs,
+            `must be a string, not the number ${text.trim()}`,
+            `YAML 1.2 reads an unquoted ${text.trim()} as the decimal number ${value}: quote it, "${text.trim()}"`,
+          ),
+        ];
       }
       return [make(segs, `must be ${TYPE_NAMES[expected] ?? expected}, not ${describeType(value)}`)];
     }
     case "enum": {
       const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
       const guess = typeof value === "string" ? didYouMean(value, allowed) : undefined;
-      return [make(segs, `${show(value)} is not allowed`, `expected one of: ${allowed.join(", ")}${guess ? `; did you mean '${guess}'?` : ""}`)];
+      return [
+        make(
+          segs,
+          `${show(value)} is not allowed`,
+          `expected one of: ${allowed.join(", ")}${guess ? `; did you mean '${guess}'?` : ""}`,
+        ),
+      ];
     }
     case "pattern": {
-      const hint = typeof parent["errorHint"] === "string" ? parent["errorHint"] : `a string matching ${(e.params as { pattern: string }).pattern}`;
+      const hint =
+        typeof parent["errorHint"] === "string"
+          ? parent["errorHint"]
+          : `a string matching ${(e.params as { pattern: string }).pattern}`;
       return [make(segs, `${show(value)} is not valid`, `expected ${hint}`)];
     }
     case "oneOf": {
       if (!value || typeof value !== "object") return []; // the type error says it
       const branches = ((e.schema as { required?: string[] }[]) ?? []).flatMap((b) => b.required ?? []);
-      const present = branches.filter((k) => value && typeof value === "object" && k in (value as object));
+      const present = branches.filter((k) => value && typeof value === "object" && k in value);
       if (present.length === 0) return [make(segs, `needs one of: ${branches.join(", ")}`)];
       return [make(segs, `sets ${present.join(" and ")}`, `expected exactly one of: ${branches.join(", ")}`)];
     }
     default:
-      return [make(segs, `${e.message ?? "is not valid"}${value !== undefined && typeof value !== "object" ? ` (got ${show(value)})` : ""}`)];
+      return [
+        make(
+          segs,
+          `${e.message ?? "is not valid"}${value !== undefined && typeof value !== "object" ? ` (got ${show(value)})` : ""}`,
+        ),
+      ];
   }
 }

@@ -2,7 +2,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { keyPath, type Diagnostic, type Severity } from "../errors.js";
-import type { Locator } from "./schema.js";
+import { diagnosticAt, type Locator } from "./schema.js";
 import { extensionName } from "./types.js";
 
 export interface SemanticContext {
@@ -19,10 +19,13 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[] {
   if (!isObj(data)) return [];
   const out: Diagnostic[] = [];
-  const report = (severity: Severity, path: (string | number)[], message: string, hint?: string, at: "key" | "value" = "value") => {
-    const pos = ctx.locate(path, at);
-    out.push({ severity, file: pos.file, line: pos.line, column: pos.column, path: keyPath(path), message, ...(hint ? { hint } : {}) });
-  };
+  const report = (
+    severity: Severity,
+    path: (string | number)[],
+    message: string,
+    hint?: string,
+    at: "key" | "value" = "value",
+  ) => void out.push(diagnosticAt(ctx.locate, severity, path, message, hint, at));
   /** "line 3" for the same file, "other.lst:3" across files. */
   const where = (path: (string | number)[], from: (string | number)[]) => {
     const p = ctx.locate(path);
@@ -43,7 +46,13 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
       if (dup) report("error", path, `extension '${name}' is listed twice`, `first listed at ${where(dup, path)}`);
       else {
         const other = firstSeen.get(name);
-        if (other) report("warning", path, `extension '${name}' is also listed in ${keyPath(other.slice(0, 2))}`, "it will be both baked in and mirrored");
+        if (other)
+          report(
+            "warning",
+            path,
+            `extension '${name}' is also listed in ${keyPath(other.slice(0, 2))}`,
+            "it will be both baked in and mirrored",
+          );
         seenHere.set(name, path);
       }
     });
@@ -57,10 +66,18 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
     const p = f["path"];
     if (typeof p === "string") {
       // (a relative path is the schema's error)
-      if (p.split("/").some((s) => s === ".." || s === ".")) report("error", ["files", i, "path"], `'${p}' contains '.' or '..'`, "write the plain absolute path");
-      else if (p.endsWith("/")) report("error", ["files", i, "path"], `'${p}' ends with '/'`, "name a file, not a directory");
+      if (p.split("/").some((s) => s === ".." || s === "."))
+        report("error", ["files", i, "path"], `'${p}' contains '.' or '..'`, "write the plain absolute path");
+      else if (p.endsWith("/"))
+        report("error", ["files", i, "path"], `'${p}' ends with '/'`, "name a file, not a directory");
       const prev = filePaths.get(p);
-      if (prev !== undefined) report("error", ["files", i, "path"], `'${p}' is already written by files[${prev}]`, `first at ${where(["files", prev, "path"], ["files", i, "path"])}`);
+      if (prev !== undefined)
+        report(
+          "error",
+          ["files", i, "path"],
+          `'${p}' is already written by files[${prev}]`,
+          `first at ${where(["files", prev, "path"], ["files", i, "path"])}`,
+        );
       else filePaths.set(p, i);
     }
     if (typeof f["source"] === "string") checkSource(f["source"], ["files", i, "source"]);
@@ -70,7 +87,12 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
     const abs = resolve(ctx.baseDir, source);
     const rel = relative(ctx.baseDir, abs);
     if (isAbsolute(source) || rel.startsWith("..")) {
-      report("error", path, `'${source}' is outside the manifest's directory`, "sources must live next to the manifest so a checkout builds the same image anywhere");
+      report(
+        "error",
+        path,
+        `'${source}' is outside the manifest's directory`,
+        "sources must live next to the manifest so a checkout builds the same image anywhere",
+      );
       return;
     }
     if (!existsSync(abs)) {
@@ -79,7 +101,8 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
     }
     // A symlink inside the directory may still point outside it.
     const real = relative(realpathSync(ctx.baseDir), realpathSync(abs));
-    if (real.startsWith("..") || isAbsolute(real)) report("error", path, `'${source}' resolves outside the manifest's directory`, "through a symbolic link");
+    if (real.startsWith("..") || isAbsolute(real))
+      report("error", path, `'${source}' resolves outside the manifest's directory`, "through a symbolic link");
     else if (!statSync(abs).isFile()) report("error", path, `'${source}' is not a regular file`);
   }
 
@@ -88,25 +111,46 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
   list(data["services"]).forEach((s, i) => {
     if (!isObj(s) || typeof s["name"] !== "string") return;
     const prev = services.get(s["name"]);
-    if (prev !== undefined) report("error", ["services", i, "name"], `service '${s["name"]}' is defined twice`, `first at ${where(["services", prev, "name"], ["services", i, "name"])}`);
+    if (prev !== undefined)
+      report(
+        "error",
+        ["services", i, "name"],
+        `service '${s["name"]}' is defined twice`,
+        `first at ${where(["services", prev, "name"], ["services", i, "name"])}`,
+      );
     else services.set(s["name"], i);
   });
 
   // Password: never clear text; ignored for prod (Razor's rule).
   const pw = data["password"];
   if (isObj(pw)) {
-    if (data["flavour"] === "prod") report("warning", ["password"], "is ignored for flavour prod", "a prod image has no usable password", "key");
+    if (data["flavour"] === "prod")
+      report("warning", ["password"], "is ignored for flavour prod", "a prod image has no usable password", "key");
     if (typeof pw["file"] === "string" && !existsSync(resolve(ctx.baseDir, pw["file"]))) {
-      report("warning", ["password", "file"], `'${pw["file"]}' does not exist yet`, "the build reads it; keep it out of version control");
+      report(
+        "warning",
+        ["password", "file"],
+        `'${pw["file"]}' does not exist yet`,
+        "the build reads it; keep it out of version control",
+      );
     }
   }
 
   // prod exclusions should name something that is there.
-  const builtin = new Set(list(ext["builtin"]).filter((x): x is string => typeof x === "string").map(extensionName));
+  const builtin = new Set(
+    list(ext["builtin"])
+      .filter((x): x is string => typeof x === "string")
+      .map(extensionName),
+  );
   const flavours = isObj(data["flavours"]) && isObj(data["flavours"]["prod"]) ? data["flavours"]["prod"] : {};
   list(flavours["exclude"]).forEach((x, i) => {
     if (typeof x === "string" && !builtin.has(extensionName(x))) {
-      report("warning", ["flavours", "prod", "exclude", i], `'${x}' is not in extensions.builtin`, "nothing to exclude");
+      report(
+        "warning",
+        ["flavours", "prod", "exclude", i],
+        `'${x}' is not in extensions.builtin`,
+        "nothing to exclude",
+      );
     }
   });
   return out;

@@ -1,21 +1,21 @@
 // The manifest as written (after schema validation) and as resolved (defaults filled in).
 // Keep in step with schemas/manifest.schema.json.
 export type Flavour = "dev" | "prod" | "debug";
-export type Arch = "x86" | "x86_64";
+type Arch = "x86" | "x86_64";
 
-export type FileSpec = {
+type FileSpec = {
   path: string;
   mode?: string;
   owner?: string;
 } & ({ source: string } | { content: string } | { extract: { extension: string; path: string } });
 
-export interface ServiceSpec {
+interface ServiceSpec {
   name: string;
   run: string;
   log?: string;
 }
 
-export type PasswordSpec = { env: string } | { file: string } | { hash: string };
+type PasswordSpec = { env: string } | { file: string } | { hash: string };
 
 export interface Manifest {
   name: string;

@@ -37,9 +37,32 @@ export function parseYaml(file: string, text: string): { source: YamlSource; dia
   }
   for (const w of doc.warnings) {
     const at = lines.linePos(w.pos[0]);
-    diagnostics.push({ severity: "warning", file, line: at.line, column: at.col, path: "", message: firstLine(w.message) });
+    diagnostics.push({
+      severity: "warning",
+      file,
+      line: at.line,
+      column: at.col,
+      path: "",
+      message: firstLine(w.message),
+    });
   }
-  const data = doc.errors.length ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  if (!doc.errors.length) {
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // The yaml library refuses alias bombs (aliases that would expand exponentially).
+      diagnostics.push({
+        severity: "error",
+        file,
+        line: 1,
+        column: 1,
+        path: "",
+        message: `cannot be read: ${(e as Error).message}`,
+        hint: "YAML aliases (*name) may be used a few times, not to multiply the document",
+      });
+    }
+  }
   return { source: { file, text, doc, lines, data }, diagnostics };
 }
 
@@ -56,7 +79,11 @@ function quoteKeyAt(text: string, offset: number): string {
  * Position of the node at `path` (of its key when `at` is "key"). Walks as deep as the
  * document goes, so a missing key is reported at its closest existing parent.
  */
-export function positionOf(src: YamlSource, path: readonly (string | number)[], at: "key" | "value" = "value"): Position {
+export function positionOf(
+  src: YamlSource,
+  path: readonly (string | number)[],
+  at: "key" | "value" = "value",
+): Position {
   const { isMap, isPair, isScalar, isSeq } = yamlLib();
   let node: unknown = src.doc.contents;
   let keyNode: unknown;

@@ -8,13 +8,13 @@ import { encrypt } from "unixcrypt";
 import { readAllData, type Entry } from "../tree/entry.js";
 import { file, type OverlayInput } from "./types.js";
 
-export const PLAIN_GETTY = "tty1::respawn:/sbin/getty 38400 tty1";
-export const AUTOLOGIN_GETTY = "tty1::respawn:/sbin/getty -nl /sbin/autologin 38400 tty1";
+const PLAIN_GETTY = "tty1::respawn:/sbin/getty 38400 tty1";
+const AUTOLOGIN_GETTY = "tty1::respawn:/sbin/getty -nl /sbin/autologin 38400 tty1";
 const TC_PASSWD = "tc:x:1001:50:Linux User,,,:/home/tc:/bin/sh";
 const SALT_CHARS = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** The tc password's source, in order: the manifest's password:, then MK_BUNDLE_TC_PASSWD. */
-export function tcPassword(input: OverlayInput, problems: string[]): { hash: string } | { clear: string } | undefined {
+function tcPassword(input: OverlayInput, problems: string[]): { hash: string } | { clear: string } | undefined {
   const p = input.manifest.password;
   if (p && "hash" in p) return { hash: p.hash };
   if (p && "env" in p) {
@@ -37,8 +37,10 @@ export function tcPassword(input: OverlayInput, problems: string[]): { hash: str
 }
 
 /** sha512-crypt; the salt is random, or derived from the inputs when SOURCE_DATE_EPOCH asks for reproducibility. */
-export function hashPassword(clear: string, reproducible: boolean, seed: string): string {
-  const bytes = reproducible ? createHash("sha256").update(`mkbundle salt\0${seed}\0${clear}`).digest() : randomBytes(16);
+function hashPassword(clear: string, reproducible: boolean, seed: string): string {
+  const bytes = reproducible
+    ? createHash("sha256").update(`mkbundle salt\0${seed}\0${clear}`).digest()
+    : randomBytes(16);
   const salt = [...bytes.subarray(0, 16)].map((b) => SALT_CHARS[b % 64]).join("");
   return encrypt(clear, `$6$${salt}`);
 }
@@ -59,9 +61,18 @@ export async function accountEntries(input: OverlayInput, problems: string[]): P
   if (manifest.flavour === "prod") {
     if (secret) input.log.warn("a tc password cannot be set for a prod image; it is ignored (tc is locked)");
   } else if (secret) {
-    tcField = "hash" in secret ? secret.hash : hashPassword(secret.clear, input.env["SOURCE_DATE_EPOCH"] !== undefined, `${manifest.name}\0${manifest.flavour}\0${epoch}`);
+    tcField =
+      "hash" in secret
+        ? secret.hash
+        : hashPassword(
+            secret.clear,
+            input.env["SOURCE_DATE_EPOCH"] !== undefined,
+            `${manifest.name}\0${manifest.flavour}\0${epoch}`,
+          );
   } else {
-    input.log.warn(`no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`);
+    input.log.warn(
+      `no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`,
+    );
   }
 
   const shadow = await baseText(input, "etc/shadow");
@@ -78,7 +89,15 @@ export async function accountEntries(input: OverlayInput, problems: string[]): P
   out.push(file("etc/shadow", Buffer.from(edited.join("\n") + "\n"), epoch, ...keep(shadow.entry, 0o640)));
 
   const passwd = await baseText(input, "etc/passwd");
-  if (!/^tc:/m.test(passwd.text)) out.push(file("etc/passwd", Buffer.from(`${passwd.text.replace(/\n?$/, "\n")}${TC_PASSWD}\n`.replace(/^\n/, "")), epoch, ...keep(passwd.entry, 0o644)));
+  if (!/^tc:/m.test(passwd.text))
+    out.push(
+      file(
+        "etc/passwd",
+        Buffer.from(`${passwd.text.replace(/\n?$/, "\n")}${TC_PASSWD}\n`.replace(/^\n/, "")),
+        epoch,
+        ...keep(passwd.entry, 0o644),
+      ),
+    );
 
   const inittab = await baseText(input, "etc/inittab");
   const getty = manifest.flavour === "debug" ? AUTOLOGIN_GETTY : PLAIN_GETTY;
@@ -86,6 +105,8 @@ export async function accountEntries(input: OverlayInput, problems: string[]): P
   const at = tab.findIndex((l) => l.startsWith("tty1:"));
   if (at >= 0) tab[at] = getty;
   else tab.splice(tab.length && tab[tab.length - 1] === "" ? tab.length - 1 : tab.length, 0, getty);
-  out.push(file("etc/inittab", Buffer.from(tab.join("\n").replace(/\n?$/, "\n")), epoch, ...keep(inittab.entry, 0o644)));
+  out.push(
+    file("etc/inittab", Buffer.from(tab.join("\n").replace(/\n?$/, "\n")), epoch, ...keep(inittab.entry, 0o644)),
+  );
   return out;
 }

@@ -17,7 +17,13 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   const problems: string[] = [];
   const overlay: FileTree = new Map();
   // Later groups win: a files: entry may replace a generated file on purpose.
-  const groups = [extensionEntries(input), gemEntries(input), await accountEntries(input, problems), await serviceEntries(input), await fileEntries(input, problems)];
+  const groups = [
+    extensionEntries(input),
+    gemEntries(input),
+    await accountEntries(input, problems),
+    await serviceEntries(input),
+    await fileEntries(input, problems),
+  ];
   for (const e of groups.flat()) overlay.set(e.path, e);
   for (const path of [...overlay.keys()]) addParents(overlay, path, input.base, input.manifest.epoch);
   if (problems.length) throw new MkError("build", problems);
@@ -26,7 +32,8 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   const final = treeOf(input.base.values());
   for (const e of overlay.values()) mergeEntry(final, e);
   const builtin = new Map<string, Entry[]>();
-  for (const x of input.lock.extensions.filter((e) => e.role === "builtin")) builtin.set(x.name, await collect(readSquashfs(input.blob(x.sha256))));
+  for (const x of input.lock.extensions.filter((e) => e.role === "builtin"))
+    builtin.set(x.name, await collect(readSquashfs(input.blob(x.sha256))));
   const fromExtensions = new Set([...builtin.values()].flat().map((e) => e.path));
   checkServiceCommands(input, (p) => final.has(p) || fromExtensions.has(p));
   if (input.manifest.flavour === "prod") {

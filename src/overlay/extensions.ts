@@ -20,7 +20,8 @@ export function extensionEntries(input: OverlayInput): Entry[] {
     }
   };
   for (const e of lock.extensions.filter((x) => x.role === "builtin")) put(BUILTIN_OPTIONAL, e, [".dep"]);
-  for (const e of lock.extensions.filter((x) => x.role === "mirror")) put(inImageMirror(lock.release, lock.arch), e, [".dep", ".info", ".list"]);
+  for (const e of lock.extensions.filter((x) => x.role === "mirror"))
+    put(inImageMirror(lock.release, lock.arch), e, [".dep", ".info", ".list"]);
   // tce-setup loads these at boot, in this order; their dependencies come from the .dep files.
   const top = manifest.extensions.builtin.map((n) => expandKernel(n, lock.kernel));
   if (top.length) out.push(file(ONBOOT_LIST, Buffer.from(top.map((n) => `${n}.tcz\n`).join("")), epoch));
@@ -30,7 +31,9 @@ export function extensionEntries(input: OverlayInput): Entry[] {
 export function gemEntries(input: OverlayInput): Entry[] {
   const { lock, manifest } = input;
   if (!lock.gems.length) return [];
-  const out = lock.gems.map((g) => file(`${GEM_MIRROR}/gems/${g.name}-${g.version}.gem`, input.blob(g.sha256), manifest.epoch));
+  const out = lock.gems.map((g) =>
+    file(`${GEM_MIRROR}/gems/${g.name}-${g.version}.gem`, input.blob(g.sha256), manifest.epoch),
+  );
   const names = manifest.gems.require.map((r) => r.split(/\s/)[0]!);
   out.push(file(`${GEM_MIRROR}/gem.list`, Buffer.from(names.map((n) => `${n}\n`).join("")), manifest.epoch));
   return out;

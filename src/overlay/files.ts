@@ -31,8 +31,12 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
       const want = normalizeEntryPath("files", f.extract.path);
       const found = entries.find((e) => e.path === want);
       if (!found || (found.type !== "file" && found.type !== "hardlink")) {
-        const near = entries.filter((e) => e.type === "file" && e.path.endsWith(`/${want.split("/").pop()}`)).map((e) => e.path);
-        problems.push(`files[${i}]: ${name}.tcz has no file ${want}${near.length ? ` (it has ${near.join(", ")})` : ""}`);
+        const near = entries
+          .filter((e) => e.type === "file" && e.path.endsWith(`/${want.split("/").pop()}`))
+          .map((e) => e.path);
+        problems.push(
+          `files[${i}]: ${name}.tcz has no file ${want}${near.length ? ` (it has ${near.join(", ")})` : ""}`,
+        );
         continue;
       }
       const target = found.type === "hardlink" ? entries.find((e) => e.path === found.linkTarget)! : found;

@@ -15,17 +15,61 @@ const SHELL_WORDS = new Set(
   ).split(" "),
 );
 /** Words that run the command after them. */
-const PREFIXES = new Set(["exec", "nohup", "env", "nice", "setsid", "timeout", "if", "then", "else", "elif", "do", "while", "until", "!", "time", "{", "("]);
+const PREFIXES = new Set([
+  "exec",
+  "nohup",
+  "env",
+  "nice",
+  "setsid",
+  "timeout",
+  "if",
+  "then",
+  "else",
+  "elif",
+  "do",
+  "while",
+  "until",
+  "!",
+  "time",
+  "{",
+  "(",
+]);
+
+/** Splits a line at ; & | && || outside quotes (not the & of a redirection such as 2>&1). */
+function simpleCommands(line: string): string[] {
+  const out: string[] = [];
+  let current = "";
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      current += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      current += c;
+    } else if (c === ";" || c === "|" || (c === "&" && line[i - 1] !== ">" && line[i + 1] !== ">")) {
+      out.push(current);
+      current = "";
+      if ((c === "|" || c === "&") && line[i + 1] === c) i++;
+    } else current += c;
+  }
+  out.push(current);
+  return out;
+}
 
 /** The programs a shell command line starts: the first word of each simple command, where that is obvious. */
 export function programsOf(run: string): string[] {
-  const defined = new Set([...run.matchAll(/(?:^|[;\n{])\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\s*\)/g)].map((m) => m[1]!));
+  const defined = new Set(
+    [...run.matchAll(/(?:^|[;\n{])\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\s*\)/g)].map((m) => m[1]!),
+  );
   const out: string[] = [];
   for (const line of run.split("\n")) {
     const code = line.replace(/(^|\s)#.*$/, "");
-    // Simple commands: split at ; && || | & (not the & of a redirection like 2>&1).
-    for (const segment of code.split(/;|&&|\|\||\||(?<![<>])&(?!\d)/)) {
-      const words = segment.trim().split(/\s+/).filter(Boolean);
+    for (const segment of simpleCommands(code)) {
+      // A function definition's body starts with a command too: serve() { busybox nc ...
+      const body = segment.replace(/^\s*(?:function\s+)?[A-Za-z_][\w-]*\s*\(\s*\)\s*\{?/, "");
+      const words = body.trim().split(/\s+/).filter(Boolean);
       let i = 0;
       const skipAssignmentsAndRedirections = () => {
         while (i < words.length && (/^[A-Za-z_]\w*=/.test(words[i]!) || /^\d*[<>]/.test(words[i]!))) i++;
@@ -33,8 +77,12 @@ export function programsOf(run: string): string[] {
       skipAssignmentsAndRedirections();
       while (i < words.length && PREFIXES.has(words[i]!)) {
         const w = words[i++]!;
-        if (w === "timeout") while (i < words.length && /^(-|\d)/.test(words[i]!)) i++; // its duration and options
-        if (w === "nice" || w === "env") while (i < words.length && words[i]!.startsWith("-")) i++;
+        if (w === "timeout") {
+          while (i < words.length && words[i]!.startsWith("-")) i += /^-[sk]$/.test(words[i]!) ? 2 : 1; // -s SIGNAL, -k DURATION
+          if (/^\d/.test(words[i] ?? "")) i++; // the duration
+        }
+        if (w === "nice") while (i < words.length && /^(-|\d)/.test(words[i]!)) i++; // -n 5, -5
+        if (w === "env") while (i < words.length && words[i]!.startsWith("-")) i++;
         skipAssignmentsAndRedirections();
       }
       const word = words[i];
@@ -46,7 +94,14 @@ export function programsOf(run: string): string[] {
         if (inner) out.push(...programsOf(inner[2]!));
         continue;
       }
-      if (/[$`'"()*?\\]/.test(word) || SHELL_WORDS.has(word) || defined.has(word) || word.startsWith("./") || word.startsWith("../")) continue;
+      if (
+        /[$`'"()*?\\]/.test(word) ||
+        SHELL_WORDS.has(word) ||
+        defined.has(word) ||
+        word.startsWith("./") ||
+        word.startsWith("../")
+      )
+        continue;
       out.push(word);
     }
   }

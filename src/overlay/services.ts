@@ -6,7 +6,7 @@ import { BOOTLOCAL, editBootlocal, SERVICES_DIR } from "../tinycore/layout.js";
 import { readAllData, type Entry } from "../tree/entry.js";
 import { file, type OverlayInput } from "./types.js";
 
-export function serviceScript(name: string, run: string, log: string): string {
+function serviceScript(name: string, run: string, log: string): string {
   return [
     "#!/bin/sh",
     `# mkbundle service '${name}', started at boot by /${BOOTLOCAL} (as root, in the background)`,
@@ -23,10 +23,15 @@ export function serviceScript(name: string, run: string, log: string): string {
 export async function serviceEntries(input: OverlayInput): Promise<Entry[]> {
   const { services, epoch } = input.manifest;
   if (!services.length) return [];
-  const out = services.map((s) => file(`${SERVICES_DIR}/${s.name}.sh`, Buffer.from(serviceScript(s.name, s.run, s.log)), epoch, 0o755));
+  const out = services.map((s) =>
+    file(`${SERVICES_DIR}/${s.name}.sh`, Buffer.from(serviceScript(s.name, s.run, s.log)), epoch, 0o755),
+  );
   const base = input.base.get(BOOTLOCAL);
   const original = base?.type === "file" ? (await readAllData(base)).toString("utf8") : undefined;
-  const text = editBootlocal(original, { last: services.map((s) => `/${SERVICES_DIR}/${s.name}.sh &`), comment: "services added by mkbundle" });
+  const text = editBootlocal(original, {
+    last: services.map((s) => `/${SERVICES_DIR}/${s.name}.sh &`),
+    comment: "services added by mkbundle",
+  });
   out.push(file(BOOTLOCAL, Buffer.from(text), epoch, base?.mode ?? 0o755, base?.uid ?? 0, base?.gid ?? 0));
   return out;
 }

@@ -24,4 +24,13 @@ export interface OverlayInput {
   allowMissingCommands?: boolean;
 }
 
-export const file = (path: string, data: Buffer, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({ path, type: "file", mode, uid, gid, mtime, size: data.length, data });
+export const file = (path: string, data: Buffer, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
+  path,
+  type: "file",
+  mode,
+  uid,
+  gid,
+  mtime,
+  size: data.length,
+  data,
+});

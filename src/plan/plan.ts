@@ -18,9 +18,9 @@ export interface State {
   files?: Map<string, FileFacts>;
 }
 
-export type ChangeKind = "added" | "removed" | "changed";
+type ChangeKind = "added" | "removed" | "changed";
 
-export interface Change {
+interface Change {
   kind: ChangeKind;
   name: string;
   before?: number; // size in bytes
@@ -45,14 +45,26 @@ export async function overlayFacts(entries: readonly Entry[]): Promise<Map<strin
   for (const e of entries) {
     if (e.type === "dir") continue;
     const data = e.type === "file" ? await readAllData(e) : Buffer.from(e.linkTarget ?? "");
-    const compared = e.path === "etc/shadow" ? Buffer.from(data.toString("utf8").replace(/\$[0-9a-z]+\$[^:\n]*/g, "$crypt")) : data;
-    out.set(e.path, { sha256: createHash("sha256").update(compared).digest("hex"), size: data.length, mode: e.mode, owner: `${e.uid}:${e.gid}` });
+    const compared =
+      e.path === "etc/shadow" ? Buffer.from(data.toString("utf8").replace(/\$[0-9a-z]+\$[^:\n]*/g, "$crypt")) : data;
+    out.set(e.path, {
+      sha256: createHash("sha256").update(compared).digest("hex"),
+      size: data.length,
+      mode: e.mode,
+      owner: `${e.uid}:${e.gid}`,
+    });
   }
   return out;
 }
 
 /** Added, removed and changed keys; `detail` may explain any of them. */
-function diff<T>(before: Map<string, T>, after: Map<string, T>, size: (t: T) => number, same: (a: T, b: T) => boolean, detail: (a: T | undefined, b: T | undefined) => string | undefined = () => undefined): Change[] {
+function diff<T>(
+  before: Map<string, T>,
+  after: Map<string, T>,
+  size: (t: T) => number,
+  same: (a: T, b: T) => boolean,
+  detail: (a: T | undefined, b: T | undefined) => string | undefined = () => undefined,
+): Change[] {
   const out: Change[] = [];
   const add = (c: Change, a: T | undefined, b: T | undefined) => {
     const d = detail(a, b);
@@ -70,17 +82,46 @@ function diff<T>(before: Map<string, T>, after: Map<string, T>, size: (t: T) => 
 export function makePlan(before: State, after: State & { lock: Lock }): Plan {
   const ext = (l?: Lock) => new Map((l?.extensions ?? []).map((e) => [`${e.name}.tcz (${e.role})`, e]));
   const gems = (l?: Lock) => new Map((l?.gems ?? []).map((g) => [g.name, g]));
-  const extensions = diff(ext(before.lock), ext(after.lock), (e) => e.size, (a, b) => a.sha256 === b.sha256, (_a, b) => (b && !b.requiredBy.every((r) => r.startsWith("extensions.")) ? `needed by ${b.requiredBy.filter((r) => !r.startsWith("extensions.")).join(", ")}` : undefined));
+  const extensions = diff(
+    ext(before.lock),
+    ext(after.lock),
+    (e) => e.size,
+    (a, b) => a.sha256 === b.sha256,
+    (_a, b) =>
+      b && !b.requiredBy.every((r) => r.startsWith("extensions."))
+        ? `needed by ${b.requiredBy.filter((r) => !r.startsWith("extensions.")).join(", ")}`
+        : undefined,
+  );
   // Gem sizes are not pinned: a gem is shown with its version.
-  const gemChanges = diff(gems(before.lock), gems(after.lock), () => 0, (a, b) => a.sha256 === b.sha256, (a, b) => (a && b ? `${a.version} -> ${b.version}` : (a ?? b)!.version));
+  const gemChanges = diff(
+    gems(before.lock),
+    gems(after.lock),
+    () => 0,
+    (a, b) => a.sha256 === b.sha256,
+    (a, b) => (a && b ? `${a.version} -> ${b.version}` : (a ?? b)!.version),
+  );
   const files =
     before.files && after.files
-      ? diff(before.files, after.files, (f) => f.size, (a, b) => a.sha256 === b.sha256 && a.mode === b.mode && a.owner === b.owner, (a, b) => (a && b && a.sha256 === b.sha256 ? `mode ${a.mode.toString(8)} ${a.owner} -> ${b.mode.toString(8)} ${b.owner}` : undefined))
+      ? diff(
+          before.files,
+          after.files,
+          (f) => f.size,
+          (a, b) => a.sha256 === b.sha256 && a.mode === b.mode && a.owner === b.owner,
+          (a, b) =>
+            a && b && a.sha256 === b.sha256
+              ? `mode ${a.mode.toString(8)} ${a.owner} -> ${b.mode.toString(8)} ${b.owner}`
+              : undefined,
+        )
       : undefined;
-  const total = (s: State) => (s.files ? [...s.files.values()].reduce((n, f) => n + f.size, 0) : (s.lock?.extensions ?? []).filter((e) => e.role !== "extract").reduce((n, e) => n + e.size, 0));
+  const total = (s: State) =>
+    s.files
+      ? [...s.files.values()].reduce((n, f) => n + f.size, 0)
+      : (s.lock?.extensions ?? []).filter((e) => e.role !== "extract").reduce((n, e) => n + e.size, 0);
   const [b, a] = [total(before), total(after)];
   return {
-    ...(before.flavour && after.flavour && before.flavour !== after.flavour ? { flavour: { before: before.flavour, after: after.flavour } } : {}),
+    ...(before.flavour && after.flavour && before.flavour !== after.flavour
+      ? { flavour: { before: before.flavour, after: after.flavour } }
+      : {}),
     extensions,
     gems: gemChanges,
     ...(files ? { files } : {}),
@@ -96,7 +137,11 @@ export function renderPlan(p: Plan, title: string, human: (n: number) => string)
     if (!changes) return;
     lines.push(`${name}: ${changes.length ? `${changes.length} change${changes.length > 1 ? "s" : ""}` : "no change"}`);
     for (const c of changes) {
-      const size = !sized ? "" : c.kind === "changed" ? ` ${human(c.before!)} -> ${human(c.after!)}` : ` ${c.kind === "added" ? "+" : "-"}${human((c.after ?? c.before)!)}`;
+      const size = !sized
+        ? ""
+        : c.kind === "changed"
+          ? ` ${human(c.before!)} -> ${human(c.after!)}`
+          : ` ${c.kind === "added" ? "+" : "-"}${human((c.after ?? c.before)!)}`;
       lines.push(`  ${SIGN[c.kind]} ${c.name}${size}${c.detail ? ` (${c.detail})` : ""}`);
     }
   };
@@ -105,6 +150,9 @@ export function renderPlan(p: Plan, title: string, human: (n: number) => string)
   section("gems", p.gems, false);
   section("overlay files", p.files);
   const d = p.size.delta;
-  lines.push("", `size: ${human(p.size.before)} -> ${human(p.size.after)} (${d >= 0 ? "+" : "-"}${human(Math.abs(d))})${p.files ? "" : " of extensions"}`);
+  lines.push(
+    "",
+    `size: ${human(p.size.before)} -> ${human(p.size.after)} (${d >= 0 ? "+" : "-"}${human(Math.abs(d))})${p.files ? "" : " of extensions"}`,
+  );
   return lines.join("\n");
 }

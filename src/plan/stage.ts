@@ -34,13 +34,17 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
   const hasLock = !!lockFile && existsSync(lockFile);
   const inOut = join(o.out, bundleFileName(manifest));
   const against = o.against ?? (existsSync(inOut) ? inOut : undefined);
-  let baseline = o.against ?? (hasLock ? lockFile! : "nothing (no lock yet)");
+  let baseline = o.against ?? (hasLock ? lockFile : "nothing (no lock yet)");
   if (against) {
     const b = await readBundle(against);
     Object.assign(before, { lock: b.json.lock, flavour: b.json.flavour, files: await overlayFacts(b.overlay) });
-    if (!o.against && hasLock) before.lock = readLock(lockFile!);
+    const lock = !o.against && hasLock ? readLock(lockFile) : undefined;
+    if (lock) before.lock = lock;
     if (!o.against) baseline = `${hasLock ? lockFile : "no lock"} and ${against}`;
-  } else if (hasLock) before.lock = readLock(lockFile!);
+  } else if (hasLock) {
+    const lock = readLock(lockFile);
+    if (lock) before.lock = lock;
+  }
 
   const lock = await resolveLock(manifest, ctx);
   const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour };

@@ -14,7 +14,8 @@ export const accelArgs = (a: Accel): string[] => (a === "kvm" ? ["-accel", "kvm"
 
 export function parseAccelMode(value: string | undefined, from: string): AccelMode | undefined {
   if (value === undefined || value === "") return undefined;
-  if (!(MODES as readonly string[]).includes(value)) throw usageError(`${from} '${value}' is not an accelerator`, "use auto, kvm or tcg", from);
+  if (!(MODES as readonly string[]).includes(value))
+    throw usageError(`${from} '${value}' is not an accelerator`, "use auto, kvm or tcg", from);
   return value as AccelMode;
 }
 
@@ -39,14 +40,24 @@ function kvmDeviceProblem(device: string): string | undefined {
 /** The KVM device: /dev/kvm, or MKBUNDLE_KVM_DEVICE. */
 const kvmDevice = (env: Readonly<Record<string, string | undefined>>) => env["MKBUNDLE_KVM_DEVICE"] || "/dev/kvm";
 
-export async function chooseAccel(mode: AccelMode, qemu: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<AccelChoice> {
+export async function chooseAccel(
+  mode: AccelMode,
+  qemu: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<AccelChoice> {
   if (mode === "tcg") return { accel: "tcg", why: "QEMU under software emulation (--accel tcg)" };
   const problem = kvmDeviceProblem(kvmDevice(env));
   if (!problem) {
     const probe = await runProbe(qemu, accelArgs("kvm"));
     if (probe.ok) return { accel: "kvm", why: `QEMU with KVM (a test guest ran in ${probe.seconds.toFixed(1)} s)` };
-    if (mode === "kvm") throw new MkError("boot", `--accel kvm: KVM does not work here: ${probe.why}`, { hint: "use --accel tcg (or auto)" });
-    return { accel: "tcg", why: `QEMU under software emulation: KVM does not work here (${probe.why}); a Tiny Core boot takes 10-30 s` };
+    if (mode === "kvm")
+      throw new MkError("boot", `--accel kvm: KVM does not work here: ${probe.why}`, {
+        hint: "use --accel tcg (or auto)",
+      });
+    return {
+      accel: "tcg",
+      why: `QEMU under software emulation: KVM does not work here (${probe.why}); a Tiny Core boot takes 10-30 s`,
+    };
   }
   if (mode === "kvm") throw new MkError("boot", `--accel kvm: ${problem}`, { hint: "use --accel tcg (or auto)" });
   return { accel: "tcg", why: `QEMU under software emulation (${problem}); a Tiny Core boot takes 10-30 s` };

@@ -21,7 +21,8 @@ export interface QemuSpec {
 }
 
 /** qemu-system-x86_64, or MKBUNDLE_QEMU (a custom build, or a stand-in for tests). */
-export const qemuBinary = (env: Readonly<Record<string, string | undefined>> = process.env): string => env["MKBUNDLE_QEMU"] || "qemu-system-x86_64";
+export const qemuBinary = (env: Readonly<Record<string, string | undefined>> = process.env): string =>
+  env["MKBUNDLE_QEMU"] || "qemu-system-x86_64";
 
 export function qemuArgs(s: QemuSpec): string[] {
   const args = ["-m", String(s.memoryMb), "-no-reboot"];
@@ -38,6 +39,7 @@ export function qemuArgs(s: QemuSpec): string[] {
 export function parsePort(spec: string): PortForward {
   const m = /^(\d{1,5}):(\d{1,5})$/.exec(spec);
   const [host, guest] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
-  if (!m || host < 1 || host > 65535 || guest < 1 || guest > 65535) throw usageError(`--port '${spec}' is not HOST:GUEST (ports 1-65535)`, "e.g. --port 18080:80");
+  if (!m || host < 1 || host > 65535 || guest < 1 || guest > 65535)
+    throw usageError(`--port '${spec}' is not HOST:GUEST (ports 1-65535)`, "e.g. --port 18080:80");
   return { host, guest };
 }

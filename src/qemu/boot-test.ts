@@ -25,7 +25,7 @@ export interface BootTestOptions {
   log: Log;
 }
 
-export interface CheckResult {
+interface CheckResult {
   kind: "console" | "http";
   name: string;
   passed: boolean;
@@ -57,7 +57,13 @@ type Attempt = BootTestResult | { fallback: string };
 
 async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Promise<Attempt> {
   const started = Date.now();
-  const args = qemuArgs({ ...(o.plan.kernel ? { kernel: o.plan.kernel } : { iso: o.plan.iso, ...(o.plan.disk ? { disk: true } : {}) }), memoryMb: o.memoryMb, ports: o.ports, accel, interactive: false });
+  const args = qemuArgs({
+    ...(o.plan.kernel ? { kernel: o.plan.kernel } : { iso: o.plan.iso, ...(o.plan.disk ? { disk: true } : {}) }),
+    memoryMb: o.memoryMb,
+    ports: o.ports,
+    accel,
+    interactive: false,
+  });
   o.log.verbose(`${o.qemu} ${args.join(" ")}`);
   const q = spawnGuarded(o.qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
   let serial = "";
@@ -77,8 +83,19 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
     console += t;
   });
   q.process.on("error", (e) => (spawnError = e));
-  void q.exited.then(({ code, signal }) => (exit = signal ? `QEMU was killed (${signal})` : `QEMU exited with code ${code}`));
-  const checks: CheckResult[] = [...o.expect.map((re) => ({ kind: "console" as const, name: `/${re.source}/`, passed: false })), ...o.http.map((c) => ({ kind: "http" as const, name: `${c.url}~${c.body.source}`, url: c.url, pattern: c.body.source, passed: false }))];
+  void q.exited.then(
+    ({ code, signal }) => (exit = signal ? `QEMU was killed (${signal})` : `QEMU exited with code ${code}`),
+  );
+  const checks: CheckResult[] = [
+    ...o.expect.map((re) => ({ kind: "console" as const, name: `/${re.source}/`, passed: false })),
+    ...o.http.map((c) => ({
+      kind: "http" as const,
+      name: `${c.url}~${c.body.source}`,
+      url: c.url,
+      pattern: c.body.source,
+      passed: false,
+    })),
+  ];
   const seconds = () => (Date.now() - started) / 1000;
   const canFallBack = o.mode === "auto" && accel === "kvm";
   // Under KVM a kernel writes its first console line within a second or two.
@@ -99,9 +116,16 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
       }
       const passed = checks.every((c) => c.passed);
       if (canFallBack && !passed) {
-        if (KVM_FAILURE.test(errors)) return { fallback: `QEMU reported a KVM failure (${errors.split("\n").find((l) => KVM_FAILURE.test(l))!.trim()})` };
+        if (KVM_FAILURE.test(errors))
+          return {
+            fallback: `QEMU reported a KVM failure (${errors
+              .split("\n")
+              .find((l) => KVM_FAILURE.test(l))!
+              .trim()})`,
+          };
         if (exit && !serial) return { fallback: `${exit} under KVM before the guest printed anything` };
-        if (o.plan.serial && !serial && seconds() > silence) return { fallback: `the guest printed nothing in ${silence} s under KVM` };
+        if (o.plan.serial && !serial && seconds() > silence)
+          return { fallback: `the guest printed nothing in ${silence} s under KVM` };
       }
       if (passed || exit || seconds() > o.timeoutSeconds) {
         return { passed, seconds: seconds(), accel, accelWhy, console, checks, ...(exit && !passed ? { exit } : {}) };

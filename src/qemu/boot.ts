@@ -27,7 +27,12 @@ export interface BootOptions {
 /** The QEMU binary, found on PATH (or as given), or a clear error. */
 export function findQemu(env: Env): string {
   const bin = qemuBinary(env);
-  const candidates = bin.includes("/") ? [bin] : (env["PATH"] ?? "").split(delimiter).filter(Boolean).map((d) => join(d, bin));
+  const candidates = bin.includes("/")
+    ? [bin]
+    : (env["PATH"] ?? "")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, bin));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -36,17 +41,28 @@ export function findQemu(env: Env): string {
       // not here
     }
   }
-  throw new MkError("boot", "QEMU is not installed", { file: bin, hint: "install it: apt-get install qemu-system-x86 (Debian/Ubuntu), brew install qemu (macOS); MKBUNDLE_QEMU names another binary" });
+  throw new MkError("boot", "QEMU is not installed", {
+    file: bin,
+    hint: "install it: apt-get install qemu-system-x86 (Debian/Ubuntu), brew install qemu (macOS); MKBUNDLE_QEMU names another binary",
+  });
 }
 
 async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; accel: AccelChoice }> {
-  if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64) throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
-  const plan = await planBoot(o.image, { ...(o.kernel ? { kernel: true } : {}), ...(o.disk ? { disk: true } : {}), append: o.append });
-  if (o.append.length && !o.kernel) o.log.info("--append: booting the ISO's kernel and initrds directly (isolinux cannot take extra boot codes)");
+  if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64)
+    throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
+  const plan = await planBoot(o.image, {
+    ...(o.kernel ? { kernel: true } : {}),
+    ...(o.disk ? { disk: true } : {}),
+    append: o.append,
+  });
+  if (o.append.length && !o.kernel)
+    o.log.info("--append: booting the ISO's kernel and initrds directly (isolinux cannot take extra boot codes)");
   if (!plan.serial) {
     o.log.warn(
       `the boot line (${plan.bootLine.join(" ") || "empty"}) has no console=ttyS0: the kernel will not write to the serial console, so nothing will show here` +
-        (plan.kernel ? "; add --append console=ttyS0" : "; add console=ttyS0 to boot.append in the manifest, or boot with --kernel --append console=ttyS0"),
+        (plan.kernel
+          ? "; add --append console=ttyS0"
+          : "; add console=ttyS0 to boot.append in the manifest, or boot with --kernel --append console=ttyS0"),
     );
   }
   const qemu = findQemu(o.env);
@@ -59,7 +75,13 @@ async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; 
 export async function runInteractive(o: BootOptions): Promise<number> {
   const { qemu, plan, accel } = await prepare(o);
   try {
-    const args = qemuArgs({ ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: true } : {}) }), memoryMb: o.memoryMb, ports: o.ports, accel: accel.accel, interactive: true });
+    const args = qemuArgs({
+      ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: true } : {}) }),
+      memoryMb: o.memoryMb,
+      ports: o.ports,
+      accel: accel.accel,
+      interactive: true,
+    });
     o.log.verbose(`${qemu} ${args.join(" ")}`);
     const q = spawnGuarded(qemu, args, { stdio: "inherit" });
     const { code } = await q.exited;
@@ -77,11 +99,27 @@ export interface TestOptions extends BootOptions {
 }
 
 export async function testImage(o: TestOptions): Promise<BootTestResult & { plan: BootPlan }> {
-  if (!o.expect.length && !o.http.length) throw new MkError("usage", "nothing to wait for", { file: "mkbundle test", hint: "give --expect REGEX and/or --http URL~REGEX" });
+  if (!o.expect.length && !o.http.length)
+    throw new MkError("usage", "nothing to wait for", {
+      file: "mkbundle test",
+      hint: "give --expect REGEX and/or --http URL~REGEX",
+    });
   if (!(o.timeoutSeconds > 0)) throw new MkError("usage", `--timeout ${o.timeoutSeconds}: give a number of seconds`);
   const { qemu, plan, accel } = await prepare(o);
   try {
-    const r = await bootTest({ qemu, plan, memoryMb: o.memoryMb, ports: o.ports, mode: o.mode, accel, expect: o.expect, http: o.http, timeoutSeconds: o.timeoutSeconds, log: o.log, ...(o.onConsole ? { onConsole: o.onConsole } : {}) });
+    const r = await bootTest({
+      qemu,
+      plan,
+      memoryMb: o.memoryMb,
+      ports: o.ports,
+      mode: o.mode,
+      accel,
+      expect: o.expect,
+      http: o.http,
+      timeoutSeconds: o.timeoutSeconds,
+      log: o.log,
+      ...(o.onConsole ? { onConsole: o.onConsole } : {}),
+    });
     return { ...r, plan };
   } finally {
     if (plan.kernel?.dir) rmSync(plan.kernel.dir, { recursive: true, force: true });

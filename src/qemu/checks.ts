@@ -11,7 +11,9 @@ export function parseRegex(source: string, option: string): RegExp {
   try {
     return new RegExp(source);
   } catch (e) {
-    throw usageError(`${option} '${source}' is not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`);
+    throw usageError(
+      `${option} '${source}' is not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`,
+    );
   }
 }
 
@@ -19,7 +21,8 @@ export function parseRegex(source: string, option: string): RegExp {
 export function parseHttpCheck(spec: string): HttpCheck {
   const scheme = /^https?:\/\/[^/]+/.exec(spec);
   const at = scheme ? spec.indexOf("~", scheme[0].length) : -1;
-  if (!scheme || at < 0) throw usageError(`--http '${spec}' is not URL~REGEX`, "e.g. --http 'http://127.0.0.1:18080/~Hello'");
+  if (!scheme || at < 0)
+    throw usageError(`--http '${spec}' is not URL~REGEX`, "e.g. --http 'http://127.0.0.1:18080/~Hello'");
   const url = spec.slice(0, at);
   let host: string;
   try {
@@ -27,7 +30,11 @@ export function parseHttpCheck(spec: string): HttpCheck {
   } catch {
     throw usageError(`--http '${spec}': '${url}' is not a URL`);
   }
-  if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]") throw usageError(`--http '${url}': HTTP checks go to the forwarded ports on 127.0.0.1 only`, "forward one with --port HOST:GUEST");
+  if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]")
+    throw usageError(
+      `--http '${url}': HTTP checks go to the forwarded ports on 127.0.0.1 only`,
+      "forward one with --port HOST:GUEST",
+    );
   return { url, body: parseRegex(spec.slice(at + 1), "--http") };
 }
 
@@ -43,8 +50,10 @@ export async function httpCheckOnce(c: HttpCheck, timeoutMs = 2000): Promise<{ o
   } catch (e) {
     const code = (e as { code?: string }).code ?? "";
     if (TIMEOUTS.has(code)) return { ok: false, last: `no answer within ${timeoutMs / 1000} s` };
-    if (code === "ECONNREFUSED") return { ok: false, last: "connection refused (nothing listens on the forwarded port yet)" };
-    if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return { ok: false, last: "the connection was closed without an answer" };
+    if (code === "ECONNREFUSED")
+      return { ok: false, last: "connection refused (nothing listens on the forwarded port yet)" };
+    if (code === "ECONNRESET" || code === "UND_ERR_SOCKET")
+      return { ok: false, last: "the connection was closed without an answer" };
     return { ok: false, last: (e as Error).message || code };
   }
 }

@@ -16,7 +16,11 @@ export function spawnGuarded(command: string, args: readonly string[], opts: Spa
   const child = spawn(command, args, opts);
   let watchdog: ChildProcess | undefined;
   if (child.pid !== undefined) {
-    watchdog = spawn("/bin/sh", ["-c", 'read _; kill -9 "$1" 2>/dev/null', "mkbundle-qemu-watchdog", String(child.pid)], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+    watchdog = spawn(
+      "/bin/sh",
+      ["-c", 'read _; kill -9 "$1" 2>/dev/null', "mkbundle-qemu-watchdog", String(child.pid)],
+      { stdio: ["pipe", "ignore", "ignore"], detached: true },
+    );
     watchdog.on("error", () => {}); // no /bin/sh: SIGINT and SIGTERM are still handled below
     watchdog.unref();
     (watchdog.stdin as { unref?: () => void } | null)?.unref?.();

@@ -22,30 +22,49 @@ export interface BootPlan {
   serial: boolean;
 }
 
-export const hasSerialConsole = (codes: readonly string[]): boolean => codes.some((c) => /^console=ttyS0(,|$)/.test(c));
+const hasSerialConsole = (codes: readonly string[]): boolean => codes.some((c) => /^console=ttyS0(,|$)/.test(c));
 
-export async function planBoot(image: string, opts: { kernel?: boolean; disk?: boolean; append: readonly string[] }): Promise<BootPlan> {
+export async function planBoot(
+  image: string,
+  opts: { kernel?: boolean; disk?: boolean; append: readonly string[] },
+): Promise<BootPlan> {
   let src;
   try {
     src = fileSource(image);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new MkError("usage", code === "ENOENT" ? "image not found" : `cannot read the image (${code})`, { file: image });
+    throw new MkError("usage", code === "ENOENT" ? "image not found" : `cannot read the image (${code})`, {
+      file: image,
+    });
   }
   try {
-    if (!isIso9660(src.read(0, 32774))) throw new MkError("input", "not an ISO 9660 image", { file: image, hint: "mkbundle boots ISOs such as rebuild-iso writes them (and Tiny Core's own)" });
+    if (!isIso9660(src.read(0, 32774)))
+      throw new MkError("input", "not an ISO 9660 image", {
+        file: image,
+        hint: "mkbundle boots ISOs such as rebuild-iso writes them (and Tiny Core's own)",
+      });
   } finally {
     src.close();
   }
   const base = await openBaseImage(image).catch((e: unknown) => {
-    throw e instanceof MkError ? new MkError("input", `not a bootable Tiny Core ISO: ${e.diagnostics[0]!.message}`, { file: image }) : e;
+    throw e instanceof MkError
+      ? new MkError("input", `not a bootable Tiny Core ISO: ${e.diagnostics[0]!.message}`, { file: image })
+      : e;
   });
   try {
     const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
     const direct = opts.kernel || opts.append.length > 0;
     if (!direct) {
-      if (opts.disk && !hasHybridMbr(base.iso.systemArea)) throw new MkError("input", "the ISO has no isohybrid MBR: it cannot boot as a disk", { file: image, hint: "boot it as a CD (without --disk), or its kernel directly with --kernel" });
-      if (!base.iso.boot) throw new MkError("input", "the ISO has no El Torito boot record: it cannot boot as a CD", { file: image, hint: "boot its kernel directly with --kernel" });
+      if (opts.disk && !hasHybridMbr(base.iso.systemArea))
+        throw new MkError("input", "the ISO has no isohybrid MBR: it cannot boot as a disk", {
+          file: image,
+          hint: "boot it as a CD (without --disk), or its kernel directly with --kernel",
+        });
+      if (!base.iso.boot)
+        throw new MkError("input", "the ISO has no El Torito boot record: it cannot boot as a CD", {
+          file: image,
+          hint: "boot its kernel directly with --kernel",
+        });
       return { iso: image, ...(opts.disk ? { disk: true } : {}), bootLine: label, serial: hasSerialConsole(label) };
     }
     const codes = [...label, ...opts.append.filter((c) => !label.includes(c))];
@@ -54,7 +73,12 @@ export async function planBoot(image: string, opts: { kernel?: boolean; disk?: b
     const initrd = join(dir, "initrd");
     writeFileSync(kernel, await base.kernel());
     writeFileSync(initrd, Buffer.concat(await base.initrdBytes())); // the kernel reads concatenated archives
-    return { iso: image, kernel: { dir, kernel, initrd, append: codes.join(" ") }, bootLine: codes, serial: hasSerialConsole(codes) };
+    return {
+      iso: image,
+      kernel: { dir, kernel, initrd, append: codes.join(" ") },
+      bootLine: codes,
+      serial: hasSerialConsole(codes),
+    };
   } finally {
     base.close();
   }

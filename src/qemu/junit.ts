@@ -25,8 +25,13 @@ export function junitXml(image: string, r: BootTestResult): string {
     const time = (c.seconds ?? r.seconds).toFixed(3);
     lines.push(`    <testcase classname="${c.kind}" name="${escape(c.name)}" time="${time}">`);
     if (!c.passed) {
-      const why = c.kind === "console" ? `the console never showed ${c.name}` : `${c.name} never matched (last: ${c.last ?? "no answer"})`;
-      lines.push(`      <failure message="${escape(why)}" type="${c.kind}">${escape(r.exit ? `${why}; ${r.exit}` : why)}</failure>`);
+      const why =
+        c.kind === "console"
+          ? `the console never showed ${c.name}`
+          : `${c.name} never matched (last: ${c.last ?? "no answer"})`;
+      lines.push(
+        `      <failure message="${escape(why)}" type="${c.kind}">${escape(r.exit ? `${why}; ${r.exit}` : why)}</failure>`,
+      );
     }
     lines.push("    </testcase>");
   }

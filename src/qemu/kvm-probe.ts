@@ -18,7 +18,7 @@ const CODE = [
   "e0b8001000000f22d8b9800000c00f320d000100000f300f20c00d000000800f22c0ea89000f001800b9002d3101ffc9",
   "75fcbee0000f0066baf803ac84c07403eeebf80f011c25d6000f00cc909090900000000000000000ffff0000009acf00",
   "ffff00000092cf00ffff0000009aaf001f00b0000f00000000000000000000004d4b42554e444c452d4b564d2d50524f",
-  "42452d4f4b0a"
+  "42452d4f4b0a",
 ].join("");
 const RESET = "ea000000f0"; // jmp 0xF000:0000
 
@@ -44,7 +44,21 @@ export async function runProbe(qemu: string, accelArgs: readonly string[], deadl
   try {
     const firmware = join(dir, "probe.bin");
     writeFileSync(firmware, probeFirmware());
-    const args = [...accelArgs, "-bios", firmware, "-m", "16", "-nodefaults", "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"];
+    const args = [
+      ...accelArgs,
+      "-bios",
+      firmware,
+      "-m",
+      "16",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-serial",
+      "stdio",
+      "-monitor",
+      "none",
+      "-no-reboot",
+    ];
     const child = spawnGuarded(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -54,7 +68,10 @@ export async function runProbe(qemu: string, accelArgs: readonly string[], deadl
         child.kill();
         resolve({ ...r, seconds: (Date.now() - started) / 1000 });
       };
-      const timer = setTimeout(() => done({ ok: false, why: `a test guest printed nothing within ${deadlineMs / 1000} s` }), deadlineMs);
+      const timer = setTimeout(
+        () => done({ ok: false, why: `a test guest printed nothing within ${deadlineMs / 1000} s` }),
+        deadlineMs,
+      );
       child.process.stdout!.on("data", (d: Buffer) => {
         out += d.toString("latin1");
         if (out.includes(PROBE_MARKER)) done({ ok: true });
@@ -64,8 +81,21 @@ export async function runProbe(qemu: string, accelArgs: readonly string[], deadl
       child.process.on("exit", (code, signal) => {
         if (out.includes(PROBE_MARKER)) return done({ ok: true });
         // QEMU's first complaint is the cause; what follows (an assertion, a register dump) is noise here.
-        const said = err.split("\n").map((l) => l.replace(/^qemu-system-\w+: /, "").replace(/^error: /, "").trim()).find((l) => l && !/^warning:/.test(l));
-        done({ ok: false, why: said ? `QEMU said: ${said.slice(0, 160)}` : `QEMU ${signal ? `was killed (${signal})` : `exited with ${code}`} before the test guest ran` });
+        const said = err
+          .split("\n")
+          .map((l) =>
+            l
+              .replace(/^qemu-system-\w+: /, "")
+              .replace(/^error: /, "")
+              .trim(),
+          )
+          .find((l) => l && !/^warning:/.test(l));
+        done({
+          ok: false,
+          why: said
+            ? `QEMU said: ${said.slice(0, 160)}`
+            : `QEMU ${signal ? `was killed (${signal})` : `exited with ${code}`} before the test guest ran`,
+        });
       });
     });
   } finally {

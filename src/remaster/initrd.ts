@@ -20,6 +20,10 @@ export function appendArchiveEntries(base: FileTree, overlay: readonly Entry[]):
   return overlay.filter((e) => !(e.type === "dir" && base.get(e.path)?.type === "dir"));
 }
 
-export async function compressArchive(entries: readonly Entry[], epoch: number, threads = defaultThreads()): Promise<Buffer> {
+export async function compressArchive(
+  entries: readonly Entry[],
+  epoch: number,
+  threads = defaultThreads(),
+): Promise<Buffer> {
   return gzipByContent(writeCpio(reproducible(entries, { epoch })), threads);
 }

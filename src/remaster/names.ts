@@ -8,6 +8,7 @@ export function isoFileName(name: string, flavour: string, version: string): str
 }
 
 /** pxe/<name>-<flavour>-<version>: the kernel, the initrd(s) and boot.ipxe. */
-export const pxeDirName = (name: string, flavour: string, version: string): string => `pxe/${name}-${flavour}-${version}`;
+export const pxeDirName = (name: string, flavour: string, version: string): string =>
+  `pxe/${name}-${flavour}-${version}`;
 
 export const SUMS_FILE = "SHA256SUMS";

@@ -49,19 +49,34 @@ export interface PreparedRemaster {
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const file = (path: string, data: Buffer, mtime: number, mode = 0o644): Entry => ({ path, type: "file", mode, uid: 0, gid: 0, mtime, size: data.length, data });
+const file = (path: string, data: Buffer, mtime: number, mode = 0o644): Entry => ({
+  path,
+  type: "file",
+  mode,
+  uid: 0,
+  gid: 0,
+  mtime,
+  size: data.length,
+  data,
+});
 
 export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemaster> {
   const bundle = await readBundle(o.bundle);
   const { json } = bundle;
   const version = o.version ?? json.version;
-  if (!version) throw new MkError("usage", "no version", { hint: "pass one, as in mkbundle rebuild-iso 0.9.0.1, or set version: in the manifest" });
-  if (!VERSION.test(version)) throw new MkError("usage", `'${version}' is not a usable version`, { hint: "letters, digits, '.', '_', '+', '-'" });
+  if (!version)
+    throw new MkError("usage", "no version", {
+      hint: "pass one, as in mkbundle rebuild-iso 0.9.0.1, or set version: in the manifest",
+    });
+  if (!VERSION.test(version))
+    throw new MkError("usage", `'${version}' is not a usable version`, { hint: "letters, digits, '.', '_', '+', '-'" });
   const epoch = json.epoch;
   const isoBytes = await readAllData(bundle.members.get(json.base)!);
-  if (sha256(isoBytes) !== json.members[json.base]) throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
+  if (sha256(isoBytes) !== json.members[json.base])
+    throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
   const base = await openBaseImage(bufferSource(isoBytes));
-  if (!base.iso.boot?.imagePath || !base.iso.boot.catalogPath) throw new MkError("input", `${json.base} has no El Torito boot image to keep`);
+  if (!base.iso.boot?.imagePath || !base.iso.boot.catalogPath)
+    throw new MkError("input", `${json.base} has no El Torito boot image to keep`);
   const baseTree = await base.initrd();
 
   const builtin = chooseMode(o.builtin ?? "auto", baseTree, json.lock);
@@ -73,13 +88,25 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   if (o.appendInitrd) {
     // The base initrd stays byte for byte; the overlay follows it as a second archive.
     const bytes = await base.initrdBytes();
-    initrds = [...baseInitrds.map((p, i) => ({ path: p, data: bytes[i]! })), { path: `boot/${m.name}.gz`, data: await compressArchive(appendArchiveEntries(baseTree, overlay), epoch, o.threads) }];
+    initrds = [
+      ...baseInitrds.map((p, i) => ({ path: p, data: bytes[i]! })),
+      {
+        path: `boot/${m.name}.gz`,
+        data: await compressArchive(appendArchiveEntries(baseTree, overlay), epoch, o.threads),
+      },
+    ];
   } else {
-    initrds = [{ path: baseInitrds[0]!, data: await compressArchive(mergedInitrd(baseTree, overlay), epoch, o.threads) }];
+    initrds = [
+      { path: baseInitrds[0]!, data: await compressArchive(mergedInitrd(baseTree, overlay), epoch, o.threads) },
+    ];
   }
   const kernel = { path: base.boot.kernel, bytes: await base.kernel() };
   const cfgText = (await readAllData(base.file(base.boot.cfgPath)!)).toString("utf8");
-  const cfg = editIsolinuxCfg(cfgText, { append: m.boot.append, ...(m.boot.timeout !== undefined ? { timeoutSeconds: m.boot.timeout } : {}), initrds: initrds.map((i) => `/${i.path}`) });
+  const cfg = editIsolinuxCfg(cfgText, {
+    append: m.boot.append,
+    ...(m.boot.timeout !== undefined ? { timeoutSeconds: m.boot.timeout } : {}),
+    initrds: initrds.map((i) => `/${i.path}`),
+  });
   const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
   const sde = sourceDateEpoch(o.env);
   const metadata = isoMetadataYaml({

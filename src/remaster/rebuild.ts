@@ -30,11 +30,12 @@ export interface RebuildResult {
 /** A path under `out`, or an error: names from a bundle must never lead outside it. */
 export function insideOut(out: string, path: string): string {
   const rel = relative(resolve(out), resolve(path));
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new MkError("input", `refusing to write ${path}: it is outside the output directory ${out}`);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel))
+    throw new MkError("input", `refusing to write ${path}: it is outside the output directory ${out}`);
   return path;
 }
 
-export function outputWriter(out: string): WriteOutput {
+function outputWriter(out: string): WriteOutput {
   return async (path, data) => {
     insideOut(out, path);
     mkdirSync(dirname(path), { recursive: true });
@@ -42,12 +43,18 @@ export function outputWriter(out: string): WriteOutput {
   };
 }
 
-export function checkFormats(formats: readonly string[], outputs: Readonly<Record<string, OutputMaker>> = OUTPUTS): void {
+function checkFormats(formats: readonly string[], outputs: Readonly<Record<string, OutputMaker>> = OUTPUTS): void {
   const unknown = formats.filter((f) => !outputs[f]);
-  if (unknown.length) throw new MkError("usage", `unknown output format${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`, { hint: `known: ${Object.keys(outputs).join(", ")}` });
+  if (unknown.length)
+    throw new MkError("usage", `unknown output format${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`, {
+      hint: `known: ${Object.keys(outputs).join(", ")}`,
+    });
 }
 
-export async function rebuildIso(o: RebuildOptions, outputs: Readonly<Record<string, OutputMaker>> = OUTPUTS): Promise<RebuildResult> {
+export async function rebuildIso(
+  o: RebuildOptions,
+  outputs: Readonly<Record<string, OutputMaker>> = OUTPUTS,
+): Promise<RebuildResult> {
   const formats = o.formats ?? Object.keys(outputs);
   checkFormats(formats, outputs);
   const p = await prepareRemaster(o);
@@ -58,9 +65,22 @@ export async function rebuildIso(o: RebuildOptions, outputs: Readonly<Record<str
   } finally {
     p.base.close();
   }
-  await updateSums(o.out, made.flatMap((m) => m.files), write);
+  await updateSums(
+    o.out,
+    made.flatMap((m) => m.files),
+    write,
+  );
   const iso = made.find((m) => m.format === "iso")?.files[0];
-  return { name: p.name, flavour: p.flavour, version: p.version, json: p.bundle.json, outputs: made, ...(iso ? { iso } : {}), initrdPaths: p.initrds.map((i) => i.path), builtin: p.builtin };
+  return {
+    name: p.name,
+    flavour: p.flavour,
+    version: p.version,
+    json: p.bundle.json,
+    outputs: made,
+    ...(iso ? { iso } : {}),
+    initrdPaths: p.initrds.map((i) => i.path),
+    builtin: p.builtin,
+  };
 }
 
 /** SHA256SUMS in --out: our files' lines replaced, other builds' kept, sorted. */
@@ -74,6 +94,9 @@ async function updateSums(out: string, files: OutputFile[], write: WriteOutput):
     }
   }
   for (const f of files) lines.set(relative(out, f.path), f.sha256);
-  const text = [...lines].sort(([a], [b]) => a.localeCompare(b)).map(([p, s]) => `${s}  ${p}\n`).join("");
+  const text = [...lines]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([p, s]) => `${s}  ${p}\n`)
+    .join("");
   await write(path, [Buffer.from(text)]);
 }

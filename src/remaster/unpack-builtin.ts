@@ -7,14 +7,21 @@
 import { MkError } from "../errors.js";
 import { readSquashfs } from "../formats/squashfs/reader.js";
 import type { Lock } from "../lock/lock-file.js";
-import { BOOTLOCAL, BUILTIN_DIR, BUILTIN_OPTIONAL, BUILTIN_SETUP, editBootlocal, TCE_INSTALLED } from "../tinycore/layout.js";
+import {
+  BOOTLOCAL,
+  BUILTIN_DIR,
+  BUILTIN_OPTIONAL,
+  BUILTIN_SETUP,
+  editBootlocal,
+  TCE_INSTALLED,
+} from "../tinycore/layout.js";
 import { collect, readAllData, type Entry } from "../tree/entry.js";
 import { parentsOf, type FileTree } from "../tree/file-tree.js";
 
 export type BuiltinMode = "auto" | "load" | "unpack";
 
 /** A kernel that loads extensions at boot ships its drivers as modules in the initrd. */
-export function initrdHasModules(initrd: FileTree, kernelRelease: string | undefined): boolean {
+function initrdHasModules(initrd: FileTree, kernelRelease: string | undefined): boolean {
   for (const p of initrd.keys()) {
     const m = /^lib\/modules\/([^/]+)\/.+\.ko(\.gz|\.xz)?$/.exec(p);
     if (m && (!kernelRelease || m[1] === kernelRelease)) return true;
@@ -28,11 +35,19 @@ export function chooseMode(mode: BuiltinMode, initrd: FileTree, lock: Lock): { u
   if (!lock.extensions.some((e) => e.role === "builtin")) return { unpack: false, why: "no builtin extensions" };
   return initrdHasModules(initrd, lock.kernel)
     ? { unpack: false, why: "the base initrd has kernel modules: Tiny Core loads /tmp/builtin at boot" }
-    : { unpack: true, why: `the base initrd has no kernel modules${lock.kernel ? ` for ${lock.kernel}` : ""}, so its kernel cannot loop-mount squashfs extensions at boot: they are unpacked into the initrd instead` };
+    : {
+        unpack: true,
+        why: `the base initrd has no kernel modules${lock.kernel ? ` for ${lock.kernel}` : ""}, so its kernel cannot loop-mount squashfs extensions at boot: they are unpacked into the initrd instead`,
+      };
 }
 
 /** The overlay with /tmp/builtin replaced by the unpacked extensions and their boot-time setup. */
-export async function unpackBuiltin(overlay: readonly Entry[], lock: Lock, base: FileTree, epoch: number): Promise<Entry[]> {
+export async function unpackBuiltin(
+  overlay: readonly Entry[],
+  lock: Lock,
+  base: FileTree,
+  epoch: number,
+): Promise<Entry[]> {
   const byPath = new Map(overlay.map((e) => [e.path, e]));
   const out = new Map<string, Entry>();
   for (const e of overlay) if (e.path !== BUILTIN_DIR && !e.path.startsWith(`${BUILTIN_DIR}/`)) out.set(e.path, e);
@@ -55,26 +70,87 @@ export async function unpackBuiltin(overlay: readonly Entry[], lock: Lock, base:
       }
       if (taken(f.path)) continue;
       const data = f.type === "hardlink" ? realOf.get(f.linkTarget!) : f;
-      out.set(f.path, f.type === "file" || f.type === "hardlink" ? { ...f, type: "file", size: data!.size, data: await readAllData(data!), mtime: epoch } : { ...f, mtime: epoch });
+      out.set(
+        f.path,
+        f.type === "file" || f.type === "hardlink"
+          ? { ...f, type: "file", size: data!.size, data: await readAllData(data!), mtime: epoch }
+          : { ...f, mtime: epoch },
+      );
     }
     const marker = `${TCE_INSTALLED}/${ext.name}`;
-    if (!taken(marker)) out.set(marker, { path: marker, type: "file", mode: 0o644, uid: 0, gid: 50, mtime: epoch, size: 0, data: Buffer.alloc(0) });
+    if (!taken(marker))
+      out.set(marker, {
+        path: marker,
+        type: "file",
+        mode: 0o644,
+        uid: 0,
+        gid: 50,
+        mtime: epoch,
+        size: 0,
+        data: Buffer.alloc(0),
+      });
   }
-  if (modules) out.set("etc/sysconfig/newmodules", { path: "etc/sysconfig/newmodules", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: 0, data: Buffer.alloc(0) });
+  if (modules)
+    out.set("etc/sysconfig/newmodules", {
+      path: "etc/sysconfig/newmodules",
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: epoch,
+      size: 0,
+      data: Buffer.alloc(0),
+    });
   // What tce-load's update_system does for each extension, in load order.
   const installed = (n: string) => `/${TCE_INSTALLED}/${n}`;
-  const script = ["#!/bin/sh", "# mkbundle: set up the builtin extensions unpacked into the initrd, as tce-load would", ...names.map((n) => `[ -s ${installed(n)} ] && [ -x ${installed(n)} ] && ${installed(n)}`), "/sbin/ldconfig 2>/dev/null", "exit 0", ""].join("\n");
-  out.set(BUILTIN_SETUP, { path: BUILTIN_SETUP, type: "file", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: Buffer.byteLength(script), data: Buffer.from(script) });
+  const script = [
+    "#!/bin/sh",
+    "# mkbundle: set up the builtin extensions unpacked into the initrd, as tce-load would",
+    ...names.map((n) => `[ -s ${installed(n)} ] && [ -x ${installed(n)} ] && ${installed(n)}`),
+    "/sbin/ldconfig 2>/dev/null",
+    "exit 0",
+    "",
+  ].join("\n");
+  out.set(BUILTIN_SETUP, {
+    path: BUILTIN_SETUP,
+    type: "file",
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    mtime: epoch,
+    size: Buffer.byteLength(script),
+    data: Buffer.from(script),
+  });
   const bootlocal = out.get(BOOTLOCAL) ?? base.get(BOOTLOCAL);
-  const edited = editBootlocal(bootlocal?.type === "file" ? (await readAllData(bootlocal)).toString("utf8") : undefined, { first: [`/${BUILTIN_SETUP}`] });
-  out.set(BOOTLOCAL, { ...(bootlocal ?? { path: BOOTLOCAL, type: "file", mode: 0o755, uid: 0, gid: 0 }), path: BOOTLOCAL, type: "file", mtime: epoch, size: Buffer.byteLength(edited), data: Buffer.from(edited) } as Entry);
+  const edited = editBootlocal(
+    bootlocal?.type === "file" ? (await readAllData(bootlocal)).toString("utf8") : undefined,
+    { first: [`/${BUILTIN_SETUP}`] },
+  );
+  out.set(BOOTLOCAL, {
+    ...(bootlocal ?? { path: BOOTLOCAL, type: "file", mode: 0o755, uid: 0, gid: 0 }),
+    path: BOOTLOCAL,
+    type: "file",
+    mtime: epoch,
+    size: Buffer.byteLength(edited),
+    data: Buffer.from(edited),
+  });
   // New directories need their parents; existing ones stay as the base has them.
   for (const p of [...out.keys()]) {
     for (const parent of parentsOf(p)) {
       if (out.has(parent)) continue;
       const b = base.get(parent);
-      out.set(parent, b?.type === "dir" ? { ...b, data: undefined } : { path: parent, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: 0 });
+      out.set(
+        parent,
+        b?.type === "dir"
+          ? withoutData(b)
+          : { path: parent, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: 0 },
+      );
     }
   }
   return [...out.values()];
+}
+
+function withoutData(e: Entry): Entry {
+  const { data: _data, ...rest } = e;
+  return rest;
 }

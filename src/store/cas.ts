@@ -73,7 +73,8 @@ export function listIndex(s: Store): IndexRecord[] {
 export function listBlobs(s: Store): { sha256: string; size: number }[] {
   const out: { sha256: string; size: number }[] = [];
   const blobs = join(s.root, "blobs");
-  for (const d of readdirSync(blobs)) for (const f of readdirSync(join(blobs, d))) out.push({ sha256: f, size: statSync(join(blobs, d, f)).size });
+  for (const d of readdirSync(blobs))
+    for (const f of readdirSync(join(blobs, d))) out.push({ sha256: f, size: statSync(join(blobs, d, f)).size });
   return out.sort((a, b) => a.sha256.localeCompare(b.sha256));
 }
 
@@ -87,7 +88,8 @@ export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: 
     removed++;
     freed += b.size;
   }
-  for (const rec of listIndex(s)) if (rec.sha256 && !keep.has(rec.sha256)) rmSync(join(s.root, "index", `${sha(rec.url)}.json`), { force: true });
+  for (const rec of listIndex(s))
+    if (rec.sha256 && !keep.has(rec.sha256)) rmSync(join(s.root, "index", `${sha(rec.url)}.json`), { force: true });
   // Leftovers of interrupted downloads; recent ones may belong to a build running now.
   for (const t of readdirSync(join(s.root, "tmp"))) {
     const p = join(s.root, "tmp", t);

@@ -29,7 +29,7 @@ export type DownloadResult =
 
 let shared: Dispatcher | undefined;
 /** One connection pool for the process, honouring HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
-export function defaultDispatcher(): Dispatcher {
+function defaultDispatcher(): Dispatcher {
   const { EnvHttpProxyAgent, interceptors } = undiciLib();
   shared ??= new EnvHttpProxyAgent().compose(interceptors.redirect({ maxRedirections: 5 }));
   return shared;
@@ -47,7 +47,7 @@ interface Sink {
 const newSink = (fd: number): Sink => ({ fd, size: 0, sha256: createHash("sha256"), md5: createHash("md5") });
 
 function write(sink: Sink, chunk: Buffer): void {
-  for (let off = 0; off < chunk.length; ) off += writeSync(sink.fd, chunk, off);
+  for (let off = 0; off < chunk.length;) off += writeSync(sink.fd, chunk, off);
   sink.size += chunk.length;
   sink.sha256.update(chunk);
   sink.md5.update(chunk);
@@ -77,11 +77,24 @@ async function copyLocal(path: string, fd: number, opts: DownloadOptions): Promi
   return { status: "ok", size: sink.size, sha256: sink.sha256.digest("hex"), md5: sink.md5.digest("hex") };
 }
 
-const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"]);
+const RETRYABLE_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+]);
 
 function describeFailure(e: unknown, url: string, timeoutMs: number): string {
   const code = (e as { code?: string }).code ?? "";
-  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT") return `timed out after ${timeoutMs / 1000} s waiting for ${url}`;
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT")
+    return `timed out after ${timeoutMs / 1000} s waiting for ${url}`;
   return `${(e as Error).message || code} (${url})`;
 }
 
@@ -104,7 +117,13 @@ async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promis
     }
     let res: Dispatcher.ResponseData;
     try {
-      res = await undiciLib().request(url, { method: "GET", headers, dispatcher, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs });
+      res = await undiciLib().request(url, {
+        method: "GET",
+        headers,
+        dispatcher,
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+      });
     } catch (e) {
       lastError = describeFailure(e, url, opts.timeoutMs);
       if (RETRYABLE_CODES.has((e as { code?: string }).code ?? "") || (e as Error).name === "SocketError") continue;
@@ -142,18 +161,27 @@ async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promis
     }
     etag = typeof res.headers["etag"] === "string" ? res.headers["etag"] : etag;
     lastModified = typeof res.headers["last-modified"] === "string" ? res.headers["last-modified"] : lastModified;
-    const expected = status === 200 && res.headers["content-length"] !== undefined ? Number(res.headers["content-length"]) : undefined;
+    const expected =
+      status === 200 && res.headers["content-length"] !== undefined ? Number(res.headers["content-length"]) : undefined;
     try {
       for await (const chunk of res.body) {
         write(sink, chunk as Buffer);
         opts.onBytes?.((chunk as Buffer).length);
       }
-      if (expected !== undefined && sink.size < expected) throw Object.assign(new Error("connection closed early"), { code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" });
+      if (expected !== undefined && sink.size < expected)
+        throw Object.assign(new Error("connection closed early"), { code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" });
     } catch (e) {
       lastError = describeFailure(e, url, opts.timeoutMs);
       continue; // resume from sink.size
     }
-    return { status: "ok", size: sink.size, sha256: sink.sha256.digest("hex"), md5: sink.md5.digest("hex"), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+    return {
+      status: "ok",
+      size: sink.size,
+      sha256: sink.sha256.digest("hex"),
+      md5: sink.md5.digest("hex"),
+      ...(etag ? { etag } : {}),
+      ...(lastModified ? { lastModified } : {}),
+    };
   }
   throw new FetchError(url, `gave up after ${opts.retries + 1} attempts: ${lastError}`);
 }

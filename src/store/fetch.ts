@@ -33,7 +33,12 @@ export interface Expect {
 }
 
 /** Fetches into the store; undefined when the source says the file does not exist (404). */
-export async function fetchToStore(ctx: FetchContext, from: Location, label: string, expect: Expect = {}): Promise<Fetched | undefined> {
+export async function fetchToStore(
+  ctx: FetchContext,
+  from: Location,
+  label: string,
+  expect: Expect = {},
+): Promise<Fetched | undefined> {
   const url = describeLocation(from);
   const rec = readIndex(ctx.store, url);
   const cached = (sha256: string, md5: string | undefined, size: number): Fetched => {
@@ -43,7 +48,8 @@ export async function fetchToStore(ctx: FetchContext, from: Location, label: str
   // Pinned content that is already here (from this URL or any other) needs no network.
   if (expect.sha256 && hasBlob(ctx.store, expect.sha256)) {
     const path = blobPath(ctx.store, expect.sha256);
-    const md5 = rec?.sha256 === expect.sha256 && rec.md5 ? rec.md5 : createHash("md5").update(readFileSync(path)).digest("hex");
+    const md5 =
+      rec?.sha256 === expect.sha256 && rec.md5 ? rec.md5 : createHash("md5").update(readFileSync(path)).digest("hex");
     verify(url, expect, expect.sha256, md5);
     return cached(expect.sha256, md5, statSync(path).size);
   }
@@ -77,7 +83,14 @@ export async function fetchToStore(ctx: FetchContext, from: Location, label: str
       }
       verify(url, expect, r.sha256, r.md5);
       const path = adoptBlob(ctx.store, tmp, r.sha256);
-      writeIndex(ctx.store, { url, sha256: r.sha256, md5: r.md5, size: r.size, ...(r.etag ? { etag: r.etag } : {}), ...(r.lastModified ? { lastModified: r.lastModified } : {}) });
+      writeIndex(ctx.store, {
+        url,
+        sha256: r.sha256,
+        md5: r.md5,
+        size: r.size,
+        ...(r.etag ? { etag: r.etag } : {}),
+        ...(r.lastModified ? { lastModified: r.lastModified } : {}),
+      });
       ctx.progress.end(label, { size: r.size, cached: false, ms: Date.now() - started });
       return { url, sha256: r.sha256, md5: r.md5, size: r.size, path, cached: false };
     } finally {
@@ -87,6 +100,8 @@ export async function fetchToStore(ctx: FetchContext, from: Location, label: str
 }
 
 function verify(url: string, expect: Expect, sha256: string, md5: string | undefined): void {
-  if (expect.md5 && md5 && expect.md5 !== md5) throw new VerifyError(url, `md5 mismatch for ${url}: expected ${expect.md5}, got ${md5}`);
-  if (expect.sha256 && expect.sha256 !== sha256) throw new VerifyError(url, `sha256 mismatch for ${url}: expected ${expect.sha256}, got ${sha256}`);
+  if (expect.md5 && md5 && expect.md5 !== md5)
+    throw new VerifyError(url, `md5 mismatch for ${url}: expected ${expect.md5}, got ${md5}`);
+  if (expect.sha256 && expect.sha256 !== sha256)
+    throw new VerifyError(url, `sha256 mismatch for ${url}: expected ${expect.sha256}, got ${sha256}`);
 }

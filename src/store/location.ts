@@ -12,7 +12,9 @@ export function locationOf(mirror: string, baseDir: string): Location {
 }
 
 export function under(root: Location, relPath: string): Location {
-  return root.kind === "http" ? { kind: "http", url: `${root.url}/${relPath.split("/").map(encodeURIComponent).join("/")}` } : { kind: "file", path: join(root.path, ...relPath.split("/")) };
+  return root.kind === "http"
+    ? { kind: "http", url: `${root.url}/${relPath.split("/").map(encodeURIComponent).join("/")}` }
+    : { kind: "file", path: join(root.path, ...relPath.split("/")) };
 }
 
 /** What messages and the cache index call a location: the URL, or file:// and the path. */

@@ -8,7 +8,7 @@ export interface Progress {
   finish(): void;
 }
 
-export const silentProgress: Progress = { begin() {}, bytes() {}, end() {}, finish() {} };
+const silentProgress: Progress = { begin() {}, bytes() {}, end() {}, finish() {} };
 
 export function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -47,14 +47,18 @@ export function makeProgress(opts: { quiet?: boolean; tty?: boolean; stream?: No
       files++;
       if (!o.cached) fetched++;
       if (tty) draw();
-      else out.write(`${o.cached ? "cached " : "fetched"} ${label} (${humanBytes(o.size)}${o.cached ? "" : `, ${(o.ms / 1000).toFixed(1)} s`})\n`);
+      else
+        out.write(
+          `${o.cached ? "cached " : "fetched"} ${label} (${humanBytes(o.size)}${o.cached ? "" : `, ${(o.ms / 1000).toFixed(1)} s`})\n`,
+        );
     },
     finish() {
       if (tty && files) {
         draw(true);
         out.write("\n");
       }
-      if (files) out.write(`${files} files, ${fetched} downloaded (${humanBytes(bytes)}), ${files - fetched} from the cache\n`);
+      if (files)
+        out.write(`${files} files, ${fetched} downloaded (${humanBytes(bytes)}), ${files - fetched} from the cache\n`);
     },
   };
 }

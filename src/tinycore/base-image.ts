@@ -45,7 +45,8 @@ export async function openBaseImage(from: string | Buffer | ByteSource): Promise
     const initrdBytes = once(() => Promise.all(boot.initrds.map((p) => readAllData(byPath.get(p)!))));
     const initrd = once(async () => {
       const entries: Entry[] = [];
-      for (const raw of await initrdBytes()) for await (const e of readCpio(isGzip(raw) ? gunzip(raw) : raw)) entries.push(e);
+      for (const raw of await initrdBytes())
+        for await (const e of readCpio(isGzip(raw) ? gunzip(raw) : raw)) entries.push(e);
       return treeOf(entries);
     });
     const kernel = once(() => readAllData(byPath.get(boot.kernel)!));
@@ -55,7 +56,16 @@ export async function openBaseImage(from: string | Buffer | ByteSource): Promise
       const fromHeader = kernelFromBzImage(await kernel());
       return fromHeader ? { release: fromHeader, source: "bzImage header" } : undefined;
     });
-    return { iso, boot, file: (p) => byPath.get(p), kernel, initrdBytes, initrd, kernelRelease, close: () => src.close() };
+    return {
+      iso,
+      boot,
+      file: (p) => byPath.get(p),
+      kernel,
+      initrdBytes,
+      initrd,
+      kernelRelease,
+      close: () => src.close(),
+    };
   } catch (e) {
     src.close();
     throw e;

@@ -12,7 +12,13 @@ export interface BootFiles {
   initrds: string[];
 }
 
-const CFG_CANDIDATES = ["boot/isolinux/isolinux.cfg", "isolinux/isolinux.cfg", "isolinux.cfg", "boot/syslinux/syslinux.cfg", "syslinux.cfg"];
+const CFG_CANDIDATES = [
+  "boot/isolinux/isolinux.cfg",
+  "isolinux/isolinux.cfg",
+  "isolinux.cfg",
+  "boot/syslinux/syslinux.cfg",
+  "syslinux.cfg",
+];
 
 export async function findBootFiles(entries: readonly Entry[]): Promise<BootFiles> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
@@ -26,6 +32,8 @@ export async function findBootFiles(entries: readonly Entry[]): Promise<BootFile
   const resolvePath = (p: string) => (p.startsWith("/") ? p.slice(1) : dir ? `${dir}/${p}` : p);
   const kernel = resolvePath(label.kernel);
   const initrds = label.initrds.map(resolvePath);
-  for (const p of [kernel, ...initrds]) if (byPath.get(p)?.type !== "file") throw new MkError("input", `${cfgPath} names ${p}, which is not a file in the image`);
+  for (const p of [kernel, ...initrds])
+    if (byPath.get(p)?.type !== "file")
+      throw new MkError("input", `${cfgPath} names ${p}, which is not a file in the image`);
   return { cfgPath, cfg, label, kernel, initrds };
 }

@@ -2,7 +2,7 @@
 // that pulled them in, loops reported (never followed), and an install order with
 // dependencies before dependents, deterministic (list order, then .dep order), as tce-load.
 
-export interface ClosureNode {
+interface ClosureNode {
   name: string;
   deps: string[];
   /** Direct dependents, sorted; plus the list that named it at the top level. */

@@ -25,7 +25,7 @@ export function parseIsolinuxCfg(text: string): IsolinuxConfig {
     const m = /^\s*(\S+)\s*(.*?)\s*$/.exec(line);
     if (!m || m[1]!.startsWith("#")) return;
     const [key, value] = [m[1]!.toLowerCase(), m[2]!];
-    if (key === "default") cfg.defaultLabel = value.split(/\s+/)[0];
+    if (key === "default") cfg.defaultLabel = value.split(/\s+/)[0]!;
     else if (key === "timeout") cfg.timeout = Number(value);
     else if (key === "label") {
       current = { name: value, initrds: [], append: [], lines: { label: i } };

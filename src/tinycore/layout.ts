@@ -26,10 +26,14 @@ export const BOOT_PATH = ["usr/local/sbin", "usr/local/bin", "sbin", "usr/sbin",
  * bootlocal.sh with lines added: `first` right after the shebang line (before anything
  * the base runs), `last` at the end under a comment.
  */
-export function editBootlocal(original: string | undefined, edit: { first?: readonly string[]; last?: readonly string[]; comment?: string }): string {
+export function editBootlocal(
+  original: string | undefined,
+  edit: { first?: readonly string[]; last?: readonly string[]; comment?: string },
+): string {
   const text = original ?? "#!/bin/sh\n";
   const [shebang, ...rest] = text.split("\n");
   let out = [shebang, ...(edit.first ?? []), ...rest].join("\n");
-  if (edit.last?.length) out = `${out.endsWith("\n") ? out : `${out}\n`}${edit.comment ? `# ${edit.comment}\n` : ""}${edit.last.join("\n")}\n`;
+  if (edit.last?.length)
+    out = `${out.endsWith("\n") ? out : `${out}\n`}${edit.comment ? `# ${edit.comment}\n` : ""}${edit.last.join("\n")}\n`;
   return out;
 }

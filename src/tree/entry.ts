@@ -25,7 +25,7 @@ export interface Entry {
 }
 
 // File-type bits of st_mode, as cpio, tar and squashfs store them.
-export const S_IFMT = 0o170000;
+const S_IFMT = 0o170000;
 const TYPE_BITS: Record<Exclude<EntryType, "hardlink">, number> = {
   fifo: 0o010000,
   char: 0o020000,

@@ -14,7 +14,8 @@ export function treeOf(entries: Iterable<Entry>): FileTree {
 
 export function mergeEntry(t: FileTree, e: Entry): void {
   const existing = t.get(e.path);
-  if (existing?.type === "dir" && e.type === "dir") t.set(e.path, { ...e, mode: existing.mode, uid: existing.uid, gid: existing.gid });
+  if (existing?.type === "dir" && e.type === "dir")
+    t.set(e.path, { ...e, mode: existing.mode, uid: existing.uid, gid: existing.gid });
   else t.set(e.path, e);
 }
 
@@ -33,6 +34,11 @@ export function addParents(t: FileTree, path: string, base: FileTree, mtime: num
   for (const p of parentsOf(path)) {
     if (t.has(p)) continue;
     const b = base.get(p);
-    t.set(p, b && b.type === "dir" ? { path: p, type: "dir", mode: b.mode, uid: b.uid, gid: b.gid, mtime: b.mtime, size: 0 } : { path: p, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime, size: 0 });
+    t.set(
+      p,
+      b && b.type === "dir"
+        ? { path: p, type: "dir", mode: b.mode, uid: b.uid, gid: b.gid, mtime: b.mtime, size: 0 }
+        : { path: p, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime, size: 0 },
+    );
   }
 }

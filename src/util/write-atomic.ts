@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** Writes buffers with writev in batches (no concatenated copy). */
-export function writeBuffers(fd: number, parts: readonly Buffer[]): void {
+function writeBuffers(fd: number, parts: readonly Buffer[]): void {
   for (let i = 0; i < parts.length; i += 1024) {
     let batch = parts.slice(i, i + 1024);
     let left = batch.reduce((n, b) => n + b.length, 0);
@@ -29,7 +29,11 @@ function skip(parts: Buffer[], n: number): Buffer[] {
 }
 
 /** Writes buffers (or a stream of them) to fd in 8 MiB batches, calling `seen` on each. */
-async function writeAll(fd: number, data: Buffer | readonly Buffer[] | AsyncIterable<Buffer> | Iterable<Buffer>, seen?: (c: Buffer) => void): Promise<void> {
+async function writeAll(
+  fd: number,
+  data: Buffer | readonly Buffer[] | AsyncIterable<Buffer> | Iterable<Buffer>,
+  seen?: (c: Buffer) => void,
+): Promise<void> {
   const chunks = Buffer.isBuffer(data) ? [data] : data;
   let batch: Buffer[] = [];
   let pending = 0;
@@ -52,7 +56,10 @@ const tempBeside = (path: string) => join(dirname(path), `.${basename(path)}.tmp
  * an interrupted or failed write never leaves a half-written file under the final name.
  * (No fsync: outputs are rebuilt from the cache at will, and it costs more than the write.)
  */
-export async function writeFileAtomic(path: string, data: Buffer | readonly Buffer[] | AsyncIterable<Buffer>): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Buffer | readonly Buffer[] | AsyncIterable<Buffer>,
+): Promise<void> {
   const tmp = tempBeside(path);
   const fd = openSync(tmp, "w");
   try {
@@ -70,7 +77,10 @@ export async function writeFileAtomic(path: string, data: Buffer | readonly Buff
  * Streams to a temporary file while hashing; renames it into place unless a file with the
  * same sha256 is already there (then nothing is rewritten). Returns the digest and size.
  */
-export async function writeIfChanged(path: string, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<{ sha256: string; size: number; written: boolean }> {
+export async function writeIfChanged(
+  path: string,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+): Promise<{ sha256: string; size: number; written: boolean }> {
   const tmp = tempBeside(path);
   const fd = openSync(tmp, "w");
   const hash = createHash("sha256");
@@ -87,7 +97,11 @@ export async function writeIfChanged(path: string, chunks: AsyncIterable<Buffer>
     throw e;
   }
   const sha256 = hash.digest("hex");
-  if (existsSync(path) && statSync(path).size === size && createHash("sha256").update(readFileSync(path)).digest("hex") === sha256) {
+  if (
+    existsSync(path) &&
+    statSync(path).size === size &&
+    createHash("sha256").update(readFileSync(path)).digest("hex") === sha256
+  ) {
     rmSync(tmp, { force: true });
     return { sha256, size, written: false };
   }

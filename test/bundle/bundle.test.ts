@@ -44,7 +44,8 @@ function manifest(name: string, body: string): string {
   return write(`${name}/${name}.yaml`, `name: ${name}\nbase:\n  iso: Core-4.4.iso\n${body}`);
 }
 
-const run = (args: string[], env: Record<string, string> = {}) => mkbundle([...args, "--mirror", mirror, "--work-dir", wd], { env });
+const run = (args: string[], env: Record<string, string> = {}) =>
+  mkbundle([...args, "--mirror", mirror, "--work-dir", wd], { env });
 
 beforeAll(() => {
   cpSync(join(fixturesDir(), "tinycore"), mirror, { recursive: true, dereference: true });
@@ -81,7 +82,10 @@ password:
     const out = join(dir, "out-twice");
     const first = run(["bundle", m, "--out", out, "--json"], env);
     expect(first.code, first.stderr).toBe(0);
-    const a = JSON.parse(first.stdout) as { overlay: { path: string; sha256: string; written: boolean }; bundle: { path: string; sha256: string; written: boolean } };
+    const a = JSON.parse(first.stdout) as {
+      overlay: { path: string; sha256: string; written: boolean };
+      bundle: { path: string; sha256: string; written: boolean };
+    };
     expect(basename(a.overlay.path)).toBe(`overlay-${sha256(readFileSync(a.overlay.path))}.tar.gz`);
     expect(basename(a.bundle.path)).toBe("twice-bundle-dev.tar.gz");
     const again = JSON.parse(run(["bundle", m, "--out", out, "--json"], env).stdout) as typeof a;
@@ -89,7 +93,9 @@ password:
     expect([again.overlay.written, again.bundle.written]).toEqual([false, false]);
     // Another epoch: other bytes, the same files.
     const other = join(dir, "out-epoch");
-    const b = JSON.parse(run(["bundle", m, "--out", other, "--json"], { ...env, SOURCE_DATE_EPOCH: "1800000000" }).stdout) as typeof a;
+    const b = JSON.parse(
+      run(["bundle", m, "--out", other, "--json"], { ...env, SOURCE_DATE_EPOCH: "1800000000" }).stdout,
+    ) as typeof a;
     expect(b.overlay.sha256).not.toBe(a.overlay.sha256);
     const list = (p: string) => sh(`tar -tzf ${q(p)}`).toString();
     expect(list(b.overlay.path)).toBe(list(a.overlay.path));
@@ -105,27 +111,75 @@ password:
     const lock = parse(readFileSync(m.replace(/\.yaml$/, ".lock"), "utf8")) as Lock;
     const { json, overlayDir, members } = unpack(join(out, "layout-bundle-dev.tar.gz"), join(dir, "unpacked-layout"));
     // bundle.json: members by sha256, the lock, no host names or clock times.
-    for (const [name, digest] of Object.entries(json.members)) expect(sha256(readFileSync(join(members, name)))).toBe(digest);
+    for (const [name, digest] of Object.entries(json.members))
+      expect(sha256(readFileSync(join(members, name)))).toBe(digest);
     expect(json.lock).toEqual(lock);
-    expect(json).toMatchObject({ name: "layout", flavour: "dev", version: "1.2.3", epoch: 1700000000, base: "Core-4.4.iso" });
+    expect(json).toMatchObject({
+      name: "layout",
+      flavour: "dev",
+      version: "1.2.3",
+      epoch: 1700000000,
+      base: "Core-4.4.iso",
+    });
 
     const opt = join(overlayDir, "tmp/builtin/optional");
     expect(readFileSync(join(overlayDir, "tmp/builtin/onboot.lst"), "utf8")).toBe("bash.tcz\ndmidecode.tcz\n");
-    const builtin = lock.extensions.filter((e) => e.role === "builtin").map((e) => e.name).sort();
-    expect(sh(`ls ${q(opt)}`).toString().trim().split("\n").filter((f) => f.endsWith(".tcz")).map((f) => f.slice(0, -4)).sort()).toEqual(builtin);
+    const builtin = lock.extensions
+      .filter((e) => e.role === "builtin")
+      .map((e) => e.name)
+      .sort();
+    expect(
+      sh(`ls ${q(opt)}`)
+        .toString()
+        .trim()
+        .split("\n")
+        .filter((f) => f.endsWith(".tcz"))
+        .map((f) => f.slice(0, -4))
+        .sort(),
+    ).toEqual(builtin);
     expect(sh(`cd ${q(opt)} && md5sum -c *.md5.txt`).toString()).toMatch(/bash\.tcz: OK/);
-    expect(readFileSync(join(opt, "ncurses.tcz.dep"), "utf8")).toBe(readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/ncurses.tcz.dep"), "utf8"));
+    expect(readFileSync(join(opt, "ncurses.tcz.dep"), "utf8")).toBe(
+      readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/ncurses.tcz.dep"), "utf8"),
+    );
     const mirrorDir = join(overlayDir, "tmp/tinycorelinux/4.x/x86/tcz");
-    expect(sh(`LC_ALL=C ls ${q(mirrorDir)}`).toString().trim().split("\n")).toEqual(["lzo2.tcz", "lzo2.tcz.list", "lzo2.tcz.md5.txt", "lzop.tcz", "lzop.tcz.dep", "lzop.tcz.list", "lzop.tcz.md5.txt"]);
+    expect(
+      sh(`LC_ALL=C ls ${q(mirrorDir)}`)
+        .toString()
+        .trim()
+        .split("\n"),
+    ).toEqual([
+      "lzo2.tcz",
+      "lzo2.tcz.list",
+      "lzo2.tcz.md5.txt",
+      "lzop.tcz",
+      "lzop.tcz.dep",
+      "lzop.tcz.list",
+      "lzop.tcz.md5.txt",
+    ]);
     expect(sh(`cd ${q(mirrorDir)} && md5sum -c *.md5.txt`).toString()).toMatch(/lzop\.tcz: OK/);
 
     expect(readFileSync(join(overlayDir, "etc/motd"), "utf8")).toBe("Welcome\n");
-    const sfdisk = sh(`stat -c '%a %u:%g %s' ${q(join(overlayDir, "usr/local/sbin/sfdisk"))}`).toString().trim();
-    expect(sfdisk).toBe(`750 0:50 ${sh(`unsquashfs -cat ${q(join(fixturesDir(), "tinycore/4.x/x86/tcz/util-linux.tcz"))} usr/local/sbin/sfdisk | wc -c`).toString().trim()}`);
+    const sfdisk = sh(`stat -c '%a %u:%g %s' ${q(join(overlayDir, "usr/local/sbin/sfdisk"))}`)
+      .toString()
+      .trim();
+    expect(sfdisk).toBe(
+      `750 0:50 ${sh(
+        `unsquashfs -cat ${q(join(fixturesDir(), "tinycore/4.x/x86/tcz/util-linux.tcz"))} usr/local/sbin/sfdisk | wc -c`,
+      )
+        .toString()
+        .trim()}`,
+    );
     // Existing directories keep the base's mode and owner (tmp 1777, opt 2775 root:staff).
-    expect(sh(`stat -c '%a %u:%g' ${q(join(overlayDir, "tmp"))} ${q(join(overlayDir, "opt"))}`).toString().trim().split("\n")).toEqual(["1777 0:0", "2775 0:50"]);
+    expect(
+      sh(`stat -c '%a %u:%g' ${q(join(overlayDir, "tmp"))} ${q(join(overlayDir, "opt"))}`)
+        .toString()
+        .trim()
+        .split("\n"),
+    ).toEqual(["1777 0:0", "2775 0:50"]);
 
-    expect(readFileSync(join(overlayDir, "opt/mkbundle/services/web.sh"), "utf8")).toContain("nc -l -p 80 -e /bin/cat\n} >> /var/log/web.log 2>&1");
+    expect(readFileSync(join(overlayDir, "opt/mkbundle/services/web.sh"), "utf8")).toContain(
+      "nc -l -p 80 -e /bin/cat\n} >> /var/log/web.log 2>&1",
+    );
     const bootlocal = readFileSync(join(overlayDir, "opt/bootlocal.sh"), "utf8");
     expect(bootlocal.startsWith("#!/bin/sh\n# put other system startup commands here\n")).toBe(true);
     expect(bootlocal).toContain("/opt/mkbundle/services/web.sh &\n");
@@ -133,11 +187,19 @@ password:
     const shadow = readFileSync(join(overlayDir, "etc/shadow"), "utf8");
     expect(shadow).toMatch(/^root:\*:13525:0:99999:7:::$/m);
     const hash = /^tc:(\$6\$([^$]+)\$[^:]+):/m.exec(shadow)!;
-    expect(sh(`openssl passwd -6 -salt ${q(hash[2]!)} s3cret-pw`).toString().trim()).toBe(hash[1]);
+    expect(
+      sh(`openssl passwd -6 -salt ${q(hash[2]!)} s3cret-pw`)
+        .toString()
+        .trim(),
+    ).toBe(hash[1]);
     expect(readFileSync(join(overlayDir, "etc/inittab"), "utf8")).toMatch(/^tty1::respawn:\/sbin\/getty 38400 tty1$/m);
     expect(readFileSync(join(overlayDir, "etc/inittab"), "utf8")).not.toContain("autologin");
     // No clear-text password anywhere.
-    expect(sh(`grep -r -a -l s3cret-pw ${q(join(dir, "unpacked-layout"))} ${q(out)} ${q(m.replace(/\.yaml$/, ".lock"))} || true`).toString()).toBe("");
+    expect(
+      sh(
+        `grep -r -a -l s3cret-pw ${q(join(dir, "unpacked-layout"))} ${q(out)} ${q(m.replace(/\.yaml$/, ".lock"))} || true`,
+      ).toString(),
+    ).toBe("");
   });
 
   it("salts randomly without SOURCE_DATE_EPOCH", () => {
@@ -145,7 +207,10 @@ password:
     const shadows = [1, 2].map((i) => {
       const out = join(dir, `out-salt-${i}`);
       expect(run(["bundle", m, "--out", out], { MK_TEST_PW: "pw" }).code).toBe(0);
-      return readFileSync(join(unpack(join(out, "salt-bundle-dev.tar.gz"), join(dir, `unpacked-salt-${i}`)).overlayDir, "etc/shadow"), "utf8");
+      return readFileSync(
+        join(unpack(join(out, "salt-bundle-dev.tar.gz"), join(dir, `unpacked-salt-${i}`)).overlayDir, "etc/shadow"),
+        "utf8",
+      );
     });
     expect(shadows[0]).not.toBe(shadows[1]);
   });
@@ -155,11 +220,16 @@ password:
     const out = join(dir, "out-debug");
     expect(run(["bundle", m, "--out", out], { MK_TEST_PW: "pw" }).code).toBe(0);
     const { overlayDir } = unpack(join(out, "debugimg-bundle-debug.tar.gz"), join(dir, "unpacked-debug"));
-    expect(readFileSync(join(overlayDir, "etc/inittab"), "utf8")).toMatch(/^tty1::respawn:\/sbin\/getty -nl \/sbin\/autologin 38400 tty1$/m);
+    expect(readFileSync(join(overlayDir, "etc/inittab"), "utf8")).toMatch(
+      /^tty1::respawn:\/sbin\/getty -nl \/sbin\/autologin 38400 tty1$/m,
+    );
   });
 
   it("prod drops openssh, locks tc, has no autologin, and warns about a password", () => {
-    const m = manifest("prodimg", "flavour: prod\nextensions:\n  builtin: [openssh, bash]\npassword:\n  env: MK_TEST_PW\n");
+    const m = manifest(
+      "prodimg",
+      "flavour: prod\nextensions:\n  builtin: [openssh, bash]\npassword:\n  env: MK_TEST_PW\n",
+    );
     const out = join(dir, "out-prod");
     const r = run(["bundle", m, "--out", out], { MK_TEST_PW: "pw" });
     expect(r.code, r.stderr).toBe(0);
@@ -173,15 +243,23 @@ password:
   });
 
   it("the prod audit fails on an sshd from any extension or file, and names it", () => {
-    const m = manifest("audit", "flavour: prod\nextensions:\n  builtin: [remote-tools]\nfiles:\n  - path: /usr/sbin/sshd\n    content: x\n");
+    const m = manifest(
+      "audit",
+      "flavour: prod\nextensions:\n  builtin: [remote-tools]\nfiles:\n  - path: /usr/sbin/sshd\n    content: x\n",
+    );
     const r = run(["bundle", m, "--out", join(dir, "out-audit")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("prod audit: usr/sbin/sshd is an sshd binary");
-    expect(r.stderr).toContain("prod audit: builtin remote-tools.tcz holds usr/local/sbin/sshd (required by extensions.builtin)");
+    expect(r.stderr).toContain(
+      "prod audit: builtin remote-tools.tcz holds usr/local/sbin/sshd (required by extensions.builtin)",
+    );
   });
 
   it("names an unset password variable and a file missing from an extension", () => {
-    const m = manifest("broken", "password:\n  env: MK_UNSET_PW\nfiles:\n  - path: /x\n    extract: { extension: util-linux, path: usr/local/sbin/nothere }\n");
+    const m = manifest(
+      "broken",
+      "password:\n  env: MK_UNSET_PW\nfiles:\n  - path: /x\n    extract: { extension: util-linux, path: usr/local/sbin/nothere }\n",
+    );
     const r = run(["bundle", m, "--out", join(dir, "out-broken")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("password.env names MK_UNSET_PW, which is not set");
@@ -210,7 +288,9 @@ services:
     const r = run(["bundle", m]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${m}:13:10: services[1].run: service 'web' runs 'httpd', which is not in the image`);
-    expect(r.stderr).toContain(`${m}:15:10: services[2].run: service 'tool' runs '/usr/local/bin/nothere', which is not in the image`);
+    expect(r.stderr).toContain(
+      `${m}:15:10: services[2].run: service 'tool' runs '/usr/local/bin/nothere', which is not in the image`,
+    );
     expect(r.stderr).not.toContain("service 'ok'");
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
     expect(run(["bundle", m, "--allow-missing-commands"]).code).toBe(0);
@@ -230,12 +310,26 @@ services:
 describe("Razor's form", () => {
   it("mkbundle -b extensions.lst -m mirror.lst -p writes razor-microkernel-bundle-prod.tar.gz", () => {
     const out = join(dir, "out-razor");
-    const r = mkbundle(["-b", join(repoRoot, "extensions.lst"), "-m", join(repoRoot, "mirror.lst"), "-p", "--mirror", join(fixturesDir(), "tinycore"), "--work-dir", wd, "--out", out]);
+    const r = mkbundle([
+      "-b",
+      join(repoRoot, "extensions.lst"),
+      "-m",
+      join(repoRoot, "mirror.lst"),
+      "-p",
+      "--mirror",
+      join(fixturesDir(), "tinycore"),
+      "--work-dir",
+      wd,
+      "--out",
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(join(out, "razor-microkernel-bundle-prod.tar.gz"));
     const { json, overlayDir } = unpack(join(out, "razor-microkernel-bundle-prod.tar.gz"), join(dir, "unpacked-razor"));
     expect(json.flavour).toBe("prod");
-    expect(readFileSync(join(overlayDir, "tmp/builtin/onboot.lst"), "utf8")).toBe("bash.tcz\ndmidecode.tcz\nlshw.tcz\nusb-utils.tcz\nlibssl-0.9.8.tcz\n");
+    expect(readFileSync(join(overlayDir, "tmp/builtin/onboot.lst"), "utf8")).toBe(
+      "bash.tcz\ndmidecode.tcz\nlshw.tcz\nusb-utils.tcz\nlibssl-0.9.8.tcz\n",
+    );
   });
 });
 
@@ -246,11 +340,18 @@ describe("mkbundle plan", () => {
     writeFileSync(m, readFileSync(m, "utf8").replace("[bash]", "[bash, lzop]"));
     const r = run(["plan", m, "--out", join(dir, "out-none")]);
     expect(r.code, r.stderr).toBe(0);
-    const size = (n: string) => `${(readFileSync(join(fixturesDir(), `tinycore/4.x/x86/tcz/${n}.tcz`)).length / 1024).toFixed(1)} KiB`;
+    const size = (n: string) =>
+      `${(readFileSync(join(fixturesDir(), `tinycore/4.x/x86/tcz/${n}.tcz`)).length / 1024).toFixed(1)} KiB`;
     expect(r.stdout).toContain(`+ lzop.tcz (builtin) +${size("lzop")}`);
     expect(r.stdout).toContain(`+ lzo2.tcz (builtin) +${size("lzo2")} (needed by lzop)`);
-    const json = JSON.parse(run(["plan", m, "--json", "--out", join(dir, "out-none")]).stdout) as { extensions: { kind: string; name: string; after: number }[]; size: { delta: number } };
-    expect(json.extensions.map((c) => [c.kind, c.name])).toEqual([["added", "lzo2.tcz (builtin)"], ["added", "lzop.tcz (builtin)"]]);
+    const json = JSON.parse(run(["plan", m, "--json", "--out", join(dir, "out-none")]).stdout) as {
+      extensions: { kind: string; name: string; after: number }[];
+      size: { delta: number };
+    };
+    expect(json.extensions.map((c) => [c.kind, c.name])).toEqual([
+      ["added", "lzo2.tcz (builtin)"],
+      ["added", "lzop.tcz (builtin)"],
+    ]);
     expect(json.size.delta).toBe(json.extensions.reduce((n, c) => n + c.after, 0));
   });
 

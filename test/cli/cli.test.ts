@@ -15,10 +15,39 @@ describe("mkbundle --help", () => {
   it("lists every command and Razor's long flags", () => {
     const r = mkbundle(["--help"]);
     expect(r.code).toBe(0);
-    for (const cmd of ["validate", "show", "init", "bundle", "rebuild-iso", "build", "lock", "plan", "ls", "cat", "run", "test", "cache"]) {
+    for (const cmd of [
+      "validate",
+      "show",
+      "init",
+      "bundle",
+      "rebuild-iso",
+      "build",
+      "lock",
+      "plan",
+      "ls",
+      "cat",
+      "run",
+      "test",
+      "cache",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, "m"));
     }
-    for (const flag of ["--builtin-list", "--mirror-list", "--build-prod-image", "--build-debug-image", "--tc-passwd", "--config", "--reuse-prev-dl", "--verbose", "--help", "--dry-run", "--mirror", "--work-dir", "--out", "--quiet"]) {
+    for (const flag of [
+      "--builtin-list",
+      "--mirror-list",
+      "--build-prod-image",
+      "--build-debug-image",
+      "--tc-passwd",
+      "--config",
+      "--reuse-prev-dl",
+      "--verbose",
+      "--help",
+      "--dry-run",
+      "--mirror",
+      "--work-dir",
+      "--out",
+      "--quiet",
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -44,7 +73,9 @@ describe("mkbundle --help", () => {
 
 describe("mkbundle validate", () => {
   it("accepts every example in manifests/", () => {
-    const files = readdirSync(join(repoRoot, "manifests")).filter((f) => f.endsWith(".yaml")).map((f) => join("manifests", f));
+    const files = readdirSync(join(repoRoot, "manifests"))
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => join("manifests", f));
     expect(files.length).toBeGreaterThanOrEqual(3);
     const r = mkbundle(["validate", ...files]);
     expect(r.stderr).toBe("");
@@ -80,8 +111,15 @@ describe("mkbundle validate", () => {
     const bad = write("bad.yaml", "name: BAD\n");
     const r = mkbundle(["validate", "--json", good, bad]);
     expect(r.code).toBe(2);
-    const out = JSON.parse(r.stdout) as { file: string; valid: boolean; diagnostics: { line: number; path: string }[] }[];
-    expect(out.map((o) => [o.file, o.valid])).toEqual([[good, true], [bad, false]]);
+    const out = JSON.parse(r.stdout) as {
+      file: string;
+      valid: boolean;
+      diagnostics: { line: number; path: string }[];
+    }[];
+    expect(out.map((o) => [o.file, o.valid])).toEqual([
+      [good, true],
+      [bad, false],
+    ]);
     expect(out[1]!.diagnostics[0]).toMatchObject({ line: 1, column: 7, path: "name", severity: "error" });
   });
 
@@ -97,7 +135,12 @@ describe("mkbundle show and init", () => {
     const r = mkbundle(["show", "manifests/hello-service.yaml", "--mirror", "/srv/tc"]);
     expect(r.code).toBe(0);
     const shown = parse(r.stdout) as Record<string, unknown>;
-    expect(shown).toMatchObject({ name: "hello-service", flavour: "prod", mirror: "/srv/tc", extensions: { builtin: [], mirror: [] } });
+    expect(shown).toMatchObject({
+      name: "hello-service",
+      flavour: "prod",
+      mirror: "/srv/tc",
+      extensions: { builtin: [], mirror: [] },
+    });
     expect((shown["services"] as { log: string }[])[0]!.log).toBe("/dev/ttyS0");
   });
 
@@ -146,7 +189,11 @@ describe("Razor's command line", () => {
   it("--dry-run prints flavour prod and both lists, never the password, and warns it is ignored", () => {
     const r = mkbundle(["-b", b, "-m", m, "-p", "-t", "secret", "--dry-run"]);
     expect(r.code).toBe(0);
-    const shown = parse(r.stdout) as { flavour: string; extensions: { builtin: string[]; mirror: string[] }; name: string };
+    const shown = parse(r.stdout) as {
+      flavour: string;
+      extensions: { builtin: string[]; mirror: string[] };
+      name: string;
+    };
     expect(shown.flavour).toBe("prod");
     expect(shown.name).toBe("razor-microkernel");
     // prod leaves openssh out (Razor's rule), and the header says so.
@@ -177,7 +224,9 @@ describe("Razor's command line", () => {
     const dup = write("dup.lst", "bash\ndmidecode\nbash.tcz\n");
     const r = mkbundle(["-b", dup, "-m", m, "-n"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${dup}:3:1: extensions.builtin[2]: extension 'bash' is listed twice (first listed at line 1)`);
+    expect(r.stderr).toContain(
+      `${dup}:3:1: extensions.builtin[2]: extension 'bash' is listed twice (first listed at line 1)`,
+    );
   });
 
   it("the default lists in the repository are valid", () => {

@@ -13,7 +13,6 @@ const { dir, write } = tempDir("mkbundle-inspect-");
 const tree = join(dir, "tree");
 const pair = join(dir, "pair.cpio.gz");
 
-
 beforeAll(() => {
   makeEveryTypeTree(tree, { socket: true });
   writeFileSync(join(tree, "five-mb.bin"), pseudoRandom(5 * 1024 * 1024, 9));
@@ -39,7 +38,10 @@ describe("mkbundle ls", () => {
     expect(listed.find((e) => e.path === "sock")).toMatchObject({ type: "socket" });
     expect(listed.find((e) => e.path === "fifo")).toMatchObject({ type: "fifo" });
     expect(listed.find((e) => e.path === "lib/modules/x.ko")).toMatchObject({ type: "file", size: 4 });
-    for (const l of listed) expect(Object.keys(l).sort()).toEqual(expect.arrayContaining(["gid", "mode", "mtime", "path", "size", "type", "uid"]));
+    for (const l of listed)
+      expect(Object.keys(l).sort()).toEqual(
+        expect.arrayContaining(["gid", "mode", "mtime", "path", "size", "type", "uid"]),
+      );
   });
 
   it("prints ls -l-like lines", () => {
@@ -55,7 +57,9 @@ describe("mkbundle ls", () => {
     const core = join(fixturesDir(), "tinycore/4.x/x86/release/distribution_files/core.gz");
     const r = mkbundle(["ls", core]);
     expect(r.code).toBe(0);
-    const gnu = sh(`zcat ${q(core)} | cpio -t --quiet | wc -l`).toString().trim();
+    const gnu = sh(`zcat ${q(core)} | cpio -t --quiet | wc -l`)
+      .toString()
+      .trim();
     expect(r.stdout.trim().split("\n")).toHaveLength(Number(gnu));
   });
 
@@ -95,7 +99,9 @@ describe("mkbundle ls and cat on ISO images", () => {
     writeFileSync(cut, readFileSync(iso()).subarray(0, 40_000));
     const r = mkbundle(["ls", cut]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^mkbundle: .*cut\.iso \(iso9660\): truncated: volume descriptors end at sector 19 without a terminator$/);
+    expect(r.stderr.trim()).toMatch(
+      /^mkbundle: .*cut\.iso \(iso9660\): truncated: volume descriptors end at sector 19 without a terminator$/,
+    );
   });
 });
 
@@ -111,7 +117,11 @@ describe("mkbundle cat", () => {
     const r = mkbundle(["cat", pair, "link-rel"]);
     expect(r.stdout).toBe("1");
     expect(mkbundle(["cat", pair, "sub/hl-c"]).stdout).toBe("hard\n");
-    const bashrc = mkbundle(["cat", join(fixturesDir(), "tinycore/4.x/x86/tcz/bash.tcz"), "usr/local/share/bash/.bashrc"]);
+    const bashrc = mkbundle([
+      "cat",
+      join(fixturesDir(), "tinycore/4.x/x86/tcz/bash.tcz"),
+      "usr/local/share/bash/.bashrc",
+    ]);
     expect(bashrc.code).toBe(0);
     expect(bashrc.stdout.length).toBe(29);
   });
@@ -133,13 +143,20 @@ describe("broken input", () => {
       ["truncated.gz", whole.subarray(0, whole.length >> 1), /\(gzip\): truncated/],
       ["random.bin", pseudoRandom(100_000, 4), /not a known container/],
       ["cpio-truncated.cpio", readFileSync(join(dir, "a.cpio")).subarray(0, 3000), /\(cpio\): truncated/],
-      ["tcz-truncated.tcz", readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/bash.tcz")).subarray(0, 5000), /\(squashfs\): /],
+      [
+        "tcz-truncated.tcz",
+        readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/bash.tcz")).subarray(0, 5000),
+        /\(squashfs\): /,
+      ],
       ["empty", Buffer.alloc(0), /not a known container/],
     ];
     for (const [name, bytes, why] of cases) {
       const file = write(name, "");
       writeFileSync(file, bytes);
-      for (const args of [["ls", file], ["cat", file, "anything"]]) {
+      for (const args of [
+        ["ls", file],
+        ["cat", file, "anything"],
+      ]) {
         const started = Date.now();
         const r = mkbundle(args);
         expect(Date.now() - started).toBeLessThan(20_000);

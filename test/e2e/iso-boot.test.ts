@@ -22,17 +22,20 @@ async function remastered(target: string, hybrid: boolean): Promise<void> {
         entries.push(e);
         continue;
       }
-      const cfg = (await readAllData(e)).toString().replace(/^(\s*append .*)$/gm, "$1 console=ttyS0").replace(/^timeout \d+$/m, "timeout 1");
+      const cfg = (await readAllData(e))
+        .toString()
+        .replace(/^(\s*append .*)$/gm, "$1 console=ttyS0")
+        .replace(/^timeout \d+$/m, "timeout 1");
       entries.push({ ...e, data: Buffer.from(cfg), size: Buffer.byteLength(cfg) });
     }
     await writeFileAtomic(
       target,
       writeIso(entries, {
-      epoch: 1700000000,
-      volume: { volumeId: src.volume.volumeId },
-      boot: { imagePath: src.boot!.imagePath!, catalogPath: src.boot!.catalogPath! },
-      // The fixture has no MBR of its own: use syslinux's isohybrid boot code.
-      ...(hybrid ? { hybridMbrCode: readFileSync("/usr/lib/ISOLINUX/isohdpfx.bin") } : {}),
+        epoch: 1700000000,
+        volume: { volumeId: src.volume.volumeId },
+        boot: { imagePath: src.boot!.imagePath!, catalogPath: src.boot!.catalogPath! },
+        // The fixture has no MBR of its own: use syslinux's isohybrid boot code.
+        ...(hybrid ? { hybridMbrCode: readFileSync("/usr/lib/ISOLINUX/isohdpfx.bin") } : {}),
       }),
     );
   } finally {

@@ -1,7 +1,6 @@
 // cpio newc both ways against GNU cpio, on a tree with every entry type.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readCpio } from "../../src/formats/cpio/reader.js";
 import { writeCpio } from "../../src/formats/cpio/writer.js";
@@ -13,7 +12,8 @@ import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
 import { makeEveryTypeTree, summarizeDisk, summarizeEntries, UTF8_NAME, type Summary } from "../helpers/tree.js";
 
-const cpioBytes = async (entries: Parameters<typeof writeCpio>[0]) => Buffer.concat(await collectAll(writeCpio(entries)));
+const cpioBytes = async (entries: Parameters<typeof writeCpio>[0]) =>
+  Buffer.concat(await collectAll(writeCpio(entries)));
 
 const { dir } = tempDir("mkbundle-cpio-");
 const tree = join(dir, "tree");
@@ -38,7 +38,10 @@ describe("cpio reader against GNU cpio", () => {
     // Like Tiny Core's core.gz: rootfs and modules, one gzip stream of both.
     sh(`cd ${q(dir)} && cat a.cpio b.cpio | gzip -9 > pair.cpio.gz`);
     const entries = await collect(gunzip(readFileSync(join(dir, "pair.cpio.gz"))));
-    const first = entries.slice(0, entries.findIndex((e, i) => i > 0 && e.path === ""));
+    const first = entries.slice(
+      0,
+      entries.findIndex((e, i) => i > 0 && e.path === ""),
+    );
     expect(await summarizeEntries(first, { mtime: true })).toEqual(summarizeDisk(tree, { mtime: true }));
     expect(entries.map((e) => e.path)).toContain("lib/modules/3.0.21-tinycore/modules.dep");
     const dev = entries.find((e) => e.path === "loop0")!;
@@ -83,7 +86,7 @@ describe("cpio writer read by GNU cpio", () => {
     expect(listing.trim().split("\n")).toHaveLength(entries.length);
     expect(listing).toMatch(/^brw-rw----\s+1 root\s+root\s+7,\s+0 .* loop0$/m);
     expect(listing).toContain(UTF8_NAME);
-    expect(listing).toMatch(/^drwxrwxrwt .* Sep 13  2020 tmp$/m);
+    expect(listing).toMatch(/^drwxrwxrwt .* Sep 13 {2}2020 tmp$/m);
   });
 
   it("is deterministic, and a round trip through our reader is exact", async () => {
@@ -91,13 +94,33 @@ describe("cpio writer read by GNU cpio", () => {
     const a = await cpioBytes(entries);
     const b = await cpioBytes(entries);
     expect(a.equals(b)).toBe(true);
-    expect(await summarizeEntries(await collect(a), { mtime: true, root: true })).toEqual(await summarizeEntries(entries, { mtime: true, root: true }));
+    expect(await summarizeEntries(await collect(a), { mtime: true, root: true })).toEqual(
+      await summarizeEntries(entries, { mtime: true, root: true }),
+    );
     expect((await cpioBytes(await collect(a))).equals(a)).toBe(true);
   });
 
   it("writes hard links as GNU does: one group, data on the last link", async () => {
-    const file: Entry = { path: "a", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 1, size: 4, data: Buffer.from("data") };
-    const links: Entry[] = ["b", "c"].map((p) => ({ path: p, type: "hardlink", mode: 0o644, uid: 0, gid: 0, mtime: 1, size: 0, linkTarget: "a" }));
+    const file: Entry = {
+      path: "a",
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 1,
+      size: 4,
+      data: Buffer.from("data"),
+    };
+    const links: Entry[] = ["b", "c"].map((p) => ({
+      path: p,
+      type: "hardlink",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 1,
+      size: 0,
+      linkTarget: "a",
+    }));
     const out = await cpioBytes([file, ...links]);
     const listing = sh("cpio -tv --quiet", { input: out }).toString().trim().split("\n");
     expect(listing.map((l) => l.split(/\s+/).slice(1, 2)[0])).toEqual(["3", "3", "3"]); // nlink
@@ -107,12 +130,15 @@ describe("cpio writer read by GNU cpio", () => {
   it("refuses files of 4 GiB or more with a clear error", async () => {
     const huge = Buffer.alloc(1);
     Object.defineProperty(huge, "length", { value: 2 ** 32 });
-    await expect(cpioBytes([{ path: "big", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 2 ** 32, data: huge }])).rejects.toThrow(/cannot store files of 4 GiB or more/);
+    await expect(
+      cpioBytes([{ path: "big", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 2 ** 32, data: huge }]),
+    ).rejects.toThrow(/cannot store files of 4 GiB or more/);
   });
 });
 
 describe("cpio hostile input", () => {
-  const valid = () => cpioBytes([{ path: "x", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 3, data: Buffer.from("abc") }]);
+  const valid = () =>
+    cpioBytes([{ path: "x", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 3, data: Buffer.from("abc") }]);
 
   it("reports truncation at every byte", async () => {
     const v = await valid();
@@ -133,7 +159,9 @@ describe("cpio hostile input", () => {
     await expect(collect(withField(6, "zzzzzzzz"))).rejects.toThrow(/not hexadecimal/);
     await expect(collect(withField(6, "ffffffff"))).rejects.toThrow(/truncated/);
     await expect(collect(withField(11, "ffffffff"))).rejects.toThrow(/name size/);
-    const evil = await cpioBytes([{ path: "a/../../etc/passwd", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 }]);
+    const evil = await cpioBytes([
+      { path: "a/../../etc/passwd", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 },
+    ]);
     await expect(collect(evil)).rejects.toThrow(/contains '\.\.'/);
     await expect(collect(Buffer.alloc(0))).rejects.toThrow(/empty input/);
   });

@@ -119,8 +119,21 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
 
   it("iso9660 (Rock Ridge, Joliet, El Torito)", async () => {
     const chunks: Buffer[] = [];
-    const boot: Entry = { path: "boot/isolinux.bin", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 1, size: 2048, data: Buffer.alloc(2048, 7) };
-    for await (const c of writeIso([...small.filter((e) => e.type !== "hardlink"), { ...small[2]!, path: "n".repeat(200) }, boot], { epoch: 1, boot: { imagePath: boot.path, catalogPath: "boot/boot.cat" } })) chunks.push(c);
+    const boot: Entry = {
+      path: "boot/isolinux.bin",
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 1,
+      size: 2048,
+      data: Buffer.alloc(2048, 7),
+    };
+    for await (const c of writeIso(
+      [...small.filter((e) => e.type !== "hardlink"), { ...small[2]!, path: "n".repeat(200) }, boot],
+      { epoch: 1, boot: { imagePath: boot.path, catalogPath: "boot/boot.cat" } },
+    ))
+      chunks.push(c);
     await fuzz("iso9660", Buffer.concat(chunks), async (b) => drain(readIso(bufferSource(b)).entries));
   });
 

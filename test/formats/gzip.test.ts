@@ -13,7 +13,9 @@ const { dir } = tempDir("mkbundle-gzip-");
 
 /** Mixed text and noise over several chunks, so dictionaries and sync flushes matter. */
 function sample(size: number): Buffer {
-  const text = Buffer.from("Tiny Core Linux extension list: bash dmidecode lshw openssh\n".repeat(Math.ceil(size / 120)));
+  const text = Buffer.from(
+    "Tiny Core Linux extension list: bash dmidecode lshw openssh\n".repeat(Math.ceil(size / 120)),
+  );
   return Buffer.concat([text.subarray(0, size >> 1), pseudoRandom(size - (size >> 1), 7)]);
 }
 
@@ -39,11 +41,17 @@ describe("gzip writer", () => {
     writeFileSync(file, out);
     const listing = sh(`gzip -lv ${q(file)}`).toString();
     expect(listing).toContain(String(input.length));
-    expect(sh(`gzip -dc ${q(file)} | wc -c`).toString().trim()).toBe(String(input.length));
+    expect(
+      sh(`gzip -dc ${q(file)} | wc -c`)
+        .toString()
+        .trim(),
+    ).toBe(String(input.length));
   });
 
   it("takes a list of buffers and empty input", async () => {
-    expect((await gzip([input.subarray(0, 10), input.subarray(10)], { threads: 2 })).equals(gzipSync(input))).toBe(true);
+    expect((await gzip([input.subarray(0, 10), input.subarray(10)], { threads: 2 })).equals(gzipSync(input))).toBe(
+      true,
+    );
     const empty = gzipSync(Buffer.alloc(0));
     expect(sh("gzip -dc", { input: empty }).length).toBe(0);
   });

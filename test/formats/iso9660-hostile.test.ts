@@ -7,12 +7,25 @@ import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readAllData, type Entry } from "../../src/tree/entry.js";
 import { FormatError } from "../../src/errors.js";
 
-const file = (path: string, text: string): Entry => ({ path, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 1700000000, size: Buffer.byteLength(text), data: Buffer.from(text) });
+const file = (path: string, text: string): Entry => ({
+  path,
+  type: "file",
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  mtime: 1700000000,
+  size: Buffer.byteLength(text),
+  data: Buffer.from(text),
+});
 const dirE = (path: string): Entry => ({ path, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1700000000, size: 0 });
 
 async function image(): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of writeIso([dirE("a"), dirE("a/b"), file("a/b/f.txt", "hello\n"), file("abc", "abc\n"), file("x".repeat(180), "long name\n")], { epoch: 1700000000 })) chunks.push(c);
+  for await (const c of writeIso(
+    [dirE("a"), dirE("a/b"), file("a/b/f.txt", "hello\n"), file("abc", "abc\n"), file("x".repeat(180), "long name\n")],
+    { epoch: 1700000000 },
+  ))
+    chunks.push(c);
   return Buffer.concat(chunks);
 }
 
@@ -35,12 +48,20 @@ const rootLba = (b: Buffer) => b.readUInt32LE(16 * 2048 + 156 + 2);
 describe("hostile ISO images", () => {
   it("reads the valid image", async () => {
     const b = await image();
-    expect(readIso(bufferSource(b)).entries.map((e) => e.path)).toEqual(["", "a", "a/b", "a/b/f.txt", "abc", "x".repeat(180)]);
+    expect(readIso(bufferSource(b)).entries.map((e) => e.path)).toEqual([
+      "",
+      "a",
+      "a/b",
+      "a/b/f.txt",
+      "abc",
+      "x".repeat(180),
+    ]);
   });
 
   it("reports truncation anywhere", async () => {
     const b = await image();
-    for (let n = 0; n < b.length; n += 1024) await expect(readEverything(b.subarray(0, n)), `truncated at ${n}`).rejects.toBeInstanceOf(FormatError);
+    for (let n = 0; n < b.length; n += 1024)
+      await expect(readEverything(b.subarray(0, n)), `truncated at ${n}`).rejects.toBeInstanceOf(FormatError);
   });
 
   it("rejects a directory extent past the end and an absurd directory size", async () => {
@@ -72,7 +93,11 @@ describe("hostile ISO images", () => {
     b.write("CE", area, "latin1");
     b[area + 2] = 28;
     b[area + 3] = 1;
-    for (const [v, o] of [[ce.lba, 4], [ce.offset, 12], [28, 20]] as const) {
+    for (const [v, o] of [
+      [ce.lba, 4],
+      [ce.offset, 12],
+      [28, 20],
+    ] as const) {
       b.writeUInt32LE(v, area + o);
       b.writeUInt32BE(v, area + o + 4);
     }
@@ -87,7 +112,8 @@ describe("hostile ISO images", () => {
       const abc = records(b, rootLba(b)).find((r) => r.name.toString() === "ABC.;1")!;
       const rec = decodeRecord(b, abc.at);
       const at = abc.at + (rec.length - rec.systemUse.length) + rec.systemUse.indexOf("NM");
-      if (evil === "..") b[at + 4] = 0x04; // NM's PARENT flag
+      if (evil === "..")
+        b[at + 4] = 0x04; // NM's PARENT flag
       else b.write(evil, at + 5, "latin1"); // "abc" -> "a/b", same length
       await expect(readEverything(b), evil).rejects.toThrow(/invalid name/);
     }

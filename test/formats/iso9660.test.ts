@@ -48,9 +48,14 @@ function lbaOf(image: Buffer, path: string): number {
   const file = join(dir, "lba-probe.iso");
   writeFileSync(file, image);
   const slash = path.lastIndexOf("/");
-  const listing = sh(`isoinfo -R -l -i ${q(file)}`).toString().split("\nDirectory listing of /");
+  const listing = sh(`isoinfo -R -l -i ${q(file)}`)
+    .toString()
+    .split("\nDirectory listing of /");
   const section = listing.find((s) => s.startsWith(slash < 0 ? "\n" : `${path.slice(0, slash)}/\n`))!;
-  const m = new RegExp(`\\[\\s*(\\d+) 00\\]  ${path.slice(slash + 1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} ?$`, "m").exec(section)!;
+  const m = new RegExp(
+    `\\[\\s*(\\d+) 00\\]  ${path.slice(slash + 1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} ?$`,
+    "m",
+  ).exec(section)!;
   return Number(m[1]);
 }
 
@@ -67,8 +72,14 @@ beforeAll(() => {
 describe("reading ISOs made by other tools", () => {
   const variants: [string, string][] = [
     ["xorriso -R -J", "xorriso -as mkisofs -l -J -R"],
-    ["xorriso -R -J with El Torito", "xorriso -as mkisofs -l -J -R -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat"],
-    ["xorriso hybrid", "xorriso -as mkisofs -l -J -R -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin"],
+    [
+      "xorriso -R -J with El Torito",
+      "xorriso -as mkisofs -l -J -R -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat",
+    ],
+    [
+      "xorriso hybrid",
+      "xorriso -as mkisofs -l -J -R -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin",
+    ],
     ["genisoimage -R -J", "genisoimage -quiet -R -J"],
   ];
   for (const [name, cmd] of variants) {
@@ -85,15 +96,25 @@ describe("reading ISOs made by other tools", () => {
       expect(devices(ourListing(img.entries))).toEqual(devices(xorrisoListing(image)));
       // Everything the tree on disk had, with times and device numbers (xorriso patched
       // the boot-info-table into isolinux.bin)...
-      const unpatched = (s: Summary[]) => noLinks(s).filter((x) => !(cmd.includes("-boot-info-table") && x.path === "boot/isolinux/isolinux.bin"));
-      expect(unpatched(await summarizeEntries(entries, { mtime: true }))).toEqual(unpatched(summarizeDisk(tree, { mtime: true })));
+      const unpatched = (s: Summary[]) =>
+        noLinks(s).filter((x) => !(cmd.includes("-boot-info-table") && x.path === "boot/isolinux/isolinux.bin"));
+      expect(unpatched(await summarizeEntries(entries, { mtime: true }))).toEqual(
+        unpatched(summarizeDisk(tree, { mtime: true })),
+      );
       // ...and the bytes osirrox extracts (it leaves out devices, fifos and sockets).
       const out = join(dir, `${name.replace(/\W+/g, "_")}.out`);
       sh(`osirrox -indev ${q(image)} -extract / ${q(out)} 2>/dev/null`);
       if (catalog) sh(`rm -f ${q(join(out, catalog))}`);
       const plain = (s: Summary[]) => noLinks(s).filter((x) => ["file", "dir", "symlink"].includes(x.type));
       expect(plain(await summarizeEntries(entries))).toEqual(plain(summarizeDisk(out)));
-      if (cmd.includes("-b ")) expect(img.boot).toMatchObject({ bootable: true, mediaType: 0, sectorCount: 4, imagePath: "boot/isolinux/isolinux.bin", catalogPath: "boot/isolinux/boot.cat" });
+      if (cmd.includes("-b "))
+        expect(img.boot).toMatchObject({
+          bootable: true,
+          mediaType: 0,
+          sectorCount: 4,
+          imagePath: "boot/isolinux/isolinux.bin",
+          catalogPath: "boot/isolinux/boot.cat",
+        });
     });
   }
 
@@ -127,7 +148,14 @@ describe("reading ISOs made by other tools", () => {
     expect(hasHybridMbr(img.systemArea)).toBe(true);
     expect(hasHybridMbr(readIso(bufferSource(readFileSync(fixtureIso()))).systemArea)).toBe(false);
     const out = join(dir, "rehybrid.iso");
-    await writeFileAtomic(out, writeIso(img.entries, { epoch: 1, boot: { imagePath: img.boot!.imagePath!, catalogPath: img.boot!.catalogPath! }, hybridMbrCode: img.systemArea }));
+    await writeFileAtomic(
+      out,
+      writeIso(img.entries, {
+        epoch: 1,
+        boot: { imagePath: img.boot!.imagePath!, catalogPath: img.boot!.catalogPath! },
+        hybridMbrCode: img.systemArea,
+      }),
+    );
     const bytes = readFileSync(out);
     expect(bytes.length % (1024 * 1024)).toBe(0);
     expect(bytes.subarray(0, 432).equals(img.systemArea.subarray(0, 432))).toBe(true);
@@ -140,7 +168,14 @@ describe("reading ISOs made by other tools", () => {
     const img = openIso(fixtureIso());
     try {
       expect(img.volume.volumeId).toBe("Core");
-      expect(img.boot).toMatchObject({ platform: 0, bootable: true, mediaType: 0, loadSegment: 0, sectorCount: 4, imagePath: "boot/isolinux/isolinux.bin" });
+      expect(img.boot).toMatchObject({
+        platform: 0,
+        bootable: true,
+        mediaType: 0,
+        loadSegment: 0,
+        sectorCount: 4,
+        imagePath: "boot/isolinux/isolinux.bin",
+      });
       expect(ourListing(img.entries).sort()).toEqual(xorrisoListing(fixtureIso()).sort());
     } finally {
       img.close();
@@ -149,7 +184,11 @@ describe("reading ISOs made by other tools", () => {
 });
 
 describe("our writer read by other tools", () => {
-  const opts: IsoWriteOptions = { epoch: 1700000000, volume: { volumeId: "MKBUNDLE_TEST", publisherId: "mkbundle tests" }, boot: { imagePath: "boot/isolinux/isolinux.bin", catalogPath: "boot/isolinux/boot.cat" } };
+  const opts: IsoWriteOptions = {
+    epoch: 1700000000,
+    volume: { volumeId: "MKBUNDLE_TEST", publisherId: "mkbundle tests" },
+    boot: { imagePath: "boot/isolinux/isolinux.bin", catalogPath: "boot/isolinux/boot.cat" },
+  };
   let entries: Entry[];
   let image: string;
 
@@ -191,7 +230,8 @@ describe("our writer read by other tools", () => {
     sh(`bsdtar -xpf ${q(image)} -C ${q(out)} --numeric-owner --exclude boot/isolinux/boot.cat`);
     // isolinux.bin carries the boot-info-table we patched in; libarchive cannot create
     // sockets (it writes empty files, for xorriso's images too); the rest is the input tree.
-    const strip = (s: Summary[]) => noLinks(s).filter((x) => x.path !== "boot/isolinux/isolinux.bin" && x.path !== "sock");
+    const strip = (s: Summary[]) =>
+      noLinks(s).filter((x) => x.path !== "boot/isolinux/isolinux.bin" && x.path !== "sock");
     expect(strip(summarizeDisk(out, { mtime: true }))).toEqual(strip(summarizeDisk(tree, { mtime: true })));
     const tv = sh(`bsdtar -tvf ${q(image)}`).toString();
     expect(tv).toMatch(/^brw-rw---- .* 7,0 .* loop0$/m);
@@ -203,8 +243,11 @@ describe("our writer read by other tools", () => {
 
   it("patches the boot-info-table as xorriso -boot-info-table does", async () => {
     const ref = join(dir, "ref.iso");
-    sh(`xorriso -as mkisofs -l -J -R -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -o ${q(ref)} ${q(tree)} 2>/dev/null`);
-    const lba = (iso: string) => Number(/Bootoff\s+(\w+)/.exec(sh(`isoinfo -d -i ${q(iso)}`).toString())![1]!.replace(/^/, "0x"));
+    sh(
+      `xorriso -as mkisofs -l -J -R -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -o ${q(ref)} ${q(tree)} 2>/dev/null`,
+    );
+    const lba = (iso: string) =>
+      Number(/Bootoff\s+(\w+)/.exec(sh(`isoinfo -d -i ${q(iso)}`).toString())![1]!.replace(/^/, "0x"));
     const bin = (iso: string) => {
       const out = `${iso}.isolinux.bin`;
       sh(`osirrox -indev ${q(iso)} -extract /boot/isolinux/isolinux.bin ${q(out)} 2>/dev/null`);
@@ -230,7 +273,9 @@ describe("our writer read by other tools", () => {
     expect(differ.size).toBeGreaterThan(0);
     // Only descriptors (their dates) and directory records (the catalog's date) change:
     // no file data, no layout.
-    const files = readIso(bufferSource(a)).entries.filter((e) => e.type === "file" && e.size > 0 && e.path !== opts.boot!.catalogPath);
+    const files = readIso(bufferSource(a)).entries.filter(
+      (e) => e.type === "file" && e.size > 0 && e.path !== opts.boot!.catalogPath,
+    );
     const firstData = Math.min(...files.map((e) => lbaOf(a, e.path)));
     expect([...differ].filter((s) => s >= firstData)).toEqual([]);
     const strip = (es: Entry[]) => es.map(({ data: _d, mtime: _m, ...rest }) => rest);
@@ -241,9 +286,15 @@ describe("our writer read by other tools", () => {
     const src = openIso(fixtureIso());
     try {
       const chunks: Buffer[] = [];
-      for await (const c of writeIso(src.entries, { epoch: 1, boot: { imagePath: src.boot!.imagePath!, catalogPath: src.boot!.catalogPath! } })) chunks.push(c);
+      for await (const c of writeIso(src.entries, {
+        epoch: 1,
+        boot: { imagePath: src.boot!.imagePath!, catalogPath: src.boot!.catalogPath! },
+      }))
+        chunks.push(c);
       const copy = readIso(bufferSource(Buffer.concat(chunks)));
-      for (const e of copy.entries.filter((x) => x.type === "file" && !x.path.endsWith("boot.cat") && !x.path.endsWith("isolinux.bin"))) {
+      for (const e of copy.entries.filter(
+        (x) => x.type === "file" && !x.path.endsWith("boot.cat") && !x.path.endsWith("isolinux.bin"),
+      )) {
         const orig = src.entries.find((x) => x.path === e.path)!;
         expect((await readAllData(e)).equals(await readAllData(orig)), e.path).toBe(true);
       }

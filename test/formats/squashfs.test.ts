@@ -52,7 +52,9 @@ describe("squashfs reader against squashfs-tools", () => {
     const image = join(dir, "mk.sqfs");
     sh(`mksquashfs ${q(tree)} ${q(image)} -b 4096 -noappend -no-xattrs -quiet -no-progress`);
     const entries = await collect(readSquashfs(readFileSync(image)));
-    expect(await summarizeEntries(entries, { mtime: true, root: true })).toEqual(summarizeDisk(tree, { mtime: true, root: true }));
+    expect(await summarizeEntries(entries, { mtime: true, root: true })).toEqual(
+      summarizeDisk(tree, { mtime: true, root: true }),
+    );
     // unsquashfs 4.5 prints device numbers above 255:255 wrongly; those are checked against the disk above.
     const small = (l: string[]) => l.filter((x) => !x.endsWith(" bigdev")).sort();
     expect(small(ourListing(entries))).toEqual(small(unsquashfsListing(image)));
@@ -62,7 +64,9 @@ describe("squashfs reader against squashfs-tools", () => {
     for (const flags of ["-noI -noD -noF", "-always-use-fragments", "-no-fragments"]) {
       const image = join(dir, `flags${flags.replace(/\W+/g, "_")}.sqfs`);
       sh(`mksquashfs ${q(tree)} ${q(image)} -b 4096 -noappend -no-xattrs -quiet -no-progress ${flags}`);
-      expect(await summarizeEntries(await collect(readSquashfs(readFileSync(image)))), flags).toEqual(summarizeDisk(tree));
+      expect(await summarizeEntries(await collect(readSquashfs(readFileSync(image)))), flags).toEqual(
+        summarizeDisk(tree),
+      );
     }
   });
 
@@ -90,7 +94,9 @@ describe("squashfs reader against squashfs-tools", () => {
     expect(small(ourListing(entries))).toEqual(small(unsquashfsListing(image)));
     const big = entries.find((e) => e.path === "dev/big")!;
     expect([big.type, big.rdevMajor, big.rdevMinor]).toEqual(["char", 259, 65536]);
-    expect((await readAllData(entries.find((e) => e.path === "etc/big.bin")!)).equals(readFileSync(join(tree, "big.bin")))).toBe(true);
+    expect(
+      (await readAllData(entries.find((e) => e.path === "etc/big.bin")!)).equals(readFileSync(join(tree, "big.bin"))),
+    ).toBe(true);
   });
 
   it("lists every fixture .tcz like unsquashfs and extracts every file byte-identically", async () => {
@@ -105,9 +111,17 @@ describe("squashfs reader against squashfs-tools", () => {
       const superblock = readSuperblock(bytes);
       expect([superblock.compression, superblock.blockSize], name).toEqual([1, 4096]);
       expect(ourListing(entries).sort(), name).toEqual(unsquashfsListing(image).sort());
-      const concise = sh(`unsquashfs -lc -d '' ${q(image)}`).toString().trim().split("\n").filter(Boolean).map((p) => p.slice(1));
+      const concise = sh(`unsquashfs -lc -d '' ${q(image)}`)
+        .toString()
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((p) => p.slice(1));
       const ours = new Set(entries.map((e) => e.path));
-      expect(concise.filter((p) => !ours.has(p)), name).toEqual([]);
+      expect(
+        concise.filter((p) => !ours.has(p)),
+        name,
+      ).toEqual([]);
       const out = join(dir, "x", name);
       mkdirSync(join(dir, "x"), { recursive: true });
       sh(`unsquashfs -q -n -d ${q(out)} ${q(image)}`);
@@ -144,7 +158,14 @@ describe("squashfs hostile input", () => {
       if (buf.readUInt16LE(pos) !== 1) continue;
       try {
         const ino = readInode(inodes.cursor(sb.inodeTableStart, off), sb.blockSize, buf.length);
-        if (ino.type === "dir" && ino.number > 0) found.push({ pos, number: ino.number, parent: buf.readUInt32LE(pos + 28), block: ino.dirBlock!, offset: ino.dirOffset! });
+        if (ino.type === "dir" && ino.number > 0)
+          found.push({
+            pos,
+            number: ino.number,
+            parent: buf.readUInt32LE(pos + 28),
+            block: ino.dirBlock!,
+            offset: ino.dirOffset!,
+          });
       } catch {
         /* not an inode boundary */
       }

@@ -53,11 +53,32 @@ describe("tar", () => {
   });
 
   it("puts the first path of a hard-link group first, whatever the input named", async () => {
-    const file: Entry = { path: "z", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 2, data: Buffer.from("hi") };
-    const link: Entry = { path: "a", type: "hardlink", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0, linkTarget: "z" };
+    const file: Entry = {
+      path: "z",
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+      size: 2,
+      data: Buffer.from("hi"),
+    };
+    const link: Entry = {
+      path: "a",
+      type: "hardlink",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+      size: 0,
+      linkTarget: "z",
+    };
     const out = join(dir, "links");
     mkdirSync(out);
     sh(`tar -C ${q(out)} -xf -`, { input: await writeTar([file, link]) });
-    expect(summarizeDisk(out).map((s) => [s.path, s.links, s.size])).toEqual([["a", "a z", 2], ["z", "a z", 2]]);
+    expect(summarizeDisk(out).map((s) => [s.path, s.links, s.size])).toEqual([
+      ["a", "a z", 2],
+      ["z", "a z", 2],
+    ]);
   });
 });

@@ -37,13 +37,18 @@ describe("RubyGems versions", () => {
 describe("compact index", () => {
   it("parses versions, platforms, dependencies and checksums", () => {
     const sha = "a".repeat(64);
-    const r = parseInfoFile(`created_at: x\n---\n1.0.0 |checksum:${sha}\n1.1.0 json_pure:>= 1.5&< 3,daemons:~> 1.1|checksum:${sha},ruby:>= 1.9\n1.1.0-java |checksum:${sha}\n`);
+    const r = parseInfoFile(
+      `created_at: x\n---\n1.0.0 |checksum:${sha}\n1.1.0 json_pure:>= 1.5&< 3,daemons:~> 1.1|checksum:${sha},ruby:>= 1.9\n1.1.0-java |checksum:${sha}\n`,
+    );
     expect(r.map((x) => [x.version, x.platform, x.deps.map((d) => d.name)])).toEqual([
       ["1.0.0", "ruby", []],
       ["1.1.0", "ruby", ["json_pure", "daemons"]],
       ["1.1.0", "java", []],
     ]);
-    expect(r[1]!.deps[0]!.constraints).toEqual([{ op: ">=", version: "1.5" }, { op: "<", version: "3" }]);
+    expect(r[1]!.deps[0]!.constraints).toEqual([
+      { op: ">=", version: "1.5" },
+      { op: "<", version: "3" },
+    ]);
     expect(r[0]!.sha256).toBe(sha);
   });
 });

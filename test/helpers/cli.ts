@@ -13,7 +13,11 @@ export const BIN = join(repoRoot, "dist", "src", "cli", "main.js");
 
 /** A clean environment: no MK_BUNDLE_* or SOURCE_DATE_EPOCH from the developer's shell leaks into a test. */
 function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MK_BUNDLE_") && k !== "SOURCE_DATE_EPOCH" && k !== "MKBUNDLE_ACCEL"));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith("MK_BUNDLE_") && k !== "SOURCE_DATE_EPOCH" && k !== "MKBUNDLE_ACCEL",
+    ),
+  );
   return { ...base, ...extra };
 }
 
@@ -24,15 +28,30 @@ function killAfterMs(args: readonly string[]): number {
   return Math.max(120, (Number.isFinite(given) ? given : 0) + 60) * 1000;
 }
 
-export function mkbundle(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? repoRoot, env: cleanEnv(opts.env), encoding: "utf8", timeout: killAfterMs(args) });
+export function mkbundle(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: cleanEnv(opts.env),
+    encoding: "utf8",
+    timeout: killAfterMs(args),
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** As mkbundle(), without blocking the event loop: for tests that serve HTTP in-process. */
-export function mkbundleAsync(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export function mkbundleAsync(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? repoRoot, env: cleanEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env: cleanEnv(opts.env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -15,11 +15,28 @@ export async function makeGemSource(dir: string, spec: GemSpec): Promise<void> {
   for (const [name, versions] of Object.entries(spec)) {
     const lines = ["---"];
     for (const [version, deps] of Object.entries(versions)) {
-      const metadata = gzipSync(Buffer.from(`--- !ruby/object:Gem::Specification\nname: ${name}\nversion: !ruby/object:Gem::Version\n  version: ${version}\n`));
+      const metadata = gzipSync(
+        Buffer.from(
+          `--- !ruby/object:Gem::Specification\nname: ${name}\nversion: !ruby/object:Gem::Version\n  version: ${version}\n`,
+        ),
+      );
       const rb = Buffer.from(`module X; VERSION = "${version}"; end\n`);
-      const data = gzipSync(await writeTar([{ path: `lib/${name}.rb`, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: rb.length, data: rb }]));
+      const data = gzipSync(
+        await writeTar([
+          { path: `lib/${name}.rb`, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: rb.length, data: rb },
+        ]),
+      );
       const gem = await writeTar([
-        { path: "metadata.gz", type: "file", mode: 0o444, uid: 0, gid: 0, mtime: 0, size: metadata.length, data: metadata },
+        {
+          path: "metadata.gz",
+          type: "file",
+          mode: 0o444,
+          uid: 0,
+          gid: 0,
+          mtime: 0,
+          size: metadata.length,
+          data: metadata,
+        },
         { path: "data.tar.gz", type: "file", mode: 0o444, uid: 0, gid: 0, mtime: 0, size: data.length, data },
       ]);
       writeFileSync(join(dir, "gems", `${name}-${version}.gem`), gem);

@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, normalize } from "node:path";
 
-export type Fault =
+type Fault =
   | "drop-mid-body" // first response: headers and half the body, then the connection is cut
   | "500-once" // first request answers 500
   | "wrong-bytes" // serves the file with one byte changed
@@ -27,7 +27,9 @@ export async function startMirror(root: string): Promise<MirrorServer> {
   const log: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    log.push(`${req.method} ${path}${req.headers.range ? ` range=${req.headers.range}` : ""}${req.headers["if-none-match"] ? " conditional" : ""}`);
+    log.push(
+      `${req.method} ${path}${req.headers.range ? ` range=${req.headers.range}` : ""}${req.headers["if-none-match"] ? " conditional" : ""}`,
+    );
     const fault = faults.get(path);
     const file = join(root, normalize(path).replace(/^(\.\.[/\\])+/, ""));
     let body: Buffer;
@@ -60,7 +62,11 @@ export async function startMirror(root: string): Promise<MirrorServer> {
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
     if (range && (!req.headers["if-range"] || req.headers["if-range"] === etag)) {
       const start = Number(range[1]);
-      res.writeHead(206, { "content-length": body.length - start, "content-range": `bytes ${start}-${body.length - 1}/${body.length}`, etag });
+      res.writeHead(206, {
+        "content-length": body.length - start,
+        "content-range": `bytes ${start}-${body.length - 1}/${body.length}`,
+        etag,
+      });
       res.end(body.subarray(start));
       return;
     }

@@ -17,9 +17,24 @@ export type Boot = { cdrom: string } | { disk: string } | { kernel: string; init
 /** Resolves when `expect` appears on the serial console, QEMU exits, or after `timeoutSeconds`. */
 export async function bootUntil(boot: Boot, expect: RegExp, timeoutSeconds = 120): Promise<BootResult> {
   const plan: BootPlan =
-    "cdrom" in boot ? { iso: boot.cdrom, bootLine: [], serial: true } : "disk" in boot ? { iso: boot.disk, disk: true, bootLine: [], serial: true } : { iso: "", kernel: boot, bootLine: boot.append.split(" "), serial: true };
+    "cdrom" in boot
+      ? { iso: boot.cdrom, bootLine: [], serial: true }
+      : "disk" in boot
+        ? { iso: boot.disk, disk: true, bootLine: [], serial: true }
+        : { iso: "", kernel: boot, bootLine: boot.append.split(" "), serial: true };
   const qemu = findQemu(process.env);
   const accel = await chooseAccel("auto", qemu);
-  const r = await bootTest({ qemu, plan, memoryMb: 512, ports: [], mode: "auto", accel, expect: [expect], http: [], timeoutSeconds, log: silentLog });
+  const r = await bootTest({
+    qemu,
+    plan,
+    memoryMb: 512,
+    ports: [],
+    mode: "auto",
+    accel,
+    expect: [expect],
+    http: [],
+    timeoutSeconds,
+    log: silentLog,
+  });
   return { matched: r.passed, console: r.console, seconds: r.seconds };
 }

@@ -2,14 +2,26 @@
 // and summaries that compare a tree on disk with Entries from our readers.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Entry } from "../../src/tree/entry.js";
 import { readAllData } from "../../src/tree/entry.js";
 
-export const LONG_NAME = "n".repeat(196) + ".txt"; // a 200-byte name
+const LONG_NAME = "n".repeat(196) + ".txt"; // a 200-byte name
 export const UTF8_NAME = "ünïcødé-文件.txt";
-export const BIG_SIZE = 4 * 1024 * 1024 + 12345;
+const BIG_SIZE = 4 * 1024 * 1024 + 12345;
 
 /** Deterministic incompressible-ish bytes. */
 export function pseudoRandom(size: number, seed = 1): Buffer {
@@ -60,7 +72,11 @@ export function makeEveryTypeTree(dir: string, opts: TreeOptions = {}): void {
   execFileSync("mknod", ["-m", "0660", join(dir, "loop0"), "b", "7", "0"]);
   execFileSync("mknod", ["-m", "0640", join(dir, "bigdev"), "c", "300", "70000"]);
   execFileSync("mkfifo", ["-m", "0644", join(dir, "fifo")]);
-  if (opts.socket) execFileSync("python3", ["-c", `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(join(dir, "sock"))})`]);
+  if (opts.socket)
+    execFileSync("python3", [
+      "-c",
+      `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(join(dir, "sock"))})`,
+    ]);
   file("hl-a", "hard\n");
   linkSync(join(dir, "hl-a"), join(dir, "hl-b"));
   linkSync(join(dir, "hl-a"), join(dir, "sub/hl-c"));
@@ -70,10 +86,11 @@ export function makeEveryTypeTree(dir: string, opts: TreeOptions = {}): void {
 }
 
 /** Paths under dir, parents before children, sorted; "" is dir itself. */
-export function walk(dir: string, rel = ""): string[] {
+function walk(dir: string, rel = ""): string[] {
   const out = [rel];
   const st = lstatSync(join(dir, rel));
-  if (st.isDirectory()) for (const n of readdirSync(join(dir, rel)).sort()) out.push(...walk(dir, rel ? `${rel}/${n}` : n));
+  if (st.isDirectory())
+    for (const n of readdirSync(join(dir, rel)).sort()) out.push(...walk(dir, rel ? `${rel}/${n}` : n));
   return out;
 }
 
@@ -104,11 +121,24 @@ export function summarizeDisk(dir: string, opts: { mtime?: boolean; root?: boole
   return all.map((p) => {
     const full = join(dir, p);
     const st = lstatSync(full);
-    const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : st.isCharacterDevice() ? "char" : st.isBlockDevice() ? "block" : st.isFIFO() ? "fifo" : "socket";
+    const type = st.isFile()
+      ? "file"
+      : st.isDirectory()
+        ? "dir"
+        : st.isSymbolicLink()
+          ? "symlink"
+          : st.isCharacterDevice()
+            ? "char"
+            : st.isBlockDevice()
+              ? "block"
+              : st.isFIFO()
+                ? "fifo"
+                : "socket";
     const s: Summary = { path: p, type, mode: oct(st.mode), uid: st.uid, gid: st.gid };
     if (type === "file") [s.size, s.sha256] = [st.size, sha(readFileSync(full))];
     if (type === "symlink") s.target = readlinkSync(full);
-    if (type === "char" || type === "block") s.rdev = `${Math.floor(Number(st.rdev) / 256) & 0xfff},${(Number(st.rdev) & 0xff) | ((Number(st.rdev) >> 12) & 0xfff00)}`;
+    if (type === "char" || type === "block")
+      s.rdev = `${Math.floor(Number(st.rdev) / 256) & 0xfff},${(Number(st.rdev) & 0xff) | ((Number(st.rdev) >> 12) & 0xfff00)}`;
     const group = st.isFile() ? byIno.get(st.ino) : undefined;
     if (group) s.links = [...group].sort().join(" ");
     if (opts.mtime && type !== "symlink") s.mtime = Math.floor(st.mtimeMs / 1000);
@@ -116,10 +146,14 @@ export function summarizeDisk(dir: string, opts: { mtime?: boolean; root?: boole
   });
 }
 
-export async function summarizeEntries(entries: readonly Entry[], opts: { mtime?: boolean; root?: boolean } = {}): Promise<Summary[]> {
+export async function summarizeEntries(
+  entries: readonly Entry[],
+  opts: { mtime?: boolean; root?: boolean } = {},
+): Promise<Summary[]> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const groups = new Map<string, string[]>();
-  for (const e of entries) if (e.type === "hardlink") groups.set(e.linkTarget!, [...(groups.get(e.linkTarget!) ?? [e.linkTarget!]), e.path]);
+  for (const e of entries)
+    if (e.type === "hardlink") groups.set(e.linkTarget!, [...(groups.get(e.linkTarget!) ?? [e.linkTarget!]), e.path]);
   const out: Summary[] = [];
   for (const e of entries) {
     if (!opts.root && e.path === "") continue;

@@ -24,7 +24,15 @@ function manifest(name: string, body: string): string {
 }
 
 const lockOf = (m: string) => parse(readFileSync(m.replace(/\.yaml$/, ".lock"), "utf8")) as Lock;
-const pins = (l: Lock) => l.extensions.map((e) => ({ name: e.name, role: e.role, md5: e.md5, sha256: e.sha256, size: e.size, requiredBy: e.requiredBy }));
+const pins = (l: Lock) =>
+  l.extensions.map((e) => ({
+    name: e.name,
+    role: e.role,
+    md5: e.md5,
+    sha256: e.sha256,
+    size: e.size,
+    requiredBy: e.requiredBy,
+  }));
 
 beforeAll(async () => {
   server = await startMirror(join(fixturesDir(), "tinycore"));
@@ -32,7 +40,9 @@ beforeAll(async () => {
   cpSync(join(fixturesDir(), "tinycore"), extraRoot, { recursive: true, dereference: true });
   const t = join(extraRoot, "4.x/x86/tcz");
   const fake = (name: string, deps?: string) => {
-    sh(`mkdir -p ${q(join(dir, "src", name))} && echo ${name} > ${q(join(dir, "src", name, name))} && mksquashfs ${q(join(dir, "src", name))} ${q(join(t, `${name}.tcz`))} -noappend -quiet -no-progress -b 4096 -no-xattrs`);
+    sh(
+      `mkdir -p ${q(join(dir, "src", name))} && echo ${name} > ${q(join(dir, "src", name, name))} && mksquashfs ${q(join(dir, "src", name))} ${q(join(t, `${name}.tcz`))} -noappend -quiet -no-progress -b 4096 -no-xattrs`,
+    );
     sh(`cd ${q(t)} && md5sum ${name}.tcz > ${name}.tcz.md5.txt`);
     if (deps !== undefined) writeFileSync(join(t, `${name}.tcz.dep`), deps);
   };
@@ -55,14 +65,27 @@ describe("mkbundle lock", () => {
     expect(r.stderr).toContain("wrote");
     expect(r.code, r.stderr).toBe(0);
     const lock = lockOf(m);
-    expect(lock.extensions.map((e) => e.name)).toEqual(["libattr", "acl", "attr", "gmp", "libcap", "coreutils", "ncurses-common", "ncurses", "bash"]);
+    expect(lock.extensions.map((e) => e.name)).toEqual([
+      "libattr",
+      "acl",
+      "attr",
+      "gmp",
+      "libcap",
+      "coreutils",
+      "ncurses-common",
+      "ncurses",
+      "bash",
+    ]);
     for (const e of lock.extensions) {
       expect(e.role).toBe("builtin");
       expect(e.md5).toBe(readFileSync(join(tcz(), `${e.name}.tcz.md5.txt`), "utf8").split(/\s+/)[0]);
       expect(e.sha256).toBe(sha256(join(tcz(), `${e.name}.tcz`)));
     }
     expect(lock.kernel).toBe("3.0.21-tinycore");
-    expect(lock.base).toMatchObject({ url: `${server.url}/4.x/x86/release/Core-4.4.iso`, sha256: sha256(join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso")) });
+    expect(lock.base).toMatchObject({
+      url: `${server.url}/4.x/x86/release/Core-4.4.iso`,
+      sha256: sha256(join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso")),
+    });
     expect(lock.extensions.find((e) => e.name === "bash")!.requiredBy).toEqual(["extensions.builtin"]);
 
     // Again: nothing changes and nothing is downloaded.
@@ -75,14 +98,29 @@ describe("mkbundle lock", () => {
     expect(server.log).toEqual([]);
 
     // --update re-resolves with conditional requests and writes the same bytes.
-    const update = await mkbundleAsync(["lock", m, "--update", "--mirror", server.url, "--work-dir", join(dir, "wd-http")]);
+    const update = await mkbundleAsync([
+      "lock",
+      m,
+      "--update",
+      "--mirror",
+      server.url,
+      "--work-dir",
+      join(dir, "wd-http"),
+    ]);
     expect(update.code, update.stderr).toBe(0);
     expect(readFileSync(m.replace(/\.yaml$/, ".lock")).equals(before)).toBe(true);
     expect(server.log.filter((l) => l.endsWith(".tcz conditional")).length).toBeGreaterThan(0);
 
     // The directory mirror gives the same extension pins.
     const d = manifest("dir", "extensions:\n  builtin: [coreutils, bash]\n");
-    const rd = await mkbundleAsync(["lock", d, "--mirror", join(fixturesDir(), "tinycore"), "--work-dir", join(dir, "wd-dir")]);
+    const rd = await mkbundleAsync([
+      "lock",
+      d,
+      "--mirror",
+      join(fixturesDir(), "tinycore"),
+      "--work-dir",
+      join(dir, "wd-dir"),
+    ]);
     expect(rd.code, rd.stderr).toBe(0);
     expect(pins(lockOf(d))).toEqual(pins(lock));
     expect(lockOf(d).base.sha256).toBe(lock.base.sha256);
@@ -112,8 +150,12 @@ describe("mkbundle lock", () => {
     const r = await mkbundleAsync(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-extra")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("missing extension nothere.tcz: listed in extensions.builtin");
-    expect(r.stderr).toContain("missing extension openssl-1.1.1.tcz: needed by osslsigncode.tcz, listed in extensions.builtin");
-    expect(r.stderr).toContain("missing extension not-there-either.tcz: needed by broken-deps.tcz, listed in extensions.mirror");
+    expect(r.stderr).toContain(
+      "missing extension openssl-1.1.1.tcz: needed by osslsigncode.tcz, listed in extensions.builtin",
+    );
+    expect(r.stderr).toContain(
+      "missing extension not-there-either.tcz: needed by broken-deps.tcz, listed in extensions.mirror",
+    );
     expect(existsSync(m.replace(/\.yaml$/, ".lock"))).toBe(false);
   });
 
@@ -126,7 +168,9 @@ describe("mkbundle lock", () => {
       const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", wd]);
       expect(r.code).toBe(1);
       const expected = readFileSync(join(tcz(), "dmidecode.tcz.md5.txt"), "utf8").split(/\s+/)[0];
-      expect(r.stderr).toMatch(new RegExp(`md5 mismatch for ${server.url}${url}: expected ${expected}, got [0-9a-f]{32}`));
+      expect(r.stderr).toMatch(
+        new RegExp(`md5 mismatch for ${server.url}${url}: expected ${expected}, got [0-9a-f]{32}`),
+      );
       const index = readdirSync(join(wd, "cache/index")).map((f) => readFileSync(join(wd, "cache/index", f), "utf8"));
       expect(index.some((t) => t.includes(`${url}"`))).toBe(false);
       expect(readdirSync(join(wd, "cache/tmp"))).toEqual([]);
@@ -145,7 +189,9 @@ describe("mkbundle lock", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(server.log.filter((l) => l.startsWith("GET /4.x/x86/tcz/util-linux.tcz range=bytes="))).toHaveLength(1);
     expect(server.log.filter((l) => l === "GET /4.x/x86/tcz/lshw.tcz")).toHaveLength(2); // 500, then 200
-    expect(lockOf(m).extensions.find((e) => e.name === "util-linux")!.sha256).toBe(sha256(join(tcz(), "util-linux.tcz")));
+    expect(lockOf(m).extensions.find((e) => e.name === "util-linux")!.sha256).toBe(
+      sha256(join(tcz(), "util-linux.tcz")),
+    );
 
     const stalled = manifest("stall", "extensions:\n  builtin: [pv]\n");
     server.faults.set("/4.x/x86/tcz/pv.tcz", "stall");
@@ -164,7 +210,9 @@ describe("mkbundle lock", () => {
     try {
       const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-404")]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain("missing extension ncurses-common.tcz: needed by ncurses.tcz, needed by bash.tcz, listed in extensions.builtin");
+      expect(r.stderr).toContain(
+        "missing extension ncurses-common.tcz: needed by ncurses.tcz, needed by bash.tcz, listed in extensions.builtin",
+      );
     } finally {
       server.faults.delete("/4.x/x86/tcz/ncurses-common.tcz");
     }
@@ -180,7 +228,16 @@ describe("mkbundle lock", () => {
     await local.close();
     const again = await mkbundleAsync(["lock", m, "--update", "--offline", "--mirror", url, "--work-dir", wd]);
     expect(again.code, again.stderr).toBe(0);
-    const empty = await mkbundleAsync(["lock", m, "--update", "--offline", "--mirror", url, "--work-dir", join(dir, "wd-empty")]);
+    const empty = await mkbundleAsync([
+      "lock",
+      m,
+      "--update",
+      "--offline",
+      "--mirror",
+      url,
+      "--work-dir",
+      join(dir, "wd-empty"),
+    ]);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain("--offline:");
     expect(empty.stderr).toContain(`${url}/4.x/x86/release/Core-4.4.iso`);
@@ -191,10 +248,14 @@ describe("mkbundle lock", () => {
     const wd = join(dir, "wd-race");
     const a = manifest("race-a", "extensions:\n  builtin: [coreutils, bash, lshw]\n");
     const b = manifest("race-b", "extensions:\n  builtin: [coreutils, bash, lshw]\n");
-    const [ra, rb] = await Promise.all([mkbundleAsync(["lock", a, "--mirror", server.url, "--work-dir", wd]), mkbundleAsync(["lock", b, "--mirror", server.url, "--work-dir", wd])]);
+    const [ra, rb] = await Promise.all([
+      mkbundleAsync(["lock", a, "--mirror", server.url, "--work-dir", wd]),
+      mkbundleAsync(["lock", b, "--mirror", server.url, "--work-dir", wd]),
+    ]);
     expect([ra.code, rb.code], ra.stderr + rb.stderr).toEqual([0, 0]);
     expect(pins(lockOf(a))).toEqual(pins(lockOf(b)));
-    for (const e of lockOf(a).extensions) expect(sha256(join(wd, "cache/blobs", e.sha256.slice(0, 2), e.sha256))).toBe(e.sha256);
+    for (const e of lockOf(a).extensions)
+      expect(sha256(join(wd, "cache/blobs", e.sha256.slice(0, 2), e.sha256))).toBe(e.sha256);
     expect(readdirSync(join(wd, "cache/tmp"))).toEqual([]);
   });
 
@@ -232,17 +293,30 @@ describe("mkbundle lock", () => {
     });
     const gemServer = await startMirror(gems);
     try {
-      const m = manifest("gems", `gems:\n  source: ${gemServer.url}\n  require: ["facter", "json_pure >= 1.7.7, < 2", "daemons ~> 1.1.0", "rake ~> 13.0, != 13.0.6"]\n`);
+      const m = manifest(
+        "gems",
+        `gems:\n  source: ${gemServer.url}\n  require: ["facter", "json_pure >= 1.7.7, < 2", "daemons ~> 1.1.0", "rake ~> 13.0, != 13.0.6"]\n`,
+      );
       const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-gems")]);
       expect(r.code, r.stderr).toBe(0);
       const lock = lockOf(m);
-      expect(lock.gems.map((g) => `${g.name} ${g.version}`)).toEqual(["daemons 1.1.9", "facter 1.7.0", "json_pure 1.8.6", "rake 13.1.0"]);
+      expect(lock.gems.map((g) => `${g.name} ${g.version}`)).toEqual([
+        "daemons 1.1.9",
+        "facter 1.7.0",
+        "json_pure 1.8.6",
+        "rake 13.1.0",
+      ]);
       expect(lock.gems.find((g) => g.name === "json_pure")!.requiredBy).toEqual(["facter", "gems.require"]);
       for (const g of lock.gems) expect(g.sha256).toBe(sha256(join(gems, "gems", `${g.name}-${g.version}.gem`)));
-      const conflict = manifest("gem-conflict", `gems:\n  source: ${gemServer.url}\n  require: ["json_pure < 1.5", "facter >= 1.7"]\n`);
+      const conflict = manifest(
+        "gem-conflict",
+        `gems:\n  source: ${gemServer.url}\n  require: ["json_pure < 1.5", "facter >= 1.7"]\n`,
+      );
       const c = await mkbundleAsync(["lock", conflict, "--mirror", server.url, "--work-dir", join(dir, "wd-gems")]);
       expect(c.code).toBe(1);
-      expect(c.stderr).toMatch(/no version of gem 'json_pure' satisfies < 1\.5 \(from gems\.require\) and >= 1\.5 \(from facter 1\.7\.0\)/);
+      expect(c.stderr).toMatch(
+        /no version of gem 'json_pure' satisfies < 1\.5 \(from gems\.require\) and >= 1\.5 \(from facter 1\.7\.0\)/,
+      );
     } finally {
       await gemServer.close();
     }
@@ -255,8 +329,12 @@ describe("mkbundle cache", () => {
     const keepDir = join(dir, "keep");
     mkdirSync(keepDir);
     const kept = write("keep/kept.yaml", "name: kept\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [pv]\n");
-    const dropped = write("drop/dropped.yaml", "name: dropped\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [tar]\n");
-    for (const f of [kept, dropped]) expect((await mkbundleAsync(["lock", f, "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
+    const dropped = write(
+      "drop/dropped.yaml",
+      "name: dropped\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [tar]\n",
+    );
+    for (const f of [kept, dropped])
+      expect((await mkbundleAsync(["lock", f, "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
     const ls = await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd]);
     const blobs = JSON.parse(ls.stdout) as { sha256: string; urls: string[] }[];
     const tarSha = sha256(join(tcz(), "tar.tcz"));
@@ -264,7 +342,9 @@ describe("mkbundle cache", () => {
     const gc = await mkbundleAsync(["cache", "gc", keepDir, "--work-dir", wd]);
     expect(gc.code, gc.stderr).toBe(0);
     expect(gc.stderr).toMatch(/referenced by 1 lock file; removed \d+/);
-    const after = JSON.parse((await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd])).stdout) as { sha256: string }[];
+    const after = JSON.parse((await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd])).stdout) as {
+      sha256: string;
+    }[];
     expect(after.map((b) => b.sha256)).not.toContain(tarSha);
     expect(after.map((b) => b.sha256)).toContain(sha256(join(tcz(), "pv.tcz")));
     expect(after.map((b) => b.sha256)).toContain(lockOf(kept).base.sha256);

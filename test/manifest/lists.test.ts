@@ -4,9 +4,18 @@ import { parseRazorConfig } from "../../src/manifest/razor-config.js";
 
 describe("extension lists", () => {
   it("reads Razor's own lists (.tcz suffix, one per line)", () => {
-    const r = parseExtensionList("b.lst", "openssh.tcz\ndmidecode.tcz\nbash.tcz\nscsi-3.0.21-tinycore.tcz\nlibssl-0.9.8.tcz\n");
+    const r = parseExtensionList(
+      "b.lst",
+      "openssh.tcz\ndmidecode.tcz\nbash.tcz\nscsi-3.0.21-tinycore.tcz\nlibssl-0.9.8.tcz\n",
+    );
     expect(r.diagnostics).toEqual([]);
-    expect(r.extensions.map((e) => e.name)).toEqual(["openssh", "dmidecode", "bash", "scsi-3.0.21-tinycore", "libssl-0.9.8"]);
+    expect(r.extensions.map((e) => e.name)).toEqual([
+      "openssh",
+      "dmidecode",
+      "bash",
+      "scsi-3.0.21-tinycore",
+      "libssl-0.9.8",
+    ]);
   });
 
   it("tolerates comments, blank lines, trailing blanks, CRLF, tabs and no final newline", () => {
@@ -21,7 +30,10 @@ describe("extension lists", () => {
   });
 
   it("accepts several names on a line, as Razor's $(cat list) did", () => {
-    expect(parseExtensionList("m.lst", "procps ncurses\n").extensions.map((e) => [e.name, e.column])).toEqual([["procps", 1], ["ncurses", 8]]);
+    expect(parseExtensionList("m.lst", "procps ncurses\n").extensions.map((e) => [e.name, e.column])).toEqual([
+      ["procps", 1],
+      ["ncurses", 8],
+    ]);
   });
 
   it("accepts an empty list", () => {
@@ -31,14 +43,25 @@ describe("extension lists", () => {
   it("names the file, line and column of a bad entry", () => {
     const r = parseExtensionList("b.lst", "bash\n../etc/passwd\n");
     expect(r.diagnostics).toEqual([
-      { severity: "error", file: "b.lst", line: 2, column: 1, path: "", message: "'../etc/passwd' is not an extension name", hint: "one Tiny Core extension per line, like bash or bash.tcz; '#' starts a comment" },
+      {
+        severity: "error",
+        file: "b.lst",
+        line: 2,
+        column: 1,
+        path: "",
+        message: "'../etc/passwd' is not an extension name",
+        hint: "one Tiny Core extension per line, like bash or bash.tcz; '#' starts a comment",
+      },
     ]);
   });
 });
 
 describe("Razor -c config files", () => {
   it("reads KEY=VALUE lines with comments, export and quotes", () => {
-    const r = parseRazorConfig("c.cfg", "# config\nMK_BUNDLE_TYPE=prod\nexport MK_BUNDLE_TCL_MIRROR_URI='http://m/tc'\n\nMK_BUNDLE_GEM_SERVER_URI=\"http://gems\"\n");
+    const r = parseRazorConfig(
+      "c.cfg",
+      "# config\nMK_BUNDLE_TYPE=prod\nexport MK_BUNDLE_TCL_MIRROR_URI='http://m/tc'\n\nMK_BUNDLE_GEM_SERVER_URI=\"http://gems\"\n",
+    );
     expect(r.diagnostics).toEqual([]);
     expect(Object.fromEntries([...r.values].map(([k, v]) => [k, v.value]))).toEqual({
       MK_BUNDLE_TYPE: "prod",
@@ -50,7 +73,9 @@ describe("Razor -c config files", () => {
   it("never evaluates shell and says so", () => {
     const r = parseRazorConfig("c.cfg", "MK_BUNDLE_TC_PASSWD=$(rm -rf /)\n");
     expect(r.values.get("MK_BUNDLE_TC_PASSWD")?.value).toBe("$(rm -rf /)");
-    expect(r.diagnostics.map((d) => [d.severity, d.line, d.message])).toEqual([["warning", 1, "MK_BUNDLE_TC_PASSWD: '$(rm -rf /)' is taken literally"]]);
+    expect(r.diagnostics.map((d) => [d.severity, d.line, d.message])).toEqual([
+      ["warning", 1, "MK_BUNDLE_TC_PASSWD: '$(rm -rf /)' is taken literally"],
+    ]);
   });
 
   it("warns about unknown and obsolete settings and rejects lines that are not KEY=VALUE", () => {

@@ -49,17 +49,23 @@ describe("Razor flags, -c file and environment", () => {
 
   it("ignores a password for prod with a warning naming where it came from", () => {
     const r = razorInput({ builtinList: b, mirrorList: m, buildProdImage: true }, { MK_BUNDLE_TC_PASSWD: "x" });
-    expect(messages(r)).toEqual(["warning: a 'tc' password cannot be set for a prod image; the password from environment variable MK_BUNDLE_TC_PASSWD is ignored"]);
+    expect(messages(r)).toEqual([
+      "warning: a 'tc' password cannot be set for a prod image; the password from environment variable MK_BUNDLE_TC_PASSWD is ignored",
+    ]);
     expect(r.manifest.password).toBeUndefined();
     expect(r.settings["MK_BUNDLE_TC_PASSWD"]).toBeUndefined();
   });
 
   it("rejects -p with -d, missing lists, unreadable lists and a bad MK_BUNDLE_TYPE", () => {
-    expect(messages(razorInput({ builtinList: b, mirrorList: m, buildProdImage: true, buildDebugImage: true }, {}))).toEqual(["error: cannot specify both -d and -p"]);
+    expect(
+      messages(razorInput({ builtinList: b, mirrorList: m, buildProdImage: true, buildDebugImage: true }, {})),
+    ).toEqual(["error: cannot specify both -d and -p"]);
     expect(messages(razorInput({ mirrorList: m }, {}))).toEqual(["error: missing -b/--builtin-list"]);
     expect(messages(razorInput({}, {}))).toEqual(["error: missing -b/--builtin-list and -m/--mirror-list"]);
     const missing = razorInput({ builtinList: "/nonexistent/b.lst", mirrorList: m }, {});
-    expect(missing.diagnostics.map((d) => `${d.file}: ${d.message}`)).toEqual(["/nonexistent/b.lst: extension list does not exist"]);
+    expect(missing.diagnostics.map((d) => `${d.file}: ${d.message}`)).toEqual([
+      "/nonexistent/b.lst: extension list does not exist",
+    ]);
     expect(messages(razorInput({ builtinList: b, mirrorList: m }, { MK_BUNDLE_TYPE: "production" }))).toEqual([
       "error: MK_BUNDLE_TYPE 'production' (from environment variable MK_BUNDLE_TYPE) is not a bundle type",
     ]);
@@ -67,7 +73,10 @@ describe("Razor flags, -c file and environment", () => {
   });
 
   it("turns Razor's tcz-directory mirror URI into the mirror root and series", () => {
-    const r = razorInput({ builtinList: b, mirrorList: m }, { MK_BUNDLE_TCL_MIRROR_URI: "http://mirror.example/tinycorelinux/5.x/x86_64/tcz/" });
+    const r = razorInput(
+      { builtinList: b, mirrorList: m },
+      { MK_BUNDLE_TCL_MIRROR_URI: "http://mirror.example/tinycorelinux/5.x/x86_64/tcz/" },
+    );
     expect(r.manifest.mirror).toBe("http://mirror.example/tinycorelinux");
     expect(r.manifest.base).toMatchObject({ release: "5.x", arch: "x86_64" });
   });
@@ -84,7 +93,9 @@ describe("resolving defaults and precedence of the mirror", () => {
   });
 
   it("fills every default", () => {
-    expect(resolveManifest({ name: "a", files: [{ path: "/x", content: "y" }], services: [{ name: "web", run: "httpd" }] })).toEqual({
+    expect(
+      resolveManifest({ name: "a", files: [{ path: "/x", content: "y" }], services: [{ name: "web", run: "httpd" }] }),
+    ).toEqual({
       name: "a",
       flavour: "dev",
       epoch: 1577836800,

@@ -7,7 +7,7 @@ const schema = JSON.parse(readFileSync(schemaPath("manifest"), "utf8")) as S;
 
 /** Every key an author can write, with its schema, e.g. "files[].extract.extension". */
 function keys(s: S, prefix: string, out: [string, S][] = []): [string, S][] {
-  const resolved = typeof s["$ref"] === "string" ? ((schema["$defs"] as S)[(s["$ref"] as string).split("/").pop()!] as S) : s;
+  const resolved = typeof s["$ref"] === "string" ? ((schema["$defs"] as S)[s["$ref"].split("/").pop()!] as S) : s;
   for (const [k, v] of Object.entries((resolved["properties"] as S | undefined) ?? {})) {
     const child = v as S;
     const path = prefix ? `${prefix}.${k}` : k;
@@ -28,13 +28,46 @@ describe("manifest schema", () => {
   it("gives every key a description and an example", () => {
     const all = keys(schema, "");
     expect(all.length).toBeGreaterThan(30);
-    const missing = all.filter(([, s]) => typeof s["description"] !== "string" || !Array.isArray(s["examples"]) || (s["examples"] as unknown[]).length === 0);
+    const missing = all.filter(
+      ([, s]) =>
+        typeof s["description"] !== "string" ||
+        !Array.isArray(s["examples"]) ||
+        (s["examples"] as unknown[]).length === 0,
+    );
     expect(missing.map(([k]) => k)).toEqual([]);
   });
 
   it("has the fixed keys other tooling relies on", () => {
     const names = keys(schema, "").map(([k]) => k);
-    for (const k of ["name", "version", "flavour", "base.release", "base.arch", "base.iso", "base.sha256", "mirror", "kernel", "extensions.builtin", "extensions.mirror", "gems.source", "gems.require", "files[].path", "files[].source", "files[].content", "files[].mode", "files[].owner", "files[].extract.extension", "files[].extract.path", "services[].name", "services[].run", "password.env", "password.file", "password.hash", "boot.append", "boot.timeout"]) {
+    for (const k of [
+      "name",
+      "version",
+      "flavour",
+      "base.release",
+      "base.arch",
+      "base.iso",
+      "base.sha256",
+      "mirror",
+      "kernel",
+      "extensions.builtin",
+      "extensions.mirror",
+      "gems.source",
+      "gems.require",
+      "files[].path",
+      "files[].source",
+      "files[].content",
+      "files[].mode",
+      "files[].owner",
+      "files[].extract.extension",
+      "files[].extract.path",
+      "services[].name",
+      "services[].run",
+      "password.env",
+      "password.file",
+      "password.hash",
+      "boot.append",
+      "boot.timeout",
+    ]) {
       expect(names).toContain(k);
     }
   });

@@ -110,7 +110,9 @@ describe("schema errors point at file, line and column", () => {
   });
 
   it("wants exactly one of source, content and extract", () => {
-    const r = check("name: a\nfiles:\n  - path: /x\n  - path: /y\n    content: a\n    extract: { extension: e, path: p }\n");
+    const r = check(
+      "name: a\nfiles:\n  - path: /x\n  - path: /y\n    content: a\n    extract: { extension: e, path: p }\n",
+    );
     expect(r.lines).toEqual([
       "m.yaml:3:5: files[0]: needs one of: source, content, extract",
       "m.yaml:4:5: files[1]: sets content and extract (expected exactly one of: source, content, extract)",
@@ -145,7 +147,9 @@ extensions:
 describe("semantic checks", () => {
   it("rejects an extension listed twice, with or without .tcz", () => {
     const r = check("name: a\nextensions:\n  builtin: [bash, dmidecode, bash.tcz]\n");
-    expect(r.lines).toEqual(["m.yaml:3:30: extensions.builtin[2]: extension 'bash' is listed twice (first listed at line 3)"]);
+    expect(r.lines).toEqual([
+      "m.yaml:3:30: extensions.builtin[2]: extension 'bash' is listed twice (first listed at line 3)",
+    ]);
   });
 
   it("warns when an extension is both builtin and mirrored", () => {
@@ -178,11 +182,15 @@ files:
     const { symlinkSync } = await import("node:fs");
     symlinkSync("/etc/hostname", `${dir}/sneaky`);
     const r = check("name: a\nfiles:\n  - path: /a\n    source: sneaky\n");
-    expect(r.lines).toEqual(["m.yaml:4:13: files[0].source: 'sneaky' resolves outside the manifest's directory (through a symbolic link)"]);
+    expect(r.lines).toEqual([
+      "m.yaml:4:13: files[0].source: 'sneaky' resolves outside the manifest's directory (through a symbolic link)",
+    ]);
   });
 
   it("rejects the same image path twice and '..' in paths", () => {
-    const r = check("name: a\nfiles:\n  - path: /etc/x\n    content: a\n  - path: /etc/x\n    content: b\n  - path: /etc/../x\n    content: c\n");
+    const r = check(
+      "name: a\nfiles:\n  - path: /etc/x\n    content: a\n  - path: /etc/x\n    content: b\n  - path: /etc/../x\n    content: c\n",
+    );
     expect(r.lines).toEqual([
       "m.yaml:5:11: files[1].path: '/etc/x' is already written by files[0] (first at line 3)",
       "m.yaml:7:11: files[2].path: '/etc/../x' contains '.' or '..' (write the plain absolute path)",
@@ -199,7 +207,9 @@ files:
   it("warns that a password is ignored for prod (Razor's rule)", () => {
     const r = check("name: a\nflavour: prod\npassword:\n  env: X\n");
     expect(r.errors).toEqual([]);
-    expect(r.lines).toEqual(["m.yaml:3:1: warning: password: is ignored for flavour prod (a prod image has no usable password)"]);
+    expect(r.lines).toEqual([
+      "m.yaml:3:1: warning: password: is ignored for flavour prod (a prod image has no usable password)",
+    ]);
   });
 
   it("rejects a password mapping with two sources and a malformed hash", () => {
@@ -211,7 +221,9 @@ files:
   });
 
   it("rejects a service defined twice and warns about a useless prod exclusion", () => {
-    const r = check("name: a\nservices:\n  - {name: web, run: httpd}\n  - {name: web, run: httpd}\nflavours:\n  prod:\n    exclude: [nano]\n");
+    const r = check(
+      "name: a\nservices:\n  - {name: web, run: httpd}\n  - {name: web, run: httpd}\nflavours:\n  prod:\n    exclude: [nano]\n",
+    );
     expect(r.errors.map((e) => e.message)).toEqual(["service 'web' is defined twice"]);
     expect(r.warnings.map((e) => e.message)).toEqual(["'nano' is not in extensions.builtin"]);
   });

@@ -27,7 +27,22 @@ describe("Razor's two steps", () => {
   const iso = join(out, "rz_mk_prod-image.0.9.0.1.iso");
 
   beforeAll(() => {
-    const b = mkbundle(["-b", join(repoRoot, "extensions.lst"), "-m", join(repoRoot, "mirror.lst"), "-p", "--mirror", fixture(), "--work-dir", wd, "--out", out], { env });
+    const b = mkbundle(
+      [
+        "-b",
+        join(repoRoot, "extensions.lst"),
+        "-m",
+        join(repoRoot, "mirror.lst"),
+        "-p",
+        "--mirror",
+        fixture(),
+        "--work-dir",
+        wd,
+        "--out",
+        out,
+      ],
+      { env },
+    );
     expect(b.code, b.stderr).toBe(0);
     const r = mkbundle(["rebuild-iso", "0.9.0.1", "--out", out], { env });
     expect(r.code, r.stderr).toBe(0);
@@ -38,13 +53,19 @@ describe("Razor's two steps", () => {
     expect(mkbundle(["cat", iso, "boot/core.gz", "tmp/mk-version.yaml"]).stdout).toBe("mk_version: 0.9.0.1\n");
     const meta = mkbundle(["cat", iso, "iso-metadata.yaml"]).stdout;
     expect(meta).toContain("iso_version: 0.9.0.1");
-    expect(meta).toContain(`sha256: ${sha256(readFileSync(join(fixture(), "4.x/x86/release/distribution_files/vmlinuz")))}`);
+    expect(meta).toContain(
+      `sha256: ${sha256(readFileSync(join(fixture(), "4.x/x86/release/distribution_files/vmlinuz")))}`,
+    );
     expect(meta).toContain("build_time: 2023-11-14T22:13:20.000Z");
   });
 
   it("agrees with xorriso and isoinfo, and the initrd with GNU cpio and gzip", () => {
     const ours = JSON.parse(mkbundle(["ls", "--json", iso]).stdout) as { path: string; size: number; type: string }[];
-    const xorriso = sh(`xorriso -indev ${q(iso)} -find / 2>/dev/null`).toString().trim().split("\n").map((l) => l.replace(/^'\/?|'$/g, "") || ".");
+    const xorriso = sh(`xorriso -indev ${q(iso)} -find / 2>/dev/null`)
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/^'\/?|'$/g, "") || ".");
     expect(ours.map((e) => e.path).sort()).toEqual(xorriso.sort());
     const d = sh(`isoinfo -d -i ${q(iso)}`).toString();
     expect(d).toContain("Volume id: Core");
@@ -63,8 +84,15 @@ describe("Razor's two steps", () => {
     expect(mkbundle(["rebuild-iso", "0.9.0.1", "--out", out], { env }).code).toBe(0);
     expect(sha256(readFileSync(iso))).toBe(first);
     expect(sh(`cd ${q(out)} && sha256sum -c SHA256SUMS`).toString()).toMatch(/rz_mk_prod-image\.0\.9\.0\.1\.iso: OK/);
-    expect(sh(`ls ${q(join(out, "pxe/razor-microkernel-prod-0.9.0.1"))}`).toString().trim().split("\n")).toEqual(["boot.ipxe", "core.gz", "vmlinuz"]);
-    expect(readFileSync(join(out, "pxe/razor-microkernel-prod-0.9.0.1/boot.ipxe"), "utf8")).toBe("#!ipxe\nkernel vmlinuz loglevel=3 nozswap initrd=core.gz\ninitrd core.gz\nboot\n");
+    expect(
+      sh(`ls ${q(join(out, "pxe/razor-microkernel-prod-0.9.0.1"))}`)
+        .toString()
+        .trim()
+        .split("\n"),
+    ).toEqual(["boot.ipxe", "core.gz", "vmlinuz"]);
+    expect(readFileSync(join(out, "pxe/razor-microkernel-prod-0.9.0.1/boot.ipxe"), "utf8")).toBe(
+      "#!ipxe\nkernel vmlinuz loglevel=3 nozswap initrd=core.gz\ninitrd core.gz\nboot\n",
+    );
   });
 });
 
@@ -77,7 +105,10 @@ describe("--append-initrd, --builtin and hybrid images", () => {
 
   it("keeps the base initrd byte for byte and adds the overlay as a second archive", () => {
     const out = join(dir, "append");
-    const r = mkbundle(["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out], { env });
+    const r = mkbundle(
+      ["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(0);
     const iso = join(out, "app-dev-2.0.0.iso");
     const core = osirrox(iso, "/boot/core.gz");
@@ -86,19 +117,25 @@ describe("--append-initrd, --builtin and hybrid images", () => {
     const names = sh("zcat | cpio -t --quiet", { input: extra }).toString().trim().split("\n");
     expect(names).toContain("tmp/mk-version.yaml");
     expect(names).toContain("opt/mkbundle/services/hi.sh");
-    for (const baseDir of ["tmp", "opt", "etc", "usr", "usr/local", "usr/local/bin"]) expect(names, baseDir).not.toContain(baseDir);
+    for (const baseDir of ["tmp", "opt", "etc", "usr", "usr/local", "usr/local/bin"])
+      expect(names, baseDir).not.toContain(baseDir);
     const cfg = mkbundle(["cat", iso, "boot/isolinux/isolinux.cfg"]).stdout;
     expect(cfg).toContain("\tinitrd /boot/core.gz,/boot/app.gz\n");
     expect(cfg).toContain("append loglevel=3 nozswap console=ttyS0");
     expect(cfg).toMatch(/prompt 0\ntimeout 1/);
     // An unchanged build is skipped.
-    const again = mkbundle(["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out], { env });
+    const again = mkbundle(
+      ["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out],
+      { env },
+    );
     expect(again.stderr).toContain("unchanged: same bundle, version and options");
   });
 
   it("unpacks builtin extensions for a kernel without modules, or keeps /tmp/builtin when told to load", () => {
     const out = join(dir, "modes");
-    expect(mkbundle(["bundle", manifest(), "--mirror", fixture(), "--work-dir", wd, "--out", out], { env }).code).toBe(0);
+    expect(mkbundle(["bundle", manifest(), "--mirror", fixture(), "--work-dir", wd, "--out", out], { env }).code).toBe(
+      0,
+    );
     const auto = mkbundle(["rebuild-iso", "--out", out], { env });
     expect(auto.stderr).toContain("the base initrd has no kernel modules for 3.0.21-tinycore");
     const iso = join(out, "app-dev-2.0.0.iso");
@@ -118,10 +155,17 @@ describe("--append-initrd, --builtin and hybrid images", () => {
     cpSync(fixture(), mirror, { recursive: true, dereference: true });
     const release = join(mirror, "4.x/x86/release");
     const tree = join(dir, "hybrid-tree");
-    sh(`osirrox -indev ${q(join(release, "Core-4.4.iso"))} -extract / ${q(tree)} 2>/dev/null && chmod -R u+w ${q(tree)} && rm -f ${q(join(release, "Core-4.4.iso"))}`);
-    sh(`xorriso -as mkisofs -l -J -R -V Core -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin -o ${q(join(release, "Core-4.4.iso"))} ${q(tree)} 2>/dev/null`);
+    sh(
+      `osirrox -indev ${q(join(release, "Core-4.4.iso"))} -extract / ${q(tree)} 2>/dev/null && chmod -R u+w ${q(tree)} && rm -f ${q(join(release, "Core-4.4.iso"))}`,
+    );
+    sh(
+      `xorriso -as mkisofs -l -J -R -V Core -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin -o ${q(join(release, "Core-4.4.iso"))} ${q(tree)} 2>/dev/null`,
+    );
     const out = join(dir, "hybrid-out");
-    const r = mkbundle(["build", manifest("hybrid"), "--mirror", mirror, "--work-dir", join(dir, "wd-hybrid"), "--out", out], { env });
+    const r = mkbundle(
+      ["build", manifest("hybrid"), "--mirror", mirror, "--work-dir", join(dir, "wd-hybrid"), "--out", out],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(0);
     const iso = join(out, "app-dev-2.0.0.iso");
     expect(readFileSync(iso).length % (1024 * 1024)).toBe(0);
@@ -159,12 +203,16 @@ describe("broken bundles", () => {
     };
     const badFlavour = repack("bad-flavour-bundle-dev.tar.gz", (j) => (j["flavour"] = "banana"));
     expect(badFlavour.code).toBe(1);
-    expect(badFlavour.stderr).toContain("bundle.json does not match schemas/bundle.schema.json: flavour 'banana' is not allowed");
+    expect(badFlavour.stderr).toContain(
+      "bundle.json does not match schemas/bundle.schema.json: flavour 'banana' is not allowed",
+    );
     const badLock = repack("bad-lock-bundle-dev.tar.gz", (j) => delete (j["lock"] as Record<string, unknown>)["base"]);
     expect(badLock.stderr).toContain("lock missing required key 'base'");
-    const badSha = repack("bad-sha-bundle-dev.tar.gz", (j) => ((j["members"] as Record<string, string>)[j["overlay"] as string] = "0".repeat(64)));
+    const badSha = repack(
+      "bad-sha-bundle-dev.tar.gz",
+      (j) => ((j["members"] as Record<string, string>)[j["overlay"] as string] = "0".repeat(64)),
+    );
     expect(badSha.code).toBe(1);
     expect(badSha.stderr).toMatch(/overlay-[0-9a-f]{64}\.tar\.gz does not match its sha256 in bundle\.json/);
   });
 });
-

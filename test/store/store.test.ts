@@ -26,7 +26,9 @@ describe("progress", () => {
   };
 
   it("prints one line per file when not on a terminal", () => {
-    expect(capture(false)).toBe("fetched bash.tcz (2.0 KiB, 0.3 s)\ncached  nano.tcz (100 B)\n2 files, 1 downloaded (2.0 KiB), 1 from the cache\n");
+    expect(capture(false)).toBe(
+      "fetched bash.tcz (2.0 KiB, 0.3 s)\ncached  nano.tcz (100 B)\n2 files, 1 downloaded (2.0 KiB), 1 from the cache\n",
+    );
   });
 
   it("redraws a bar of files, bytes and rate on a terminal", () => {
@@ -43,10 +45,19 @@ describe("HTTP_PROXY and NO_PROXY", () => {
   const proxy = createServer((req, res) => {
     proxied.push(req.url ?? "");
     const target = new URL(req.url ?? "");
-    const up = httpRequest({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: req.method,
+        headers: req.headers,
+      },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on("error", () => res.writeHead(502).end());
     req.pipe(up);
   });
@@ -55,7 +66,7 @@ describe("HTTP_PROXY and NO_PROXY", () => {
   proxy.on("connect", (req, client, head) => {
     proxied.push(`CONNECT ${req.url}`);
     const [host, port] = (req.url ?? "").split(":");
-    const upstream = connect(Number(port), host!, () => {
+    const upstream = connect(Number(port), host, () => {
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       upstream.write(head);
       upstream.pipe(client);
@@ -78,12 +89,20 @@ describe("HTTP_PROXY and NO_PROXY", () => {
 
   it("sends downloads through the proxy, unless NO_PROXY names the host", { timeout: 30_000 }, async () => {
     const m = write("proxy/m.yaml", "name: p\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [pv]\n");
-    const r = await mkbundleAsync(["lock", m, "--mirror", mirror.url, "--work-dir", join(dir, "wd1")], { env: { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl } });
+    const r = await mkbundleAsync(["lock", m, "--mirror", mirror.url, "--work-dir", join(dir, "wd1")], {
+      env: { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl },
+    });
     expect(r.code, r.stderr).toBe(0);
     const host = new URL(mirror.url).host;
-    expect(proxied.some((p) => p === `CONNECT ${host}` || p === `${mirror.url}/4.x/x86/tcz/pv.tcz`), proxied.join("\n")).toBe(true);
+    expect(
+      proxied.some((p) => p === `CONNECT ${host}` || p === `${mirror.url}/4.x/x86/tcz/pv.tcz`),
+      proxied.join("\n"),
+    ).toBe(true);
     proxied.length = 0;
-    const direct = await mkbundleAsync(["lock", m, "--update", "--mirror", mirror.url, "--work-dir", join(dir, "wd2")], { env: { HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" } });
+    const direct = await mkbundleAsync(
+      ["lock", m, "--update", "--mirror", mirror.url, "--work-dir", join(dir, "wd2")],
+      { env: { HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" } },
+    );
     expect(direct.code, direct.stderr).toBe(0);
     expect(proxied).toEqual([]);
   });

@@ -16,7 +16,12 @@ describe(".dep files", () => {
     expect(readFileSync(join(tcz(), "ncurses.tcz.dep"), "utf8").endsWith("\n")).toBe(false);
     expect(parseDepFile(readFileSync(join(tcz(), "ncurses.tcz.dep"), "utf8"))).toEqual(["ncurses-common"]);
     expect(parseDepFile(readFileSync(join(tcz(), "acl.tcz.dep"), "utf8"))).toEqual(["libattr"]);
-    expect(parseDepFile(readFileSync(join(tcz(), "coreutils.tcz.dep"), "utf8"))).toEqual(["acl", "attr", "gmp", "libcap"]);
+    expect(parseDepFile(readFileSync(join(tcz(), "coreutils.tcz.dep"), "utf8"))).toEqual([
+      "acl",
+      "attr",
+      "gmp",
+      "libcap",
+    ]);
   });
 
   it("handles empty files, CRLF, missing .tcz and duplicates", () => {
@@ -49,31 +54,69 @@ describe("kernel release", () => {
   it("prefers lib/modules/<release> in the initrd and ignores an empty lib/modules", () => {
     const d = (path: string) => ({ path, type: "dir" as const, mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 });
     expect(kernelFromInitrd([d("lib"), d("lib/modules")])).toBeUndefined();
-    expect(kernelFromInitrd([d("lib/modules"), d("lib/modules/6.6.8-tinycore64"), d("lib/modules/6.6.8-tinycore64/kernel")])).toBe("6.6.8-tinycore64");
+    expect(
+      kernelFromInitrd([d("lib/modules"), d("lib/modules/6.6.8-tinycore64"), d("lib/modules/6.6.8-tinycore64/kernel")]),
+    ).toBe("6.6.8-tinycore64");
   });
 });
 
 describe("isolinux.cfg", () => {
   it("finds the default label of the Tiny Core 4.x config", () => {
-    const cfg = parseIsolinuxCfg("display boot.msg\ndefault microcore\nlabel microcore\n\tkernel /boot/vmlinuz\n\tinitrd /boot/core.gz\n\tappend loglevel=3 nozswap\n\nlabel mc\n\tkernel /boot/vmlinuz\n\tappend initrd=/boot/core.gz loglevel=3\nimplicit 0\nprompt 1\ntimeout 300\n");
+    const cfg = parseIsolinuxCfg(
+      "display boot.msg\ndefault microcore\nlabel microcore\n\tkernel /boot/vmlinuz\n\tinitrd /boot/core.gz\n\tappend loglevel=3 nozswap\n\nlabel mc\n\tkernel /boot/vmlinuz\n\tappend initrd=/boot/core.gz loglevel=3\nimplicit 0\nprompt 1\ntimeout 300\n",
+    );
     expect(cfg.timeout).toBe(300);
-    expect(defaultLabel(cfg)).toMatchObject({ name: "microcore", kernel: "/boot/vmlinuz", initrds: ["/boot/core.gz"], append: ["loglevel=3", "nozswap"] });
+    expect(defaultLabel(cfg)).toMatchObject({
+      name: "microcore",
+      kernel: "/boot/vmlinuz",
+      initrds: ["/boot/core.gz"],
+      append: ["loglevel=3", "nozswap"],
+    });
     expect(cfg.labels[1]).toMatchObject({ name: "mc", initrds: ["/boot/core.gz"], append: ["loglevel=3"] });
   });
 
   it("reads initrd= lists on the append line (CorePure64 style)", () => {
-    const cfg = parseIsolinuxCfg("default corepure64\nlabel corepure64\nkernel /boot/vmlinuz64\nappend initrd=/boot/corepure64.gz,/boot/extra.gz quiet\n");
-    expect(defaultLabel(cfg)).toMatchObject({ kernel: "/boot/vmlinuz64", initrds: ["/boot/corepure64.gz", "/boot/extra.gz"], append: ["quiet"] });
+    const cfg = parseIsolinuxCfg(
+      "default corepure64\nlabel corepure64\nkernel /boot/vmlinuz64\nappend initrd=/boot/corepure64.gz,/boot/extra.gz quiet\n",
+    );
+    expect(defaultLabel(cfg)).toMatchObject({
+      kernel: "/boot/vmlinuz64",
+      initrds: ["/boot/corepure64.gz", "/boot/extra.gz"],
+      append: ["quiet"],
+    });
   });
 });
 
 describe("dependency closure", () => {
-  const graph: Record<string, string[]> = { coreutils: ["acl", "attr", "gmp", "libcap"], acl: ["libattr"], attr: ["libattr"], libcap: ["libattr"], gmp: [], libattr: [], bash: ["ncurses"], ncurses: ["ncurses-common"], "ncurses-common": [], a: ["b"], b: ["a"], osslsigncode: ["openssl-1.1.1"] };
+  const graph: Record<string, string[]> = {
+    coreutils: ["acl", "attr", "gmp", "libcap"],
+    acl: ["libattr"],
+    attr: ["libattr"],
+    libcap: ["libattr"],
+    gmp: [],
+    libattr: [],
+    bash: ["ncurses"],
+    ncurses: ["ncurses-common"],
+    "ncurses-common": [],
+    a: ["b"],
+    b: ["a"],
+    osslsigncode: ["openssl-1.1.1"],
+  };
   const lookup = async (n: string) => graph[n];
 
   it("orders dependencies before dependents, deterministically", async () => {
     const c = await resolveClosure(["coreutils", "bash"], "extensions.builtin", lookup);
-    expect(c.order.map((n) => n.name)).toEqual(["libattr", "acl", "attr", "gmp", "libcap", "coreutils", "ncurses-common", "ncurses", "bash"]);
+    expect(c.order.map((n) => n.name)).toEqual([
+      "libattr",
+      "acl",
+      "attr",
+      "gmp",
+      "libcap",
+      "coreutils",
+      "ncurses-common",
+      "ncurses",
+      "bash",
+    ]);
     expect(c.order.find((n) => n.name === "libattr")!.requiredBy).toEqual(["acl", "attr", "libcap"]);
     expect(c.order.find((n) => n.name === "bash")!.requiredBy).toEqual(["extensions.builtin"]);
     expect(c.missing).toEqual([]);
@@ -87,6 +130,9 @@ describe("dependency closure", () => {
 
   it("reports every missing extension with the chain that pulled it in", async () => {
     const c = await resolveClosure(["osslsigncode", "nothere", "bash"], "extensions.builtin", lookup);
-    expect(c.missing.map(describeMissing)).toEqual(["nothere.tcz: listed in extensions.builtin", "openssl-1.1.1.tcz: needed by osslsigncode.tcz, listed in extensions.builtin"]);
+    expect(c.missing.map(describeMissing)).toEqual([
+      "nothere.tcz: listed in extensions.builtin",
+      "openssl-1.1.1.tcz: needed by osslsigncode.tcz, listed in extensions.builtin",
+    ]);
   });
 });

@@ -3,7 +3,15 @@ import type { Command } from "commander";
 import { attributedTo } from "../../errors.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
 import { humanBytes } from "../../store/progress.js";
-import { addFetchOptions, addGlobalOptions, globalsOf, loadManifest, resolveContext, withProgress, type FetchOptions } from "../options.js";
+import {
+  addFetchOptions,
+  addGlobalOptions,
+  globalsOf,
+  loadManifest,
+  resolveContext,
+  withProgress,
+  type FetchOptions,
+} from "../options.js";
 import { makeLog, stdout } from "../output.js";
 import { builtinOption, formatOption } from "./rebuild-iso.js";
 
@@ -63,12 +71,25 @@ export function buildCommand(program: Command): void {
     const b = r.bundle;
     if (opts.json) {
       const outputs = r.outputs ? Object.fromEntries(r.outputs.map((o) => [o.format, o.files])) : null;
-      stdout(JSON.stringify({ lock: { path: b.lockFile ?? null, status: b.lockStatus }, bundle: { path: b.bundle.path, sha256: b.bundle.sha256, written: b.bundle.written }, iso: r.iso, outputs }, null, 2));
+      stdout(
+        JSON.stringify(
+          {
+            lock: { path: b.lockFile ?? null, status: b.lockStatus },
+            bundle: { path: b.bundle.path, sha256: b.bundle.sha256, written: b.bundle.written },
+            iso: r.iso,
+            outputs,
+          },
+          null,
+          2,
+        ),
+      );
       return;
     }
     log.info(`lock:   ${b.lockFile} (${b.lockStatus})`);
     log.info(`bundle: ${b.bundle.path} (${b.bundle.written ? "rebuilt" : "unchanged"}, ${humanBytes(b.bundle.size)})`);
-    log.info(`iso:    ${r.iso.path} (${r.iso.rebuilt ? "rebuilt" : "unchanged"}: ${r.iso.why}; ${humanBytes(r.iso.size)}, sha256 ${r.iso.sha256})`);
+    log.info(
+      `iso:    ${r.iso.path} (${r.iso.rebuilt ? "rebuilt" : "unchanged"}: ${r.iso.why}; ${humanBytes(r.iso.size)}, sha256 ${r.iso.sha256})`,
+    );
     stdout(r.iso.path);
   });
 }

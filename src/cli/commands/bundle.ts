@@ -5,7 +5,15 @@ import { attributedTo } from "../../errors.js";
 import type { ManifestInput } from "../../manifest/input.js";
 import type { Log } from "../../log.js";
 import { humanBytes } from "../../store/progress.js";
-import { addFetchOptions, addGlobalOptions, globalsOf, loadManifest, resolveContext, withProgress, type FetchOptions } from "../options.js";
+import {
+  addFetchOptions,
+  addGlobalOptions,
+  globalsOf,
+  loadManifest,
+  resolveContext,
+  withProgress,
+  type FetchOptions,
+} from "../options.js";
 import { makeLog, stdout, type GlobalOptions } from "../output.js";
 
 export interface BundleCliOptions extends FetchOptions, GlobalOptions {
@@ -45,7 +53,17 @@ export async function runBundle(input: ManifestInput, opts: BundleCliOptions, lo
   const ctx = resolveContext(opts, input, log);
   const { bundleStage } = await import("../../bundle/stage.js");
   const r = await attributedTo(input.file ?? "mkbundle", () =>
-    withProgress(ctx, () => bundleStage({ input, out: opts.out, ...(opts.frozen ? { frozen: true } : {}), ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}) }, ctx)),
+    withProgress(ctx, () =>
+      bundleStage(
+        {
+          input,
+          out: opts.out,
+          ...(opts.frozen ? { frozen: true } : {}),
+          ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}),
+        },
+        ctx,
+      ),
+    ),
   );
   reportBundle(r, opts, log);
 }
@@ -54,13 +72,20 @@ function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log): void
   const summary = {
     lock: r.lockFile ?? null,
     lockStatus: r.lockStatus,
-    overlay: { path: r.overlay.path, sha256: r.overlay.sha256, size: r.overlay.size, files: r.overlayEntries.filter((e) => e.type !== "dir").length, written: r.overlay.written },
+    overlay: {
+      path: r.overlay.path,
+      sha256: r.overlay.sha256,
+      size: r.overlay.size,
+      files: r.overlayEntries.filter((e) => e.type !== "dir").length,
+      written: r.overlay.written,
+    },
     bundle: { path: r.bundle.path, sha256: r.bundle.sha256, size: r.bundle.size, written: r.bundle.written },
     extensions: r.lock.extensions.length,
     gems: r.lock.gems.length,
   };
   if (opts.json) return stdout(JSON.stringify(summary, null, 2));
   log.info(`lock: ${r.lockFile ? `${r.lockFile} (${r.lockStatus})` : r.lockStatus}`);
-  for (const f of [r.overlay, r.bundle]) log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256})`);
+  for (const f of [r.overlay, r.bundle])
+    log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256})`);
   stdout(r.bundle.path);
 }

@@ -10,7 +10,10 @@ import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 
 export function cacheCommand(program: Command): void {
-  const cache = program.command("cache").summary("list or garbage-collect the content-addressed download cache").description("The download cache lives in <work-dir>/cache: blobs named by sha256 and an index from URL to blob.");
+  const cache = program
+    .command("cache")
+    .summary("list or garbage-collect the content-addressed download cache")
+    .description("The download cache lives in <work-dir>/cache: blobs named by sha256 and an index from URL to blob.");
   addGlobalOptions(
     cache
       .command("ls")
@@ -22,23 +25,32 @@ export function cacheCommand(program: Command): void {
     for (const r of listIndex(store)) if (r.sha256) urls.set(r.sha256, [...(urls.get(r.sha256) ?? []), r.url]);
     const blobs = listBlobs(store).map((b) => ({ ...b, urls: urls.get(b.sha256) ?? [] }));
     if (opts.json) stdout(JSON.stringify(blobs, null, 1));
-    else if (blobs.length) stdout(blobs.map((b) => `${b.sha256} ${humanBytes(b.size).padStart(10)} ${b.urls.join(" ")}`).join("\n"));
+    else if (blobs.length)
+      stdout(blobs.map((b) => `${b.sha256} ${humanBytes(b.size).padStart(10)} ${b.urls.join(" ")}`).join("\n"));
   });
   addGlobalOptions(
     cache
       .command("gc")
-      .description("Drop every blob that no lock file under PATHS references (default: the current directory, recursively).")
+      .description(
+        "Drop every blob that no lock file under PATHS references (default: the current directory, recursively).",
+      )
       .argument("[paths...]", "directories or lock files to keep the pins of", ["."]),
   ).action((paths: string[], _opts: unknown, cmd: Command) => {
     const globals = globalsOf(cmd);
     const log = makeLog(globals);
     const missing = paths.filter((p) => !statSync(p, { throwIfNoEntry: false }));
-    if (missing.length) throw new MkError("usage", `${missing.join(", ")}: no such file or directory`, { file: "mkbundle cache gc", hint: "name directories or lock files whose pins to keep" });
+    if (missing.length)
+      throw new MkError("usage", `${missing.join(", ")}: no such file or directory`, {
+        file: "mkbundle cache gc",
+        hint: "name directories or lock files whose pins to keep",
+      });
     const store = openStore(globals.workDir);
     const locks = paths.flatMap((p) => findLocks(p));
     const keep = new Set(locks.flatMap((f) => lockedDigests(readLock(f)!)));
     const { removed, freed } = collectGarbage(store, keep);
-    log.info(`kept ${keep.size} blobs referenced by ${locks.length} lock file${locks.length === 1 ? "" : "s"}; removed ${removed} (${humanBytes(freed)})`);
+    log.info(
+      `kept ${keep.size} blobs referenced by ${locks.length} lock file${locks.length === 1 ? "" : "s"}; removed ${removed} (${humanBytes(freed)})`,
+    );
   });
 }
 
@@ -50,6 +62,10 @@ function findLocks(path: string): string[] {
     .flatMap((n) => {
       const p = join(path, n);
       const s = statSync(p, { throwIfNoEntry: false });
-      return s?.isDirectory() ? findLocks(p) : s?.isFile() && n.endsWith(".lock") && n !== "package-lock.json" ? [p] : [];
+      return s?.isDirectory()
+        ? findLocks(p)
+        : s?.isFile() && n.endsWith(".lock") && n !== "package-lock.json"
+          ? [p]
+          : [];
     });
 }

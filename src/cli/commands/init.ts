@@ -6,23 +6,30 @@ import { schemaPath } from "../../manifest/schema.js";
 import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 
-export const INIT_FILE = "mkbundle.yaml";
+const INIT_FILE = "mkbundle.yaml";
 
 export function initCommand(program: Command): void {
   addGlobalOptions(
     program
       .command("init")
       .summary("write a commented starter manifest")
-      .description(`Write DIR/${INIT_FILE}: a small, valid, commented manifest to start from. Never overwrites without --force.`)
+      .description(
+        `Write DIR/${INIT_FILE}: a small, valid, commented manifest to start from. Never overwrites without --force.`,
+      )
       .argument("[dir]", "directory to write into (created if missing)", ".")
       .option("--name <name>", "image name (default: from the directory name)")
       .option("--force", `overwrite an existing ${INIT_FILE}`),
   ).action((dir: string, opts: { name?: string; force?: boolean }, cmd: Command) => {
     const log = makeLog(globalsOf(cmd));
     const target = join(dir, INIT_FILE);
-    if (existsSync(target) && !opts.force) throw new MkError("usage", "already exists", { file: target, hint: "use --force to overwrite it" });
+    if (existsSync(target) && !opts.force)
+      throw new MkError("usage", "already exists", { file: target, hint: "use --force to overwrite it" });
     const name = opts.name ?? nameFrom(basename(resolve(dir)));
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new MkError("usage", `'${name}' is not a valid image name`, { file: target, hint: "lower-case letters, digits and '-'; pass --name" });
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+      throw new MkError("usage", `'${name}' is not a valid image name`, {
+        file: target,
+        hint: "lower-case letters, digits and '-'; pass --name",
+      });
     mkdirSync(dir, { recursive: true });
     const schema = relative(resolve(dir), schemaPath("manifest")) || schemaPath("manifest");
     const tmp = `${target}.tmp-${process.pid}`;
@@ -34,11 +41,14 @@ export function initCommand(program: Command): void {
 }
 
 function nameFrom(dir: string): string {
-  const n = dir.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  const n = dir
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   return n || "microkernel";
 }
 
-export function starterManifest(name: string, schema: string): string {
+function starterManifest(name: string, schema: string): string {
   return `# yaml-language-server: $schema=${schema}
 # mkbundle manifest: one Tiny Core Linux image. Check it: mkbundle validate ${INIT_FILE}
 # See what will be built, with every default: mkbundle show ${INIT_FILE}

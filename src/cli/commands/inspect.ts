@@ -4,7 +4,8 @@ import { MkError } from "../../errors.js";
 import { formatLine, toListed } from "../../inspect/format-listing.js";
 import { addGlobalOptions } from "../options.js";
 
-const CONTAINERS = "ISO 9660 image, cpio or gzip'd cpio (an initrd), squashfs (.tcz), tar or tar.gz; detected by content";
+const CONTAINERS =
+  "ISO 9660 image, cpio or gzip'd cpio (an initrd), squashfs (.tcz), tar or tar.gz; detected by content";
 
 export function inspectCommands(program: Command): void {
   addGlobalOptions(
@@ -25,21 +26,28 @@ export function inspectCommands(program: Command): void {
     const { layer, entry } = await descend(file, inner);
     const byPath = new Map(layer.entries.map((e) => [e.path, e]));
     const listed = (entry ? listUnder(layer, entry) : layer.entries).map((e) => toListed(e, byPath));
-    process.stdout.write(opts.json ? JSON.stringify(listed, null, 1) + "\n" : listed.map(formatLine).join("\n") + (listed.length ? "\n" : ""));
+    process.stdout.write(
+      opts.json
+        ? JSON.stringify(listed, null, 1) + "\n"
+        : listed.map(formatLine).join("\n") + (listed.length ? "\n" : ""),
+    );
   });
 
   addGlobalOptions(
     program
       .command("cat")
       .summary("write one file from inside nested containers to stdout")
-      .description(`Write the bytes of the last INNER path to stdout. FILE: ${CONTAINERS}.\n\n  mkbundle cat Core.iso boot/core.gz etc/passwd`)
+      .description(
+        `Write the bytes of the last INNER path to stdout. FILE: ${CONTAINERS}.\n\n  mkbundle cat Core.iso boot/core.gz etc/passwd`,
+      )
       .argument("<file>", "container file")
       .argument("<inner...>", "paths inside it, each inside the previous; the last must be a file"),
   ).action(async (file: string, inner: string[]) => {
     const { descend, lookup } = await import("../../inspect/open.js");
     const { layer } = await descend(file, inner.slice(0, -1));
     const entry = lookup(layer, inner[inner.length - 1]!);
-    if (entry.type !== "file") throw new MkError("lookup", `${layer.label}: '${entry.path}' is a ${entry.type}, not a file`);
+    if (entry.type !== "file")
+      throw new MkError("lookup", `${layer.label}: '${entry.path}' is a ${entry.type}, not a file`);
     const { writeEntryData } = await import("../../inspect/stream-out.js");
     await writeEntryData(entry, process.stdout, layer.label);
   });

@@ -2,7 +2,15 @@
 import type { Command } from "commander";
 import { attributedTo } from "../../errors.js";
 import { humanBytes } from "../../store/progress.js";
-import { addFetchOptions, addGlobalOptions, globalsOf, loadManifest, resolveContext, withProgress, type FetchOptions } from "../options.js";
+import {
+  addFetchOptions,
+  addGlobalOptions,
+  globalsOf,
+  loadManifest,
+  resolveContext,
+  withProgress,
+  type FetchOptions,
+} from "../options.js";
 import { makeLog, stdout } from "../output.js";
 
 interface PlanCliOptions extends FetchOptions {
@@ -32,8 +40,15 @@ export function planCommand(program: Command): void {
     const log = makeLog(opts);
     const input = loadManifest(file, opts, log);
     const ctx = resolveContext(opts, input, log);
-    const [{ planStage }, { renderPlan }] = await Promise.all([import("../../plan/stage.js"), import("../../plan/plan.js")]);
-    const plan = await attributedTo(file, () => withProgress(ctx, () => planStage({ input, out: opts.out, ...(opts.against ? { against: opts.against } : {}) }, ctx)));
+    const [{ planStage }, { renderPlan }] = await Promise.all([
+      import("../../plan/stage.js"),
+      import("../../plan/plan.js"),
+    ]);
+    const plan = await attributedTo(file, () =>
+      withProgress(ctx, () =>
+        planStage({ input, out: opts.out, ...(opts.against ? { against: opts.against } : {}) }, ctx),
+      ),
+    );
     const { baseline, ...changes } = plan;
     if (opts.json) stdout(JSON.stringify({ manifest: file, against: baseline, ...changes }, null, 2));
     else stdout(renderPlan(changes, `mkbundle plan for ${file} (against ${baseline})`, humanBytes));

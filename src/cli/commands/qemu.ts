@@ -28,7 +28,9 @@ interface TestCliOptions extends BootCliOptions {
   consoleLog?: string;
 }
 
-const collect = <T>(parse: (s: string) => T) => (value: string, previous: T[] = []) => [...previous, parse(value)];
+const collect =
+  <T>(parse: (s: string) => T) =>
+  (value: string, previous: T[] = []) => [...previous, parse(value)];
 const codes = (v: string, prev: string[] = []) => [...prev, ...v.split(/\s+/).filter(Boolean)];
 
 function bootOptions(cmd: Command): Command {
@@ -36,10 +38,19 @@ function bootOptions(cmd: Command): Command {
     .argument("<image>", "an ISO written by mkbundle rebuild-iso (or any Tiny Core ISO)")
     .option("--kernel", "boot the ISO's kernel and initrds directly, skipping isolinux (fast)")
     .option("--disk", "boot the ISO as a raw disk, as from a USB stick (its isohybrid MBR), instead of a CD")
-    .option("--append <codes>", "boot codes added to the default label's (repeatable); boots the kernel directly, as with --kernel", codes)
+    .option(
+      "--append <codes>",
+      "boot codes added to the default label's (repeatable); boots the kernel directly, as with --kernel",
+      codes,
+    )
     .option("--port <host:guest>", "forward 127.0.0.1:HOST to the guest's TCP port (repeatable)", collect(parsePort))
     .addOption(new Option("--memory <mb>", "guest memory in MB").default(512).argParser(wholeNumber("--memory", 64)))
-    .addOption(new Option("--accel <mode>", "auto: KVM when a test guest runs under it, else software emulation; kvm; tcg (env MKBUNDLE_ACCEL)").argParser((v) => parseAccelMode(v, "--accel")));
+    .addOption(
+      new Option(
+        "--accel <mode>",
+        "auto: KVM when a test guest runs under it, else software emulation; kvm; tcg (env MKBUNDLE_ACCEL)",
+      ).argParser((v) => parseAccelMode(v, "--accel")),
+    );
 }
 
 function bootInput(image: string, o: BootCliOptions) {
@@ -89,9 +100,15 @@ export function qemuCommands(program: Command): void {
             "  mkbundle test image.iso --port 18080:80 --http 'http://127.0.0.1:18080/~Hello' --junit report.xml",
         ),
     )
-      .option("--expect <regex>", "a regex the serial console must show (repeatable)", collect((s) => parseRegex(s, "--expect")))
+      .option(
+        "--expect <regex>",
+        "a regex the serial console must show (repeatable)",
+        collect((s) => parseRegex(s, "--expect")),
+      )
       .option("--http <url~regex>", "an HTTP check: URL~REGEX (repeatable)", collect(parseHttpCheck))
-      .addOption(new Option("--timeout <seconds>", "give up after this long").default(180).argParser(wholeNumber("--timeout")))
+      .addOption(
+        new Option("--timeout <seconds>", "give up after this long").default(180).argParser(wholeNumber("--timeout")),
+      )
       .option("--junit <file>", "write the result as JUnit XML (one testcase per check, the console in system-out)")
       .option("--console-log <file>", "save the console here (it is always saved in --out on failure)")
       .option("--json", "print the result as JSON: checks, times, accelerator, console log path"),
@@ -99,7 +116,13 @@ export function qemuCommands(program: Command): void {
     const o = globalsOf<TestCliOptions>(cmd);
     const input = bootInput(image, o);
     const { testImage } = await import("../../qemu/boot.js");
-    const r = await testImage({ ...input, expect: o.expect ?? [], http: o.http ?? [], timeoutSeconds: o.timeout, ...(o.verbose ? { onConsole: (t: string) => void process.stderr.write(t) } : {}) });
+    const r = await testImage({
+      ...input,
+      expect: o.expect ?? [],
+      http: o.http ?? [],
+      timeoutSeconds: o.timeout,
+      ...(o.verbose ? { onConsole: (t: string) => void process.stderr.write(t) } : {}),
+    });
     const consoleLog = o.consoleLog ?? (r.passed ? undefined : join(o.out, `${basename(image)}.console.log`));
     if (consoleLog) save(consoleLog, stripAnsi(r.console));
     if (o.junit) {
@@ -118,7 +141,21 @@ function save(path: string, text: string): void {
 
 function report(r: BootTestResult, o: TestCliOptions, log: ReturnType<typeof makeLog>): void {
   if (o.json) {
-    stdout(JSON.stringify({ passed: r.passed, seconds: r.seconds, accelerator: r.accel, acceleratorWhy: r.accelWhy, checks: r.checks, ...(r.exit ? { exit: r.exit } : {}), consoleLog: o.consoleLog ?? null }, null, 2));
+    stdout(
+      JSON.stringify(
+        {
+          passed: r.passed,
+          seconds: r.seconds,
+          accelerator: r.accel,
+          acceleratorWhy: r.accelWhy,
+          checks: r.checks,
+          ...(r.exit ? { exit: r.exit } : {}),
+          consoleLog: o.consoleLog ?? null,
+        },
+        null,
+        2,
+      ),
+    );
   }
   const n = r.checks.length;
   if (r.passed) {
@@ -126,7 +163,16 @@ function report(r: BootTestResult, o: TestCliOptions, log: ReturnType<typeof mak
     if (!o.json) stdout("passed");
     return;
   }
-  process.stderr.write(`--- console (${r.console.length} bytes) ---\n${stripAnsi(r.console)}\n--- end of console ---\n`);
-  for (const c of r.checks.filter((x) => !x.passed)) log.error(c.kind === "console" ? `console never showed ${c.name}` : `${c.url} never answered /${c.pattern}/ (last: ${c.last ?? "no answer"})`);
-  log.error(`failed after ${r.seconds.toFixed(1)} s${r.exit ? `: ${r.exit}` : ""}${o.consoleLog ? `; console saved in ${o.consoleLog}` : ""}`);
+  process.stderr.write(
+    `--- console (${r.console.length} bytes) ---\n${stripAnsi(r.console)}\n--- end of console ---\n`,
+  );
+  for (const c of r.checks.filter((x) => !x.passed))
+    log.error(
+      c.kind === "console"
+        ? `console never showed ${c.name}`
+        : `${c.url} never answered /${c.pattern}/ (last: ${c.last ?? "no answer"})`,
+    );
+  log.error(
+    `failed after ${r.seconds.toFixed(1)} s${r.exit ? `: ${r.exit}` : ""}${o.consoleLog ? `; console saved in ${o.consoleLog}` : ""}`,
+  );
 }

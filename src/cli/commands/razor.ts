@@ -22,25 +22,48 @@ export function razorOptions(program: Command): Command {
     .option("-n, --dry-run", "print the resolved manifest as YAML (passwords redacted) and exit");
 }
 
-const RAZOR_FLAGS = ["builtinList", "mirrorList", "buildProdImage", "buildDebugImage", "tcPasswd", "config", "reusePrevDl", "dryRun"] as const;
+const RAZOR_FLAGS = [
+  "builtinList",
+  "mirrorList",
+  "buildProdImage",
+  "buildDebugImage",
+  "tcPasswd",
+  "config",
+  "reusePrevDl",
+  "dryRun",
+] as const;
 
 export async function razorAction(program: Command): Promise<void> {
-  const opts = program.opts() as RazorFlags & { dryRun?: boolean };
+  const opts = program.opts<RazorFlags & { dryRun?: boolean }>();
   const globals = globalsOf<BundleCliOptions>(program);
   const log = makeLog(globals);
   if (program.args.length) {
     const known = program.commands.map((c) => c.name());
-    throw new MkError("usage", problem(`mkbundle ${program.args[0]}`, "is not a command", `commands: ${known.join(", ")}; see mkbundle --help`));
+    throw new MkError(
+      "usage",
+      problem(`mkbundle ${program.args[0]}`, "is not a command", `commands: ${known.join(", ")}; see mkbundle --help`),
+    );
   }
   // Nothing at all (no flag, no list in the environment): a newcomer wants the help.
-  if (!RAZOR_FLAGS.some((f) => opts[f as keyof typeof opts] !== undefined) && !process.env["MK_BUNDLE_BUILTIN_LIST"] && !process.env["MK_BUNDLE_MIRROR_LIST"]) {
+  if (
+    !RAZOR_FLAGS.some((f) => opts[f] !== undefined) &&
+    !process.env["MK_BUNDLE_BUILTIN_LIST"] &&
+    !process.env["MK_BUNDLE_MIRROR_LIST"]
+  ) {
     program.outputHelp({ error: true });
     throw new MkError("usage", [], { reported: true });
   }
   const razor = razorInput(opts, process.env);
   if (razor.usageError) {
     log.diagnostics(razor.diagnostics.filter((d) => d.severity === "warning"));
-    throw new MkError("usage", [...razor.diagnostics.filter((d) => d.severity === "error"), problem("usage", "mkbundle -b FILE -m FILE [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]", "or a manifest: mkbundle build FILE; see mkbundle --help")]);
+    throw new MkError("usage", [
+      ...razor.diagnostics.filter((d) => d.severity === "error"),
+      problem(
+        "usage",
+        "mkbundle -b FILE -m FILE [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]",
+        "or a manifest: mkbundle build FILE; see mkbundle --help",
+      ),
+    ]);
   }
   if (opts.reusePrevDl) log.verbose("-r/--reuse-prev-dl: nothing to do, verified downloads are always reused");
   const checked = checkManifestData(razor.manifest, { locate: razor.locate, baseDir: process.cwd() });
@@ -56,7 +79,13 @@ export async function razorAction(program: Command): Promise<void> {
     env,
     warnings: [],
   };
-  if (opts.dryRun) return stdout(resolvedYaml(redacted(input.manifest), describeBuild(input, "resolved from Razor's flags by mkbundle; defaults filled in", globals.out)));
+  if (opts.dryRun)
+    return stdout(
+      resolvedYaml(
+        redacted(input.manifest),
+        describeBuild(input, "resolved from Razor's flags by mkbundle; defaults filled in", globals.out),
+      ),
+    );
   // The same pipeline as `mkbundle bundle`, with the lock kept in memory (there is no manifest file).
   await runBundle(input, globals, log);
 }

@@ -17,9 +17,20 @@ interface RebuildCliOptions {
 }
 
 export const builtinOption = () =>
-  new Option("--builtin <mode>", "builtin extensions: load (Tiny Core loop-mounts /tmp/builtin at boot), unpack (into the initrd now), auto (unpack when the base initrd has no kernel modules)").choices(["auto", "load", "unpack"]).default("auto");
+  new Option(
+    "--builtin <mode>",
+    "builtin extensions: load (Tiny Core loop-mounts /tmp/builtin at boot), unpack (into the initrd now), auto (unpack when the base initrd has no kernel modules)",
+  )
+    .choices(["auto", "load", "unpack"])
+    .default("auto");
 
-export const formatOption = () => new Option("--format <names>", "outputs to write, comma-separated: iso, pxe (default: all)").argParser((v: string) => v.split(",").map((s) => s.trim()).filter(Boolean));
+export const formatOption = () =>
+  new Option("--format <names>", "outputs to write, comma-separated: iso, pxe (default: all)").argParser((v: string) =>
+    v
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 export function rebuildIsoCommand(program: Command): void {
   addGlobalOptions(
@@ -44,23 +55,49 @@ export function rebuildIsoCommand(program: Command): void {
   ).action(async (version: string | undefined, _o: unknown, cmd: Command) => {
     const opts = globalsOf<RebuildCliOptions>(cmd);
     const log = makeLog(opts);
-    const [{ chooseBundle }, { rebuildIso }] = await Promise.all([import("../../remaster/choose-bundle.js"), import("../../remaster/rebuild.js")]);
+    const [{ chooseBundle }, { rebuildIso }] = await Promise.all([
+      import("../../remaster/choose-bundle.js"),
+      import("../../remaster/rebuild.js"),
+    ]);
     const bundle = chooseBundle(opts.out, opts.bundle);
     const r = await attributedTo(bundle, () =>
-      rebuildIso({ bundle, ...(version ? { version } : {}), ...(opts.appendInitrd ? { appendInitrd: true } : {}), builtin: opts.builtin, out: opts.out, env: process.env, ...(opts.format ? { formats: opts.format } : {}) }),
+      rebuildIso({
+        bundle,
+        ...(version ? { version } : {}),
+        ...(opts.appendInitrd ? { appendInitrd: true } : {}),
+        builtin: opts.builtin,
+        out: opts.out,
+        env: process.env,
+        ...(opts.format ? { formats: opts.format } : {}),
+      }),
     );
     reportRebuild(r, opts, log);
   });
 }
 
-export function reportRebuild(r: RebuildResult, opts: { json?: boolean }, log: Log): void {
+function reportRebuild(r: RebuildResult, opts: { json?: boolean }, log: Log): void {
   const files = r.outputs.flatMap((o) => o.files);
   if (opts.json) {
-    stdout(JSON.stringify({ version: r.version, iso: r.iso ?? null, outputs: Object.fromEntries(r.outputs.map((o) => [o.format, o.files])), initrds: r.initrdPaths, builtin: r.builtin }, null, 2));
+    stdout(
+      JSON.stringify(
+        {
+          version: r.version,
+          iso: r.iso ?? null,
+          outputs: Object.fromEntries(r.outputs.map((o) => [o.format, o.files])),
+          initrds: r.initrdPaths,
+          builtin: r.builtin,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   if (r.builtin.unpack) log.warn(`builtin extensions: ${r.builtin.why}`);
   else log.verbose(`builtin extensions: ${r.builtin.why}`);
-  for (const f of files) log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256.slice(0, 16)}…)`);
+  for (const f of files)
+    log.info(
+      `${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256.slice(0, 16)}…)`,
+    );
   stdout(r.iso ? r.iso.path : files.map((f) => f.path).join("\n"));
 }

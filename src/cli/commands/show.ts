@@ -31,7 +31,12 @@ export function showCommand(program: Command): void {
     const input = loadManifest(file, globals, makeLog(globals));
     const manifest = redacted(input.manifest);
     if (opts.json) return stdout(JSON.stringify({ manifest, derived: derived(input) }, null, 2));
-    stdout(resolvedYaml(manifest, describeBuild(input, `resolved from ${file} by mkbundle; defaults filled in`, globals.out)));
+    stdout(
+      resolvedYaml(
+        manifest,
+        describeBuild(input, `resolved from ${file} by mkbundle; defaults filled in`, globals.out),
+      ),
+    );
   });
 }
 
@@ -40,7 +45,9 @@ export function describeBuild(input: ManifestInput, origin: string, out: string)
   const d = derived(input);
   return [
     origin,
-    ...(d.dropped.length ? [`flavour ${input.manifest.flavour} leaves out of extensions.builtin: ${d.dropped.join(", ")}`] : []),
+    ...(d.dropped.length
+      ? [`flavour ${input.manifest.flavour} leaves out of extensions.builtin: ${d.dropped.join(", ")}`]
+      : []),
     `epoch ${d.epoch.value} (${new Date(d.epoch.value * 1000).toISOString()}) from ${d.epoch.source === "default" ? "the default; set epoch: or SOURCE_DATE_EPOCH" : d.epoch.source}`,
     ...(d.kernel ? [`kernel ${d.kernel} (from ${d.lockFile})`] : []),
     `outputs in ${out}/: ${d.outputs.join(", ")}`,
@@ -61,7 +68,12 @@ function derived(input: ManifestInput) {
     dropped: flavourDrops(input.written),
     epoch: buildEpoch(input.written.epoch, input.env),
     ...(kernel ? { kernel, lockFile } : {}),
-    outputs: [bundleFileName(m), isoFileName(m.name, m.flavour, version), `${pxeDirName(m.name, m.flavour, version)}/`, SUMS_FILE],
+    outputs: [
+      bundleFileName(m),
+      isoFileName(m.name, m.flavour, version),
+      `${pxeDirName(m.name, m.flavour, version)}/`,
+      SUMS_FILE,
+    ],
   };
 }
 

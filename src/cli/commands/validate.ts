@@ -22,7 +22,13 @@ export function validateCommand(program: Command): void {
     const log = makeLog(globalsOf(cmd));
     const results = files.map((file) => ({ file, diagnostics: loadManifestFile(file).diagnostics }));
     if (opts.json) {
-      stdout(JSON.stringify(results.map((r) => ({ file: r.file, valid: !hasErrors(r.diagnostics), diagnostics: r.diagnostics })), null, 2));
+      stdout(
+        JSON.stringify(
+          results.map((r) => ({ file: r.file, valid: !hasErrors(r.diagnostics), diagnostics: r.diagnostics })),
+          null,
+          2,
+        ),
+      );
     } else {
       for (const r of results) {
         log.diagnostics(r.diagnostics);

@@ -2,7 +2,7 @@
 import { FormatError } from "../../errors.js";
 
 export const HEADER_SIZE = 110;
-export const MAGIC_NEWC = "070701";
+const MAGIC_NEWC = "070701";
 export const MAGIC_CRC = "070702";
 export const TRAILER = "TRAILER!!!";
 
@@ -23,18 +23,39 @@ export interface NewcHeader {
   check: number;
 }
 
-const FIELDS = ["ino", "mode", "uid", "gid", "nlink", "mtime", "filesize", "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check"] as const;
+const FIELDS = [
+  "ino",
+  "mode",
+  "uid",
+  "gid",
+  "nlink",
+  "mtime",
+  "filesize",
+  "devmajor",
+  "devminor",
+  "rdevmajor",
+  "rdevminor",
+  "namesize",
+  "check",
+] as const;
 
 export function decodeHeader(buf: Buffer, at: number, offset: number): NewcHeader {
   const magic = buf.toString("latin1", at, at + 6);
   if (magic !== MAGIC_NEWC && magic !== MAGIC_CRC) {
-    throw new FormatError("cpio", `bad magic '${magic.replace(/[^\x20-\x7e]/g, "?")}' at offset ${offset} (expected 070701 or 070702)`);
+    throw new FormatError(
+      "cpio",
+      `bad magic '${magic.replace(/[^\x20-\x7e]/g, "?")}' at offset ${offset} (expected 070701 or 070702)`,
+    );
   }
   const h = { magic } as NewcHeader;
   FIELDS.forEach((f, i) => {
     const s = at + 6 + i * 8;
     const text = buf.toString("latin1", s, s + 8);
-    if (!/^[0-9a-fA-F]{8}$/.test(text)) throw new FormatError("cpio", `field ${f} '${text.replace(/[^\x20-\x7e]/g, "?")}' is not hexadecimal at offset ${offset}`);
+    if (!/^[0-9a-fA-F]{8}$/.test(text))
+      throw new FormatError(
+        "cpio",
+        `field ${f} '${text.replace(/[^\x20-\x7e]/g, "?")}' is not hexadecimal at offset ${offset}`,
+      );
     h[f] = parseInt(text, 16);
   });
   return h;

@@ -17,7 +17,10 @@ interface Pending {
 }
 
 /** Every entry of every archive in `source` (concatenated archives are one initrd). */
-export async function* readCpio(source: AsyncIterable<Buffer | Uint8Array> | Buffer | ByteSource, limits: ReadLimits = DEFAULT_LIMITS): AsyncGenerator<Entry> {
+export async function* readCpio(
+  source: AsyncIterable<Buffer | Uint8Array> | Buffer | ByteSource,
+  limits: ReadLimits = DEFAULT_LIMITS,
+): AsyncGenerator<Entry> {
   const chunks = Buffer.isBuffer(source) ? bufferChunks(source) : isByteSource(source) ? sourceChunks(source) : source;
   const s = new ByteStream(chunks, "cpio");
   let archives = 0;
@@ -35,7 +38,8 @@ export async function* readCpio(source: AsyncIterable<Buffer | Uint8Array> | Buf
     }
     archives++;
     for await (const e of readOneArchive(s)) {
-      if (++count > limits.entries) throw new FormatError("cpio", `more than ${limits.entries} entries (the limit for one container)`);
+      if (++count > limits.entries)
+        throw new FormatError("cpio", `more than ${limits.entries} entries (the limit for one container)`);
       yield e;
     }
   }
@@ -47,9 +51,11 @@ async function* readOneArchive(s: ByteStream): AsyncGenerator<Entry> {
   for (;;) {
     const offset = s.position;
     const h = decodeHeader(await s.take(HEADER_SIZE, "header"), 0, offset);
-    if (h.namesize === 0 || h.namesize > MAX_NAME) throw new FormatError("cpio", `name size ${h.namesize} at offset ${offset} is out of range (1..${MAX_NAME})`);
+    if (h.namesize === 0 || h.namesize > MAX_NAME)
+      throw new FormatError("cpio", `name size ${h.namesize} at offset ${offset} is out of range (1..${MAX_NAME})`);
     const nameBytes = await s.take(h.namesize, "name");
-    if (nameBytes[h.namesize - 1] !== 0) throw new FormatError("cpio", `name at offset ${offset} is not NUL-terminated`);
+    if (nameBytes[h.namesize - 1] !== 0)
+      throw new FormatError("cpio", `name at offset ${offset} is not NUL-terminated`);
     const rawName = nameBytes.toString("utf8", 0, h.namesize - 1);
     await s.take(pad4(HEADER_SIZE + h.namesize), "name padding");
     if (rawName === TRAILER) {
@@ -77,7 +83,11 @@ async function* readOneArchive(s: ByteStream): AsyncGenerator<Entry> {
 
 function toEntry(h: NewcHeader, rawName: string, data: Buffer, offset: number): Entry {
   const type = typeFromMode(h.mode);
-  if (!type) throw new FormatError("cpio", `'${printable(rawName)}' at offset ${offset} has unknown file type in mode ${h.mode.toString(8)}`);
+  if (!type)
+    throw new FormatError(
+      "cpio",
+      `'${printable(rawName)}' at offset ${offset} has unknown file type in mode ${h.mode.toString(8)}`,
+    );
   const entry: Entry = {
     path: normalizeEntryPath("cpio", rawName),
     type,
@@ -90,7 +100,11 @@ function toEntry(h: NewcHeader, rawName: string, data: Buffer, offset: number): 
   if (type === "file") entry.data = data;
   else if (type === "symlink") entry.linkTarget = data.toString("utf8");
   else if (type === "char" || type === "block") [entry.rdevMajor, entry.rdevMinor] = [h.rdevmajor, h.rdevminor];
-  else if (h.filesize > 0) throw new FormatError("cpio", `${type} '${printable(rawName)}' at offset ${offset} carries ${h.filesize} bytes of data`);
+  else if (h.filesize > 0)
+    throw new FormatError(
+      "cpio",
+      `${type} '${printable(rawName)}' at offset ${offset} carries ${h.filesize} bytes of data`,
+    );
   return entry;
 }
 
@@ -113,5 +127,9 @@ function* flushGroups(groups: Map<string, Pending[]>): Generator<Entry> {
 function checkSum(h: NewcHeader, data: Buffer, name: string, offset: number): void {
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum = (sum + data[i]!) >>> 0;
-  if (sum !== h.check) throw new FormatError("cpio", `checksum mismatch for '${printable(name)}' at offset ${offset}: header ${h.check}, data ${sum}`);
+  if (sum !== h.check)
+    throw new FormatError(
+      "cpio",
+      `checksum mismatch for '${printable(name)}' at offset ${offset}: header ${h.check}, data ${sum}`,
+    );
 }

@@ -15,7 +15,10 @@ export interface CpioWriteOptions {
 const ZEROS = Buffer.alloc(512);
 
 /** The archive as a stream of buffers: headers, names, padding and each file's data in turn. */
-export async function* writeCpio(input: Iterable<Entry> | AsyncIterable<Entry>, opts: CpioWriteOptions = {}): AsyncGenerator<Buffer> {
+export async function* writeCpio(
+  input: Iterable<Entry> | AsyncIterable<Entry>,
+  opts: CpioWriteOptions = {},
+): AsyncGenerator<Buffer> {
   const entries: Entry[] = [];
   for await (const e of input) entries.push(e);
   let length = 0;
@@ -31,7 +34,11 @@ export async function* writeCpio(input: Iterable<Entry> | AsyncIterable<Entry>, 
   for (const e of entries) {
     if (e.type !== "hardlink") continue;
     const target = byPath.get(e.linkTarget ?? "");
-    if (!target || target.type !== "file") throw new FormatError("cpio", `hard link '${printable(e.path)}' names '${printable(e.linkTarget ?? "")}', which is not a file in the archive`);
+    if (!target || target.type !== "file")
+      throw new FormatError(
+        "cpio",
+        `hard link '${printable(e.path)}' names '${printable(e.linkTarget ?? "")}', which is not a file in the archive`,
+      );
     const members = groupOf.get(target.path) ?? [target];
     members.push(e);
     for (const m of members) groupOf.set(m.path, members);
@@ -52,7 +59,13 @@ export async function* writeCpio(input: Iterable<Entry> | AsyncIterable<Entry>, 
       const last = i === members.length - 1;
       const source = members[0]!;
       const nlink = members.length > 1 ? members.length : m.type === "dir" ? 2 : 1;
-      const size = !last ? 0 : source.type === "symlink" ? Buffer.byteLength(source.linkTarget ?? "") : source.type === "file" ? source.size : 0;
+      const size = !last
+        ? 0
+        : source.type === "symlink"
+          ? Buffer.byteLength(source.linkTarget ?? "")
+          : source.type === "file"
+            ? source.size
+            : 0;
       const record = m.type === "hardlink" ? { ...m, type: "file" as const } : m;
       yield emit(header(record, inode, nlink, size, typeBits(record.type) | (record.mode & 0o7777)));
       if (size > 0) {
@@ -62,7 +75,8 @@ export async function* writeCpio(input: Iterable<Entry> | AsyncIterable<Entry>, 
           if (got > size) break;
           yield emit(chunk);
         }
-        if (got !== size) throw new FormatError("cpio", `'${printable(source.path)}' delivered ${got} bytes, its entry says ${size}`);
+        if (got !== size)
+          throw new FormatError("cpio", `'${printable(source.path)}' delivered ${got} bytes, its entry says ${size}`);
         const q = pad4(size);
         if (q) yield emit(ZEROS.subarray(0, q));
       }
@@ -75,13 +89,37 @@ export async function* writeCpio(input: Iterable<Entry> | AsyncIterable<Entry>, 
 }
 
 function header(e: Entry, inode: number, nlink: number, filesize: number, mode: number): Buffer {
-  if (filesize > MAX_FIELD) throw new FormatError("cpio", `'${printable(e.path)}' is ${filesize} bytes; newc cannot store files of 4 GiB or more`);
-  const fields = { uid: e.uid, gid: e.gid, mtime: e.mtime, filesize, rdevmajor: e.rdevMajor ?? 0, rdevminor: e.rdevMinor ?? 0 };
+  if (filesize > MAX_FIELD)
+    throw new FormatError(
+      "cpio",
+      `'${printable(e.path)}' is ${filesize} bytes; newc cannot store files of 4 GiB or more`,
+    );
+  const fields = {
+    uid: e.uid,
+    gid: e.gid,
+    mtime: e.mtime,
+    filesize,
+    rdevmajor: e.rdevMajor ?? 0,
+    rdevminor: e.rdevMinor ?? 0,
+  };
   for (const [name, v] of Object.entries(fields)) {
-    if (!Number.isInteger(v) || v < 0 || v > MAX_FIELD) throw new FormatError("cpio", `'${printable(e.path)}': ${name} ${v} does not fit newc's 32-bit field (0..${MAX_FIELD})`);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_FIELD)
+      throw new FormatError(
+        "cpio",
+        `'${printable(e.path)}': ${name} ${v} does not fit newc's 32-bit field (0..${MAX_FIELD})`,
+      );
   }
   const name = Buffer.from((e.path === "" ? "." : e.path) + "\0", "utf8");
-  const text = encodeHeader({ ino: inode, mode, nlink, devmajor: 0, devminor: 0, namesize: name.length, check: 0, ...fields });
+  const text = encodeHeader({
+    ino: inode,
+    mode,
+    nlink,
+    devmajor: 0,
+    devminor: 0,
+    namesize: name.length,
+    check: 0,
+    ...fields,
+  });
   const p = pad4(HEADER_SIZE + name.length);
   return Buffer.concat([Buffer.from(text, "latin1"), name, ZEROS.subarray(0, p)]);
 }

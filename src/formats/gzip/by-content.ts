@@ -4,13 +4,20 @@ import { deflateRawSync } from "node:zlib";
 import { defaultThreads, gzip } from "./writer.js";
 
 /** Magic numbers of compressed data: gzip, squashfs, xz, bzip2, zstd, zip. */
-const COMPRESSED = [Buffer.from([0x1f, 0x8b]), Buffer.from("hsqs"), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a]), Buffer.from("BZh"), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from("PK\x03\x04")];
+const COMPRESSED = [
+  Buffer.from([0x1f, 0x8b]),
+  Buffer.from("hsqs"),
+  Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a]),
+  Buffer.from("BZh"),
+  Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+  Buffer.from("PK\x03\x04"),
+];
 /**
  * Known magic, or (for large parts without one, such as .gem tars of .gz members) five
  * windows spread over the part that deflate cannot shrink: one window would call a mixed
  * file (a debug file with compressed sections, an .a archive) compressed and lose size.
  */
-export function isCompressed(b: Buffer): boolean {
+function isCompressed(b: Buffer): boolean {
   if (b.length < 512) return false;
   if (COMPRESSED.some((m) => b.subarray(0, m.length).equals(m))) return true;
   if (b.length < 64 * 1024) return false;
@@ -23,7 +30,10 @@ export function isCompressed(b: Buffer): boolean {
 }
 
 /** One gzip member of `input`, chunks that are mostly already-compressed parts stored, the rest at 9. */
-export async function gzipByContent(input: AsyncIterable<Buffer> | Iterable<Buffer>, threads = defaultThreads()): Promise<Buffer> {
+export async function gzipByContent(
+  input: AsyncIterable<Buffer> | Iterable<Buffer>,
+  threads = defaultThreads(),
+): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const p of input) parts.push(p);
   // Byte ranges that hold already-compressed file data.
@@ -40,4 +50,3 @@ export async function gzipByContent(input: AsyncIterable<Buffer> | Iterable<Buff
   };
   return gzip(parts, { threads, levelFor: level });
 }
-

@@ -20,7 +20,7 @@ export interface GzipOptions {
 
 export const defaultThreads = (): number => Math.max(1, Math.min(availableParallelism(), 8));
 
-export function gzipHeader(level: number): Buffer {
+function gzipHeader(level: number): Buffer {
   // mtime 0, XFL by level as gzip(1) sets it, OS 3 (Unix) whatever the host: reproducible.
   return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level === 1 ? 4 : 0, 3]);
 }
@@ -85,23 +85,29 @@ export async function gzip(input: Uint8Array | readonly Uint8Array[], opts: Gzip
   const level = opts.level ?? 9;
   checkLevel(level);
   const threads = opts.threads ?? 1;
-  const length = Array.isArray(input) ? input.reduce((n, b) => n + b.length, 0) : (input as Uint8Array).length;
+  const parts: readonly Uint8Array[] = input instanceof Uint8Array ? [input] : input;
+  const length = parts.reduce((n, b) => n + b.length, 0);
   const starts = chunkStarts(length);
-  if (threads <= 1 || starts.length < 2) return gzipSync(Array.isArray(input) ? Buffer.concat(input) : (input as Uint8Array), { level, ...(opts.levelFor ? { levelFor: opts.levelFor } : {}) });
+  if (threads <= 1 || starts.length < 2)
+    return gzipSync(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {
+      level,
+      ...(opts.levelFor ? { levelFor: opts.levelFor } : {}),
+    });
 
   // One copy of the input into shared memory; workers get offsets, not copies.
   const shared = new SharedArrayBuffer(length);
   const view = new Uint8Array(shared);
-  if (Array.isArray(input)) {
-    let at = 0;
-    for (const b of input) {
-      view.set(b, at);
-      at += b.length;
-    }
-  } else view.set(input as Uint8Array);
+  let at = 0;
+  for (const b of parts) {
+    view.set(b, at);
+    at += b.length;
+  }
 
-  const results: Buffer[] = new Array(starts.length);
-  const workers = Array.from({ length: Math.min(threads, starts.length) }, () => new Worker(WORKER_SOURCE, { eval: true }));
+  const results = new Array<Buffer>(starts.length);
+  const workers = Array.from(
+    { length: Math.min(threads, starts.length) },
+    () => new Worker(WORKER_SOURCE, { eval: true }),
+  );
   try {
     let next = 0;
     await Promise.all(

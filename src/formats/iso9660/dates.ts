@@ -3,13 +3,21 @@
 /** 7 bytes: years since 1900, month, day, hour, minute, second, GMT offset in 15-minute steps. */
 export function encodeShortDate(epoch: number): Buffer {
   const d = new Date(epoch * 1000);
-  return Buffer.from([d.getUTCFullYear() - 1900, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), 0]);
+  return Buffer.from([
+    d.getUTCFullYear() - 1900,
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+    0,
+  ]);
 }
 
 export function decodeShortDate(b: Buffer, at = 0): number {
   if (b.length < at + 7 || b[at + 1] === 0) return 0;
   const offset = (b.readInt8(at + 6) * 15 * 60) | 0;
-  return Date.UTC(1900 + b[at]!, b[at + 1]! - 1, b[at + 2]!, b[at + 3]!, b[at + 4]!, b[at + 5]!) / 1000 - offset;
+  return Date.UTC(1900 + b[at]!, b[at + 1]! - 1, b[at + 2], b[at + 3], b[at + 4], b[at + 5]) / 1000 - offset;
 }
 
 /** 17 bytes: "YYYYMMDDHHMMSScc" as digits and a GMT offset byte. */

@@ -52,7 +52,8 @@ export function decodePrimaryLike(d: VolumeDescriptor): PrimaryLike {
   const joliet = d.type === 2 && JOLIET_ESCAPES.includes(b.toString("latin1", 88, 91));
   const str = joliet ? ucs2 : text;
   const blockSize = readBoth16(b, 128);
-  if (blockSize !== SECTOR) throw new FormatError("iso9660", `logical block size ${blockSize} is not supported (only 2048)`);
+  if (blockSize !== SECTOR)
+    throw new FormatError("iso9660", `logical block size ${blockSize} is not supported (only 2048)`);
   const created = decodeLongDate(b, 813);
   return {
     info: {

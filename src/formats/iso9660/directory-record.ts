@@ -20,9 +20,11 @@ export interface DirectoryRecord {
 
 export function decodeRecord(b: Buffer, at: number): DirectoryRecord {
   const length = b[at]!;
-  if (length < 34 || at + length > b.length) throw new FormatError("iso9660", `directory record of length ${length} at offset ${at} does not fit`);
+  if (length < 34 || at + length > b.length)
+    throw new FormatError("iso9660", `directory record of length ${length} at offset ${at} does not fit`);
   const nameLen = b[at + 32]!;
-  if (33 + nameLen > length) throw new FormatError("iso9660", `directory record name of ${nameLen} bytes overruns its record`);
+  if (33 + nameLen > length)
+    throw new FormatError("iso9660", `directory record name of ${nameLen} bytes overruns its record`);
   const suStart = 33 + nameLen + (nameLen % 2 === 0 ? 1 : 0);
   return {
     length,

@@ -18,7 +18,8 @@ export interface BootInfo {
 
 export function decodeCatalog(b: Buffer, catalogLba: number): BootInfo {
   if (b.length < 64) throw new FormatError("iso9660", "El Torito boot catalog is truncated");
-  if (b[0] !== 1 || b[30] !== 0x55 || b[31] !== 0xaa) throw new FormatError("iso9660", "El Torito validation entry is malformed (header id 1 and key 55 AA expected)");
+  if (b[0] !== 1 || b[30] !== 0x55 || b[31] !== 0xaa)
+    throw new FormatError("iso9660", "El Torito validation entry is malformed (header id 1 and key 55 AA expected)");
   let sum = 0;
   for (let i = 0; i < 32; i += 2) sum = (sum + b.readUInt16LE(i)) & 0xffff;
   if (sum !== 0) throw new FormatError("iso9660", "El Torito validation entry checksum does not add up to 0");
@@ -34,7 +35,9 @@ export function decodeCatalog(b: Buffer, catalogLba: number): BootInfo {
   };
 }
 
-export function encodeCatalog(boot: Pick<BootInfo, "platform" | "mediaType" | "loadSegment" | "systemType" | "sectorCount" | "loadRba">): Buffer {
+export function encodeCatalog(
+  boot: Pick<BootInfo, "platform" | "mediaType" | "loadSegment" | "systemType" | "sectorCount" | "loadRba">,
+): Buffer {
   const b = Buffer.alloc(2048);
   b[0] = 1; // header id
   b[1] = boot.platform;
@@ -57,11 +60,13 @@ export function encodeCatalog(boot: Pick<BootInfo, "platform" | "mediaType" | "l
  * the sum of the image's 32-bit little-endian words from byte 64 to the end.
  */
 export function patchBootInfoTable(image: Buffer, pvdLba: number, imageLba: number): Buffer {
-  if (image.length < 64) throw new FormatError("iso9660", `boot image of ${image.length} bytes is too small for a boot-info-table`);
+  if (image.length < 64)
+    throw new FormatError("iso9660", `boot image of ${image.length} bytes is too small for a boot-info-table`);
   const out = Buffer.from(image);
   let sum = 0;
   for (let i = 64; i < out.length; i += 4) {
-    const word = i + 4 <= out.length ? out.readUInt32LE(i) : Buffer.concat([out.subarray(i), Buffer.alloc(4)]).readUInt32LE(0);
+    const word =
+      i + 4 <= out.length ? out.readUInt32LE(i) : Buffer.concat([out.subarray(i), Buffer.alloc(4)]).readUInt32LE(0);
     sum = (sum + word) >>> 0;
   }
   out.fill(0, 8, 64);

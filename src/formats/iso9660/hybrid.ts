@@ -9,7 +9,11 @@ const HEADS = 64;
 const SECTORS = 32;
 
 /** True when bytes 0..431 of a system area hold boot code (an isohybrid MBR). */
-export const hasHybridMbr = (systemArea: Buffer): boolean => systemArea.length >= 512 && systemArea[510] === 0x55 && systemArea[511] === 0xaa && systemArea.subarray(0, 432).some((b) => b !== 0);
+export const hasHybridMbr = (systemArea: Buffer): boolean =>
+  systemArea.length >= 512 &&
+  systemArea[510] === 0x55 &&
+  systemArea[511] === 0xaa &&
+  systemArea.subarray(0, 432).some((b) => b !== 0);
 
 export function hybridMbr(code: Buffer, bootImageLba: number, imageBytes: number, seed: string): Buffer {
   const mbr = Buffer.alloc(512);

@@ -9,7 +9,13 @@ export function isoName(name: string, isDir: boolean): string {
   if (isDir) return upper.replace(D_CHARS, "_").slice(0, 31) || "_";
   const dot = upper.lastIndexOf(".");
   const base = (dot > 0 ? upper.slice(0, dot) : upper).replace(D_CHARS, "_") || "_";
-  const ext = dot > 0 ? upper.slice(dot + 1).replace(D_CHARS, "_").slice(0, 8) : "";
+  const ext =
+    dot > 0
+      ? upper
+          .slice(dot + 1)
+          .replace(D_CHARS, "_")
+          .slice(0, 8)
+      : "";
   return `${base.slice(0, 30 - ext.length - 1)}.${ext}`;
 }
 

@@ -1,12 +1,27 @@
 // ISO 9660 reader: Rock Ridge names and attributes when present, else Joliet, else plain
 // ISO names; El Torito boot catalog; file data streamed from the image on demand.
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
+import type { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
 import { fileSource, rangeStream, type ByteSource } from "../byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeCatalog, type BootInfo } from "./el-torito.js";
-import { decodePrimaryLike, decodeUcs2, EL_TORITO_ID, FIRST_DESCRIPTOR_LBA, SECTOR, type PrimaryLike, type VolumeInfo } from "./descriptors.js";
-import { decodeRecord, FLAG_ASSOCIATED, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, type DirectoryRecord } from "./directory-record.js";
+import {
+  decodePrimaryLike,
+  decodeUcs2,
+  EL_TORITO_ID,
+  FIRST_DESCRIPTOR_LBA,
+  SECTOR,
+  type PrimaryLike,
+  type VolumeInfo,
+} from "./descriptors.js";
+import {
+  decodeRecord,
+  FLAG_ASSOCIATED,
+  FLAG_DIRECTORY,
+  FLAG_MULTI_EXTENT,
+  type DirectoryRecord,
+} from "./directory-record.js";
 import { continuationOf, decodeRockRidge, parseSusp, type RockRidge, type SuspEntry } from "./rock-ridge.js";
 
 const MAX_DESCRIPTORS = 64;
@@ -24,12 +39,17 @@ export interface IsoImage {
   volumeSpaceSize: number;
 }
 
-export const isIso9660 = (head: Buffer): boolean => head.length >= 32774 && head.toString("latin1", 32769, 32774) === "CD001";
+export const isIso9660 = (head: Buffer): boolean =>
+  head.length >= 32774 && head.toString("latin1", 32769, 32774) === "CD001";
 
 export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): IsoImage {
   const sector = (lba: number, count = 1): Buffer => {
     const off = lba * SECTOR;
-    if (lba < 0 || off + count * SECTOR > src.size) throw new FormatError("iso9660", `sector ${lba}${count > 1 ? `+${count}` : ""} is past the end of the image (${src.size} bytes)`);
+    if (lba < 0 || off + count * SECTOR > src.size)
+      throw new FormatError(
+        "iso9660",
+        `sector ${lba}${count > 1 ? `+${count}` : ""} is past the end of the image (${src.size} bytes)`,
+      );
     return src.read(off, count * SECTOR);
   };
 
@@ -37,23 +57,28 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
   let joliet: PrimaryLike | undefined;
   let catalogLba: number | undefined;
   for (let i = 0; ; i++) {
-    if (i >= MAX_DESCRIPTORS) throw new FormatError("iso9660", `no volume descriptor set terminator in ${MAX_DESCRIPTORS} sectors`);
+    if (i >= MAX_DESCRIPTORS)
+      throw new FormatError("iso9660", `no volume descriptor set terminator in ${MAX_DESCRIPTORS} sectors`);
     const lba = FIRST_DESCRIPTOR_LBA + i;
-    if ((lba + 1) * SECTOR > src.size) throw new FormatError("iso9660", `truncated: volume descriptors end at sector ${lba} without a terminator`);
+    if ((lba + 1) * SECTOR > src.size)
+      throw new FormatError("iso9660", `truncated: volume descriptors end at sector ${lba} without a terminator`);
     const raw = sector(lba);
-    if (raw.toString("latin1", 1, 6) !== "CD001") throw new FormatError("iso9660", `sector ${lba} is not a volume descriptor`);
+    if (raw.toString("latin1", 1, 6) !== "CD001")
+      throw new FormatError("iso9660", `sector ${lba} is not a volume descriptor`);
     const type = raw[0]!;
     if (type === 255) break;
     if (type === 1 && !primary) primary = decodePrimaryLike({ type, lba, raw });
     else if (type === 2) {
       const d = decodePrimaryLike({ type, lba, raw });
       if (d.joliet && !joliet) joliet = d;
-    } else if (type === 0 && raw.toString("latin1", 7, 7 + EL_TORITO_ID.length) === EL_TORITO_ID) catalogLba = raw.readUInt32LE(71);
+    } else if (type === 0 && raw.toString("latin1", 7, 7 + EL_TORITO_ID.length) === EL_TORITO_ID)
+      catalogLba = raw.readUInt32LE(71);
   }
   if (!primary) throw new FormatError("iso9660", "no primary volume descriptor");
 
   const readDirectory = (lba: number, size: number, where: string): DirectoryRecord[] => {
-    if (size > 64 * 1024 * 1024) throw new FormatError("iso9660", `directory '${printable(where)}' claims ${size} bytes`);
+    if (size > 64 * 1024 * 1024)
+      throw new FormatError("iso9660", `directory '${printable(where)}' claims ${size} bytes`);
     const sectors = Math.ceil(size / SECTOR);
     const data = sector(lba, sectors);
     const out: DirectoryRecord[] = [];
@@ -73,7 +98,9 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
   const rootRecord = decodeRecord(primary.rootRecord, 0);
   const rootRecords = readDirectory(rootRecord.lba, rootRecord.size, "/");
   const dot = rootRecords[0];
-  const spSkip = dot ? parseSusp(dot.systemUse).find((e) => e.sig === "SP" && e.data[0] === 0xbe && e.data[1] === 0xef)?.data[2] : undefined;
+  const spSkip = dot
+    ? parseSusp(dot.systemUse).find((e) => e.sig === "SP" && e.data[0] === 0xbe && e.data[1] === 0xef)?.data[2]
+    : undefined;
   const rockRidge = spSkip !== undefined;
   const naming: IsoImage["naming"] = rockRidge ? "rockridge" : joliet ? "joliet" : "iso9660";
   const tree = naming === "joliet" ? joliet! : primary;
@@ -85,10 +112,21 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
     for (let i = 0; ; i++) {
       const ce = out.map(continuationOf).find((c) => c && !seen.has(`${c.lba}:${c.offset}`));
       if (!ce) break;
-      if (i >= MAX_CONTINUATIONS) throw new FormatError("iso9660", `'${printable(where)}': more than ${MAX_CONTINUATIONS} SUSP continuation areas`);
+      if (i >= MAX_CONTINUATIONS)
+        throw new FormatError(
+          "iso9660",
+          `'${printable(where)}': more than ${MAX_CONTINUATIONS} SUSP continuation areas`,
+        );
       seen.add(`${ce.lba}:${ce.offset}`);
-      if (ce.offset + ce.length > SECTOR * 16) throw new FormatError("iso9660", `'${printable(where)}': SUSP continuation area of ${ce.length} bytes at offset ${ce.offset}`);
-      const area = sector(ce.lba, Math.ceil((ce.offset + ce.length) / SECTOR)).subarray(ce.offset, ce.offset + ce.length);
+      if (ce.offset + ce.length > SECTOR * 16)
+        throw new FormatError(
+          "iso9660",
+          `'${printable(where)}': SUSP continuation area of ${ce.length} bytes at offset ${ce.offset}`,
+        );
+      const area = sector(ce.lba, Math.ceil((ce.offset + ce.length) / SECTOR)).subarray(
+        ce.offset,
+        ce.offset + ce.length,
+      );
       out.push(...parseSusp(area));
     }
     return out;
@@ -104,20 +142,37 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
   const entries: Entry[] = [];
   const pathAtLba = new Map<number, string>(); // first file at each extent: finds the boot image and catalog
   const volumeEnd = Math.max(tree.volumeSpaceSize, Math.ceil(src.size / SECTOR));
-  const dataOf = (extents: DirectoryRecord[], path: string): Entry["data"] => {
+  const dataOf = (extents: DirectoryRecord[], path: string): (() => Readable) => {
     for (const x of extents) {
-      if (x.size > 0 && (x.lba + Math.ceil(x.size / SECTOR)) * SECTOR > src.size) throw new FormatError("iso9660", `'${printable(path)}': data at sector ${x.lba} (${x.size} bytes) is past the end of the image`);
+      if (x.size > 0 && (x.lba + Math.ceil(x.size / SECTOR)) * SECTOR > src.size)
+        throw new FormatError(
+          "iso9660",
+          `'${printable(path)}': data at sector ${x.lba} (${x.size} bytes) is past the end of the image`,
+        );
     }
-    return () => rangeStream(src, extents.map((x) => ({ offset: x.lba * SECTOR, length: x.size })));
+    return () =>
+      rangeStream(
+        src,
+        extents.map((x) => ({ offset: x.lba * SECTOR, length: x.size })),
+      );
   };
 
   // Each directory extent is expanded once: a second record pointing at it (a loop, or a
   // shared directory that would multiply the tree) is corruption.
   const expanded = new Set<number>();
   const walk = (lba: number, size: number, prefix: string, depth: number) => {
-    if (depth > MAX_DEPTH) throw new FormatError("iso9660", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
-    if (expanded.has(lba)) throw new FormatError("iso9660", `directory '${printable(prefix) || "/"}' reuses the extent of another directory (a loop or a shared directory)`);
-    if (lba >= volumeEnd) throw new FormatError("iso9660", `directory '${printable(prefix) || "/"}' at sector ${lba} is past the end of the volume`);
+    if (depth > MAX_DEPTH)
+      throw new FormatError("iso9660", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
+    if (expanded.has(lba))
+      throw new FormatError(
+        "iso9660",
+        `directory '${printable(prefix) || "/"}' reuses the extent of another directory (a loop or a shared directory)`,
+      );
+    if (lba >= volumeEnd)
+      throw new FormatError(
+        "iso9660",
+        `directory '${printable(prefix) || "/"}' at sector ${lba} is past the end of the volume`,
+      );
     expanded.add(lba);
     const records = readDirectory(lba, size, prefix || "/");
     const names = new Set<string>();
@@ -127,11 +182,13 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
       if (r.flags & FLAG_ASSOCIATED) continue;
       // A file larger than one extent: records with the multi-extent flag, then the last one.
       const extents = [r];
-      while (extents[extents.length - 1]!.flags & FLAG_MULTI_EXTENT && i + 1 < records.length) extents.push(records[++i]!);
+      while (extents[extents.length - 1]!.flags & FLAG_MULTI_EXTENT && i + 1 < records.length)
+        extents.push(records[++i]!);
       const rr = decodeRockRidge(suspOf(r, prefix));
       if (rr.relocated) continue; // shown where its CL entry stands
       const name = nameOf(r, rr);
-      if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) throw new FormatError("iso9660", `invalid name '${printable(name)}' in '${printable(prefix) || "/"}'`);
+      if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0"))
+        throw new FormatError("iso9660", `invalid name '${printable(name)}' in '${printable(prefix) || "/"}'`);
       if (names.has(name)) continue; // Joliet/plain trees may repeat a truncated name
       names.add(name);
       const path = normalizeEntryPath("iso9660", prefix ? `${prefix}/${name}` : name);
@@ -150,13 +207,19 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
         entry.data = dataOf(extents, path);
         if (!pathAtLba.has(r.lba)) pathAtLba.set(r.lba, path);
       } else if (entry.type === "symlink") entry.linkTarget = rr.symlink ?? "";
-      else if (entry.type === "char" || entry.type === "block") [entry.rdevMajor, entry.rdevMinor] = [rr.rdevMajor ?? 0, rr.rdevMinor ?? 0];
-      if (entries.length >= limits.entries) throw new FormatError("iso9660", `more than ${limits.entries} entries (the limit for one container)`);
+      else if (entry.type === "char" || entry.type === "block")
+        [entry.rdevMajor, entry.rdevMinor] = [rr.rdevMajor ?? 0, rr.rdevMinor ?? 0];
+      if (entries.length >= limits.entries)
+        throw new FormatError("iso9660", `more than ${limits.entries} entries (the limit for one container)`);
       entries.push(entry);
       if (isDir) {
         if (rr.childLink !== undefined) {
           const relocated = readDirectory(rr.childLink, SECTOR, path)[0];
-          if (!relocated) throw new FormatError("iso9660", `'${printable(path)}': relocated directory at sector ${rr.childLink} is empty`);
+          if (!relocated)
+            throw new FormatError(
+              "iso9660",
+              `'${printable(path)}': relocated directory at sector ${rr.childLink} is empty`,
+            );
           walk(rr.childLink, relocated.size, path, depth + 1);
         } else walk(r.lba, r.size, path, depth + 1);
       }
@@ -165,7 +228,15 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
 
   const treeRoot = decodeRecord(tree.rootRecord, 0);
   const rootRr = decodeRockRidge(dot ? suspOf(dot, "/") : []);
-  entries.push({ path: "", type: "dir", mode: rootRr.mode ?? 0o555, uid: rootRr.uid ?? 0, gid: rootRr.gid ?? 0, mtime: rootRr.mtime ?? treeRoot.mtime, size: 0 });
+  entries.push({
+    path: "",
+    type: "dir",
+    mode: rootRr.mode ?? 0o555,
+    uid: rootRr.uid ?? 0,
+    gid: rootRr.gid ?? 0,
+    mtime: rootRr.mtime ?? treeRoot.mtime,
+    size: 0,
+  });
   walk(treeRoot.lba, treeRoot.size, "", 0);
 
   let boot: BootInfo | undefined;
@@ -176,7 +247,14 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
     if (image) boot.imagePath = image;
     if (catalog) boot.catalogPath = catalog;
   }
-  return { volume: (naming === "joliet" ? joliet! : primary).info, naming, entries, ...(boot ? { boot } : {}), systemArea: src.read(0, 16 * SECTOR), volumeSpaceSize: primary.volumeSpaceSize };
+  return {
+    volume: (naming === "joliet" ? joliet! : primary).info,
+    naming,
+    entries,
+    ...(boot ? { boot } : {}),
+    systemArea: src.read(0, 16 * SECTOR),
+    volumeSpaceSize: primary.volumeSpaceSize,
+  };
 }
 
 /** Opens an ISO on disk: entries whose data streams from the file, boot info, volume ids. */

@@ -63,7 +63,12 @@ export function decodeRockRidge(entries: readonly SuspEntry[]): RockRidge {
       case "PX":
         if (data.length >= 32) {
           const mode = readBoth32(data, 0);
-          [rr.mode, rr.nlink, rr.uid, rr.gid] = [mode & 0o7777, readBoth32(data, 8), readBoth32(data, 16), readBoth32(data, 24)];
+          [rr.mode, rr.nlink, rr.uid, rr.gid] = [
+            mode & 0o7777,
+            readBoth32(data, 8),
+            readBoth32(data, 16),
+            readBoth32(data, 24),
+          ];
           const t = typeFromMode(mode);
           if (t) rr.type = t;
         }
@@ -98,7 +103,10 @@ export function decodeRockRidge(entries: readonly SuspEntry[]): RockRidge {
         break;
       }
       case "TF":
-        rr.mtime = decodeTimes(data) ?? rr.mtime;
+        {
+          const t = decodeTimes(data);
+          if (t !== undefined) rr.mtime = t;
+        }
         break;
       case "PN":
         if (data.length >= 16) [rr.rdevMajor, rr.rdevMinor] = decodeDevice(readBoth32(data, 0), readBoth32(data, 8));
@@ -143,8 +151,15 @@ export const SP = suspEntry("SP", Buffer.from([0xbe, 0xef, 0]));
 
 const ER_ID = "RRIP_1991A";
 const ER_DESC = "THE ROCK RIDGE INTERCHANGE PROTOCOL PROVIDES SUPPORT FOR POSIX FILE SYSTEM SEMANTICS";
-const ER_SRC = "PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE.  SEE PUBLISHER IDENTIFIER IN PRIMARY VOLUME DESCRIPTOR FOR CONTACT INFORMATION.";
-export const ER = suspEntry("ER", Buffer.concat([Buffer.from([ER_ID.length, ER_DESC.length, ER_SRC.length, 1]), Buffer.from(ER_ID + ER_DESC + ER_SRC, "latin1")]));
+const ER_SRC =
+  "PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE.  SEE PUBLISHER IDENTIFIER IN PRIMARY VOLUME DESCRIPTOR FOR CONTACT INFORMATION.";
+export const ER = suspEntry(
+  "ER",
+  Buffer.concat([
+    Buffer.from([ER_ID.length, ER_DESC.length, ER_SRC.length, 1]),
+    Buffer.from(ER_ID + ER_DESC + ER_SRC, "latin1"),
+  ]),
+);
 
 export function ceEntry(c: Continuation): Buffer {
   const d = Buffer.alloc(24);
@@ -155,7 +170,13 @@ export function ceEntry(c: Continuation): Buffer {
 }
 export const CE_SIZE = 28;
 
-export function pxEntry(type: Exclude<EntryType, "hardlink">, mode: number, nlink: number, uid: number, gid: number): Buffer {
+export function pxEntry(
+  type: Exclude<EntryType, "hardlink">,
+  mode: number,
+  nlink: number,
+  uid: number,
+  gid: number,
+): Buffer {
   const d = Buffer.alloc(32);
   writeBoth32(d, typeBits(type) | (mode & 0o7777), 0);
   writeBoth32(d, nlink, 8);
@@ -171,7 +192,11 @@ export function pxEntry(type: Exclude<EntryType, "hardlink">, mode: number, nlin
  */
 export function pnEntry(major: number, minor: number): Buffer {
   const d = Buffer.alloc(16);
-  const dev = (BigInt(major & 0xfffff000) << 32n) | (BigInt(major & 0xfff) << 8n) | (BigInt(minor & 0xffffff00) << 12n) | BigInt(minor & 0xff);
+  const dev =
+    (BigInt(major & 0xfffff000) << 32n) |
+    (BigInt(major & 0xfff) << 8n) |
+    (BigInt(minor & 0xffffff00) << 12n) |
+    BigInt(minor & 0xff);
   writeBoth32(d, Number(dev >> 32n), 0);
   writeBoth32(d, Number(dev & 0xffffffffn), 8);
   return suspEntry("PN", d);
@@ -181,7 +206,7 @@ export function pnEntry(major: number, minor: number): Buffer {
  * high == 0: the low half is a dev_t (xorriso, and old 16-bit writers, which decode the
  * same); otherwise high and low are major and minor (genisoimage), as Linux reads them.
  */
-export function decodeDevice(high: number, low: number): [number, number] {
+function decodeDevice(high: number, low: number): [number, number] {
   if (high !== 0) return [high, low];
   return [(low >>> 8) & 0xfff, (low & 0xff) | ((low >>> 12) & 0xfff00)];
 }
@@ -210,7 +235,8 @@ export function slEntries(target: string): Buffer[] {
   const parts = target.split("/");
   parts.forEach((p, i) => {
     if (p === "" && i === 0 && target.startsWith("/")) components.push(Buffer.from([0x08, 0]));
-    else if (p === "" && i > 0) return; // repeated or trailing slash
+    else if (p === "" && i > 0)
+      return; // repeated or trailing slash
     else if (p === ".") components.push(Buffer.from([0x02, 0]));
     else if (p === "..") components.push(Buffer.from([0x04, 0]));
     else {

@@ -35,16 +35,25 @@ function extentSize(lengths: number[]): number {
   return sectors * SECTOR;
 }
 
-export function layOut(tree: IsoTree, opts: { joliet: boolean; boot?: { imagePath: string; catalogPath: string }; hybrid: boolean }): Layout {
+export function layOut(
+  tree: IsoTree,
+  opts: { joliet: boolean; boot?: { imagePath: string; catalogPath: string }; hybrid: boolean },
+): Layout {
   const { root, all, byPath } = tree;
   const primaryDirs = directories(root, "iso");
   for (const d of primaryDirs) {
-    d.dirSize = extentSize([recordLength(1, suLength(d.dotSu!)), recordLength(1, suLength(d.dotdotSu!)), ...sortedChildren(d, "iso").map((c) => recordLength(c.iso.length, suLength(c.su)))]);
+    d.dirSize = extentSize([
+      recordLength(1, suLength(d.dotSu!)),
+      recordLength(1, suLength(d.dotdotSu!)),
+      ...sortedChildren(d, "iso").map((c) => recordLength(c.iso.length, suLength(c.su))),
+    ]);
   }
   const jolietDirs = opts.joliet ? directories(root, "joliet") : [];
-  for (const d of jolietDirs) d.jDirSize = extentSize([34, 34, ...sortedChildren(d, "joliet").map((c) => recordLength(c.joliet!.length, 0))]);
+  for (const d of jolietDirs)
+    d.jDirSize = extentSize([34, 34, ...sortedChildren(d, "joliet").map((c) => recordLength(c.joliet!.length, 0))]);
 
-  const pathTableSize = (dirs: Node[], key: "iso" | "joliet") => dirs.reduce((n, d) => n + 8 + (d === root ? 1 : d[key]!.length) + ((d === root ? 1 : d[key]!.length) % 2), 0);
+  const pathTableSize = (dirs: Node[], key: "iso" | "joliet") =>
+    dirs.reduce((n, d) => n + 8 + (d === root ? 1 : d[key]!.length) + ((d === root ? 1 : d[key]!.length) % 2), 0);
   const pSize = pathTableSize(primaryDirs, "iso");
   const jSize = opts.joliet ? pathTableSize(jolietDirs, "joliet") : 0;
 
@@ -56,7 +65,11 @@ export function layOut(tree: IsoTree, opts: { joliet: boolean; boot?: { imagePat
     return at;
   };
   const primary = { size: pSize, l: take(sectorsFor(pSize)), m: take(sectorsFor(pSize)) };
-  const joliet = { size: jSize, l: take(opts.joliet ? sectorsFor(jSize) : 0), m: take(opts.joliet ? sectorsFor(jSize) : 0) };
+  const joliet = {
+    size: jSize,
+    l: take(opts.joliet ? sectorsFor(jSize) : 0),
+    m: take(opts.joliet ? sectorsFor(jSize) : 0),
+  };
   const catalogLba = opts.boot ? take(1) : -1;
   for (const d of primaryDirs) d.dirLba = take(d.dirSize / SECTOR + d.ce.length);
   for (const d of jolietDirs) d.jDirLba = take(d.jDirSize / SECTOR);
@@ -68,7 +81,11 @@ export function layOut(tree: IsoTree, opts: { joliet: boolean; boot?: { imagePat
       continue;
     }
     const size = n.entry.path === opts.boot?.imagePath ? tree.bootImage!.length : n.entry.size;
-    if (size > MAX_FILE) throw new FormatError("iso9660", `'${printable(n.entry.path)}' is ${size} bytes; files of 4 GiB or more are not supported`);
+    if (size > MAX_FILE)
+      throw new FormatError(
+        "iso9660",
+        `'${printable(n.entry.path)}' is ${size} bytes; files of 4 GiB or more are not supported`,
+      );
     n.dataSize = size;
     n.dataLba = size > 0 ? take(sectorsFor(size)) : 0;
     dataFiles.push(n);

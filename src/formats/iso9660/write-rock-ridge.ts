@@ -57,7 +57,8 @@ export function placeRockRidge(tree: IsoTree): void {
   const ceUsed = new Map<Node, number>();
   const allocate = (dir: Node, parts: Buffer[]): Overflow => {
     const bytes = Buffer.concat(parts);
-    if (bytes.length > SECTOR) throw new FormatError("iso9660", `Rock Ridge data of ${bytes.length} bytes for one record`);
+    if (bytes.length > SECTOR)
+      throw new FormatError("iso9660", `Rock Ridge data of ${bytes.length} bytes for one record`);
     let used = ceUsed.get(dir) ?? SECTOR;
     if (used + bytes.length > SECTOR) {
       dir.ce.push(Buffer.alloc(SECTOR));
@@ -79,7 +80,10 @@ export function placeRockRidge(tree: IsoTree): void {
       const withoutName = su.filter((b) => b.toString("latin1", 0, 2) !== "NM");
       n.dotSu = place(n, 1, n === tree.root ? [SP, ...withoutName, ER] : withoutName);
       const parent = n.parent ?? n;
-      n.dotdotSu = place(n, 1, [pxEntry("dir", parent.entry.mode, tree.links(parent), parent.entry.uid, parent.entry.gid), tfEntry(parent.entry.mtime)]);
+      n.dotdotSu = place(n, 1, [
+        pxEntry("dir", parent.entry.mode, tree.links(parent), parent.entry.uid, parent.entry.gid),
+        tfEntry(parent.entry.mtime),
+      ]);
     }
   }
 }
@@ -87,7 +91,15 @@ export function placeRockRidge(tree: IsoTree): void {
 /** The bytes of a placed system use area: inline entries, then a CE pointing at the rest. */
 export function suBytes(p: PlacedSu): Buffer {
   const o = p.overflow;
-  return Buffer.concat(o ? [...p.inline, ceEntry({ lba: o.dir.dirLba + o.dir.dirSize / SECTOR + o.sector, offset: o.offset, length: o.length })] : p.inline);
+  return Buffer.concat(
+    o
+      ? [
+          ...p.inline,
+          ceEntry({ lba: o.dir.dirLba + o.dir.dirSize / SECTOR + o.sector, offset: o.offset, length: o.length }),
+        ]
+      : p.inline,
+  );
 }
 
-export const suLength = (p: PlacedSu): number => p.inline.reduce((a, b) => a + b.length, 0) + (p.overflow ? CE_SIZE : 0);
+export const suLength = (p: PlacedSu): number =>
+  p.inline.reduce((a, b) => a + b.length, 0) + (p.overflow ? CE_SIZE : 0);

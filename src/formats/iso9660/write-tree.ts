@@ -52,23 +52,50 @@ export interface IsoTree {
 }
 
 function newNode(entry: Entry, name: string, parent?: Node): Node {
-  return { entry, name, ...(parent ? { parent } : {}), children: [], ce: [], iso: Buffer.alloc(0), su: { inline: [] }, dirLba: 0, dirSize: 0, jDirLba: 0, jDirSize: 0, dataLba: 0, dataSize: 0 };
+  return {
+    entry,
+    name,
+    ...(parent ? { parent } : {}),
+    children: [],
+    ce: [],
+    iso: Buffer.alloc(0),
+    su: { inline: [] },
+    dirLba: 0,
+    dirSize: 0,
+    jDirLba: 0,
+    jDirSize: 0,
+    dataLba: 0,
+    dataSize: 0,
+  };
 }
 
 function buildNodes(entries: readonly Entry[], epoch: number): Node {
   const byPath = new Map<string, Node>();
-  const rootEntry = entries.find((e) => e.path === "") ?? { path: "", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: 0 };
+  const rootEntry = entries.find((e) => e.path === "") ?? {
+    path: "",
+    type: "dir",
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    mtime: epoch,
+    size: 0,
+  };
   const root = newNode(rootEntry, "");
   byPath.set("", root);
   const ensureDir = (path: string): Node => {
     const found = byPath.get(path);
     if (found) {
-      if (found.entry.type !== "dir") throw new FormatError("iso9660", `'${printable(path)}' is a ${found.entry.type} but has entries under it`);
+      if (found.entry.type !== "dir")
+        throw new FormatError("iso9660", `'${printable(path)}' is a ${found.entry.type} but has entries under it`);
       return found;
     }
     const slash = path.lastIndexOf("/");
     const parent = ensureDir(slash < 0 ? "" : path.slice(0, slash));
-    const node = newNode({ path, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: 0 }, path.slice(slash + 1), parent);
+    const node = newNode(
+      { path, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: 0 },
+      path.slice(slash + 1),
+      parent,
+    );
     parent.children.push(node);
     byPath.set(path, node);
     return node;
@@ -77,7 +104,8 @@ function buildNodes(entries: readonly Entry[], epoch: number): Node {
     if (e.path === "") continue;
     if (byPath.has(e.path)) {
       const existing = byPath.get(e.path)!;
-      if (existing.entry.type === "dir" && e.type === "dir") existing.entry = e; // an implied parent, now described
+      if (existing.entry.type === "dir" && e.type === "dir")
+        existing.entry = e; // an implied parent, now described
       else throw new FormatError("iso9660", `'${printable(e.path)}' appears twice`);
       continue;
     }
@@ -92,11 +120,19 @@ function buildNodes(entries: readonly Entry[], epoch: number): Node {
 
 function assignNames(dir: Node, joliet: boolean): void {
   const kids = [...dir.children].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  const iso = uniqueNames(kids.map((k) => isoName(k.name, k.entry.type === "dir")), 30);
+  const iso = uniqueNames(
+    kids.map((k) => isoName(k.name, k.entry.type === "dir")),
+    30,
+  );
   kids.forEach((k, i) => (k.iso = Buffer.from(k.entry.type === "dir" ? iso[i]! : `${iso[i]};1`, "latin1")));
   if (joliet) {
-    const visible = kids.filter((k) => k.entry.type === "dir" || k.entry.type === "file" || k.entry.type === "hardlink");
-    const names = uniqueNames(visible.map((k) => jolietName(k.name)), 64);
+    const visible = kids.filter(
+      (k) => k.entry.type === "dir" || k.entry.type === "file" || k.entry.type === "hardlink",
+    );
+    const names = uniqueNames(
+      visible.map((k) => jolietName(k.name)),
+      64,
+    );
     visible.forEach((k, i) => (k.joliet = encodeUcs2(names[i]!)));
   }
   for (const k of kids) if (k.entry.type === "dir") assignNames(k, joliet);
@@ -115,7 +151,10 @@ export function directories(root: Node, key: "iso" | "joliet"): Node[] {
   return out;
 }
 
-export async function isoTree(entries: readonly Entry[], opts: { epoch: number; joliet: boolean; boot?: { imagePath: string; catalogPath: string } }): Promise<IsoTree> {
+export async function isoTree(
+  entries: readonly Entry[],
+  opts: { epoch: number; joliet: boolean; boot?: { imagePath: string; catalogPath: string } },
+): Promise<IsoTree> {
   const root = buildNodes(entries, opts.epoch);
   assignNames(root, opts.joliet);
   const walk = (): Node[] => {
@@ -135,13 +174,19 @@ export async function isoTree(entries: readonly Entry[], opts: { epoch: number; 
   if (opts.boot) {
     const { imagePath, catalogPath } = opts.boot;
     const image = byPath.get(imagePath);
-    if (!image || image.entry.type !== "file") throw new FormatError("iso9660", `boot image '${printable(imagePath)}' is not a file among the entries`);
+    if (!image || image.entry.type !== "file")
+      throw new FormatError("iso9660", `boot image '${printable(imagePath)}' is not a file among the entries`);
     bootImage = await readAllData(image.entry);
     if (!byPath.has(catalogPath)) {
       const slash = catalogPath.lastIndexOf("/");
       const parent = byPath.get(slash < 0 ? "" : catalogPath.slice(0, slash));
-      if (!parent || parent.entry.type !== "dir") throw new FormatError("iso9660", `boot catalog '${printable(catalogPath)}' needs an existing directory`);
-      const node = newNode({ path: catalogPath, type: "file", mode: 0o444, uid: 0, gid: 0, mtime: opts.epoch, size: SECTOR }, catalogPath.slice(slash + 1), parent);
+      if (!parent || parent.entry.type !== "dir")
+        throw new FormatError("iso9660", `boot catalog '${printable(catalogPath)}' needs an existing directory`);
+      const node = newNode(
+        { path: catalogPath, type: "file", mode: 0o444, uid: 0, gid: 0, mtime: opts.epoch, size: SECTOR },
+        catalogPath.slice(slash + 1),
+        parent,
+      );
       parent.children.push(node);
       assignNames(root, opts.joliet); // names again, with the catalog in its directory
       all = walk();
@@ -154,10 +199,18 @@ export async function isoTree(entries: readonly Entry[], opts: { epoch: number; 
   for (const n of all) {
     if (n.entry.type !== "hardlink") continue;
     const target = byPath.get(n.entry.linkTarget ?? "");
-    if (!target || target.entry.type !== "file") throw new FormatError("iso9660", `hard link '${printable(n.entry.path)}' names '${printable(n.entry.linkTarget ?? "")}', which is not a file`);
+    if (!target || target.entry.type !== "file")
+      throw new FormatError(
+        "iso9660",
+        `hard link '${printable(n.entry.path)}' names '${printable(n.entry.linkTarget ?? "")}', which is not a file`,
+      );
     nlink.set(target.entry.path, (nlink.get(target.entry.path) ?? 1) + 1);
   }
   const links = (n: Node) =>
-    n.entry.type === "hardlink" ? nlink.get(n.entry.linkTarget!)! : n.entry.type === "dir" ? 2 + n.children.filter((c) => c.entry.type === "dir").length : (nlink.get(n.entry.path) ?? 1);
+    n.entry.type === "hardlink"
+      ? nlink.get(n.entry.linkTarget!)!
+      : n.entry.type === "dir"
+        ? 2 + n.children.filter((c) => c.entry.type === "dir").length
+        : (nlink.get(n.entry.path) ?? 1);
   return { root, all, byPath, links, ...(bootImage ? { bootImage } : {}) };
 }

@@ -7,7 +7,14 @@
 import { createHash } from "node:crypto";
 import { FormatError } from "../../errors.js";
 import { printable, type Entry } from "../../tree/entry.js";
-import { encodeBootRecord, encodePrimaryLike, encodeTerminator, FIRST_DESCRIPTOR_LBA, SECTOR, type VolumeInfo } from "./descriptors.js";
+import {
+  encodeBootRecord,
+  encodePrimaryLike,
+  encodeTerminator,
+  FIRST_DESCRIPTOR_LBA,
+  SECTOR,
+  type VolumeInfo,
+} from "./descriptors.js";
 import { encodeRecord, FLAG_DIRECTORY } from "./directory-record.js";
 import { encodeCatalog, patchBootInfoTable } from "./el-torito.js";
 import { hybridMbr } from "./hybrid.js";
@@ -15,7 +22,7 @@ import { layOut, sectorsFor } from "./write-layout.js";
 import { placeRockRidge, suBytes } from "./write-rock-ridge.js";
 import { isoTree, sortedChildren, type Node } from "./write-tree.js";
 
-export interface IsoBootOptions {
+interface IsoBootOptions {
   /** Path of the boot image (isolinux.bin) among the entries. */
   imagePath: string;
   /** Path at which the boot catalog appears; written by the writer. */
@@ -51,7 +58,11 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
   // Records.
   const recordOf = (n: Node, tree: "iso" | "joliet"): Buffer => {
     const isDir = n.entry.type === "dir";
-    const [extent, size] = isDir ? (tree === "iso" ? [n.dirLba, n.dirSize] : [n.jDirLba, n.jDirSize]) : [n.dataLba, n.dataSize];
+    const [extent, size] = isDir
+      ? tree === "iso"
+        ? [n.dirLba, n.dirSize]
+        : [n.jDirLba, n.jDirSize]
+      : [n.dataLba, n.dataSize];
     return encodeRecord({
       lba: extent,
       size,
@@ -63,11 +74,28 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
   };
   const dotRecords = (d: Node, tree: "iso" | "joliet"): Buffer[] => {
     const parent = d.parent ?? d;
-    const [dl, ds, pl, ps] = tree === "iso" ? [d.dirLba, d.dirSize, parent.dirLba, parent.dirSize] : [d.jDirLba, d.jDirSize, parent.jDirLba, parent.jDirSize];
+    const [dl, ds, pl, ps] =
+      tree === "iso"
+        ? [d.dirLba, d.dirSize, parent.dirLba, parent.dirSize]
+        : [d.jDirLba, d.jDirSize, parent.jDirLba, parent.jDirSize];
     const iso = tree === "iso";
     return [
-      encodeRecord({ lba: dl, size: ds, mtime: d.entry.mtime, flags: FLAG_DIRECTORY, name: Buffer.from([0]), ...(iso ? { systemUse: suBytes(d.dotSu!) } : {}) }),
-      encodeRecord({ lba: pl, size: ps, mtime: parent.entry.mtime, flags: FLAG_DIRECTORY, name: Buffer.from([1]), ...(iso ? { systemUse: suBytes(d.dotdotSu!) } : {}) }),
+      encodeRecord({
+        lba: dl,
+        size: ds,
+        mtime: d.entry.mtime,
+        flags: FLAG_DIRECTORY,
+        name: Buffer.from([0]),
+        ...(iso ? { systemUse: suBytes(d.dotSu!) } : {}),
+      }),
+      encodeRecord({
+        lba: pl,
+        size: ps,
+        mtime: parent.entry.mtime,
+        flags: FLAG_DIRECTORY,
+        name: Buffer.from([1]),
+        ...(iso ? { systemUse: suBytes(d.dotdotSu!) } : {}),
+      }),
     ];
   };
   const directoryExtent = (d: Node, tree: "iso" | "joliet"): Buffer => {
@@ -108,27 +136,59 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
     preparerId: opts.volume?.preparerId ?? "",
     applicationId: opts.volume?.applicationId ?? "MKBUNDLE",
   };
-  const rootRecord = (tree: "iso" | "joliet") => encodeRecord({ lba: tree === "iso" ? root.dirLba : root.jDirLba, size: tree === "iso" ? root.dirSize : root.jDirSize, mtime: root.entry.mtime, flags: FLAG_DIRECTORY, name: Buffer.from([0]) });
+  const rootRecord = (tree: "iso" | "joliet") =>
+    encodeRecord({
+      lba: tree === "iso" ? root.dirLba : root.jDirLba,
+      size: tree === "iso" ? root.dirSize : root.jDirSize,
+      mtime: root.entry.mtime,
+      flags: FLAG_DIRECTORY,
+      name: Buffer.from([0]),
+    });
 
   const systemArea = Buffer.alloc(16 * SECTOR);
   if (hybrid) {
     // The disk id depends on the volume and its size, not on dates: a new epoch changes only dates.
     const seed = createHash("sha256").update(`${volume.volumeId}\0${totalSectors}`).digest("hex");
-    hybridMbr(opts.hybridMbrCode!, byPath.get(boot!.imagePath)!.dataLba, totalSectors * SECTOR, seed).copy(systemArea);
+    hybridMbr(opts.hybridMbrCode!, byPath.get(boot.imagePath)!.dataLba, totalSectors * SECTOR, seed).copy(systemArea);
   }
   yield systemArea;
   const { primary: pt, joliet: jt } = layout.pathTables;
-  yield encodePrimaryLike({ type: 1, info: volume, volumeSpaceSize: totalSectors, pathTableSize: pt.size, lPathLba: pt.l, mPathLba: pt.m, rootRecord: rootRecord("iso"), epoch: opts.epoch });
+  yield encodePrimaryLike({
+    type: 1,
+    info: volume,
+    volumeSpaceSize: totalSectors,
+    pathTableSize: pt.size,
+    lPathLba: pt.l,
+    mPathLba: pt.m,
+    rootRecord: rootRecord("iso"),
+    epoch: opts.epoch,
+  });
   if (boot) yield encodeBootRecord(catalogLba);
   if (joliet) {
-    yield encodePrimaryLike({ type: 2, info: volume, volumeSpaceSize: totalSectors, pathTableSize: jt.size, lPathLba: jt.l, mPathLba: jt.m, rootRecord: rootRecord("joliet"), epoch: opts.epoch });
+    yield encodePrimaryLike({
+      type: 2,
+      info: volume,
+      volumeSpaceSize: totalSectors,
+      pathTableSize: jt.size,
+      lPathLba: jt.l,
+      mPathLba: jt.m,
+      rootRecord: rootRecord("joliet"),
+      epoch: opts.epoch,
+    });
   }
   yield encodeTerminator();
   for (const t of [pathTable(primaryDirs, "iso", false), pathTable(primaryDirs, "iso", true)]) yield t;
   if (joliet) for (const t of [pathTable(jolietDirs, "joliet", false), pathTable(jolietDirs, "joliet", true)]) yield t;
   if (boot) {
     const image = byPath.get(boot.imagePath)!;
-    yield encodeCatalog({ platform: boot.platform ?? 0, mediaType: 0, loadSegment: boot.loadSegment ?? 0, systemType: 0, sectorCount: boot.sectorCount ?? 4, loadRba: image.dataLba });
+    yield encodeCatalog({
+      platform: boot.platform ?? 0,
+      mediaType: 0,
+      loadSegment: boot.loadSegment ?? 0,
+      systemType: 0,
+      sectorCount: boot.sectorCount ?? 4,
+      loadRba: image.dataLba,
+    });
   }
   for (const d of primaryDirs) {
     yield directoryExtent(d, "iso");
@@ -137,11 +197,13 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
   for (const d of jolietDirs) yield directoryExtent(d, "joliet");
   let written = layout.end - dataFiles.reduce((n, f) => n + sectorsFor(f.dataSize), 0);
   for (const n of dataFiles) {
-    if (n.dataLba !== written && n.dataSize > 0) throw new Error(`iso9660 writer: layout mismatch at '${n.entry.path}'`); // a bug, not an input problem
+    if (n.dataLba !== written && n.dataSize > 0)
+      throw new Error(`iso9660 writer: layout mismatch at '${n.entry.path}'`); // a bug, not an input problem
     if (n.dataSize === 0) continue;
     let got = 0;
     if (boot && n.entry.path === boot.imagePath) {
-      const img = boot.bootInfoTable === false ? bootImage! : patchBootInfoTable(bootImage!, FIRST_DESCRIPTOR_LBA, n.dataLba);
+      const img =
+        boot.bootInfoTable === false ? bootImage! : patchBootInfoTable(bootImage!, FIRST_DESCRIPTOR_LBA, n.dataLba);
       yield img;
       got = img.length;
     } else if (Buffer.isBuffer(n.entry.data)) {
@@ -155,7 +217,11 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
         yield c;
       }
     }
-    if (got !== n.dataSize) throw new FormatError("iso9660", `'${printable(n.entry.path)}' delivered ${got} bytes, its entry says ${n.dataSize}`);
+    if (got !== n.dataSize)
+      throw new FormatError(
+        "iso9660",
+        `'${printable(n.entry.path)}' delivered ${got} bytes, its entry says ${n.dataSize}`,
+      );
     const pad = sectorsFor(n.dataSize) * SECTOR - n.dataSize;
     if (pad) yield Buffer.alloc(pad);
     written += sectorsFor(n.dataSize);

@@ -4,7 +4,7 @@ import { FormatError } from "../../errors.js";
 import type { ByteSource } from "../byte-source.js";
 import { decompressBlock } from "./compression.js";
 
-export const METADATA_SIZE = 8192;
+const METADATA_SIZE = 8192;
 
 export interface MetadataBlock {
   data: Buffer;
@@ -23,13 +23,18 @@ export class MetadataReader {
   block(at: number): MetadataBlock {
     let b = this.cache.get(at);
     if (b) return b;
-    if (at + 2 > this.tableEnd) throw new FormatError("squashfs", `metadata block at ${at} is past the end of its table (${this.tableEnd})`);
+    if (at + 2 > this.tableEnd)
+      throw new FormatError("squashfs", `metadata block at ${at} is past the end of its table (${this.tableEnd})`);
     const header = this.image.read(at, 2).readUInt16LE(0);
     const size = header & 0x7fff;
     const stored = (header & 0x8000) !== 0;
-    if (size === 0 || size > METADATA_SIZE || at + 2 + size > this.image.size) throw new FormatError("squashfs", `metadata block at ${at} has invalid size ${size}`);
+    if (size === 0 || size > METADATA_SIZE || at + 2 + size > this.image.size)
+      throw new FormatError("squashfs", `metadata block at ${at} has invalid size ${size}`);
     const raw = this.image.read(at + 2, size);
-    b = { data: stored ? raw : decompressBlock(this.compression, raw, METADATA_SIZE, `metadata block at ${at}`), next: at + 2 + size };
+    b = {
+      data: stored ? raw : decompressBlock(this.compression, raw, METADATA_SIZE, `metadata block at ${at}`),
+      next: at + 2 + size,
+    };
     this.cache.set(at, b);
     return b;
   }
@@ -42,7 +47,8 @@ export class MetadataReader {
     let off = offset;
     while (filled < length) {
       const b = this.block(at);
-      if (off > b.data.length) throw new FormatError("squashfs", `offset ${off} is past the end of the metadata block at ${at}`);
+      if (off > b.data.length)
+        throw new FormatError("squashfs", `offset ${off} is past the end of the metadata block at ${at}`);
       const k = Math.min(b.data.length - off, length - filled);
       b.data.copy(out, filled, off, off + k);
       filled += k;
@@ -88,18 +94,28 @@ export class MetadataCursor {
 }
 
 /** Lookup tables (ids, fragments): an array of u64 pointers to metadata blocks at `start`. */
-export function readLookupTable(image: ByteSource, meta: MetadataReader, start: number, count: number, entrySize: number, what: string): Buffer {
+export function readLookupTable(
+  image: ByteSource,
+  meta: MetadataReader,
+  start: number,
+  count: number,
+  entrySize: number,
+  what: string,
+): Buffer {
   const bytes = count * entrySize;
   const blocks = Math.ceil(bytes / METADATA_SIZE);
-  if (start + blocks * 8 > image.size) throw new FormatError("squashfs", `${what} table index at ${start} is past the end of the image`);
+  if (start + blocks * 8 > image.size)
+    throw new FormatError("squashfs", `${what} table index at ${start} is past the end of the image`);
   const index = image.read(start, blocks * 8);
   const out: Buffer[] = [];
   for (let i = 0; i < blocks; i++) {
     const ptr = index.readBigUInt64LE(i * 8);
-    if (ptr >= BigInt(image.size)) throw new FormatError("squashfs", `${what} table block ${i} points past the end of the image`);
+    if (ptr >= BigInt(image.size))
+      throw new FormatError("squashfs", `${what} table block ${i} points past the end of the image`);
     out.push(meta.block(Number(ptr)).data);
   }
   const all = Buffer.concat(out);
-  if (all.length < bytes) throw new FormatError("squashfs", `${what} table is truncated: ${all.length} of ${bytes} bytes`);
+  if (all.length < bytes)
+    throw new FormatError("squashfs", `${what} table is truncated: ${all.length} of ${bytes} bytes`);
   return all.subarray(0, bytes);
 }

@@ -19,37 +19,51 @@ const UNCOMPRESSED_BLOCK = 1 << 24;
 const MAX_DEPTH = 256;
 
 /** The entries of a squashfs image, root first; file data is decompressed when opened. */
-export async function* readSquashfs(input: Buffer | ByteSource, limits: ReadLimits = DEFAULT_LIMITS): AsyncGenerator<Entry> {
+export async function* readSquashfs(
+  input: Buffer | ByteSource,
+  limits: ReadLimits = DEFAULT_LIMITS,
+): AsyncGenerator<Entry> {
   yield* squashfsEntries(Buffer.isBuffer(input) ? bufferSource(input) : input, limits);
 }
 
 function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
   const sb = readSuperblock(image.read(0, SUPERBLOCK_SIZE), image.size);
-  if (sb.flags & FLAG_COMPRESSOR_OPTIONS && sb.compression !== 1) throw new FormatError("squashfs", `unsupported compressor ${sb.compression}`);
+  if (sb.flags & FLAG_COMPRESSOR_OPTIONS && sb.compression !== 1)
+    throw new FormatError("squashfs", `unsupported compressor ${sb.compression}`);
   const end = Math.min(image.size, sb.bytesUsed);
   const inodes = new MetadataReader(image, sb.compression, sb.directoryTableStart);
   const dirs = new MetadataReader(image, sb.compression, end);
   const tables = new MetadataReader(image, sb.compression, end);
   const ids = readLookupTable(image, tables, sb.idTableStart, sb.idCount, 4, "id");
   const idOf = (i: number, what: string): number => {
-    if (i >= sb.idCount) throw new FormatError("squashfs", `${what} index ${i} is outside the id table (${sb.idCount} ids)`);
+    if (i >= sb.idCount)
+      throw new FormatError("squashfs", `${what} index ${i} is outside the id table (${sb.idCount} ids)`);
     return ids.readUInt32LE(i * 4);
   };
-  const fragments = sb.fragmentCount > 0 && sb.fragmentTableStart >= 0 ? readLookupTable(image, tables, sb.fragmentTableStart, sb.fragmentCount, 16, "fragment") : Buffer.alloc(0);
+  const fragments =
+    sb.fragmentCount > 0 && sb.fragmentTableStart >= 0
+      ? readLookupTable(image, tables, sb.fragmentTableStart, sb.fragmentCount, 16, "fragment")
+      : Buffer.alloc(0);
 
   const inodeAt = (ref: bigint): Inode => {
     const block = Number(ref >> 16n);
     const offset = Number(ref & 0xffffn);
-    if (sb.inodeTableStart + block >= sb.directoryTableStart) throw new FormatError("squashfs", `inode reference ${ref} points outside the inode table`);
+    if (sb.inodeTableStart + block >= sb.directoryTableStart)
+      throw new FormatError("squashfs", `inode reference ${ref} points outside the inode table`);
     return readInode(inodes.cursor(sb.inodeTableStart + block, offset), sb.blockSize, image.size);
   };
 
   const fragmentBlock = (index: number, path: string): Buffer => {
-    if (index >= sb.fragmentCount) throw new FormatError("squashfs", `'${printable(path)}': fragment ${index} does not exist (${sb.fragmentCount} fragments)`);
+    if (index >= sb.fragmentCount)
+      throw new FormatError(
+        "squashfs",
+        `'${printable(path)}': fragment ${index} does not exist (${sb.fragmentCount} fragments)`,
+      );
     const start = Number(fragments.readBigUInt64LE(index * 16));
     const word = fragments.readUInt32LE(index * 16 + 8);
     const onDisk = word & ~UNCOMPRESSED_BLOCK;
-    if (onDisk > sb.blockSize || start + onDisk > end) throw new FormatError("squashfs", `fragment ${index} is out of range`);
+    if (onDisk > sb.blockSize || start + onDisk > end)
+      throw new FormatError("squashfs", `fragment ${index} is out of range`);
     const raw = image.read(start, onDisk);
     return word & UNCOMPRESSED_BLOCK ? raw : decompressBlock(sb.compression, raw, sb.blockSize, `fragment ${index}`);
   };
@@ -67,19 +81,32 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
         filled += want;
         continue;
       }
-      if (onDisk > sb.blockSize || pos + onDisk > end) throw new FormatError("squashfs", `'${printable(path)}': data block ${i} (${onDisk} bytes at ${pos}) is out of range`);
+      if (onDisk > sb.blockSize || pos + onDisk > end)
+        throw new FormatError(
+          "squashfs",
+          `'${printable(path)}': data block ${i} (${onDisk} bytes at ${pos}) is out of range`,
+        );
       const raw = image.read(pos, onDisk);
-      const block = word & UNCOMPRESSED_BLOCK ? raw : decompressBlock(sb.compression, raw, sb.blockSize, `'${printable(path)}' block ${i}`);
-      if (block.length < want) throw new FormatError("squashfs", `'${printable(path)}': block ${i} holds ${block.length} bytes, expected ${want}`);
+      const block =
+        word & UNCOMPRESSED_BLOCK
+          ? raw
+          : decompressBlock(sb.compression, raw, sb.blockSize, `'${printable(path)}' block ${i}`);
+      if (block.length < want)
+        throw new FormatError(
+          "squashfs",
+          `'${printable(path)}': block ${i} holds ${block.length} bytes, expected ${want}`,
+        );
       yield block.subarray(0, want);
       filled += want;
       pos += onDisk;
     }
     if (filled < size) {
-      if (ino.fragment === NO_FRAGMENT) throw new FormatError("squashfs", `'${printable(path)}': ${size - filled} bytes missing and no fragment`);
+      if (ino.fragment === NO_FRAGMENT)
+        throw new FormatError("squashfs", `'${printable(path)}': ${size - filled} bytes missing and no fragment`);
       const frag = fragmentBlock(ino.fragment!, path);
       const off = ino.fragmentOffset!;
-      if (off + (size - filled) > frag.length) throw new FormatError("squashfs", `'${printable(path)}': fragment ${ino.fragment} is too short`);
+      if (off + (size - filled) > frag.length)
+        throw new FormatError("squashfs", `'${printable(path)}': fragment ${ino.fragment} is too short`);
       yield frag.subarray(off, off + (size - filled));
     }
   }
@@ -91,11 +118,16 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
   const expanded = new Set<string>();
 
   const walk = (dir: Inode, prefix: string, depth: number) => {
-    if (depth > MAX_DEPTH) throw new FormatError("squashfs", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
+    if (depth > MAX_DEPTH)
+      throw new FormatError("squashfs", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
     let left = dir.dirSize! - 3; // the listing size counts '.' and '..' as 3 bytes
     if (left <= 0) return; // empty: no listing (empty directories may share a position)
     const key = `${dir.dirBlock}:${dir.dirOffset}`;
-    if (expanded.has(key)) throw new FormatError("squashfs", `directory '${printable(prefix)}' reuses the listing of another directory (a loop or a shared directory)`);
+    if (expanded.has(key))
+      throw new FormatError(
+        "squashfs",
+        `directory '${printable(prefix)}' reuses the listing of another directory (a loop or a shared directory)`,
+      );
     expanded.add(key);
     const c = dirs.cursor(sb.directoryTableStart + dir.dirBlock!, dir.dirOffset!);
     while (left > 0) {
@@ -105,21 +137,39 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
       const count = h.readUInt32LE(0) + 1;
       const start = h.readUInt32LE(4);
       const base = h.readUInt32LE(8);
-      if (count > 256) throw new FormatError("squashfs", `directory header in '${printable(prefix)}' claims ${count} entries (at most 256)`);
+      if (count > 256)
+        throw new FormatError(
+          "squashfs",
+          `directory header in '${printable(prefix)}' claims ${count} entries (at most 256)`,
+        );
       for (let i = 0; i < count; i++) {
         const e = c.take(8);
         const nameSize = e.readUInt16LE(6) + 1;
         const name = c.take(nameSize).toString("utf8");
         left -= 8 + nameSize;
         if (left < 0) throw new FormatError("squashfs", `directory '${printable(prefix)}' listing overruns its size`);
-        if (name === "." || name === ".." || name.includes("/") || name.includes("\0")) throw new FormatError("squashfs", `invalid name '${printable(name)}' in '${printable(prefix)}'`);
-        if (entries.length >= limits.entries) throw new FormatError("squashfs", `more than ${limits.entries} entries (the limit for one container)`);
+        if (name === "." || name === ".." || name.includes("/") || name.includes("\0"))
+          throw new FormatError("squashfs", `invalid name '${printable(name)}' in '${printable(prefix)}'`);
+        if (entries.length >= limits.entries)
+          throw new FormatError("squashfs", `more than ${limits.entries} entries (the limit for one container)`);
         const ref = (BigInt(start) << 16n) | BigInt(e.readUInt16LE(0));
         const ino = inodeAt(ref);
         const expected = (base + e.readInt16LE(2)) >>> 0;
-        if (ino.number !== expected) throw new FormatError("squashfs", `'${printable(name)}' in '${printable(prefix)}': inode number ${ino.number}, directory says ${expected}`);
+        if (ino.number !== expected)
+          throw new FormatError(
+            "squashfs",
+            `'${printable(name)}' in '${printable(prefix)}': inode number ${ino.number}, directory says ${expected}`,
+          );
         const path = prefix ? `${prefix}/${name}` : name;
-        const entry: Entry = { path, type: ino.type, mode: ino.mode, uid: idOf(ino.uidIndex, "uid"), gid: idOf(ino.gidIndex, "gid"), mtime: ino.mtime, size: 0 };
+        const entry: Entry = {
+          path,
+          type: ino.type,
+          mode: ino.mode,
+          uid: idOf(ino.uidIndex, "uid"),
+          gid: idOf(ino.gidIndex, "gid"),
+          mtime: ino.mtime,
+          size: 0,
+        };
         const linked = ino.type !== "dir" ? firstPathOfInode.get(ino.number) : undefined;
         if (linked !== undefined) {
           entries.push({ ...entry, type: "hardlink", linkTarget: linked });
@@ -130,7 +180,8 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
           entry.size = ino.fileSize!;
           entry.data = () => Readable.from(fileBlocks(ino, path), { objectMode: false });
         } else if (ino.type === "symlink") entry.linkTarget = ino.target!;
-        else if (ino.type === "char" || ino.type === "block") [entry.rdevMajor, entry.rdevMinor] = [ino.rdevMajor!, ino.rdevMinor!];
+        else if (ino.type === "char" || ino.type === "block")
+          [entry.rdevMajor, entry.rdevMinor] = [ino.rdevMajor!, ino.rdevMinor!];
         entries.push(entry);
         if (ino.type === "dir") walk(ino, path, depth + 1);
       }
@@ -139,7 +190,15 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
 
   const root = inodeAt(sb.rootInodeRef);
   if (root.type !== "dir") throw new FormatError("squashfs", "the root inode is not a directory");
-  entries.push({ path: "", type: "dir", mode: root.mode, uid: idOf(root.uidIndex, "uid"), gid: idOf(root.gidIndex, "gid"), mtime: root.mtime, size: 0 });
+  entries.push({
+    path: "",
+    type: "dir",
+    mode: root.mode,
+    uid: idOf(root.uidIndex, "uid"),
+    gid: idOf(root.gidIndex, "gid"),
+    mtime: root.mtime,
+    size: 0,
+  });
   walk(root, "", 0);
   return entries;
 }

@@ -11,7 +11,17 @@ const BLOCK = 512;
 const MAX_METADATA = 1 << 20;
 const MAX_ID = 2 ** 32 - 1;
 const MAX_TIME = 2 ** 33 - 1;
-const TYPES: Record<string, EntryType> = { "0": "file", "\0": "file", "7": "file", "1": "hardlink", "2": "symlink", "3": "char", "4": "block", "5": "dir", "6": "fifo" };
+const TYPES: Record<string, EntryType> = {
+  "0": "file",
+  "\0": "file",
+  "7": "file",
+  "1": "hardlink",
+  "2": "symlink",
+  "3": "char",
+  "4": "block",
+  "5": "dir",
+  "6": "fifo",
+};
 
 /** ustar magic at offset 257 ("ustar\0" POSIX or "ustar " GNU). */
 export const isTar = (b: Buffer): boolean => b.length >= 263 && b.toString("latin1", 257, 262) === "ustar";
@@ -31,7 +41,10 @@ function number(b: Buffer, at: number, len: number, what: string): number {
     }
     return v;
   }
-  const text = b.toString("latin1", at, at + len).replace(/[\0 ]+$/, "").trim();
+  const text = b
+    .toString("latin1", at, at + len)
+    .replace(/[\0 ]+$/, "")
+    .trim();
   if (text === "") return 0;
   if (!/^[0-7]+$/.test(text)) throw new FormatError("tar", `${what} '${printable(text)}' is not octal`);
   return parseInt(text, 8);
@@ -50,7 +63,8 @@ function paxRecords(data: Buffer): Map<string, string> {
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
     const len = space < 0 ? NaN : Number(data.toString("latin1", at, space));
-    if (!Number.isInteger(len) || len <= 0 || at + len > data.length) throw new FormatError("tar", "malformed pax extended header");
+    if (!Number.isInteger(len) || len <= 0 || at + len > data.length)
+      throw new FormatError("tar", "malformed pax extended header");
     const rec = data.toString("utf8", space + 1, at + len - 1);
     const eq = rec.indexOf("=");
     if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
@@ -72,20 +86,30 @@ function* tarEntries(src: ByteSource): Generator<Entry> {
   let at = 0;
   // Metadata members (pax, long names) are read whole: bounded, they are headers in disguise.
   const small = (offset: number, size: number, what: string): Buffer => {
-    if (size > MAX_METADATA) throw new FormatError("tar", `${what} at offset ${offset - BLOCK} claims ${size} bytes (at most ${MAX_METADATA})`);
+    if (size > MAX_METADATA)
+      throw new FormatError(
+        "tar",
+        `${what} at offset ${offset - BLOCK} claims ${size} bytes (at most ${MAX_METADATA})`,
+      );
     return src.read(offset, size);
   };
   while (at + BLOCK <= src.size) {
     const h = src.read(at, BLOCK);
     if (h.every((x) => x === 0)) break; // end of archive
-    if (number(h, 148, 8, "checksum") !== checksum(h)) throw new FormatError("tar", `header checksum mismatch at offset ${at}`);
+    if (number(h, 148, 8, "checksum") !== checksum(h))
+      throw new FormatError("tar", `header checksum mismatch at offset ${at}`);
     const type = String.fromCharCode(h[156]!);
     const ext = new Map([...global, ...pax]);
     const sizeText = ext.get("size");
     const size = sizeText !== undefined ? Number(sizeText) : number(h, 124, 12, "size");
-    if (!Number.isSafeInteger(size) || size < 0) throw new FormatError("tar", `size '${printable(String(sizeText))}' at offset ${at} is invalid`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new FormatError("tar", `size '${printable(String(sizeText))}' at offset ${at} is invalid`);
     const dataAt = at + BLOCK;
-    if (dataAt + size > src.size) throw new FormatError("tar", `truncated: an entry at offset ${at} claims ${size} bytes, ${src.size - dataAt} are left`);
+    if (dataAt + size > src.size)
+      throw new FormatError(
+        "tar",
+        `truncated: an entry at offset ${at} claims ${size} bytes, ${src.size - dataAt} are left`,
+      );
     at = dataAt + Math.ceil(size / BLOCK) * BLOCK;
     if (type === "x") {
       pax = paxRecords(small(dataAt, size, "pax header"));
@@ -105,7 +129,7 @@ function* tarEntries(src: ByteSource): Generator<Entry> {
     const prefix = ustar ? cstring(h, 345, 155) : "";
     const name = ext.get("path") ?? longName ?? (prefix ? `${prefix}/${cstring(h, 0, 100)}` : cstring(h, 0, 100));
     const link = ext.get("linkpath") ?? longLink ?? cstring(h, 157, 100);
-    [pax, longName, longLink] = [new Map(), undefined, undefined];
+    [pax, longName, longLink] = [new Map<string, string>(), undefined, undefined];
     const kind = TYPES[type];
     if (!kind) continue; // other types (sockets cannot be stored; vendor extensions) carry nothing we use
     const e: Entry = {
@@ -120,7 +144,8 @@ function* tarEntries(src: ByteSource): Generator<Entry> {
     if (kind === "file") [e.data, e.size] = [() => rangeStream(src, [{ offset: dataAt, length: size }]), size];
     if (kind === "symlink") e.linkTarget = link;
     if (kind === "hardlink") e.linkTarget = normalizeEntryPath("tar", link);
-    if (kind === "char" || kind === "block") [e.rdevMajor, e.rdevMinor] = [number(h, 329, 8, "devmajor"), number(h, 337, 8, "devminor")];
+    if (kind === "char" || kind === "block")
+      [e.rdevMajor, e.rdevMinor] = [number(h, 329, 8, "devmajor"), number(h, 337, 8, "devminor")];
     yield e;
   }
 }

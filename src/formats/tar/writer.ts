@@ -24,7 +24,11 @@ function linksFirstCarryData(entries: readonly Entry[]): Entry[] {
   for (const e of entries) {
     if (e.type !== "hardlink") continue;
     const target = byPath.get(e.linkTarget ?? "");
-    if (!target || target.type !== "file") throw new FormatError("tar", `hard link '${printable(e.path)}' names '${printable(e.linkTarget ?? "")}', which is not a file in the archive`);
+    if (!target || target.type !== "file")
+      throw new FormatError(
+        "tar",
+        `hard link '${printable(e.path)}' names '${printable(e.linkTarget ?? "")}', which is not a file in the archive`,
+      );
     groups.set(target.path, [...(groups.get(target.path) ?? [target]), e]);
   }
   const headOf = new Map<string, { head: string; file: Entry }>();
@@ -37,7 +41,9 @@ function linksFirstCarryData(entries: readonly Entry[]): Entry[] {
     const g = headOf.get(e.path);
     if (!g) return e;
     const { data: _data, linkTarget: _link, ...meta } = e;
-    return e.path === g.head ? { ...meta, type: "file", size: g.file.size, ...(g.file.data ? { data: g.file.data } : {}) } : { ...meta, type: "hardlink", size: 0, linkTarget: g.head };
+    return e.path === g.head
+      ? { ...meta, type: "file", size: g.file.size, ...(g.file.data ? { data: g.file.data } : {}) }
+      : { ...meta, type: "hardlink", size: 0, linkTarget: g.head };
   });
 }
 
@@ -51,7 +57,7 @@ export async function writeTar(input: Iterable<Entry> | AsyncIterable<Entry>): P
   return Buffer.concat(chunks);
 }
 
-export async function* tarStreamOf(input: Iterable<Entry> | AsyncIterable<Entry>): AsyncGenerator<Buffer> {
+async function* tarStreamOf(input: Iterable<Entry> | AsyncIterable<Entry>): AsyncGenerator<Buffer> {
   const list: Entry[] = [];
   for await (const e of input) list.push(e);
   const pack = tarStream.pack();
@@ -59,8 +65,13 @@ export async function* tarStreamOf(input: Iterable<Entry> | AsyncIterable<Entry>
     for (const e of linksFirstCarryData(list)) {
       const type = TYPES[e.type];
       if (!type) throw new FormatError("tar", `'${printable(e.path)}': ${e.type} entries cannot be stored in tar`);
-      for (const [name, v, max] of [["uid", e.uid, MAX_ID], ["gid", e.gid, MAX_ID], ["mtime", e.mtime, MAX_TIME]] as const) {
-        if (!Number.isInteger(v) || v < 0 || v > max) throw new FormatError("tar", `'${printable(e.path)}': ${name} ${v} does not fit a tar header (0..${max})`);
+      for (const [name, v, max] of [
+        ["uid", e.uid, MAX_ID],
+        ["gid", e.gid, MAX_ID],
+        ["mtime", e.mtime, MAX_TIME],
+      ] as const) {
+        if (!Number.isInteger(v) || v < 0 || v > max)
+          throw new FormatError("tar", `'${printable(e.path)}': ${name} ${v} does not fit a tar header (0..${max})`);
       }
       const size = e.type === "file" ? e.size : 0;
       const header: tarStream.Header = {
@@ -80,7 +91,10 @@ export async function* tarStreamOf(input: Iterable<Entry> | AsyncIterable<Entry>
       await new Promise<void>((resolve, reject) => {
         if (e.type !== "file" || Buffer.isBuffer(e.data) || !e.data) {
           const data = e.type === "file" ? ((e.data as Buffer | undefined) ?? Buffer.alloc(0)) : Buffer.alloc(0);
-          if (data.length !== size) return reject(new FormatError("tar", `'${printable(e.path)}' holds ${data.length} bytes, its entry says ${size}`));
+          if (data.length !== size)
+            return reject(
+              new FormatError("tar", `'${printable(e.path)}' holds ${data.length} bytes, its entry says ${size}`),
+            );
           pack.entry(header, data, (err) => (err ? reject(err) : resolve()));
           return;
         }

@@ -8,7 +8,16 @@ import { packageVersion } from "../../util/package-version.js";
 import { isoFileName } from "../names.js";
 import type { OutputMaker } from "../output.js";
 
-const file = (path: string, data: Buffer, mtime: number): Entry => ({ path, type: "file", mode: 0o644, uid: 0, gid: 0, mtime, size: data.length, data });
+const file = (path: string, data: Buffer, mtime: number): Entry => ({
+  path,
+  type: "file",
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  mtime,
+  size: data.length,
+  data,
+});
 
 export const isoOutput: OutputMaker = async (p, write) => {
   const { base, epoch } = p;
@@ -21,14 +30,29 @@ export const isoOutput: OutputMaker = async (p, write) => {
     ["iso-metadata.yaml", file("iso-metadata.yaml", Buffer.from(p.metadata), epoch)],
   ]);
   const built = p.initrds[p.initrds.length - 1]!; // the merged initrd, or the appended archive
-  replaced.set(built.path, { ...(base.file(built.path) ?? file(built.path, built.data, epoch)), data: built.data, size: built.data.length, mtime: epoch });
+  replaced.set(built.path, {
+    ...(base.file(built.path) ?? file(built.path, built.data, epoch)),
+    data: built.data,
+    size: built.data.length,
+    mtime: epoch,
+  });
   const dropped = new Set(p.droppedInitrds);
   const entries = [...iso.entries.filter((e) => !replaced.has(e.path) && !dropped.has(e.path)), ...replaced.values()];
   const boot = iso.boot!;
   const bytes = writeIso(entries, {
     epoch,
-    volume: { volumeId: m.boot.volume_id ?? iso.volume.volumeId, applicationId: "MKBUNDLE", preparerId: `MKBUNDLE ${packageVersion()}` },
-    boot: { imagePath: boot.imagePath!, catalogPath: boot.catalogPath!, loadSegment: boot.loadSegment, sectorCount: boot.sectorCount, platform: boot.platform },
+    volume: {
+      volumeId: m.boot.volume_id ?? iso.volume.volumeId,
+      applicationId: "MKBUNDLE",
+      preparerId: `MKBUNDLE ${packageVersion()}`,
+    },
+    boot: {
+      imagePath: boot.imagePath!,
+      catalogPath: boot.catalogPath!,
+      loadSegment: boot.loadSegment,
+      sectorCount: boot.sectorCount,
+      platform: boot.platform,
+    },
     ...(hasHybridMbr(iso.systemArea) ? { hybridMbrCode: iso.systemArea } : {}),
   });
   return [await write(join(p.out, isoFileName(p.name, p.flavour, p.version)), bytes)];

@@ -10,6 +10,16 @@ export const pxeOutput: OutputMaker = async (p, write) => {
   const kernelName = base(p.kernel.path);
   const files = [await write(join(dir, kernelName), [p.kernel.bytes])];
   for (const i of p.initrds) files.push(await write(join(dir, base(i.path)), [i.data]));
-  files.push(await write(join(dir, "boot.ipxe"), [Buffer.from(ipxeScript(kernelName, p.initrds.map((i) => base(i.path)), p.bootLine))]));
+  files.push(
+    await write(join(dir, "boot.ipxe"), [
+      Buffer.from(
+        ipxeScript(
+          kernelName,
+          p.initrds.map((i) => base(i.path)),
+          p.bootLine,
+        ),
+      ),
+    ]),
+  );
   return files;
 };
