@@ -1,9 +1,15 @@
 // `npm run bench [-- NAME...]`: benchmarks that compare mkbundle with the shell tools in one run.
+import { benchDev } from "./dev.js";
 import { benchFormats } from "./formats.js";
 import { benchIso } from "./iso.js";
 import { benchRemaster } from "./remaster.js";
 
-const BENCHES: Record<string, () => Promise<void>> = { formats: benchFormats, iso: benchIso, remaster: benchRemaster };
+const BENCHES: Record<string, () => Promise<void>> = {
+  formats: benchFormats,
+  iso: benchIso,
+  remaster: benchRemaster,
+  dev: benchDev,
+};
 
 const names = process.argv.slice(2);
 for (const n of names.length ? names : Object.keys(BENCHES)) {

@@ -10,6 +10,7 @@ import { bundleCommand } from "./commands/bundle.js";
 import { planCommand } from "./commands/plan.js";
 import { rebuildIsoCommand } from "./commands/rebuild-iso.js";
 import { qemuCommands } from "./commands/qemu.js";
+import { devCommand } from "./commands/dev.js";
 import { buildCommand } from "./commands/build.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
@@ -39,6 +40,7 @@ function buildProgram(): Command {
   rebuildIsoCommand(program);
   buildCommand(program);
   qemuCommands(program);
+  devCommand(program);
   const exitOverrideAll = (c: Command) => {
     c.exitOverride();
     c.commands.forEach(exitOverrideAll);

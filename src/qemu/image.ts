@@ -22,7 +22,7 @@ export interface BootPlan {
   serial: boolean;
 }
 
-const hasSerialConsole = (codes: readonly string[]): boolean => codes.some((c) => /^console=ttyS0(,|$)/.test(c));
+export const hasSerialConsole = (codes: readonly string[]): boolean => codes.some((c) => /^console=ttyS0(,|$)/.test(c));
 
 export async function planBoot(
   image: string,

@@ -144,6 +144,25 @@ describe("mkbundle show and init", () => {
     expect((shown["services"] as { log: string }[])[0]!.log).toBe("/dev/ttyS0");
   });
 
+  it("show prints what will really be built: prod's builtin list without openssh, the epoch's source, the output names", () => {
+    const r = mkbundle(["show", "manifests/razor-prod.yaml"]);
+    expect(r.code, r.stderr).toBe(0);
+    const shown = parse(r.stdout) as { extensions: { builtin: string[] }; epoch: number };
+    expect(shown.extensions.builtin).toEqual(["bash", "dmidecode", "lshw", "libssl-0.9.8"]);
+    expect(r.stdout).toContain("# flavour prod leaves out of extensions.builtin: openssh, usb-utils\n");
+    expect(r.stdout).toContain("# epoch 1577836800 (2020-01-01T00:00:00.000Z) from the default");
+    expect(r.stdout).toContain(
+      "# outputs in build-files/: razor-microkernel-bundle-prod.tar.gz, rz_mk_prod-image.0.9.0.1.iso, pxe/razor-microkernel-prod-0.9.0.1/, SHA256SUMS",
+    );
+    const sde = mkbundle(["show", "manifests/razor-prod.yaml", "--json"], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
+    const json = JSON.parse(sde.stdout) as {
+      manifest: { epoch: number };
+      derived: { epoch: { value: number; source: string } };
+    };
+    expect(json.manifest.epoch).toBe(1700000000);
+    expect(json.derived.epoch).toEqual({ value: 1700000000, source: "SOURCE_DATE_EPOCH" });
+  });
+
   it("show redacts password hashes", () => {
     const f = write("hash.yaml", 'name: a\npassword:\n  hash: "$6$abc$defghijklmnop"\n');
     const r = mkbundle(["show", f]);

@@ -1,0 +1,59 @@
+// The dev loop's image: the base kernel and initrd as they are, and the overlay as a second
+// initrd archive (as --append-initrd builds it), compiled straight from the manifest without
+// a bundle or an ISO. Only the overlay is rebuilt when a file changes.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { ResolveContext } from "../lock/context.js";
+import type { Lock } from "../lock/lock-file.js";
+import type { ManifestInput } from "../manifest/input.js";
+import { compileOverlay } from "../overlay/compile.js";
+import { appendArchiveEntries, compressArchive } from "../remaster/initrd.js";
+import { mkVersionYaml } from "../remaster/texts.js";
+import { chooseMode, unpackBuiltin, type BuiltinMode } from "../remaster/unpack-builtin.js";
+import { blobPath } from "../store/cas.js";
+import type { BaseImage } from "../tinycore/base-image.js";
+import { MK_VERSION } from "../tinycore/layout.js";
+import type { Entry } from "../tree/entry.js";
+
+export interface DevOverlay {
+  /** The overlay as a gzip'd newc archive, to follow the base initrd. */
+  archive: Buffer;
+  sha256: string;
+  builtin: { unpack: boolean; why: string };
+}
+
+export async function devOverlay(
+  input: ManifestInput,
+  lock: Lock,
+  base: BaseImage,
+  ctx: ResolveContext,
+  builtin: BuiltinMode,
+): Promise<DevOverlay> {
+  const m = input.manifest;
+  const tree = await base.initrd();
+  const entries = await compileOverlay({
+    manifest: m,
+    lock,
+    manifestDir: input.dir,
+    locate: input.locate,
+    blob: (s) => readFileSync(blobPath(ctx.fetch.store, s)),
+    base: tree,
+    env: input.env,
+    log: ctx.log,
+  });
+  const mode = chooseMode(builtin, tree, lock);
+  const overlay = mode.unpack ? await unpackBuiltin(entries, lock, tree, m.epoch) : entries;
+  const version: Entry = {
+    path: MK_VERSION,
+    type: "file",
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: m.epoch,
+    size: 0,
+    data: Buffer.from(mkVersionYaml(m.version ?? "dev")),
+  };
+  version.size = (version.data as Buffer).length;
+  const archive = await compressArchive(appendArchiveEntries(tree, [...overlay, version]), m.epoch);
+  return { archive, sha256: createHash("sha256").update(archive).digest("hex"), builtin: mode };
+}

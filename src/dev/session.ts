@@ -1,0 +1,214 @@
+// `mkbundle dev`: the build-and-boot loop. Lock once, then boot the base kernel with the
+// base initrd and the overlay appended (no bundle, no ISO), streaming the console. When the
+// manifest or a file it reads is saved, rebuild the overlay alone, restart the guest, and
+// say how long each --expect took from the save.
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MkError } from "../errors.js";
+import type { ResolveContext } from "../lock/context.js";
+import { inputsDigest, type Lock } from "../lock/lock-file.js";
+import { lockStage } from "../lock/stage.js";
+import type { Env } from "../manifest/epoch.js";
+import type { ManifestInput } from "../manifest/input.js";
+import type { Log } from "../log.js";
+import { chooseAccel, type Accel, type AccelMode } from "../qemu/accel.js";
+import { qemuArgs, type PortForward } from "../qemu/args.js";
+import { stripAnsi } from "../qemu/boot-test.js";
+import { findQemu } from "../qemu/boot.js";
+import { spawnGuarded, type GuardedProcess } from "../qemu/guard.js";
+import { hasSerialConsole } from "../qemu/image.js";
+import type { BuiltinMode } from "../remaster/unpack-builtin.js";
+import { blobPath } from "../store/cas.js";
+import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
+import { onInterrupt } from "../util/cleanup.js";
+import { devOverlay } from "./image.js";
+import { pollFiles, watchedFiles } from "./watch.js";
+
+export interface DevOptions {
+  /** Reads, validates and resolves the manifest (again after each save). */
+  load(): ManifestInput;
+  context(input: ManifestInput): ResolveContext;
+  ports: readonly PortForward[];
+  memoryMb: number;
+  mode: AccelMode;
+  expect: readonly RegExp[];
+  builtin: BuiltinMode;
+  env: Env;
+  log: Log;
+  /** Where the guest's console goes. */
+  console(text: string): void;
+}
+
+interface Prepared {
+  input: ManifestInput;
+  ctx: ResolveContext;
+  lock: Lock;
+  base: BaseImage;
+  baseInitrd: Buffer;
+  kernel: Buffer;
+  append: string;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function prepareBase(input: ManifestInput, ctx: ResolveContext, previous?: Prepared): Promise<Prepared> {
+  const lockResult = await lockStage(
+    { manifest: input.manifest, ...(input.file ? { manifestFile: input.file } : {}) },
+    ctx,
+  ).finally(() => ctx.fetch.progress.finish());
+  const lock = lockResult.lock;
+  if (previous && previous.lock.base.sha256 === lock.base.sha256)
+    return { ...previous, input, ctx, lock, append: bootLine(input, previous.base) };
+  previous?.base.close();
+  const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256));
+  return {
+    input,
+    ctx,
+    lock,
+    base,
+    baseInitrd: Buffer.concat(await base.initrdBytes()),
+    kernel: await base.kernel(),
+    append: bootLine(input, base),
+  };
+}
+
+/** The default label's codes, boot.append, and console=ttyS0: dev shows the console. */
+function bootLine(input: ManifestInput, base: BaseImage): string {
+  const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
+  const codes = [...label, ...input.manifest.boot.append.filter((c) => !label.includes(c))];
+  if (!hasSerialConsole(codes)) codes.push("console=ttyS0");
+  return codes.join(" ");
+}
+
+/** The same warning after every save is noise: each is said once per session. */
+function onceLog(log: Log): Log {
+  const said = new Set<string>();
+  return { ...log, warn: (m) => void (!said.has(m) && (said.add(m), log.warn(m))) };
+}
+
+export async function runDev(options: DevOptions): Promise<never> {
+  const o = { ...options, log: onceLog(options.log) };
+  const dir = mkdtempSync(join(tmpdir(), "mkbundle-dev-"));
+  onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
+  const kernelPath = join(dir, "kernel");
+  const initrdPath = join(dir, "initrd");
+  let input = o.load();
+  const context = (i: ManifestInput) => ({ ...o.context(i), log: o.log });
+  let state = await prepareBase(input, context(input));
+  writeFileSync(kernelPath, state.kernel);
+  const qemu = findQemu(o.env);
+  const choice = await chooseAccel(o.mode, qemu, o.env);
+  let accel: Accel = choice.accel;
+  o.log.info(`dev: ${choice.why}`);
+
+  let guest: GuardedProcess | undefined;
+  let overlaySha = "";
+  let kernelSha = state.lock.base.sha256;
+
+  const boot = (savedAt: number, builtAt: number) => {
+    guest?.kill();
+    const args = qemuArgs({
+      kernel: { kernel: kernelPath, initrd: initrdPath, append: state.append },
+      memoryMb: o.memoryMb,
+      ports: o.ports,
+      accel,
+      interactive: false,
+    });
+    o.log.verbose(`dev: ${qemu} ${args.join(" ")}`);
+    const started = Date.now();
+    const g = spawnGuarded(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
+    guest = g;
+    let text = "";
+    const pending = new Set(o.expect);
+    const onText = (t: string) => {
+      text += t;
+      const plain = stripAnsi(text);
+      for (const re of [...pending]) {
+        if (!re.test(plain)) continue;
+        pending.delete(re);
+        const now = Date.now();
+        o.log.info(
+          `dev: /${re.source}/ ${seconds(now - savedAt)} after the save (boot ${seconds(now - started)}, overlay ready ${seconds(builtAt - savedAt)} after the save)`,
+        );
+      }
+    };
+    g.process.stdout!.on("data", (d: Buffer) => {
+      const t = d.toString("latin1");
+      o.console(t);
+      onText(t);
+    });
+    g.process.stderr!.on("data", (d: Buffer) => {
+      const t = d.toString("latin1");
+      o.console(t);
+      if (accel === "kvm" && /KVM internal error|emulation failure|failed to set MSR/.test(t)) {
+        o.log.warn("dev: QEMU reported a KVM failure: booting again under software emulation");
+        accel = "tcg";
+        setImmediate(() => boot(savedAt, builtAt));
+      }
+    });
+    void g.exited.then(({ code, signal }) => {
+      if (guest === g && !signal)
+        o.log.info(`dev: QEMU exited (code ${code}); save a file to boot again, Ctrl-C to stop`);
+    });
+  };
+
+  const build = async (savedAt: number): Promise<boolean> => {
+    const overlay = await devOverlay(input, state.lock, state.base, state.ctx, o.builtin);
+    const builtAt = Date.now();
+    if (overlay.sha256 === overlaySha && kernelSha === state.lock.base.sha256) {
+      o.log.info(`dev: the image did not change (overlay ready ${seconds(builtAt - savedAt)} after the save)`);
+      return false;
+    }
+    if (overlay.builtin.unpack && !overlaySha) o.log.info(`dev: builtin extensions: ${overlay.builtin.why}`);
+    if (kernelSha !== state.lock.base.sha256) writeFileSync(kernelPath, state.kernel);
+    [overlaySha, kernelSha] = [overlay.sha256, state.lock.base.sha256];
+    writeFileSync(`${initrdPath}.tmp`, Buffer.concat([state.baseInitrd, overlay.archive]));
+    renameSync(`${initrdPath}.tmp`, initrdPath);
+    o.log.info(
+      `dev: overlay rebuilt (${overlay.archive.length} bytes) ${seconds(builtAt - savedAt)} after the save; booting`,
+    );
+    boot(savedAt, builtAt);
+    return true;
+  };
+
+  await build(Date.now());
+  let busy = false;
+  let again: number | undefined;
+  const watcher = pollFiles(watchedFiles(input), (paths, savedAt) => void rebuild(paths, savedAt));
+  const rebuild = async (paths: string[], savedAt: number): Promise<void> => {
+    if (busy) {
+      again = Math.max(again ?? 0, savedAt);
+      return;
+    }
+    busy = true;
+    try {
+      o.log.info(`dev: changed: ${paths.join(", ")}`);
+      try {
+        const next = o.load();
+        const relock =
+          inputsDigest(next.manifest) !== inputsDigest(input.manifest) ||
+          next.manifest.mirror !== input.manifest.mirror;
+        input = next;
+        state = relock
+          ? await prepareBase(input, context(input), state)
+          : { ...state, input, append: bootLine(input, state.base) };
+        watcher.watch(watchedFiles(input));
+        await build(savedAt);
+      } catch (e) {
+        if (!(e instanceof MkError)) throw e;
+        o.log.diagnostics(e.diagnostics);
+        o.log.error("dev: the image was not rebuilt; the guest keeps running: fix the problem and save again");
+      }
+    } finally {
+      busy = false;
+      if (again !== undefined) {
+        const at = again;
+        again = undefined;
+        void rebuild([], at);
+      }
+    }
+  };
+  onInterrupt(() => watcher.stop());
+  return new Promise<never>(() => {}); // until interrupted: Ctrl-C ends QEMU, the watcher and the temporary files
+}
