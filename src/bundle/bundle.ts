@@ -7,7 +7,7 @@ import { gzip, defaultThreads } from "../formats/gzip/writer.js";
 import { gzipByContent } from "../formats/gzip/by-content.js";
 import { writeTar } from "../formats/tar/writer.js";
 import type { Lock } from "../lock/lock-file.js";
-import { redacted } from "../manifest/resolve.js";
+import { withoutSecrets } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Entry } from "../tree/entry.js";
 import { reproducible } from "../tree/reproducible.js";
@@ -71,7 +71,7 @@ export async function writeBundle(
     flavour: m.flavour,
     ...(m.version ? { version: m.version } : {}),
     epoch,
-    manifest: redacted(m),
+    manifest: withoutSecrets(m),
     lock,
     overlay: overlay.name,
     base,

@@ -5,7 +5,7 @@ import { validateAgainstSchema } from "../manifest/schema.js";
 import { gunzip } from "../formats/gzip/reader.js";
 import { readTar } from "../formats/tar/reader.js";
 import { collect, readAllData, type Entry } from "../tree/entry.js";
-import { FormatError } from "../errors.js";
+import { FormatError, MkError } from "../errors.js";
 import type { BundleJson } from "./bundle.js";
 
 export interface OpenedBundle {
@@ -28,9 +28,10 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
   const problems = validateAgainstSchema("bundle", json, {
     locate: () => ({ file: "bundle.json", line: 0, column: 0 }),
   });
+  // Well-formed but not what a bundle says: refused before any work (its names become paths).
   if (problems.length)
-    throw new FormatError(
-      "bundle",
+    throw new MkError(
+      "input",
       `${path}: bundle.json does not match schemas/bundle.schema.json: ${problems
         .slice(0, 3)
         .map((d) => `${d.path || "(top)"} ${d.message}`)

@@ -1,5 +1,7 @@
 // The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MkError } from "../errors.js";
 import { lockStage, type LockStatus } from "../lock/stage.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { ResolveContext } from "../lock/context.js";
@@ -7,8 +9,17 @@ import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage } from "../tinycore/base-image.js";
-import type { Entry } from "../tree/entry.js";
-import { overlayTarball, writeBundle, writeOverlay, type BundleJson, type WrittenFile } from "./bundle.js";
+import { readAllData, type Entry } from "../tree/entry.js";
+import { recordLastBundle } from "../remaster/choose-bundle.js";
+import {
+  bundleFileName,
+  overlayTarball,
+  writeBundle,
+  writeOverlay,
+  type BundleJson,
+  type WrittenFile,
+} from "./bundle.js";
+import { readBundle } from "./read-bundle.js";
 
 export interface BundleStageOptions {
   input: ManifestInput;
@@ -42,6 +53,7 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   const store = ctx.fetch.store;
   const blob = (sha256: string) => readFileSync(blobPath(store, sha256));
   const basePath = blobPath(store, lock.base.sha256);
+  const previousTcHash = await previousHash(join(o.out, bundleFileName(manifest)));
   const base = await openBaseImage(basePath);
   let overlayEntries: Entry[];
   try {
@@ -55,6 +67,7 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
       env: o.input.env,
       log: ctx.log,
       ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}),
+      ...(previousTcHash ? { previousTcHash } : {}),
     });
   } finally {
     base.close();
@@ -70,5 +83,19 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
     readFileSync(basePath),
     manifest.epoch,
   );
+  await recordLastBundle(o.out, bundle.path);
   return { lock, lockStatus: status, ...(lockFile ? { lockFile } : {}), overlayEntries, overlay, bundle, json };
+}
+
+/** tc's password hash in the bundle this stage wrote last time, if there is one that reads. */
+async function previousHash(bundle: string): Promise<string | undefined> {
+  if (!existsSync(bundle)) return undefined;
+  try {
+    const shadow = (await readBundle(bundle)).overlay.find((e) => e.path === "etc/shadow");
+    const text = shadow ? (await readAllData(shadow)).toString("utf8") : "";
+    return /^tc:([^:]*):/m.exec(text)?.[1];
+  } catch (e) {
+    if (e instanceof MkError) return undefined; // a damaged bundle is rebuilt, not trusted
+    throw e;
+  }
 }

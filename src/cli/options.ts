@@ -45,7 +45,9 @@ export function addFetchOptions(cmd: Command): Command {
     .addOption(new Option("--offline", "use only the download cache; fail naming every file it lacks"))
     .addOption(new Option("-j, --jobs <n>", "parallel downloads").default(4).argParser(wholeNumber("--jobs")))
     .addOption(
-      new Option("--timeout <seconds>", "per-request timeout").default(60).argParser(wholeNumber("--timeout")),
+      new Option("--timeout <seconds>", "the longest one download may take, retries included")
+        .default(600)
+        .argParser(wholeNumber("--timeout")),
     );
 }
 
@@ -84,6 +86,7 @@ export function resolveContext(
       progress: makeProgress({ ...(opts.quiet ? { quiet: true } : {}) }),
       limit: limiter(opts.jobs),
       download: { timeoutMs: opts.timeout * 1000, retries: 4, backoffMs: 250 },
+      warn: (m) => log.warn(m),
     },
     // A relative --mirror is taken from the working directory, a relative mirror: from the manifest's.
     mirror: locationOf(input.manifest.mirror, opts.mirror ? process.cwd() : input.dir),

@@ -1,6 +1,7 @@
 // Gem resolution: for each gem the highest version that satisfies every requirement on it,
 // recursing into runtime dependencies until nothing changes. Conflicts are reported.
 import { MkError } from "../errors.js";
+import { GEM_NAME, GEM_VERSION } from "../manifest/types.js";
 import { parseInfoFile, type GemRelease } from "./compact-index.js";
 import {
   compareVersions,
@@ -18,6 +19,9 @@ export interface GemPin {
   requiredBy: string[];
 }
 
+/** The most gems one resolution may look up. */
+const MAX_GEMS = 500;
+
 interface Demand {
   constraints: Constraint[];
   from: string;
@@ -32,9 +36,30 @@ export async function resolveGems(
   const releasesOf = async (name: string): Promise<GemRelease[]> => {
     let r = releases.get(name);
     if (!r) {
+      // A gem index is remote input: its names become URLs and paths, and its dependencies
+      // could fan out without end. Both are bounded.
+      if (!GEM_NAME.test(name)) throw new MkError("input", `'${name.slice(0, 80)}' is not a gem name`);
+      if (releases.size >= MAX_GEMS)
+        throw new MkError(
+          "resolve",
+          `gem resolution needs more than ${MAX_GEMS} gems; is the gem source's index sane?`,
+        );
       const text = await info(name);
       if (text === undefined) throw new MkError("resolve", `gem '${name}' is not on the gem source`);
       r = parseInfoFile(text).filter((x) => x.platform === "ruby");
+      for (const release of r) {
+        if (!GEM_VERSION.test(release.version))
+          throw new MkError(
+            "input",
+            `the index of gem '${name}' has a version '${release.version.slice(0, 40)}' that is not a version`,
+          );
+        const bad = release.deps.find((d) => !GEM_NAME.test(d.name));
+        if (bad)
+          throw new MkError(
+            "input",
+            `gem '${name}' ${release.version} depends on '${bad.name.slice(0, 80)}', which is not a gem name`,
+          );
+      }
       releases.set(name, r);
     }
     return r;

@@ -10,6 +10,8 @@ import { parseDepFile } from "../tinycore/dep-file.js";
 import { expandKernel } from "../tinycore/kernel-names.js";
 import { parseMd5File } from "../tinycore/md5-file.js";
 import { tczPath } from "../tinycore/mirror-layout.js";
+import { EXTENSION_NAME } from "../manifest/types.js";
+import { printable } from "../tree/entry.js";
 import type { Collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import { extractSources, type LockedExtension } from "./lock-file.js";
@@ -22,6 +24,8 @@ interface Found {
 
 export interface Closures {
   extensions: LockedExtension[];
+  /** Names from the mirror's .dep files that are not extension names: hostile or broken metadata. */
+  badNames: string[];
   /** Problems to report with the collector's: missing extensions, -KERNEL names that cannot expand. */
   problems: string[];
 }
@@ -51,13 +55,14 @@ export async function resolveClosures(
   // One lookup per extension name, shared by every closure.
   const found = new Map<string, Promise<Found | undefined>>();
   const unavailable = new Set<string>(); // failed to download or verify: reported as such, not as missing
+  const badNames = new Set<string>();
   const lookup = (name: string) => {
     let p = found.get(name);
     if (!p) {
       p = (async () => {
         const [md5File, depFile] = await Promise.all([
-          c.get(at(name, ".md5.txt"), `${name}.tcz.md5.txt`),
-          c.get(at(name, ".dep"), `${name}.tcz.dep`),
+          c.get(at(name, ".md5.txt"), `${name}.tcz.md5.txt`, { metadata: true }),
+          c.get(at(name, ".dep"), `${name}.tcz.dep`, { metadata: true }),
         ]);
         const md5 = md5File ? parseMd5File(text(md5File)) : undefined;
         if (md5File && !md5)
@@ -69,7 +74,14 @@ export async function resolveClosures(
         if (!tcz) return undefined;
         if (md5File === undefined)
           ctx.log.warn(`${name}.tcz has no .md5.txt on the mirror; it is pinned by sha256 only`);
-        const deps = depFile ? parseDepFile(text(depFile)).map((d) => expand(d, `${name}.tcz.dep`)) : [];
+        const deps = (depFile ? parseDepFile(text(depFile)) : [])
+          .map((d) => expand(d, `${name}.tcz.dep`))
+          .filter((d) => {
+            // A name from the mirror becomes a path (a URL, a file in the image): it must be a name.
+            if (EXTENSION_NAME.test(d)) return true;
+            badNames.add(`${name}.tcz.dep names '${printable(d, 80)}', which is not an extension name (not followed)`);
+            return false;
+          });
         return { deps, tcz, ...(depFile ? { dep: depFile } : {}) };
       })();
       found.set(name, p);
@@ -103,7 +115,7 @@ export async function resolveClosures(
       if (info.dep && role !== "extract") files[".dep"] = info.dep.sha256;
       if (role === "mirror") {
         for (const suffix of [".info", ".list"] as const) {
-          const f = await c.get(at(node.name, suffix), `${node.name}.tcz${suffix}`);
+          const f = await c.get(at(node.name, suffix), `${node.name}.tcz${suffix}`, { metadata: true });
           if (f) files[suffix] = f.sha256;
         }
       }
@@ -119,5 +131,9 @@ export async function resolveClosures(
       });
     }
   }
-  return { extensions, problems: [...kernelProblems, ...missing.map((x) => `missing extension ${x}`)] };
+  return {
+    extensions,
+    badNames: [...badNames],
+    problems: [...kernelProblems, ...missing.map((x) => `missing extension ${x}`)],
+  };
 }

@@ -15,18 +15,22 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
     if ((await c.get(from, label, expect)) === undefined)
       gone.push(`${describeLocation(from)} is gone from the mirror (the lock pins sha256 ${expect.sha256})`);
   };
-  const jobs: Promise<void>[] = [need(baseIsoLocation(m, ctx), m.base.iso, { sha256: lock.base.sha256 })];
+  const jobs: Promise<void>[] = [
+    need(baseIsoLocation(m, ctx), m.base.iso, { sha256: lock.base.sha256, size: lock.base.size }),
+  ];
   for (const e of lock.extensions) {
     jobs.push(
       need(under(ctx.mirror, tczPath(lock.release, lock.arch, e.name)), `${e.name}.tcz`, {
         sha256: e.sha256,
         md5: e.md5,
+        size: e.size,
       }),
     );
     for (const [suffix, sha256] of Object.entries(e.files ?? {}))
       jobs.push(
         need(under(ctx.mirror, tczPath(lock.release, lock.arch, e.name, suffix as ".dep")), `${e.name}.tcz${suffix}`, {
           sha256,
+          metadata: true,
         }),
       );
   }

@@ -18,7 +18,7 @@ export async function resolveGemPins(
   const source = locationOf(m.gems.source, ctx.baseDir);
   try {
     const gems = await resolveGems(m.gems.require, async (name) => {
-      const f = await c.get(under(source, `info/${name}`), `gem index ${name}`);
+      const f = await c.get(under(source, `info/${name}`), `gem index ${name}`, { metadata: true });
       return f ? readFileSync(f.path, "utf8") : undefined;
     });
     await Promise.all(

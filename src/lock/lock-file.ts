@@ -102,7 +102,10 @@ export function readLock(file: string): Lock | undefined {
   if (hasErrors(problems))
     throw new MkError(
       "input",
-      problems.map((d) => ({ ...d, hint: d.hint ?? "the lock file is damaged: run mkbundle lock --update" })),
+      problems.map((d) => ({
+        ...d,
+        hint: `${d.hint ? `${d.hint}; ` : ""}the lock file is damaged: run mkbundle lock --update`,
+      })),
     );
   return source.data as Lock;
 }

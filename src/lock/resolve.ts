@@ -40,6 +40,10 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
   const base = await resolveBase(m, ctx, c);
   const kernel = await kernelOf(m, base.iso?.path, describeLocation(base.from));
   const closures = await resolveClosures(m, kernel?.release, ctx, c);
+  if (closures.badNames.length)
+    throw new MkError("input", closures.badNames, {
+      hint: "the mirror's metadata names a path, not an extension: nothing was pinned",
+    });
   const gems = await resolveGemPins(m, ctx, c);
   c.finish([...closures.problems, ...gems.problems]);
   return {

@@ -1,14 +1,12 @@
 // Razor's builtin/mirror list files: one extension per line, as `$(cat list)` read them.
 import type { Diagnostic } from "../errors.js";
-import { extensionName } from "./types.js";
+import { EXTENSION_NAME, extensionName } from "./types.js";
 
 export interface ListedExtension {
   name: string; // without .tcz
   line: number;
   column: number;
 }
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 /**
  * Accepts what real lists contain: `#` comments (whole-line or trailing), blank lines,
@@ -27,7 +25,7 @@ export function parseExtensionList(
     for (const m of content.matchAll(/\S+/g)) {
       const word = m[0];
       const at = { file, line: i + 1, column: (m.index ?? 0) + 1 };
-      if (NAME.test(word)) extensions.push({ name: extensionName(word), line: at.line, column: at.column });
+      if (EXTENSION_NAME.test(word)) extensions.push({ name: extensionName(word), line: at.line, column: at.column });
       else
         diagnostics.push({
           severity: "error",

@@ -38,7 +38,15 @@ export function parseRazorConfig(
     const trimmed = raw.trim();
     if (!trimmed || trimmed.startsWith("#")) return;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
-    if (!m) return report("error", line, `'${trimmed}' is not a KEY=VALUE line`, "write e.g. MK_BUNDLE_TYPE=prod");
+    if (!m)
+      return report(
+        "error",
+        line,
+        /PASSWD|PASSWORD/i.test(trimmed)
+          ? "this line is not KEY=VALUE (not shown: it may hold a password)"
+          : `'${trimmed}' is not a KEY=VALUE line`,
+        "write e.g. MK_BUNDLE_TYPE=prod",
+      );
     const key = m[1]!;
     const value = unquote(m[2]!.trim());
     if ((RAZOR_SETTINGS as readonly string[]).includes(key)) {
@@ -46,7 +54,10 @@ export function parseRazorConfig(
         report(
           "warning",
           line,
-          `${key}: '${value}' is taken literally`,
+          // The password's value is never repeated, not even in a warning about it.
+          key === "MK_BUNDLE_TC_PASSWD"
+            ? `${key}: the value is taken literally ($ and backquotes included)`
+            : `${key}: '${value}' is taken literally`,
           "mkbundle never evaluates shell in config files",
         );
       values.set(key, { value, line });

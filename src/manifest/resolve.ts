@@ -62,3 +62,10 @@ export function redacted(m: ResolvedManifest): ResolvedManifest {
   if (!m.password || !("hash" in m.password)) return m;
   return { ...m, password: { hash: "<redacted>" } };
 }
+
+/** A copy safe to publish (bundle.json): without a password hash, still a valid manifest. */
+export function withoutSecrets(m: ResolvedManifest): ResolvedManifest {
+  if (!m.password || !("hash" in m.password)) return m;
+  const { password: _password, ...rest } = m;
+  return rest;
+}

@@ -121,7 +121,9 @@ function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagno
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
   const make = (path: (string | number)[], message: string, hint?: string, where: "key" | "value" = "value") =>
     diagnosticAt(ctx.locate, "error", path, message, hint, where);
-  const value = e.data;
+  // A value under password: may be the password itself, pasted in by mistake: never repeat it.
+  const secret = segs[0] === "password";
+  const value: unknown = secret && typeof e.data !== "object" ? "<not shown: it may be a secret>" : e.data;
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
@@ -173,7 +175,13 @@ function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagno
         typeof parent["errorHint"] === "string"
           ? parent["errorHint"]
           : `a string matching ${(e.params as { pattern: string }).pattern}`;
-      return [make(segs, `${show(value)} is not valid`, `expected ${hint}`)];
+      return [
+        make(
+          segs,
+          secret ? "is not valid (the value is not shown: it may be a secret)" : `${show(value)} is not valid`,
+          `expected ${hint}`,
+        ),
+      ];
     }
     case "oneOf": {
       if (!value || typeof value !== "object") return []; // the type error says it

@@ -60,5 +60,11 @@ export interface ResolvedManifest {
 export const PUBLIC_MIRROR = "http://distro.ibiblio.org/tinycorelinux";
 export const DEFAULT_GEM_SOURCE = "https://rubygems.org";
 
+/** What an extension's name may be (in a manifest, a list, a .dep file or a lock): never a path. */
+export const EXTENSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+/** What a gem's name and version may be (they become `gems/NAME-VERSION.gem`). */
+export const GEM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const GEM_VERSION = /^[0-9][0-9A-Za-z.]*$/;
+
 /** "bash.tcz" and "bash" name the same extension. */
 export const extensionName = (s: string): string => s.replace(/\.tcz$/, "");

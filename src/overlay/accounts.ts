@@ -36,11 +36,16 @@ function tcPassword(input: OverlayInput, problems: string[]): { hash: string } |
   return env ? { clear: env } : undefined;
 }
 
-/** sha512-crypt; the salt is random, or derived from the inputs when SOURCE_DATE_EPOCH asks for reproducibility. */
-function hashPassword(clear: string, reproducible: boolean, seed: string): string {
-  const bytes = reproducible
-    ? createHash("sha256").update(`mkbundle salt\0${seed}\0${clear}`).digest()
-    : randomBytes(16);
+/**
+ * sha512-crypt of the tc password. The previous build's hash is kept when the password still
+ * verifies against it, so identical builds stay byte-identical; otherwise the salt is random,
+ * or, when SOURCE_DATE_EPOCH asks for reproducibility, derived from the image's name, flavour
+ * and epoch. Never from the password: a salt derived from it would let anyone who reads
+ * /etc/shadow test guesses at the speed of one SHA-256 instead of sha512-crypt.
+ */
+function hashPassword(clear: string, previous: string | undefined, reproducible: boolean, seed: string): string {
+  if (previous?.startsWith("$6$") && encrypt(clear, previous) === previous) return previous;
+  const bytes = reproducible ? createHash("sha256").update(`mkbundle salt\0${seed}`).digest() : randomBytes(16);
   const salt = [...bytes.subarray(0, 16)].map((b) => SALT_CHARS[b % 64]).join("");
   return encrypt(clear, `$6$${salt}`);
 }
@@ -66,6 +71,7 @@ export async function accountEntries(input: OverlayInput, problems: string[]): P
         ? secret.hash
         : hashPassword(
             secret.clear,
+            input.previousTcHash,
             input.env["SOURCE_DATE_EPOCH"] !== undefined,
             `${manifest.name}\0${manifest.flavour}\0${epoch}`,
           );

@@ -20,6 +20,8 @@ export interface OverlayInput {
   /** Where password.env and MK_BUNDLE_TC_PASSWD are read from. */
   env: Env;
   log: Log;
+  /** tc's hash in the previous build's /etc/shadow: kept when the password still verifies against it. */
+  previousTcHash?: string;
   /** Build even when a service's program is not in the image (--allow-missing-commands). */
   allowMissingCommands?: boolean;
 }

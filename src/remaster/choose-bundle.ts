@@ -1,29 +1,44 @@
-// Which bundle rebuild-iso uses when none is named: the newest *-bundle-<flavour>.tar.gz in --out.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+// Which bundle rebuild-iso uses when none is named: the one the last `mkbundle bundle` (or
+// Razor's -b/-m run) wrote in this --out, as recorded there; without a record, the only
+// bundle there is. Several and no record: a refusal that lists them. Never "the newest file".
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { MkError } from "../errors.js";
+import { writeFileAtomic } from "../util/write-atomic.js";
 
-export function chooseBundle(out: string, named?: string): string {
+const RECORD = ".mkbundle-last-bundle";
+const BUNDLE = /^[a-z0-9][a-z0-9-]*-bundle-(dev|prod|debug)\.tar\.gz$/;
+
+/** Remembers the bundle a bundle stage wrote (or found unchanged) in `out`. */
+export async function recordLastBundle(out: string, bundle: string): Promise<void> {
+  await writeFileAtomic(join(out, RECORD), Buffer.from(`${basename(bundle)}\n`));
+}
+
+export function chooseBundle(out: string, named?: string): { path: string; why: string } {
   if (named) {
     if (!existsSync(named)) throw new MkError("usage", "bundle not found", { file: named });
-    return named;
+    return { path: named, why: "--bundle" };
   }
-  let found: { path: string; mtime: number } | undefined;
+  const recorded = existsSync(join(out, RECORD)) ? readFileSync(join(out, RECORD), "utf8").trim() : undefined;
+  if (recorded && BUNDLE.test(recorded) && existsSync(join(out, recorded)))
+    return { path: join(out, recorded), why: `the last bundle written in ${out}` };
   let names: string[] = [];
   try {
-    names = readdirSync(out);
+    names = readdirSync(out)
+      .filter((f) => BUNDLE.test(f))
+      .sort();
   } catch {
     // no output directory: nothing built yet
   }
-  for (const f of names) {
-    if (!/-bundle-(dev|prod|debug)\.tar\.gz$/.test(f)) continue;
-    const mtime = statSync(join(out, f)).mtimeMs;
-    if (!found || mtime > found.mtime) found = { path: join(out, f), mtime };
-  }
-  if (!found)
+  if (names.length === 1) return { path: join(out, names[0]!), why: `the only bundle in ${out}` };
+  if (!names.length)
     throw new MkError("usage", "no *-bundle-*.tar.gz here", {
       file: out,
       hint: "run mkbundle bundle MANIFEST first, or pass --bundle FILE",
     });
-  return found.path;
+  throw new MkError(
+    "usage",
+    `${names.length} bundles here and no record of which was written last: ${names.join(", ")}`,
+    { file: out, hint: "pass --bundle FILE" },
+  );
 }

@@ -3,8 +3,19 @@
 // index records are written to temporary names and renamed: concurrent builds sharing
 // a cache both succeed, and the store never holds an unverified or partial file.
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
+import { MkError } from "../errors.js";
 
 export interface Store {
   root: string;
@@ -29,7 +40,13 @@ export function openStore(workDir: string): Store {
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
-export const blobPath = (s: Store, sha256: string): string => join(s.root, "blobs", sha256.slice(0, 2), sha256);
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Where a blob lives; a digest that is not 64 hex digits (from a hand-edited lock, say) never becomes a path. */
+export function blobPath(s: Store, sha256: string): string {
+  if (!SHA256.test(sha256)) throw new MkError("input", `'${sha256.slice(0, 80)}' is not a sha256 digest`);
+  return join(s.root, "blobs", sha256.slice(0, 2), sha256);
+}
 export const hasBlob = (s: Store, sha256: string): boolean => existsSync(blobPath(s, sha256));
 export const tempFile = (s: Store): string => join(s.root, "tmp", `${process.pid}-${randomBytes(6).toString("hex")}`);
 
@@ -52,7 +69,7 @@ export function readIndex(s: Store, url: string): IndexRecord | undefined {
 
 export function writeIndex(s: Store, rec: IndexRecord): void {
   const tmp = tempFile(s);
-  writeFileSync(tmp, JSON.stringify(rec, null, 1) + "\n");
+  writeFileSync(tmp, JSON.stringify(rec, null, 1) + "\n", { flag: "wx" });
   renameSync(tmp, join(s.root, "index", `${sha(rec.url)}.json`));
 }
 
@@ -73,8 +90,11 @@ export function listIndex(s: Store): IndexRecord[] {
 export function listBlobs(s: Store): { sha256: string; size: number }[] {
   const out: { sha256: string; size: number }[] = [];
   const blobs = join(s.root, "blobs");
-  for (const d of readdirSync(blobs))
-    for (const f of readdirSync(join(blobs, d))) out.push({ sha256: f, size: statSync(join(blobs, d, f)).size });
+  for (const d of readdirSync(blobs).filter((d) => /^[0-9a-f]{2}$/.test(d))) {
+    for (const f of readdirSync(join(blobs, d))) {
+      if (SHA256.test(f) && f.startsWith(d)) out.push({ sha256: f, size: statSync(join(blobs, d, f)).size });
+    }
+  }
   return out.sort((a, b) => a.sha256.localeCompare(b.sha256));
 }
 
@@ -96,4 +116,29 @@ export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: 
     if (Date.now() - statSync(p).mtimeMs > 24 * 3600 * 1000) rmSync(p, { force: true });
   }
   return { removed, freed };
+}
+
+/** sha256, md5 and size of a file, read as a stream. */
+export async function hashFile(path: string): Promise<{ sha256: string; md5: string; size: number }> {
+  const sha = createHash("sha256");
+  const md5 = createHash("md5");
+  let size = 0;
+  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    sha.update(c as Buffer);
+    md5.update(c as Buffer);
+    size += (c as Buffer).length;
+  }
+  return { sha256: sha.digest("hex"), md5: md5.digest("hex"), size };
+}
+
+export const removeBlob = (s: Store, sha256: string): void => rmSync(blobPath(s, sha256), { force: true });
+
+/** Blobs whose content no longer matches their name (a flipped bit, a replaced file). */
+export async function damagedBlobs(s: Store): Promise<{ sha256: string; actual: string; size: number }[]> {
+  const out: { sha256: string; actual: string; size: number }[] = [];
+  for (const b of listBlobs(s)) {
+    const h = await hashFile(blobPath(s, b.sha256));
+    if (h.sha256 !== b.sha256) out.push({ sha256: b.sha256, actual: h.sha256, size: h.size });
+  }
+  return out;
 }

@@ -1,20 +1,24 @@
 // Downloads into a file while hashing: undici for http(s) with retries (connection errors
 // and 5xx, never 4xx), exponential backoff, Range resume after a dropped connection,
-// per-request timeouts, HTTP(S)_PROXY/NO_PROXY; local mirrors are copied.
+// HTTP(S)_PROXY/NO_PROXY; local mirrors are copied. Every write is positioned, so after a
+// restart the file is exactly the bytes hashed. Each file has a deadline for its whole
+// transfer (all attempts) and a size it may not exceed.
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
 import type { Dispatcher } from "undici";
 import { undiciLib } from "../util/lazy.js";
 import { FetchError } from "./errors.js";
 import type { Location } from "./location.js";
 
 export interface DownloadOptions {
-  /** Per-request timeout for headers and for each pause in the body. */
+  /** The longest one file may take, every attempt included (--timeout). */
   timeoutMs: number;
   /** Attempts after the first. */
   retries: number;
   /** Base of the exponential backoff between attempts. */
   backoffMs: number;
+  /** More bytes than this is an error (the lock's size when pinned, a cap otherwise). */
+  maxBytes: number;
   /** Cached validators: a 304 means the cached copy is current. */
   etag?: string;
   lastModified?: string;
@@ -26,6 +30,9 @@ export type DownloadResult =
   | { status: "ok"; size: number; sha256: string; md5: string; etag?: string; lastModified?: string }
   | { status: "not-modified" }
   | { status: "missing" };
+
+/** How long a connection may stay silent (headers, or a pause in the body) before the attempt is retried. */
+const STALL_MS = 30_000;
 
 let shared: Dispatcher | undefined;
 /** One connection pool for the process, honouring HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
@@ -46,15 +53,19 @@ interface Sink {
 
 const newSink = (fd: number): Sink => ({ fd, size: 0, sha256: createHash("sha256"), md5: createHash("md5") });
 
-function write(sink: Sink, chunk: Buffer): void {
-  for (let off = 0; off < chunk.length;) off += writeSync(sink.fd, chunk, off);
+/** Writes at the sink's own position: what is on disk is always the bytes hashed, in order. */
+function write(sink: Sink, chunk: Buffer, url: string, maxBytes: number): void {
+  if (sink.size + chunk.length > maxBytes)
+    throw new FetchError(url, `${url} sent more than ${maxBytes} bytes, the most this file may have`);
+  for (let off = 0; off < chunk.length;) off += writeSync(sink.fd, chunk, off, chunk.length - off, sink.size + off);
   sink.size += chunk.length;
   sink.sha256.update(chunk);
   sink.md5.update(chunk);
 }
 
+/** Creates `file` (never an existing file, never through a symlink) and downloads into it. */
 export async function download(from: Location, file: string, opts: DownloadOptions): Promise<DownloadResult> {
-  const fd = openSync(file, "w");
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
     return from.kind === "file" ? await copyLocal(from.path, fd, opts) : await fetchHttp(from.url, fd, opts);
   } finally {
@@ -64,15 +75,17 @@ export async function download(from: Location, file: string, opts: DownloadOptio
 
 async function copyLocal(path: string, fd: number, opts: DownloadOptions): Promise<DownloadResult> {
   const sink = newSink(fd);
+  const url = `file://${path}`;
   try {
     for await (const chunk of createReadStream(path)) {
-      write(sink, chunk as Buffer);
+      write(sink, chunk as Buffer, url, opts.maxBytes);
       opts.onBytes?.((chunk as Buffer).length);
     }
   } catch (e) {
+    if (e instanceof FetchError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
-    throw new FetchError(`file://${path}`, `cannot read ${path}: ${code ?? String(e)}`);
+    throw new FetchError(url, `cannot read ${path}: ${code ?? String(e)}`);
   }
   return { status: "ok", size: sink.size, sha256: sink.sha256.digest("hex"), md5: sink.md5.digest("hex") };
 }
@@ -91,21 +104,30 @@ const RETRYABLE_CODES = new Set([
   "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
 ]);
 
-function describeFailure(e: unknown, url: string, timeoutMs: number): string {
+function describeFailure(e: unknown, url: string, stallMs: number): string {
   const code = (e as { code?: string }).code ?? "";
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT")
-    return `timed out after ${timeoutMs / 1000} s waiting for ${url}`;
+    return `timed out after ${stallMs / 1000} s waiting for ${url}`;
+  if (code === "ECONNREFUSED") return `connection refused by ${url.replace(/^(\w+:\/\/[^/]+).*$/, "$1")}`;
   return `${(e as Error).message || code} (${url})`;
 }
 
 async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promise<DownloadResult> {
   const dispatcher = opts.dispatcher ?? defaultDispatcher();
+  const deadline = Date.now() + opts.timeoutMs;
+  const stallMs = Math.min(STALL_MS, opts.timeoutMs);
+  const overdue = () =>
+    new FetchError(
+      url,
+      `timed out after ${opts.timeoutMs / 1000} s waiting for ${url} (--timeout: the whole transfer, retries included)`,
+    );
   let sink = newSink(fd);
   let etag: string | undefined;
   let lastModified: string | undefined;
   let lastError = "";
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
-    if (attempt > 0) await sleep(opts.backoffMs * 2 ** (attempt - 1));
+    if (attempt > 0) await sleep(Math.min(opts.backoffMs * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
+    if (Date.now() >= deadline) throw overdue();
     const resuming = sink.size > 0;
     const headers: Record<string, string> = { "user-agent": "mkbundle", "accept-encoding": "identity" };
     if (resuming) {
@@ -115,73 +137,90 @@ async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promis
       if (opts.etag) headers["if-none-match"] = opts.etag;
       if (opts.lastModified) headers["if-modified-since"] = opts.lastModified;
     }
-    let res: Dispatcher.ResponseData;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
     try {
-      res = await undiciLib().request(url, {
-        method: "GET",
-        headers,
-        dispatcher,
-        headersTimeout: opts.timeoutMs,
-        bodyTimeout: opts.timeoutMs,
-      });
-    } catch (e) {
-      lastError = describeFailure(e, url, opts.timeoutMs);
-      if (RETRYABLE_CODES.has((e as { code?: string }).code ?? "") || (e as Error).name === "SocketError") continue;
-      throw new FetchError(url, lastError);
-    }
-    const status = res.statusCode;
-    if (status === 304 && !resuming) {
-      await res.body.dump();
-      return { status: "not-modified" };
-    }
-    if (status === 404 || status === 410) {
-      await res.body.dump();
-      return { status: "missing" };
-    }
-    if (status >= 500) {
-      await res.body.dump();
-      lastError = `HTTP ${status} from ${url}`;
-      continue;
-    }
-    if (status !== 200 && status !== 206) {
-      await res.body.dump();
-      throw new FetchError(url, `HTTP ${status} from ${url}`);
-    }
-    if (status === 200 && resuming) {
-      // The server ignored the range (or the file changed): start over.
-      ftruncateSync(fd, 0);
-      sink = newSink(fd);
-    }
-    if (status === 206) {
-      const start = /bytes (\d+)-/.exec(String(res.headers["content-range"] ?? ""))?.[1];
-      if (Number(start) !== sink.size) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await undiciLib().request(url, {
+          method: "GET",
+          headers,
+          dispatcher,
+          headersTimeout: stallMs,
+          bodyTimeout: stallMs,
+          signal: abort.signal,
+        });
+      } catch (e) {
+        if (abort.signal.aborted) throw overdue();
+        lastError = describeFailure(e, url, stallMs);
+        if (RETRYABLE_CODES.has((e as { code?: string }).code ?? "") || (e as Error).name === "SocketError") continue;
+        throw new FetchError(url, lastError);
+      }
+      const status = res.statusCode;
+      if (status === 304 && !resuming) {
         await res.body.dump();
-        throw new FetchError(url, `HTTP 206 from ${url} resumed at byte ${start}, expected ${sink.size}`);
+        return { status: "not-modified" };
       }
-    }
-    etag = typeof res.headers["etag"] === "string" ? res.headers["etag"] : etag;
-    lastModified = typeof res.headers["last-modified"] === "string" ? res.headers["last-modified"] : lastModified;
-    const expected =
-      status === 200 && res.headers["content-length"] !== undefined ? Number(res.headers["content-length"]) : undefined;
-    try {
-      for await (const chunk of res.body) {
-        write(sink, chunk as Buffer);
-        opts.onBytes?.((chunk as Buffer).length);
+      if (status === 404 || status === 410) {
+        await res.body.dump();
+        return { status: "missing" };
       }
-      if (expected !== undefined && sink.size < expected)
-        throw Object.assign(new Error("connection closed early"), { code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" });
-    } catch (e) {
-      lastError = describeFailure(e, url, opts.timeoutMs);
-      continue; // resume from sink.size
+      if (status >= 500) {
+        await res.body.dump();
+        lastError = `HTTP ${status} from ${url}`;
+        continue;
+      }
+      if (status !== 200 && status !== 206) {
+        await res.body.dump();
+        throw new FetchError(url, `HTTP ${status} from ${url}`);
+      }
+      if (status === 200 && resuming) {
+        // The server ignored the range (or the file changed): start over, from byte 0.
+        ftruncateSync(fd, 0);
+        sink = newSink(fd);
+      }
+      if (status === 206) {
+        const start = /bytes (\d+)-/.exec(String(res.headers["content-range"] ?? ""))?.[1];
+        if (Number(start) !== sink.size) {
+          await res.body.dump();
+          throw new FetchError(url, `HTTP 206 from ${url} resumed at byte ${start}, expected ${sink.size}`);
+        }
+      }
+      const length = res.headers["content-length"] !== undefined ? Number(res.headers["content-length"]) : undefined;
+      if (length !== undefined && sink.size + length > opts.maxBytes) {
+        await res.body.dump().catch(() => {});
+        throw new FetchError(
+          url,
+          `${url} is ${sink.size + length} bytes, more than the ${opts.maxBytes} this file may have`,
+        );
+      }
+      etag = typeof res.headers["etag"] === "string" ? res.headers["etag"] : etag;
+      lastModified = typeof res.headers["last-modified"] === "string" ? res.headers["last-modified"] : lastModified;
+      const expected = length !== undefined ? sink.size + length : undefined;
+      try {
+        for await (const chunk of res.body) {
+          write(sink, chunk as Buffer, url, opts.maxBytes);
+          opts.onBytes?.((chunk as Buffer).length);
+        }
+        if (expected !== undefined && sink.size < expected)
+          throw Object.assign(new Error("connection closed early"), { code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" });
+      } catch (e) {
+        if (e instanceof FetchError) throw e;
+        if (abort.signal.aborted) throw overdue();
+        lastError = describeFailure(e, url, stallMs);
+        continue; // resume from sink.size
+      }
+      return {
+        status: "ok",
+        size: sink.size,
+        sha256: sink.sha256.digest("hex"),
+        md5: sink.md5.digest("hex"),
+        ...(etag ? { etag } : {}),
+        ...(lastModified ? { lastModified } : {}),
+      };
+    } finally {
+      clearTimeout(timer);
     }
-    return {
-      status: "ok",
-      size: sink.size,
-      sha256: sink.sha256.digest("hex"),
-      md5: sink.md5.digest("hex"),
-      ...(etag ? { etag } : {}),
-      ...(lastModified ? { lastModified } : {}),
-    };
   }
   throw new FetchError(url, `gave up after ${opts.retries + 1} attempts: ${lastError}`);
 }

@@ -1,9 +1,19 @@
-// Every download goes through here: from the store when the content is known, else from
-// the network (conditional on the cached ETag/Last-Modified), verified (md5 and/or
-// sha256) before it is stored under its sha256.
-import { createHash } from "node:crypto";
-import { readFileSync, rmSync, statSync } from "node:fs";
-import { adoptBlob, blobPath, hasBlob, readIndex, tempFile, writeIndex, type Store } from "./cas.js";
+// Every download goes through here: from the store when the content is known (and still
+// verifies), else from the network (conditional on the cached ETag/Last-Modified), verified
+// (md5 and/or sha256, hashed from the file on disk) before it is stored under its sha256.
+import { rmSync } from "node:fs";
+import { onInterrupt } from "../util/cleanup.js";
+import {
+  adoptBlob,
+  blobPath,
+  hashFile,
+  hasBlob,
+  readIndex,
+  removeBlob,
+  tempFile,
+  writeIndex,
+  type Store,
+} from "./cas.js";
 import { download, type DownloadOptions } from "./download.js";
 import { OfflineMissError, VerifyError } from "./errors.js";
 import { describeLocation, type Location } from "./location.js";
@@ -15,7 +25,9 @@ export interface FetchContext {
   progress: Progress;
   /** Concurrency limiter (--jobs). */
   limit: <T>(task: () => Promise<T>) => Promise<T>;
-  download: Omit<DownloadOptions, "onBytes" | "etag" | "lastModified">;
+  download: Omit<DownloadOptions, "onBytes" | "etag" | "lastModified" | "maxBytes">;
+  /** Told when a cached blob no longer matched its digest (and was fetched again). */
+  warn?: (message: string) => void;
 }
 
 export interface Fetched {
@@ -30,7 +42,18 @@ export interface Fetched {
 export interface Expect {
   md5?: string;
   sha256?: string;
+  /** The exact size, when pinned. */
+  size?: number;
+  /** A small metadata file (.dep, .md5.txt, an index): capped at METADATA_MAX. */
+  metadata?: boolean;
 }
+
+/** The most a metadata file (.dep, .md5.txt, .info, .list, a gem index) may have. */
+const METADATA_MAX = 16 * 1024 * 1024;
+/** The most any one download may have when nothing pins its size. */
+const PAYLOAD_MAX = 8 * 1024 ** 3;
+
+const maxBytesOf = (e: Expect) => e.size ?? (e.metadata ? METADATA_MAX : PAYLOAD_MAX);
 
 /** Fetches into the store; undefined when the source says the file does not exist (404). */
 export async function fetchToStore(
@@ -41,34 +64,42 @@ export async function fetchToStore(
 ): Promise<Fetched | undefined> {
   const url = describeLocation(from);
   const rec = readIndex(ctx.store, url);
-  const cached = (sha256: string, md5: string | undefined, size: number): Fetched => {
+  const cached = (sha256: string, md5: string, size: number): Fetched => {
     ctx.progress.end(label, { size, cached: true, ms: 0 });
-    return { url, sha256, md5: md5 ?? "", size, path: blobPath(ctx.store, sha256), cached: true };
+    return { url, sha256, md5, size, path: blobPath(ctx.store, sha256), cached: true };
   };
-  // Pinned content that is already here (from this URL or any other) needs no network.
-  if (expect.sha256 && hasBlob(ctx.store, expect.sha256)) {
-    const path = blobPath(ctx.store, expect.sha256);
-    const md5 =
-      rec?.sha256 === expect.sha256 && rec.md5 ? rec.md5 : createHash("md5").update(readFileSync(path)).digest("hex");
-    verify(url, expect, expect.sha256, md5);
-    return cached(expect.sha256, md5, statSync(path).size);
+  // Pinned content that is already here (from this URL or any other) needs no network, if
+  // it still is what its name says: a blob changed on disk is dropped and fetched again.
+  const known = expect.sha256 ?? (ctx.offline ? rec?.sha256 : undefined);
+  if (known && hasBlob(ctx.store, known)) {
+    const found = await hashFile(blobPath(ctx.store, known));
+    if (found.sha256 === known) {
+      verify(url, expect, found.sha256, found.md5, found.size);
+      return cached(known, found.md5, found.size);
+    }
+    removeBlob(ctx.store, known);
+    const damaged = `the cached blob ${known} (${label}) does not match its sha256 any more (it is ${found.sha256})`;
+    if (ctx.offline)
+      throw new VerifyError(
+        url,
+        `${damaged}; it was removed from the cache, and --offline cannot fetch it again (run without --offline, or mkbundle cache verify --repair)`,
+      );
+    ctx.warn?.(`${damaged}: removed from the cache, fetching it again`);
   }
   if (ctx.offline) {
     if (rec?.missing) return undefined;
-    if (rec?.sha256 && hasBlob(ctx.store, rec.sha256)) {
-      verify(url, expect, rec.sha256, rec.md5);
-      return cached(rec.sha256, rec.md5, rec.size ?? 0);
-    }
     throw new OfflineMissError(url);
   }
   return ctx.limit(async () => {
     const usable = rec?.sha256 && hasBlob(ctx.store, rec.sha256) ? rec : undefined;
     const tmp = tempFile(ctx.store);
+    const forget = onInterrupt(() => rmSync(tmp, { force: true }));
     const started = Date.now();
     ctx.progress.begin(label);
     try {
       const r = await download(from, tmp, {
         ...ctx.download,
+        maxBytes: maxBytesOf(expect),
         ...(usable?.etag ? { etag: usable.etag } : {}),
         ...(usable?.lastModified ? { lastModified: usable.lastModified } : {}),
         onBytes: (n) => ctx.progress.bytes(n),
@@ -78,30 +109,44 @@ export async function fetchToStore(
         return undefined;
       }
       if (r.status === "not-modified") {
-        verify(url, expect, usable!.sha256!, usable!.md5);
-        return cached(usable!.sha256!, usable!.md5, usable!.size ?? 0);
+        const path = blobPath(ctx.store, usable!.sha256!);
+        const found = await hashFile(path);
+        if (found.sha256 !== usable!.sha256)
+          throw new VerifyError(
+            url,
+            `the cached copy of ${url} does not match its sha256 any more; run mkbundle cache verify --repair`,
+          );
+        verify(url, expect, found.sha256, found.md5, found.size);
+        return cached(found.sha256, found.md5, found.size);
       }
-      verify(url, expect, r.sha256, r.md5);
-      const path = adoptBlob(ctx.store, tmp, r.sha256);
+      // What is on disk, not what went by: the bytes that will be used.
+      const onDisk = await hashFile(tmp);
+      if (onDisk.sha256 !== r.sha256 || onDisk.size !== r.size)
+        throw new VerifyError(url, `${url}: the file written differs from the bytes received`);
+      verify(url, expect, onDisk.sha256, onDisk.md5, onDisk.size);
+      const path = adoptBlob(ctx.store, tmp, onDisk.sha256);
       writeIndex(ctx.store, {
         url,
-        sha256: r.sha256,
-        md5: r.md5,
-        size: r.size,
+        sha256: onDisk.sha256,
+        md5: onDisk.md5,
+        size: onDisk.size,
         ...(r.etag ? { etag: r.etag } : {}),
         ...(r.lastModified ? { lastModified: r.lastModified } : {}),
       });
-      ctx.progress.end(label, { size: r.size, cached: false, ms: Date.now() - started });
-      return { url, sha256: r.sha256, md5: r.md5, size: r.size, path, cached: false };
+      ctx.progress.end(label, { size: onDisk.size, cached: false, ms: Date.now() - started });
+      return { url, sha256: onDisk.sha256, md5: onDisk.md5, size: onDisk.size, path, cached: false };
     } finally {
       rmSync(tmp, { force: true });
+      forget();
     }
   });
 }
 
-function verify(url: string, expect: Expect, sha256: string, md5: string | undefined): void {
-  if (expect.md5 && md5 && expect.md5 !== md5)
+function verify(url: string, expect: Expect, sha256: string, md5: string, size: number): void {
+  if (expect.md5 && expect.md5 !== md5)
     throw new VerifyError(url, `md5 mismatch for ${url}: expected ${expect.md5}, got ${md5}`);
   if (expect.sha256 && expect.sha256 !== sha256)
     throw new VerifyError(url, `sha256 mismatch for ${url}: expected ${expect.sha256}, got ${sha256}`);
+  if (expect.size !== undefined && expect.size !== size)
+    throw new VerifyError(url, `size mismatch for ${url}: expected ${expect.size} bytes, got ${size}`);
 }

@@ -1,7 +1,13 @@
-import { closeSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
+// Outputs are written to a temporary file beside their final name and renamed into place
+// when complete. The temporary name is random and created exclusively, never through a
+// symlink someone planted; rename replaces a symlink at the final name instead of following
+// it. An interrupted run removes its temporary files (util/cleanup.ts).
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { hashFile } from "../store/cas.js";
+import { onInterrupt } from "./cleanup.js";
 
 /** Writes buffers with writev in batches (no concatenated copy). */
 function writeBuffers(fd: number, parts: readonly Buffer[]): void {
@@ -49,7 +55,19 @@ async function writeAll(
   writeBuffers(fd, batch);
 }
 
-const tempBeside = (path: string) => join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+/** A new, empty temporary file beside `path`: its name, its descriptor, and how to forget it. */
+function createTemp(path: string): { tmp: string; fd: number; done: () => void } {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString("hex")}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  const forget = onInterrupt(() => rmSync(tmp, { force: true }));
+  return { tmp, fd, done: forget };
+}
+
+/** A regular file (not a symlink, not a directory) at `path`, with its size; undefined otherwise. */
+function regularFile(path: string): { size: number } | undefined {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st?.isFile() ? { size: st.size } : undefined;
+}
 
 /**
  * Writes to a temporary name beside `path` and renames it into place only when complete:
@@ -60,8 +78,7 @@ export async function writeFileAtomic(
   path: string,
   data: Buffer | readonly Buffer[] | AsyncIterable<Buffer>,
 ): Promise<void> {
-  const tmp = tempBeside(path);
-  const fd = openSync(tmp, "w");
+  const { tmp, fd, done } = createTemp(path);
   try {
     await writeAll(fd, data);
     closeSync(fd);
@@ -70,6 +87,8 @@ export async function writeFileAtomic(
     closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
+  } finally {
+    done();
   }
 }
 
@@ -81,30 +100,30 @@ export async function writeIfChanged(
   path: string,
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
 ): Promise<{ sha256: string; size: number; written: boolean }> {
-  const tmp = tempBeside(path);
-  const fd = openSync(tmp, "w");
+  const { tmp, fd, done } = createTemp(path);
   const hash = createHash("sha256");
   let size = 0;
   try {
-    await writeAll(fd, chunks, (c) => {
-      hash.update(c);
-      size += c.length;
-    });
-    closeSync(fd);
+    try {
+      await writeAll(fd, chunks, (c) => {
+        hash.update(c);
+        size += c.length;
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const sha256 = hash.digest("hex");
+    const existing = regularFile(path);
+    if (existing?.size === size && (await hashFile(path)).sha256 === sha256) {
+      rmSync(tmp, { force: true });
+      return { sha256, size, written: false };
+    }
+    renameSync(tmp, path);
+    return { sha256, size, written: true };
   } catch (e) {
-    closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
+  } finally {
+    done();
   }
-  const sha256 = hash.digest("hex");
-  if (
-    existsSync(path) &&
-    statSync(path).size === size &&
-    createHash("sha256").update(readFileSync(path)).digest("hex") === sha256
-  ) {
-    rmSync(tmp, { force: true });
-    return { sha256, size, written: false };
-  }
-  renameSync(tmp, path);
-  return { sha256, size, written: true };
 }

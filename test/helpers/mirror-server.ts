@@ -11,7 +11,10 @@ type Fault =
   | "500-once" // first request answers 500
   | "wrong-bytes" // serves the file with one byte changed
   | "404" // always 404
-  | "stall"; // headers sent, then nothing
+  | "stall" // headers sent, then nothing
+  | "drop-then-200" // first response cut mid-body; later ones ignore Range and send the whole file with 200
+  | "endless" // 200 with no length, then bytes for as long as the client reads
+  | "drip"; // 100 bytes a second
 
 export interface MirrorServer {
   url: string;
@@ -58,6 +61,38 @@ export async function startMirror(root: string): Promise<MirrorServer> {
       res.writeHead(200, { "content-length": body.length, etag });
       res.flushHeaders();
       return; // never sends the body
+    }
+    if (fault === "endless") {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", more);
+      };
+      more();
+      return;
+    }
+    if (fault === "drip") {
+      res.writeHead(200, { "content-length": body.length });
+      let at = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || at >= body.length) return clearInterval(timer);
+        res.write(body.subarray(at, at + 100));
+        at += 100;
+      }, 1000);
+      res.on("close", () => clearInterval(timer));
+      return;
+    }
+    if (fault === "drop-then-200") {
+      if (!fired.has(path)) {
+        fired.add(path);
+        res.writeHead(200, { "content-length": body.length, etag });
+        res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+        return;
+      }
+      res.writeHead(200, { "content-length": body.length, etag }); // the Range header ignored, as python3 -m http.server does
+      res.end(body);
+      return;
     }
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
     if (range && (!req.headers["if-range"] || req.headers["if-range"] === etag)) {

@@ -202,7 +202,7 @@ describe("broken bundles", () => {
       return mkbundle(["rebuild-iso", "--bundle", bundle, "--out", join(dir, `${name}-out`)], { env });
     };
     const badFlavour = repack("bad-flavour-bundle-dev.tar.gz", (j) => (j["flavour"] = "banana"));
-    expect(badFlavour.code).toBe(1);
+    expect(badFlavour.code).toBe(2); // well-formed but invalid: refused before any work
     expect(badFlavour.stderr).toContain(
       "bundle.json does not match schemas/bundle.schema.json: flavour 'banana' is not allowed",
     );

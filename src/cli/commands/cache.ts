@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { MkError } from "../../errors.js";
 import { lockedDigests, readLock } from "../../lock/lock-file.js";
-import { collectGarbage, listBlobs, listIndex, openStore } from "../../store/cas.js";
+import { collectGarbage, damagedBlobs, listBlobs, listIndex, openStore, removeBlob } from "../../store/cas.js";
 import { humanBytes } from "../../store/progress.js";
 import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
@@ -28,6 +28,7 @@ export function cacheCommand(program: Command): void {
     else if (blobs.length)
       stdout(blobs.map((b) => `${b.sha256} ${humanBytes(b.size).padStart(10)} ${b.urls.join(" ")}`).join("\n"));
   });
+  cacheVerifyCommand(cache);
   addGlobalOptions(
     cache
       .command("gc")
@@ -51,6 +52,35 @@ export function cacheCommand(program: Command): void {
     log.info(
       `kept ${keep.size} blobs referenced by ${locks.length} lock file${locks.length === 1 ? "" : "s"}; removed ${removed} (${humanBytes(freed)})`,
     );
+  });
+}
+
+function cacheVerifyCommand(cache: Command): void {
+  addGlobalOptions(
+    cache
+      .command("verify")
+      .description(
+        "Hash every cached blob and list those whose bytes no longer match their sha256 (a flipped bit, a replaced file). " +
+          "--repair removes them; the next lock or build fetches them again. Exit 1 when damaged blobs remain.",
+      )
+      .option("--repair", "remove damaged blobs"),
+  ).action(async (opts: { repair?: boolean }, cmd: Command) => {
+    const globals = globalsOf(cmd);
+    const log = makeLog(globals);
+    const store = openStore(globals.workDir);
+    const blobs = listBlobs(store);
+    const damaged = await damagedBlobs(store);
+    for (const d of damaged) {
+      if (opts.repair) removeBlob(store, d.sha256);
+      log.warn(`${d.sha256}: its bytes hash to ${d.actual} (${humanBytes(d.size)})${opts.repair ? "; removed" : ""}`);
+    }
+    log.info(
+      `${blobs.length} blobs checked, ${damaged.length} damaged${damaged.length && opts.repair ? ", removed: the next build fetches them again" : ""}`,
+    );
+    if (damaged.length && !opts.repair)
+      throw new MkError("verify", `${damaged.length} damaged blob${damaged.length > 1 ? "s" : ""} in ${store.root}`, {
+        hint: "mkbundle cache verify --repair removes them",
+      });
   });
 }
 

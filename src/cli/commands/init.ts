@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { MkError } from "../../errors.js";
 import { schemaPath } from "../../manifest/schema.js";
+import { writeFileAtomic } from "../../util/write-atomic.js";
 import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 
@@ -19,7 +20,7 @@ export function initCommand(program: Command): void {
       .argument("[dir]", "directory to write into (created if missing)", ".")
       .option("--name <name>", "image name (default: from the directory name)")
       .option("--force", `overwrite an existing ${INIT_FILE}`),
-  ).action((dir: string, opts: { name?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (dir: string, opts: { name?: string; force?: boolean }, cmd: Command) => {
     const log = makeLog(globalsOf(cmd));
     const target = join(dir, INIT_FILE);
     if (existsSync(target) && !opts.force)
@@ -32,9 +33,7 @@ export function initCommand(program: Command): void {
       });
     mkdirSync(dir, { recursive: true });
     const schema = relative(resolve(dir), schemaPath("manifest")) || schemaPath("manifest");
-    const tmp = `${target}.tmp-${process.pid}`;
-    writeFileSync(tmp, starterManifest(name, schema));
-    renameSync(tmp, target);
+    await writeFileAtomic(target, Buffer.from(starterManifest(name, schema)));
     log.info(`wrote ${target}; check it with: mkbundle validate ${target}`);
     stdout(target);
   });

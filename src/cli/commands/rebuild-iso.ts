@@ -47,7 +47,7 @@ export function rebuildIsoCommand(program: Command): void {
           "Builtin extensions are loop-mounted at boot by Tiny Core, which needs the loop and squashfs drivers. With --builtin auto, a base initrd without kernel modules gets them unpacked into the initrd instead.",
       )
       .argument("[version]", "image version (default: the manifest's version)")
-      .option("--bundle <file>", "bundle to use (default: the newest *-bundle-*.tar.gz in --out)")
+      .option("--bundle <file>", "bundle to use (default: the one the last mkbundle bundle wrote in --out)")
       .option("--append-initrd", "add the overlay as a second initrd instead of rebuilding the base one")
       .addOption(builtinOption())
       .addOption(formatOption())
@@ -59,7 +59,7 @@ export function rebuildIsoCommand(program: Command): void {
       import("../../remaster/choose-bundle.js"),
       import("../../remaster/rebuild.js"),
     ]);
-    const bundle = chooseBundle(opts.out, opts.bundle);
+    const { path: bundle, why } = chooseBundle(opts.out, opts.bundle);
     const r = await attributedTo(bundle, () =>
       rebuildIso({
         bundle,
@@ -71,6 +71,7 @@ export function rebuildIsoCommand(program: Command): void {
         ...(opts.format ? { formats: opts.format } : {}),
       }),
     );
+    log.info(`bundle: ${bundle} (${why}): ${r.name}, flavour ${r.flavour}, version ${r.version}`);
     reportRebuild(r, opts, log);
   });
 }
