@@ -1,18 +1,19 @@
 // The overlay tarball (named by its own sha256) and the bundle: bundle.json, the overlay
-// and the base ISO, everything rebuild-iso needs and nothing host-specific.
-import { createHash } from "node:crypto";
+// and the base ISO, everything rebuild-iso needs and nothing host-specific. Both are
+// written as streams: memory does not grow with the overlay or the base.
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { gzip, defaultThreads } from "../formats/gzip/writer.js";
-import { gzipByContent } from "../formats/gzip/by-content.js";
-import { writeTar } from "../formats/tar/writer.js";
+import { bufferSource, fileSource } from "../formats/byte-source.js";
+import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
+import { tarStreamOf } from "../formats/tar/writer.js";
 import type { Lock } from "../lock/lock-file.js";
 import { withoutSecrets } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Entry } from "../tree/entry.js";
 import { reproducible } from "../tree/reproducible.js";
 import { packageVersion } from "../util/package-version.js";
-import { writeIfChanged } from "../util/write-atomic.js";
+import { writeContentAddressed, writeIfChanged } from "../util/write-atomic.js";
+import { bundleBytes } from "./container.js";
 
 export interface BundleJson {
   bundleVersion: 1;
@@ -37,33 +38,35 @@ export interface WrittenFile {
   written: boolean;
 }
 
-const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-/** Writes unless the same bytes are already there. */
-async function put(path: string, bytes: Buffer): Promise<WrittenFile> {
-  return { path, ...(await writeIfChanged(path, [bytes])) };
-}
-
-export async function overlayTarball(entries: readonly Entry[], epoch: number): Promise<Buffer> {
-  return gzip(await writeTar(reproducible(entries, { epoch })), { level: 9, threads: defaultThreads() });
+export async function writeOverlay(out: string, entries: readonly Entry[], epoch: number): Promise<WrittenFile> {
+  mkdirSync(out, { recursive: true });
+  // Streamed: tar, then gzip (by content: a .tcz inside is stored, not deflated again).
+  const bytes = gzipStream(tarStreamOf(reproducible(entries, { epoch })), {
+    level: 9,
+    threads: defaultThreads(),
+    byContent: true,
+  });
+  return writeContentAddressed(out, (sha256) => `overlay-${sha256}.tar.gz`, bytes);
 }
 
 export const bundleFileName = (m: ResolvedManifest): string => `${m.name}-bundle-${m.flavour}.tar.gz`;
 
-export async function writeOverlay(out: string, tarball: Buffer): Promise<WrittenFile> {
-  mkdirSync(out, { recursive: true });
-  return put(join(out, `overlay-${sha256(tarball)}.tar.gz`), tarball);
-}
+/** The base ISO's member name: its file name, or base.iso when that cannot be a tar name. */
+const baseMemberName = (url: string) => {
+  const name = basename(new URL(url).pathname);
+  return /^[^/\\]+\.iso$/.test(name) && Buffer.byteLength(name) <= 100 ? name : "base.iso";
+};
 
 export async function writeBundle(
   out: string,
   m: ResolvedManifest,
   lock: Lock,
-  overlay: { name: string; bytes: Buffer },
-  baseIso: Buffer,
+  overlay: WrittenFile,
+  basePath: string,
   epoch: number,
 ): Promise<{ file: WrittenFile; json: BundleJson }> {
-  const base = basename(new URL(lock.base.url).pathname) || "base.iso";
+  const base = baseMemberName(lock.base.url);
+  const overlayName = basename(overlay.path);
   const json: BundleJson = {
     bundleVersion: 1,
     mkbundle: packageVersion(),
@@ -73,33 +76,24 @@ export async function writeBundle(
     epoch,
     manifest: withoutSecrets(m),
     lock,
-    overlay: overlay.name,
+    overlay: overlayName,
     base,
-    members: { [overlay.name]: sha256(overlay.bytes), [base]: lock.base.sha256 },
+    members: { [overlayName]: overlay.sha256, [base]: lock.base.sha256 },
   };
-  const member = (path: string, data: Buffer): Entry => ({
-    path,
-    type: "file",
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: epoch,
-    size: data.length,
-    data,
-  });
   const jsonBytes = Buffer.from(JSON.stringify(json, null, 2) + "\n");
-  const tar = await writeTar([
-    member("bundle.json", jsonBytes),
-    member(overlay.name, overlay.bytes),
-    member(base, baseIso),
-  ]);
-  // The overlay and the ISO are compressed already: stored, they cost nothing to read back.
-  const at = tar.indexOf(overlay.bytes.subarray(0, 64));
-  const bytes = await gzipByContent(
-    at > 0
-      ? [tar.subarray(0, at), tar.subarray(at, at + overlay.bytes.length), tar.subarray(at + overlay.bytes.length)]
-      : [tar],
-  );
-  mkdirSync(out, { recursive: true });
-  return { file: await put(join(out, bundleFileName(m)), bytes), json };
+  const overlaySource = fileSource(overlay.path);
+  const baseSource = fileSource(basePath);
+  try {
+    // The overlay and the ISO are compressed already: stored, they are read back in place.
+    const bytes = bundleBytes([
+      { name: "bundle.json", source: bufferSource(jsonBytes), stored: false, mtime: epoch },
+      { name: overlayName, source: overlaySource, stored: true, mtime: epoch },
+      { name: base, source: baseSource, stored: true, mtime: epoch },
+    ]);
+    const path = join(out, bundleFileName(m));
+    return { file: { path, ...(await writeIfChanged(path, bytes)) }, json };
+  } finally {
+    overlaySource.close();
+    baseSource.close();
+  }
 }

@@ -1,8 +1,9 @@
 // Reading a bundle back: bundle.json, and the overlay's entries.
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { fileSource } from "../formats/byte-source.js";
+import { gunzipSource } from "../formats/gzip/inflate.js";
+import { bundleTar } from "./container.js";
+import { hashSource } from "../formats/hash.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
-import { gunzip } from "../formats/gzip/reader.js";
 import { readTar } from "../formats/tar/reader.js";
 import { collect, readAllData, type Entry } from "../tree/entry.js";
 import { FormatError, MkError } from "../errors.js";
@@ -15,7 +16,10 @@ export interface OpenedBundle {
 }
 
 export async function readBundle(path: string): Promise<OpenedBundle> {
-  const members = new Map((await collect(readTar(gunzip(readFileSync(path))))).map((e) => [e.path, e]));
+  // A bundle mkbundle wrote is read in place; one gzip'd again by another tool is inflated first.
+  const file = fileSource(path);
+  const tar = bundleTar(file) ?? (await gunzipSource(file, { label: "bundle" }));
+  const members = new Map((await collect(readTar(tar))).map((e) => [e.path, e]));
   const jsonEntry = members.get("bundle.json");
   if (!jsonEntry) throw new FormatError("bundle", `${path} has no bundle.json`);
   let json: BundleJson;
@@ -39,9 +43,9 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
     );
   const overlayEntry = members.get(json.overlay);
   if (!overlayEntry) throw new FormatError("bundle", `${path} lacks its overlay ${json.overlay}`);
-  const overlayBytes = await readAllData(overlayEntry);
-  if (createHash("sha256").update(overlayBytes).digest("hex") !== json.members[json.overlay])
-    throw new FormatError("bundle", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
-  const overlay = await collect(readTar(gunzip(overlayBytes)));
+  const overlaySource = overlayEntry.source!();
+  if ((await hashSource(overlaySource)) !== json.members[json.overlay])
+    throw new MkError("verify", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
+  const overlay = await collect(readTar(await gunzipSource(overlaySource, { label: "overlay" })));
   return { json, members, overlay };
 }

@@ -11,14 +11,7 @@ import { blobPath } from "../store/cas.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 import { readAllData, type Entry } from "../tree/entry.js";
 import { recordLastBundle } from "../remaster/choose-bundle.js";
-import {
-  bundleFileName,
-  overlayTarball,
-  writeBundle,
-  writeOverlay,
-  type BundleJson,
-  type WrittenFile,
-} from "./bundle.js";
+import { bundleFileName, writeBundle, writeOverlay, type BundleJson, type WrittenFile } from "./bundle.js";
 import { readBundle } from "./read-bundle.js";
 
 export interface BundleStageOptions {
@@ -72,17 +65,8 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   } finally {
     base.close();
   }
-  const tarball = await overlayTarball(overlayEntries, manifest.epoch);
-  const overlay = await writeOverlay(o.out, tarball);
-  const name = overlay.path.slice(overlay.path.lastIndexOf("/") + 1);
-  const { file: bundle, json } = await writeBundle(
-    o.out,
-    manifest,
-    lock,
-    { name, bytes: tarball },
-    readFileSync(basePath),
-    manifest.epoch,
-  );
+  const overlay = await writeOverlay(o.out, overlayEntries, manifest.epoch);
+  const { file: bundle, json } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch);
   await recordLastBundle(o.out, bundle.path);
   return { lock, lockStatus: status, ...(lockFile ? { lockFile } : {}), overlayEntries, overlay, bundle, json };
 }

@@ -1,7 +1,6 @@
 // The dev loop's image: the base kernel and initrd as they are, and the overlay as a second
 // initrd archive (as --append-initrd builds it), compiled straight from the manifest without
 // a bundle or an ISO. Only the overlay is rebuilt when a file changes.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ResolveContext } from "../lock/context.js";
 import type { Lock } from "../lock/lock-file.js";
@@ -54,6 +53,8 @@ export async function devOverlay(
     data: Buffer.from(mkVersionYaml(m.version ?? "dev")),
   };
   version.size = (version.data as Buffer).length;
-  const archive = await compressArchive(appendArchiveEntries(tree, [...overlay, version]), m.epoch);
-  return { archive, sha256: createHash("sha256").update(archive).digest("hex"), builtin: mode };
+  const initrd = await compressArchive(appendArchiveEntries(tree, [...overlay, version]), m.epoch);
+  const archive = initrd.source.read(0, initrd.size);
+  initrd.source.close();
+  return { archive, sha256: initrd.sha256, builtin: mode };
 }

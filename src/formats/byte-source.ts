@@ -58,3 +58,13 @@ export const isByteSource = (x: unknown): x is ByteSource =>
 export async function* sourceChunks(src: ByteSource): AsyncGenerator<Buffer> {
   for (let at = 0; at < src.size; at += 1 << 20) yield src.read(at, Math.min(1 << 20, src.size - at));
 }
+
+/** A window of another source, `length` bytes from `offset`; closing it leaves the other open. */
+export function sliceSource(src: ByteSource, offset: number, length: number): ByteSource {
+  const size = Math.max(0, Math.min(length, src.size - offset));
+  return {
+    size,
+    read: (o, n) => (o >= size ? Buffer.alloc(0) : src.read(offset + o, Math.min(n, size - o))),
+    close: () => {},
+  };
+}

@@ -70,7 +70,3 @@ export class ByteStream {
     return out;
   }
 }
-
-export async function* bufferChunks(buf: Buffer, size = 1 << 20): AsyncGenerator<Buffer> {
-  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
-}

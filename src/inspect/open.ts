@@ -1,13 +1,13 @@
 // Opens nested containers for `ls` and `cat`: FILE, then each INNER path inside the
 // previous layer, descending whenever the named file is itself a container. Every format
 // is read through the one registry in formats/containers.ts.
-import { statSync } from "node:fs";
+import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { FormatError, MkError } from "../errors.js";
 import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
 import { DETECT_BYTES, detectContainer, READERS } from "../formats/containers.js";
-import { gunzip } from "../formats/gzip/reader.js";
-import { DEFAULT_LIMITS } from "../formats/limits.js";
+import { gunzipSource } from "../formats/gzip/inflate.js";
 import { collect, normalizeEntryPath, printable, readAllData, type Entry } from "../tree/entry.js";
+import { tempPath } from "../util/temp.js";
 
 export interface Layer {
   /** "core.gz" or "Core.iso > boot/core.gz": where we are, for messages. */
@@ -53,7 +53,7 @@ async function openSource(src: ByteSource, label: string): Promise<Layer> {
         }
         kinds.push(kind);
         if (kind === "gzip") {
-          current = bufferSource(gunzip(current.read(0, current.size), DEFAULT_LIMITS.bytes));
+          current = await gunzipSource(current, { label: label.split(/[/>]/).pop()!.trim() });
           continue;
         }
         const entries = await collect(READERS[kind](current));
@@ -66,9 +66,13 @@ async function openSource(src: ByteSource, label: string): Promise<Layer> {
 async function openFile(file: string): Promise<Layer> {
   let src: ByteSource;
   try {
-    if (statSync(file).isDirectory()) throw Object.assign(new Error("a directory"), { code: "EISDIR" });
+    const st = statSync(file);
+    if (st.isDirectory()) throw Object.assign(new Error("a directory"), { code: "EISDIR" });
+    // A device or a FIFO never ends (or blocks): only regular files are containers.
+    if (!st.isFile()) throw new MkError("usage", "is not a regular file (a device, a FIFO or a socket)", { file });
     src = fileSource(file);
   } catch (e) {
+    if (e instanceof MkError) throw e;
     throw new MkError("usage", `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
   }
   // The file stays open: an ISO's (or tar's) file data streams from it when read.
@@ -140,17 +144,17 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
     const entry = lookup(layer, name);
     const last = i === inner.length - 1;
     if (entry.type === "file") {
-      const bytes = await inLayer(
+      const content = await inLayer(
         layer.label,
         () => layer.kind,
-        () => readAllData(entry),
+        () => sourceOf(entry),
       );
-      if (detectContainer(bytes)) {
-        layer = await openSource(bufferSource(bytes), `${layer.label} > ${entry.path}`);
+      if (detectContainer(content.read(0, DETECT_BYTES))) {
+        layer = await openSource(content, `${layer.label} > ${entry.path}`);
         continue;
       }
       if (!last)
-        throw lookupError(`${layer.label}: '${entry.path}' is a file, not a container (${bytes.length} bytes)`);
+        throw lookupError(`${layer.label}: '${entry.path}' is a file, not a container (${content.size} bytes)`);
     } else if (!last && entry.type !== "dir") {
       throw lookupError(`${layer.label}: '${entry.path}' is a ${entry.type}, not a container`);
     } else if (!last) {
@@ -160,3 +164,24 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
   }
   return { layer };
 }
+
+/** A file's bytes with random access: in place when the container allows, in memory when small, else spooled to a temporary file. */
+async function sourceOf(entry: Entry): Promise<ByteSource> {
+  if (entry.source) return entry.source();
+  if (entry.size <= SPOOL_ABOVE) return bufferSource(await readAllData(entry));
+  const path = tempPath(entry.path.split("/").pop()!);
+  const fd = openSync(path, "wx");
+  try {
+    const chunks: AsyncIterable<Buffer> | Buffer[] = !entry.data
+      ? []
+      : Buffer.isBuffer(entry.data)
+        ? [entry.data]
+        : (entry.data() as AsyncIterable<Buffer>);
+    for await (const c of chunks) for (let off = 0; off < c.length;) off += writeSync(fd, c, off);
+  } finally {
+    closeSync(fd);
+  }
+  return fileSource(path);
+}
+
+const SPOOL_ABOVE = 64 * 1024 * 1024;

@@ -1,13 +1,17 @@
 // The initrd of a remaster: every archive of the base's initrd merged with the overlay into
 // ONE newc cpio (full mode), or the overlay alone as a second archive that carries no
-// entries for directories the base already has (--append-initrd). Compressed by content:
-// chunks of already-compressed payloads (.tcz, .gem, .gz) are stored, the rest at level 9.
+// entries for directories the base already has (--append-initrd). Written as a stream to a
+// temporary file: the cpio is produced entry by entry, each file's data read when its turn
+// comes, and compressed by content (chunks of already-compressed payloads such as .tcz,
+// .gem, .gz are stored, the rest deflated at level 9) in parallel over a bounded window.
+import { fileSource, type ByteSource } from "../formats/byte-source.js";
 import { writeCpio } from "../formats/cpio/writer.js";
-import { gzipByContent } from "../formats/gzip/by-content.js";
-import { defaultThreads } from "../formats/gzip/writer.js";
+import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
 import type { Entry } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
 import { reproducible } from "../tree/reproducible.js";
+import { tempPath } from "../util/temp.js";
+import { writeNewFile } from "../util/write-atomic.js";
 
 export function mergedInitrd(base: FileTree, overlay: readonly Entry[]): Entry[] {
   const t = treeOf(base.values());
@@ -20,10 +24,21 @@ export function appendArchiveEntries(base: FileTree, overlay: readonly Entry[]):
   return overlay.filter((e) => !(e.type === "dir" && base.get(e.path)?.type === "dir"));
 }
 
+export interface Initrd {
+  source: ByteSource;
+  sha256: string;
+  size: number;
+}
+
 export async function compressArchive(
   entries: readonly Entry[],
   epoch: number,
   threads = defaultThreads(),
-): Promise<Buffer> {
-  return gzipByContent(writeCpio(reproducible(entries, { epoch })), threads);
+): Promise<Initrd> {
+  const path = tempPath("initrd.gz");
+  const written = await writeNewFile(
+    path,
+    gzipStream(writeCpio(reproducible(entries, { epoch })), { threads, byContent: true }),
+  );
+  return { source: fileSource(path), ...written };
 }

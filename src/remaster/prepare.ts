@@ -5,11 +5,12 @@ import { createHash } from "node:crypto";
 import { readBundle, type OpenedBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
 import { bufferSource } from "../formats/byte-source.js";
+import { hashSource } from "../formats/hash.js";
 import { sourceDateEpoch, type Env } from "../manifest/epoch.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { MK_VERSION } from "../tinycore/layout.js";
 import { readAllData, type Entry } from "../tree/entry.js";
-import { appendArchiveEntries, compressArchive, mergedInitrd } from "./initrd.js";
+import { appendArchiveEntries, compressArchive, mergedInitrd, type Initrd } from "./initrd.js";
 import { editIsolinuxCfg } from "./isolinux-edit.js";
 import { isoMetadataYaml, mkVersionYaml } from "./texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js";
@@ -34,8 +35,8 @@ export interface PreparedRemaster {
   epoch: number;
   base: BaseImage;
   kernel: { path: string; bytes: Buffer };
-  /** What the image boots, in order: paths on the ISO (no leading '/') and bytes. */
-  initrds: { path: string; data: Buffer }[];
+  /** What the image boots, in order: paths on the ISO (no leading '/'), bytes (on disk, read in place) and digests. */
+  initrds: ({ path: string } & Initrd)[];
   /** The base initrds that full mode folded into the first, and that leave the image. */
   droppedInitrds: string[];
   cfg: { path: string; text: string };
@@ -71,10 +72,12 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   if (!VERSION.test(version))
     throw new MkError("usage", `'${version}' is not a usable version`, { hint: "letters, digits, '.', '_', '+', '-'" });
   const epoch = json.epoch;
-  const isoBytes = await readAllData(bundle.members.get(json.base)!);
-  if (sha256(isoBytes) !== json.members[json.base])
+  const member = bundle.members.get(json.base);
+  if (!member?.source) throw new MkError("input", `the bundle lacks its base ISO ${json.base}`);
+  const isoSource = member.source();
+  if ((await hashSource(isoSource)) !== json.members[json.base])
     throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
-  const base = await openBaseImage(bufferSource(isoBytes));
+  const base = await openBaseImage(isoSource);
   if (!base.iso.boot?.imagePath || !base.iso.boot.catalogPath)
     throw new MkError("input", `${json.base} has no El Torito boot image to keep`);
   const baseTree = await base.initrd();
@@ -86,18 +89,18 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   const baseInitrds = base.boot.initrds;
   let initrds: PreparedRemaster["initrds"];
   if (o.appendInitrd) {
-    // The base initrd stays byte for byte; the overlay follows it as a second archive.
-    const bytes = await base.initrdBytes();
+    // The base initrd stays byte for byte (read where it lies); the overlay follows it as a second archive.
+    const kept = await Promise.all(baseInitrds.map((p) => baseInitrd(base, p)));
     initrds = [
-      ...baseInitrds.map((p, i) => ({ path: p, data: bytes[i]! })),
+      ...kept,
       {
         path: `boot/${m.name}.gz`,
-        data: await compressArchive(appendArchiveEntries(baseTree, overlay), epoch, o.threads),
+        ...(await compressArchive(appendArchiveEntries(baseTree, overlay), epoch, o.threads)),
       },
     ];
   } else {
     initrds = [
-      { path: baseInitrds[0]!, data: await compressArchive(mergedInitrd(baseTree, overlay), epoch, o.threads) },
+      { path: baseInitrds[0]!, ...(await compressArchive(mergedInitrd(baseTree, overlay), epoch, o.threads)) },
     ];
   }
   const kernel = { path: base.boot.kernel, bytes: await base.kernel() };
@@ -112,7 +115,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   const metadata = isoMetadataYaml({
     iso_version: version,
     kernel: { path: `/${kernel.path}`, sha256: sha256(kernel.bytes) },
-    initrd: initrds.map((i) => ({ path: `/${i.path}`, sha256: sha256(i.data) })),
+    initrd: initrds.map((i) => ({ path: `/${i.path}`, sha256: i.sha256 })),
     ...(sde !== undefined ? { build_time: new Date(sde * 1000).toISOString() } : {}),
   });
   return {
@@ -132,4 +135,10 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     builtin,
     out: o.out,
   };
+}
+
+async function baseInitrd(base: BaseImage, path: string): Promise<{ path: string } & Initrd> {
+  const entry = base.file(path)!;
+  const source = entry.source?.() ?? bufferSource(await readAllData(entry));
+  return { path, source, sha256: await hashSource(source), size: source.size };
 }

@@ -4,7 +4,8 @@
 // qemu all read the base through here; each part is read on first use.
 import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
 import { readCpio } from "../formats/cpio/reader.js";
-import { gunzip, isGzip } from "../formats/gzip/reader.js";
+import { gunzipSource } from "../formats/gzip/inflate.js";
+import { isGzip } from "../formats/gzip/reader.js";
 import { readIso, type IsoImage } from "../formats/iso9660/reader.js";
 import { readAllData, type Entry } from "../tree/entry.js";
 import { treeOf, type FileTree } from "../tree/file-tree.js";
@@ -43,10 +44,16 @@ export async function openBaseImage(from: string | Buffer | ByteSource): Promise
       return () => (p ??= load());
     };
     const initrdBytes = once(() => Promise.all(boot.initrds.map((p) => readAllData(byPath.get(p)!))));
+    // Each initrd is decompressed once, as a stream (to a temporary file when large); its
+    // files' data stay there and are read when opened.
     const initrd = once(async () => {
       const entries: Entry[] = [];
-      for (const raw of await initrdBytes())
-        for await (const e of readCpio(isGzip(raw) ? gunzip(raw) : raw)) entries.push(e);
+      for (const path of boot.initrds) {
+        const file = byPath.get(path)!;
+        const raw = file.source?.() ?? bufferSource(await readAllData(file));
+        const archive = isGzip(raw.read(0, 3)) ? await gunzipSource(raw, { label: path.split("/").pop()! }) : raw;
+        for await (const e of readCpio(archive)) entries.push(e);
+      }
       return treeOf(entries);
     });
     const kernel = once(() => readAllData(byPath.get(boot.kernel)!));

@@ -1,6 +1,7 @@
 // The one record every container format reads and writes (see ../shared/DESIGN.md).
 import type { Readable } from "node:stream";
 import { FormatError } from "../errors.js";
+import type { ByteSource } from "../formats/byte-source.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
 
@@ -22,6 +23,8 @@ export interface Entry {
   rdevMinor?: number;
   /** File data: bytes, or a function that opens a stream of them. */
   data?: Buffer | (() => Readable);
+  /** The same data with random access, when the container stores it uncompressed in one piece. */
+  source?: () => ByteSource;
 }
 
 // File-type bits of st_mode, as cpio, tar and squashfs store them.

@@ -127,3 +127,59 @@ export async function writeIfChanged(
     done();
   }
 }
+
+/**
+ * Streams to a temporary file in `dir` while hashing, then names it by its digest
+ * (`name(sha256)`), unless that file is already there with these bytes.
+ */
+export async function writeContentAddressed(
+  dir: string,
+  name: (sha256: string) => string,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+): Promise<{ path: string; sha256: string; size: number; written: boolean }> {
+  const { tmp, fd, done } = createTemp(join(dir, "content"));
+  const hash = createHash("sha256");
+  let size = 0;
+  try {
+    try {
+      await writeAll(fd, chunks, (c) => {
+        hash.update(c);
+        size += c.length;
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const sha256 = hash.digest("hex");
+    const path = join(dir, name(sha256));
+    if (regularFile(path)?.size === size && (await hashFile(path)).sha256 === sha256) {
+      rmSync(tmp, { force: true });
+      return { path, sha256, size, written: false };
+    }
+    renameSync(tmp, path);
+    return { path, sha256, size, written: true };
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    done();
+  }
+}
+
+/** Streams into a new file (never an existing one, never through a symlink), hashing as it goes. */
+export async function writeNewFile(
+  path: string,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+): Promise<{ sha256: string; size: number }> {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  const hash = createHash("sha256");
+  let size = 0;
+  try {
+    await writeAll(fd, chunks, (c) => {
+      hash.update(c);
+      size += c.length;
+    });
+  } finally {
+    closeSync(fd);
+  }
+  return { sha256: hash.digest("hex"), size };
+}

@@ -1,10 +1,11 @@
-// Streaming newc reader. Goes on past each TRAILER!!! and NUL padding into the next
+// newc reader, over a stream or over random-access bytes (then file data stays in place and
+// is read when opened). Goes on past each TRAILER!!! and NUL padding into the next
 // archive (Tiny Core's core.gz is two), and turns GNU's hard-link groups (data on the
 // last link) into one file and hardlink entries to it.
 import { normalizeEntryPath, printable, typeFromMode, type Entry } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
-import { isByteSource, sourceChunks, type ByteSource } from "../byte-source.js";
-import { bufferChunks, ByteStream } from "../byte-stream.js";
+import { bufferSource, isByteSource, rangeStream, sliceSource, type ByteSource } from "../byte-source.js";
+import { ByteStream } from "../byte-stream.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeHeader, HEADER_SIZE, MAGIC_CRC, pad4, TRAILER, type NewcHeader } from "./newc-header.js";
 
@@ -16,28 +17,99 @@ interface Pending {
   entry: Entry;
 }
 
+/** Where the reader takes bytes from: a stream (data taken as it passes) or a random-access source (data left in place). */
+interface Cursor {
+  readonly position: number;
+  /** Skips NUL bytes; the next byte, or undefined at the end. */
+  skipZeros(): Promise<number | undefined>;
+  take(n: number, what: string): Promise<Buffer>;
+  /** `n` bytes of file data: opened later from the source, or taken now from a stream. */
+  data(n: number, what: string): Promise<Pick<Entry, "data" | "source"> & { bytes?: Buffer }>;
+}
+
+function streamCursor(chunks: AsyncIterable<Buffer | Uint8Array>): Cursor {
+  const s = new ByteStream(chunks, "cpio");
+  return {
+    get position() {
+      return s.position;
+    },
+    async skipZeros() {
+      let b = await s.peekByte();
+      while (b === 0) {
+        await s.take(1, "padding");
+        b = await s.peekByte();
+      }
+      return b;
+    },
+    take: (n, what) => s.take(n, what),
+    async data(n, what) {
+      const bytes = await s.take(n, what);
+      return { data: bytes, bytes };
+    },
+  };
+}
+
+function sourceCursor(src: ByteSource): Cursor {
+  let pos = 0;
+  const need = (n: number, what: string) => {
+    if (pos + n > src.size)
+      throw new FormatError(
+        "cpio",
+        `truncated: ${what} needs ${n} bytes at offset ${pos}, only ${src.size - pos} left`,
+      );
+  };
+  return {
+    get position() {
+      return pos;
+    },
+    async skipZeros() {
+      for (;;) {
+        if (pos >= src.size) return undefined;
+        const block = src.read(pos, 64 * 1024);
+        const at = block.findIndex((b) => b !== 0);
+        if (at >= 0) {
+          pos += at;
+          return block[at];
+        }
+        pos += block.length;
+      }
+    },
+    async take(n, what) {
+      need(n, what);
+      const b = src.read(pos, n);
+      pos += n;
+      return b;
+    },
+    async data(n, what) {
+      need(n, what);
+      const at = pos;
+      pos += n;
+      return { data: () => rangeStream(src, [{ offset: at, length: n }]), source: () => sliceSource(src, at, n) };
+    },
+  };
+}
+
 /** Every entry of every archive in `source` (concatenated archives are one initrd). */
 export async function* readCpio(
   source: AsyncIterable<Buffer | Uint8Array> | Buffer | ByteSource,
   limits: ReadLimits = DEFAULT_LIMITS,
 ): AsyncGenerator<Entry> {
-  const chunks = Buffer.isBuffer(source) ? bufferChunks(source) : isByteSource(source) ? sourceChunks(source) : source;
-  const s = new ByteStream(chunks, "cpio");
+  // Bytes in memory or on disk are read in place: file data stays there until opened.
+  const c = Buffer.isBuffer(source)
+    ? sourceCursor(bufferSource(source))
+    : isByteSource(source)
+      ? sourceCursor(source)
+      : streamCursor(source);
   let archives = 0;
   let count = 0;
   for (;;) {
     // Between archives: NUL padding, then another archive or the end.
-    let b = await s.peekByte();
-    while (b === 0) {
-      await s.take(1, "padding");
-      b = await s.peekByte();
-    }
-    if (b === undefined) {
+    if ((await c.skipZeros()) === undefined) {
       if (archives === 0) throw new FormatError("cpio", "empty input: no archive");
       return;
     }
     archives++;
-    for await (const e of readOneArchive(s)) {
+    for await (const e of readOneArchive(c)) {
       if (++count > limits.entries)
         throw new FormatError("cpio", `more than ${limits.entries} entries (the limit for one container)`);
       yield e;
@@ -45,7 +117,10 @@ export async function* readCpio(
   }
 }
 
-async function* readOneArchive(s: ByteStream): AsyncGenerator<Entry> {
+/** A symlink's target is read whole: a longer one is corruption. */
+const MAX_LINK = 4096;
+
+async function* readOneArchive(s: Cursor): AsyncGenerator<Entry> {
   // Hard-link groups by (dev, ino), valid within one archive only.
   const groups = new Map<string, Pending[]>();
   for (;;) {
@@ -62,9 +137,19 @@ async function* readOneArchive(s: ByteStream): AsyncGenerator<Entry> {
       yield* flushGroups(groups);
       return;
     }
-    const data = await s.take(h.filesize, `data of '${printable(rawName)}'`);
+    const type = typeFromMode(h.mode);
+    if (type === "symlink" && h.filesize > MAX_LINK)
+      throw new FormatError(
+        "cpio",
+        `symlink '${printable(rawName)}' at offset ${offset} has a ${h.filesize}-byte target`,
+      );
+    const crc = h.magic === MAGIC_CRC && type === "file";
+    const data =
+      type === "file" && !crc
+        ? await s.data(h.filesize, `data of '${printable(rawName)}'`)
+        : { bytes: await s.take(h.filesize, `data of '${printable(rawName)}'`) };
     await s.take(pad4(h.filesize), "data padding");
-    if (h.magic === MAGIC_CRC && typeFromMode(h.mode) === "file") checkSum(h, data, rawName, offset);
+    if (crc) checkSum(h, data.bytes!, rawName, offset);
     const entry = toEntry(h, rawName, data, offset);
     if (entry.type === "file" && h.nlink > 1) {
       const key = `${h.devmajor}:${h.devminor}:${h.ino}`;
@@ -81,7 +166,12 @@ async function* readOneArchive(s: ByteStream): AsyncGenerator<Entry> {
   }
 }
 
-function toEntry(h: NewcHeader, rawName: string, data: Buffer, offset: number): Entry {
+function toEntry(
+  h: NewcHeader,
+  rawName: string,
+  data: Pick<Entry, "data" | "source"> & { bytes?: Buffer },
+  offset: number,
+): Entry {
   const type = typeFromMode(h.mode);
   if (!type)
     throw new FormatError(
@@ -97,8 +187,10 @@ function toEntry(h: NewcHeader, rawName: string, data: Buffer, offset: number): 
     mtime: h.mtime,
     size: type === "file" ? h.filesize : 0,
   };
-  if (type === "file") entry.data = data;
-  else if (type === "symlink") entry.linkTarget = data.toString("utf8");
+  if (type === "file") {
+    entry.data = data.data ?? data.bytes!;
+    if (data.source) entry.source = data.source;
+  } else if (type === "symlink") entry.linkTarget = data.bytes!.toString("utf8");
   else if (type === "char" || type === "block") [entry.rdevMajor, entry.rdevMinor] = [h.rdevmajor, h.rdevminor];
   else if (h.filesize > 0)
     throw new FormatError(
@@ -112,9 +204,15 @@ function toEntry(h: NewcHeader, rawName: string, data: Buffer, offset: number): 
 function* emitGroup(group: Pending[]): Generator<Entry> {
   const withData = group.find((p) => p.header.filesize > 0) ?? group[0]!;
   const [first, ...rest] = group;
-  yield { ...first!.entry, size: withData.entry.size, data: withData.entry.data ?? Buffer.alloc(0) };
+  const { source } = withData.entry;
+  yield {
+    ...first!.entry,
+    size: withData.entry.size,
+    data: withData.entry.data ?? Buffer.alloc(0),
+    ...(source ? { source } : {}),
+  };
   for (const p of rest) {
-    const { data: _data, ...meta } = p.entry;
+    const { data: _data, source: _source, ...meta } = p.entry;
     yield { ...meta, type: "hardlink", size: 0, linkTarget: first!.entry.path };
   }
 }

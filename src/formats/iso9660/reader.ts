@@ -3,7 +3,7 @@
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
 import type { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
-import { fileSource, rangeStream, type ByteSource } from "../byte-source.js";
+import { fileSource, rangeStream, sliceSource, type ByteSource } from "../byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeCatalog, type BootInfo } from "./el-torito.js";
 import {
@@ -140,6 +140,7 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
   };
 
   const entries: Entry[] = [];
+  let dataBytes = 0;
   const pathAtLba = new Map<number, string>(); // first file at each extent: finds the boot image and catalog
   const volumeEnd = Math.max(tree.volumeSpaceSize, Math.ceil(src.size / SECTOR));
   const dataOf = (extents: DirectoryRecord[], path: string): (() => Readable) => {
@@ -204,7 +205,17 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
       };
       if (entry.type === "file") {
         entry.size = extents.reduce((n, x) => n + x.size, 0);
+        // No file of a real ISO is larger than the image: more means extents used over and over.
+        dataBytes += entry.size;
+        if (entry.size > src.size || dataBytes > Math.max(limits.bytes, 2 * src.size)) {
+          throw new FormatError(
+            "iso9660",
+            `'${printable(path)}': its files claim ${dataBytes} bytes in an image of ${src.size} (extents used over and over)`,
+          );
+        }
         entry.data = dataOf(extents, path);
+        const only = extents.length === 1 ? extents[0]! : undefined;
+        if (only) entry.source = () => sliceSource(src, only.lba * SECTOR, only.size);
         if (!pathAtLba.has(r.lba)) pathAtLba.set(r.lba, path);
       } else if (entry.type === "symlink") entry.linkTarget = rr.symlink ?? "";
       else if (entry.type === "char" || entry.type === "block")

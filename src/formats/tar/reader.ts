@@ -4,7 +4,7 @@
 // names; checksums verified; every size checked against what is left.
 import { normalizeEntryPath, printable, type Entry, type EntryType } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
-import { bufferSource, rangeStream, type ByteSource } from "../byte-source.js";
+import { bufferSource, rangeStream, sliceSource, type ByteSource } from "../byte-source.js";
 
 const BLOCK = 512;
 /** pax headers and GNU long names larger than this are hostile, not metadata. */
@@ -141,7 +141,10 @@ function* tarEntries(src: ByteSource): Generator<Entry> {
       mtime: ext.has("mtime") ? paxNumber(ext.get("mtime")!, "mtime", MAX_TIME) : number(h, 136, 12, "mtime"),
       size: 0,
     };
-    if (kind === "file") [e.data, e.size] = [() => rangeStream(src, [{ offset: dataAt, length: size }]), size];
+    if (kind === "file") {
+      [e.data, e.size] = [() => rangeStream(src, [{ offset: dataAt, length: size }]), size];
+      e.source = () => sliceSource(src, dataAt, size);
+    }
     if (kind === "symlink") e.linkTarget = link;
     if (kind === "hardlink") e.linkTarget = normalizeEntryPath("tar", link);
     if (kind === "char" || kind === "block")

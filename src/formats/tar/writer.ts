@@ -57,7 +57,7 @@ export async function writeTar(input: Iterable<Entry> | AsyncIterable<Entry>): P
   return Buffer.concat(chunks);
 }
 
-async function* tarStreamOf(input: Iterable<Entry> | AsyncIterable<Entry>): AsyncGenerator<Buffer> {
+export async function* tarStreamOf(input: Iterable<Entry> | AsyncIterable<Entry>): AsyncGenerator<Buffer> {
   const list: Entry[] = [];
   for await (const e of input) list.push(e);
   const pack = tarStream.pack();

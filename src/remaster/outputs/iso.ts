@@ -1,6 +1,7 @@
 // The ISO: the base's files with the new initrd(s), the edited isolinux.cfg and
 // iso-metadata.yaml; El Torito and the isohybrid MBR kept from the base.
 import { join } from "node:path";
+import { rangeStream } from "../../formats/byte-source.js";
 import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
 import { writeIso } from "../../formats/iso9660/writer.js";
 import type { Entry } from "../../tree/entry.js";
@@ -30,10 +31,11 @@ export const isoOutput: OutputMaker = async (p, write) => {
     ["iso-metadata.yaml", file("iso-metadata.yaml", Buffer.from(p.metadata), epoch)],
   ]);
   const built = p.initrds[p.initrds.length - 1]!; // the merged initrd, or the appended archive
+  const { source: _source, ...previous } = base.file(built.path) ?? file(built.path, Buffer.alloc(0), epoch);
   replaced.set(built.path, {
-    ...(base.file(built.path) ?? file(built.path, built.data, epoch)),
-    data: built.data,
-    size: built.data.length,
+    ...previous,
+    data: () => rangeStream(built.source, [{ offset: 0, length: built.size }]),
+    size: built.size,
     mtime: epoch,
   });
   const dropped = new Set(p.droppedInitrds);

@@ -1,0 +1,86 @@
+// Streaming gunzip of every member, with a ceiling checked as bytes come out: a
+// decompression bomb is refused once it passes the ceiling, never allocated whole. Output
+// up to 64 MiB stays in memory; more goes to a temporary file read in place.
+import { closeSync, openSync, writeSync } from "node:fs";
+import { createGunzip } from "node:zlib";
+import { FormatError } from "../../errors.js";
+import { tempPath } from "../../util/temp.js";
+import { bufferSource, fileSource, type ByteSource } from "../byte-source.js";
+import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
+import { isGzip } from "./reader.js";
+
+const IN_MEMORY = 64 * 1024 * 1024;
+const READ = 1024 * 1024;
+
+/**
+ * How much a gzip stream of `compressed` bytes may expand to: real archives (initrds, tar.gz)
+ * stay far below 64:1; a bomb does not. Never more than the container limit.
+ */
+const gunzipCeiling = (compressed: number, limits: ReadLimits = DEFAULT_LIMITS): number =>
+  Math.min(limits.bytes, Math.max(256 * 1024 * 1024, 64 * compressed));
+
+/** The decompressed bytes of `src`, as a source: in memory when small, else a temporary file. */
+export async function gunzipSource(
+  src: ByteSource,
+  opts: { label?: string; limits?: ReadLimits } = {},
+): Promise<ByteSource> {
+  if (!isGzip(src.read(0, 3))) throw new FormatError("gzip", "not gzip data (bad magic)");
+  const ceiling = gunzipCeiling(src.size, opts.limits);
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let file: { path: string; fd: number } | undefined;
+  let total = 0;
+  let failure: Error | undefined;
+  gunzip.on("data", (c: Buffer) => {
+    total += c.length;
+    if (total > ceiling) {
+      failure ??= new FormatError(
+        "gzip",
+        `decompresses to more than ${ceiling} bytes (from ${src.size}): a decompression bomb, or an archive beyond the limit`,
+      );
+      gunzip.destroy();
+      return;
+    }
+    if (!file && heldBytes + c.length <= IN_MEMORY) {
+      held.push(c);
+      heldBytes += c.length;
+      return;
+    }
+    if (!file) {
+      const path = tempPath(`${opts.label ?? "gunzip"}.out`);
+      file = { path, fd: openSync(path, "wx") };
+      for (const h of held.splice(0)) writeSync(file.fd, h);
+    }
+    for (let off = 0; off < c.length;) off += writeSync(file.fd, c, off);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    gunzip.on("end", resolve);
+    gunzip.on("close", resolve);
+    gunzip.on("error", (e: NodeJS.ErrnoException) => {
+      const reason = e.code === "Z_BUF_ERROR" ? "truncated (unexpected end of data)" : `corrupt data (${e.message})`;
+      reject(failure ?? new FormatError("gzip", reason));
+    });
+  });
+  try {
+    for (let at = 0; at < src.size && !gunzip.destroyed; at += READ) {
+      const chunk = src.read(at, Math.min(READ, src.size - at));
+      if (!gunzip.write(chunk)) await new Promise<void>((r) => (gunzip.destroyed ? r() : gunzip.once("drain", r)));
+    }
+    if (!gunzip.destroyed) gunzip.end();
+    await done;
+    if (failure) throw failure;
+    if (gunzip.bytesWritten < src.size && !isPadding(src, gunzip.bytesWritten)) {
+      throw new FormatError("gzip", `${src.size - gunzip.bytesWritten} bytes after the last member are not gzip data`);
+    }
+  } finally {
+    if (file) closeSync(file.fd);
+  }
+  return file ? fileSource(file.path) : bufferSource(held.length === 1 ? held[0]! : Buffer.concat(held));
+}
+
+/** NUL padding after the last member, as initrds often have. */
+function isPadding(src: ByteSource, from: number): boolean {
+  for (let at = from; at < src.size; at += READ) if (src.read(at, READ).some((b) => b !== 0)) return false;
+  return true;
+}
