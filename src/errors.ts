@@ -101,6 +101,22 @@ export function byPosition(a: Diagnostic, b: Diagnostic): number {
   return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.path.localeCompare(b.path);
 }
 
+/** Enough to fix a file in one pass; the rest (a generated or damaged file) is counted, not printed. */
+const MAX_DIAGNOSTICS = 100;
+
+export function capDiagnostics(ds: Diagnostic[], file: string): Diagnostic[] {
+  if (ds.length <= MAX_DIAGNOSTICS) return ds;
+  const rest = ds.length - MAX_DIAGNOSTICS;
+  const errors = ds.slice(MAX_DIAGNOSTICS).some((d) => d.severity === "error");
+  return [
+    ...ds.slice(0, MAX_DIAGNOSTICS),
+    {
+      ...problem(file, `${rest} more problem${rest > 1 ? "s" : ""} not shown`),
+      severity: errors ? "error" : "warning",
+    },
+  ];
+}
+
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === "error");
 
 /** Joins a key path: ["files", 0, "mode"] -> "files[0].mode". */
@@ -146,12 +162,18 @@ const ENVIRONMENT_ERRNOS = new Set([
   "EFBIG",
 ]);
 
+/** "no space left on device (ENOSPC)": the system's words for an errno error, without its path. */
+export function errnoReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || !err.code) return String(e);
+  return `${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+( '.*')?$/, "")} (${err.code})`;
+}
+
 /** An error from the operating system about a path, as an MkError; undefined for anything else. */
 export function fromSystemError(e: unknown): MkError | undefined {
   const err = e as NodeJS.ErrnoException;
   if (!(e instanceof Error) || !err.code || !ENVIRONMENT_ERRNOS.has(err.code) || !err.syscall) return undefined;
-  const reason = err.message.replace(/^[A-Z]+: /, "").replace(/, \w+( '.*')?$/, "");
   const path = err.path ? `${err.path}` : "mkbundle";
   const dest = (err as { dest?: string }).dest;
-  return new MkError("io", problem(path, `cannot ${err.syscall}${dest ? ` to ${dest}` : ""}: ${reason} (${err.code})`));
+  return new MkError("io", problem(path, `cannot ${err.syscall}${dest ? ` to ${dest}` : ""}: ${errnoReason(err)}`));
 }

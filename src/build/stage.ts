@@ -12,6 +12,7 @@ import { isoFileName } from "../remaster/names.js";
 import type { OutputFile } from "../remaster/output.js";
 import { rebuildIso, type RebuildResult } from "../remaster/rebuild.js";
 import type { BuiltinMode } from "../remaster/unpack-builtin.js";
+import { hashFile } from "../store/cas.js";
 import { packageVersion } from "../util/package-version.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 
@@ -36,8 +37,6 @@ export interface BuildResult {
 
 const STATE = ".mkbundle-build.json";
 type State = Record<string, { key: string; sha256: string }>;
-
-const sha256File = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 function readState(path: string): State {
   if (!existsSync(path)) return {};
@@ -82,7 +81,7 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
   const statePath = join(o.out, STATE);
   const state = readState(statePath);
   const prior = state[iso];
-  if (prior?.key === key && existsSync(iso) && sha256File(iso) === prior.sha256) {
+  if (prior?.key === key && existsSync(iso) && (await hashFile(iso)).sha256 === prior.sha256) {
     return {
       bundle,
       iso: {

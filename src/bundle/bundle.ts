@@ -1,10 +1,10 @@
 // The overlay tarball (named by its own sha256) and the bundle: bundle.json, the overlay
 // and the base ISO, everything rebuild-iso needs and nothing host-specific. Both are
 // written as streams: memory does not grow with the overlay or the base.
-import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { bufferSource, fileSource } from "../formats/byte-source.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
+import { ensureDir } from "../util/ensure-dir.js";
 import { tarStreamOf } from "../formats/tar/writer.js";
 import type { Lock } from "../lock/lock-file.js";
 import { withoutSecrets } from "../manifest/resolve.js";
@@ -39,7 +39,7 @@ export interface WrittenFile {
 }
 
 export async function writeOverlay(out: string, entries: readonly Entry[], epoch: number): Promise<WrittenFile> {
-  mkdirSync(out, { recursive: true });
+  ensureDir(out);
   // Streamed: tar, then gzip (by content: a .tcz inside is stored, not deflated again).
   const bytes = gzipStream(tarStreamOf(reproducible(entries, { epoch })), {
     level: 9,

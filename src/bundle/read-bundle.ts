@@ -5,7 +5,7 @@ import { bundleTar } from "./container.js";
 import { hashSource } from "../formats/hash.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import { readTar } from "../formats/tar/reader.js";
-import { collect, readAllData, type Entry } from "../tree/entry.js";
+import { collect, readSmallText, type Entry } from "../tree/entry.js";
 import { FormatError, MkError } from "../errors.js";
 import type { BundleJson } from "./bundle.js";
 
@@ -22,9 +22,10 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
   const members = new Map((await collect(readTar(tar))).map((e) => [e.path, e]));
   const jsonEntry = members.get("bundle.json");
   if (!jsonEntry) throw new FormatError("bundle", `${path} has no bundle.json`);
+  const text = await readSmallText(jsonEntry);
   let json: BundleJson;
   try {
-    json = JSON.parse((await readAllData(jsonEntry)).toString("utf8")) as BundleJson;
+    json = JSON.parse(text) as BundleJson;
   } catch (e) {
     throw new FormatError("bundle", `${path}: bundle.json is not JSON (${(e as Error).message})`);
   }

@@ -1,5 +1,5 @@
 // The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
 import { lockStage, type LockStatus } from "../lock/stage.js";
@@ -7,9 +7,10 @@ import type { Lock } from "../lock/lock-file.js";
 import type { ResolveContext } from "../lock/context.js";
 import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
+import { pathSource } from "../formats/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage } from "../tinycore/base-image.js";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { type Entry, readSmallText } from "../tree/entry.js";
 import { recordLastBundle } from "../remaster/choose-bundle.js";
 import { bundleFileName, writeBundle, writeOverlay, type BundleJson, type WrittenFile } from "./bundle.js";
 import { readBundle } from "./read-bundle.js";
@@ -44,7 +45,7 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
     ctx,
   );
   const store = ctx.fetch.store;
-  const blob = (sha256: string) => readFileSync(blobPath(store, sha256));
+  const blob = (sha256: string) => pathSource(blobPath(store, sha256));
   const basePath = blobPath(store, lock.base.sha256);
   const previousTcHash = await previousHash(join(o.out, bundleFileName(manifest)));
   const base = await openBaseImage(basePath);
@@ -76,7 +77,7 @@ async function previousHash(bundle: string): Promise<string | undefined> {
   if (!existsSync(bundle)) return undefined;
   try {
     const shadow = (await readBundle(bundle)).overlay.find((e) => e.path === "etc/shadow");
-    const text = shadow ? (await readAllData(shadow)).toString("utf8") : "";
+    const text = shadow ? await readSmallText(shadow) : "";
     return /^tc:([^:]*):/m.exec(text)?.[1];
   } catch (e) {
     if (e instanceof MkError) return undefined; // a damaged bundle is rebuilt, not trusted

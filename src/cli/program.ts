@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { formatDiagnostic, fromSystemError, MkError } from "../errors.js";
+import { errnoReason, formatDiagnostic, fromSystemError, MkError, usageError } from "../errors.js";
+import { applyLimitsFromEnv } from "../formats/limits.js";
 import { runInterruptTasks } from "../util/cleanup.js";
 import { packageVersion } from "../util/package-version.js";
 import { initCommand } from "./commands/init.js";
@@ -54,6 +55,10 @@ Razor's environment and -c settings: MK_BUNDLE_BUILTIN_LIST, MK_BUNDLE_MIRROR_LI
 MK_BUNDLE_TYPE (prod|dev|debug), MK_BUNDLE_TCL_MIRROR_URI, MK_BUNDLE_TCL_ISO_URL, MK_BUNDLE_GEM_SERVER_URI.
 Precedence: command line > -c file > environment > defaults.
 
+Limits on any one opened container (ISO, initrd, .tcz, tar), whatever its headers claim:
+MKBUNDLE_MAX_ENTRIES (default 1000000 entries) and MKBUNDLE_MAX_BYTES (default 4G: its files'
+bytes, and what one gzip stream may expand to).
+
 Examples:
   mkbundle init my-image && mkbundle validate my-image/mkbundle.yaml
   mkbundle show manifests/razor-dev.yaml
@@ -72,6 +77,8 @@ Exit codes: 0 success, 1 build failure, 2 usage or validation error.`,
  */
 export async function run(argv: string[]): Promise<number> {
   try {
+    const badLimit = applyLimitsFromEnv(process.env);
+    if (badLimit) throw usageError(badLimit, "unset it to use the default");
     await buildProgram().parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
@@ -84,6 +91,20 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
+
+/**
+ * Standard output that cannot be written (a full disk, a closed pipe) ends the command: a
+ * closed pipe (`| head`) quietly, as cat does; anything else as an error, never exit 0 with
+ * the output lost.
+ */
+export function exitOnStdoutErrors(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    runInterruptTasks();
+    if (e.code === "EPIPE") process.exit(0);
+    process.stderr.write(`mkbundle: cannot write to standard output: ${errnoReason(e)}\n`);
+    process.exit(1);
+  });
+}
 
 /** Interrupted: undo what is running (QEMU, temporary files), then exit 128 + the signal's number, as shells do. */
 export function exitOnSignals(): void {

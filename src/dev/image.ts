@@ -1,7 +1,6 @@
 // The dev loop's image: the base kernel and initrd as they are, and the overlay as a second
 // initrd archive (as --append-initrd builds it), compiled straight from the manifest without
 // a bundle or an ISO. Only the overlay is rebuilt when a file changes.
-import { readFileSync } from "node:fs";
 import type { ResolveContext } from "../lock/context.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { ManifestInput } from "../manifest/input.js";
@@ -9,6 +8,7 @@ import { compileOverlay } from "../overlay/compile.js";
 import { appendArchiveEntries, compressArchive } from "../remaster/initrd.js";
 import { mkVersionYaml } from "../remaster/texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "../remaster/unpack-builtin.js";
+import { pathSource } from "../formats/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import type { BaseImage } from "../tinycore/base-image.js";
 import { MK_VERSION } from "../tinycore/layout.js";
@@ -35,7 +35,7 @@ export async function devOverlay(
     lock,
     manifestDir: input.dir,
     locate: input.locate,
-    blob: (s) => readFileSync(blobPath(ctx.fetch.store, s)),
+    blob: (s) => pathSource(blobPath(ctx.fetch.store, s)),
     base: tree,
     env: input.env,
     log: ctx.log,

@@ -1,5 +1,5 @@
 // Random-access bytes: an image on disk is read where needed, never loaded whole.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { Readable } from "node:stream";
 
 export interface ByteSource {
@@ -22,18 +22,40 @@ export function fileSource(path: string): ByteSource {
   const size = fstatSync(fd).size;
   return {
     size,
-    read(offset, length) {
-      const n = Math.max(0, Math.min(length, size - offset));
-      const out = Buffer.allocUnsafe(n);
-      let done = 0;
-      while (done < n) {
-        const got = readSync(fd, out, done, n - done, offset + done);
-        if (got === 0) break;
-        done += got;
-      }
-      return done === n ? out : out.subarray(0, done);
-    },
+    read: (offset, length) => readAt(fd, size, offset, length),
     close: () => closeSync(fd),
+  };
+}
+
+function readAt(fd: number, size: number, offset: number, length: number): Buffer {
+  const n = Math.max(0, Math.min(length, size - offset));
+  const out = Buffer.allocUnsafe(n);
+  let done = 0;
+  while (done < n) {
+    const got = readSync(fd, out, done, n - done, offset + done);
+    if (got === 0) break;
+    done += got;
+  }
+  return done === n ? out : out.subarray(0, done);
+}
+
+/**
+ * A file read where needed, opened for each read: no descriptor outlives a read, so entries
+ * that point into it (a blob in the store) can be kept as long as the build needs them.
+ */
+export function pathSource(path: string): ByteSource {
+  const size = statSync(path).size;
+  return {
+    size,
+    read(offset, length) {
+      const fd = openSync(path, "r");
+      try {
+        return readAt(fd, size, offset, length);
+      } finally {
+        closeSync(fd);
+      }
+    },
+    close: () => {},
   };
 }
 

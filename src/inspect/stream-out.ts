@@ -2,6 +2,7 @@
 // the file's size (a sparse 2 GiB file in a .tcz costs a block at a time).
 import { FormatError, MkError } from "../errors.js";
 import type { Entry } from "../tree/entry.js";
+import { drained } from "../util/drained.js";
 
 export async function writeEntryData(e: Entry, out: NodeJS.WritableStream, label: string): Promise<void> {
   const chunks: AsyncIterable<Buffer> | Buffer[] = !e.data
@@ -11,7 +12,8 @@ export async function writeEntryData(e: Entry, out: NodeJS.WritableStream, label
       : (e.data() as AsyncIterable<Buffer>);
   try {
     for await (const c of chunks) {
-      if (!out.write(c)) await new Promise<void>((resolve) => out.once("drain", resolve));
+      if (!out.write(c)) await drained(out);
+      if ((out as { destroyed?: boolean }).destroyed) return; // the reader went away (| head)
     }
   } catch (err) {
     if (err instanceof FormatError) throw new MkError("format", `${label}: ${err.detail}`);

@@ -1,7 +1,7 @@
 // The base ISO: from base.url or the mirror's release directory, pinned by sha256. A mirror
 // copied without symlinks stores Core-current.iso as a small text file naming the real
 // ISO: that is followed once, with a warning.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Fetched } from "../store/fetch.js";
@@ -18,8 +18,9 @@ export function baseIsoLocation(m: ResolvedManifest, ctx: Pick<ResolveContext, "
 
 /** A tiny one-line file naming an .iso beside it: how git and some copies store a symlink. */
 function linkFileTarget(path: string): string | undefined {
+  if (statSync(path).size > 255) return undefined; // an ISO: never read it whole here
   const b = readFileSync(path);
-  if (b.length > 255 || b.includes(0)) return undefined;
+  if (b.includes(0)) return undefined;
   const m = /^([\w.+-]+\.iso)\s*$/.exec(b.toString("latin1"));
   return m?.[1];
 }

@@ -1,11 +1,12 @@
 // The lock file: <manifest dir>/<manifest name>.lock, YAML, stable, schema-checked.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { yamlLib } from "../util/lazy.js";
-import { hasErrors, MkError, type Diagnostic } from "../errors.js";
+import { capDiagnostics, hasErrors, MkError, type Diagnostic } from "../errors.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import { extensionName, type ResolvedManifest } from "../manifest/types.js";
+import { readTextFile } from "../manifest/text-file.js";
 import { parseYaml, positionOf } from "../manifest/yaml-source.js";
 
 export interface LockedExtension {
@@ -91,9 +92,13 @@ export function lockedDigests(lock: Lock): string[] {
   ];
 }
 
+const DAMAGED = "the lock file is damaged: run mkbundle lock --update";
+
 export function readLock(file: string): Lock | undefined {
   if (!existsSync(file)) return undefined;
-  const { source, diagnostics } = parseYaml(file, readFileSync(file, "utf8"));
+  const read = readTextFile(file, "lock file");
+  if (read.problem) throw new MkError("input", { ...read.problem, hint: DAMAGED });
+  const { source, diagnostics } = parseYaml(file, read.text);
   const problems: Diagnostic[] = [...diagnostics];
   if (!hasErrors(problems))
     problems.push(
@@ -102,9 +107,9 @@ export function readLock(file: string): Lock | undefined {
   if (hasErrors(problems))
     throw new MkError(
       "input",
-      problems.map((d) => ({
+      capDiagnostics(problems, file).map((d) => ({
         ...d,
-        hint: `${d.hint ? `${d.hint}; ` : ""}the lock file is damaged: run mkbundle lock --update`,
+        hint: `${d.hint ? `${d.hint}; ` : ""}${DAMAGED}`,
       })),
     );
   return source.data as Lock;

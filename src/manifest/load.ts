@@ -1,7 +1,7 @@
 // Manifest file -> validated Manifest, or every problem at once.
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { byPosition, problem, hasErrors, type Diagnostic } from "../errors.js";
+import { readTextFile } from "./text-file.js";
+import { byPosition, capDiagnostics, hasErrors, type Diagnostic } from "../errors.js";
 import { validateAgainstSchema, type Locator } from "./schema.js";
 import { semanticChecks } from "./semantic.js";
 import type { Manifest } from "./types.js";
@@ -18,27 +18,22 @@ export interface Loaded {
 
 export function loadManifestFile(file: string): Loaded {
   const baseDir = dirname(resolve(file));
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    return {
-      diagnostics: [problem(file, `cannot read manifest: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)],
-      baseDir,
-    };
-  }
-  return loadManifestText(file, text);
+  const read = readTextFile(file, "manifest");
+  if (read.problem) return { diagnostics: [read.problem], baseDir };
+  return loadManifestText(file, read.text);
 }
 
 export function loadManifestText(file: string, text: string): Loaded {
   const baseDir = dirname(resolve(file));
   const { source, diagnostics } = parseYaml(file, text);
-  if (hasErrors(diagnostics)) return { diagnostics: diagnostics.sort(byPosition), baseDir };
+  if (hasErrors(diagnostics)) return { diagnostics: capDiagnostics(diagnostics.sort(byPosition), file), baseDir };
   const locate: Locator = (path, at) => ({ file, ...positionOf(source, path, at) });
-  return {
-    ...checkManifestData(source.data, { locate, baseDir, sourceText: (p) => sourceTextOf(source, p) }, diagnostics),
-    locate,
-  };
+  const checked = checkManifestData(
+    source.data,
+    { locate, baseDir, sourceText: (p) => sourceTextOf(source, p) },
+    diagnostics,
+  );
+  return { ...checked, diagnostics: capDiagnostics(checked.diagnostics, file), locate };
 }
 
 /** Schema then semantic checks, for data from a YAML file or built from Razor's flags. */

@@ -1,6 +1,6 @@
 // Razor's command line (-b -m -p -d -t -c), its -c file and MK_BUNDLE_* variables -> an
 // in-memory manifest that goes through the same checks and pipeline as a manifest file.
-import { readFileSync } from "node:fs";
+import { readTextFile } from "./text-file.js";
 import { problem, type Diagnostic } from "../errors.js";
 import { parseExtensionList, type ListedExtension } from "./extension-list.js";
 import { parseRazorConfig, RAZOR_SETTINGS, type ConfigValue } from "./razor-config.js";
@@ -160,21 +160,9 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
 }
 
 function readText(file: string, what: string, diagnostics: Diagnostic[]): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT"
-        ? "does not exist"
-        : code === "EISDIR"
-          ? "is a directory"
-          : code === "EACCES"
-            ? "is not readable"
-            : `cannot be read (${code ?? String(e)})`;
-    diagnostics.push(problem(file, `${what} ${reason}`));
-    return undefined;
-  }
+  const read = readTextFile(file, what);
+  if (read.problem) diagnostics.push(read.problem);
+  return read.text;
 }
 
 function readList(file: string, diagnostics: Diagnostic[]): ListedExtension[] {

@@ -1,7 +1,8 @@
 // Checks a schema cannot express: duplicates, paths that escape, secrets, flavour rules.
 import { existsSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, posix, relative, resolve } from "node:path";
 import { keyPath, type Diagnostic, type Severity } from "../errors.js";
+import { MAX_ID as MAX_OWNER_ID, printable } from "../tree/entry.js";
 import { diagnosticAt, type Locator } from "./schema.js";
 import { extensionName } from "./types.js";
 
@@ -66,20 +67,34 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
     const p = f["path"];
     if (typeof p === "string") {
       // (a relative path is the schema's error)
-      if (p.split("/").some((s) => s === ".." || s === "."))
-        report("error", ["files", i, "path"], `'${p}' contains '.' or '..'`, "write the plain absolute path");
-      else if (p.endsWith("/"))
-        report("error", ["files", i, "path"], `'${p}' ends with '/'`, "name a file, not a directory");
-      const prev = filePaths.get(p);
+      const at = ["files", i, "path"];
+      const key = posix.normalize(p);
+      if (p.includes("\0")) report("error", at, `'${printable(p)}' contains a NUL byte`, "a path cannot hold one");
+      else if (p.split("/").some((s) => s === ".." || s === "."))
+        report("error", at, `'${p}' contains '.' or '..'`, "write the plain absolute path");
+      else if (p.endsWith("/")) report("error", at, `'${p}' ends with '/'`, "name a file, not a directory");
+      else if (key !== p) report("error", at, `'${p}' is not a normal path`, `write ${key}`);
+      const prev = filePaths.get(key);
       if (prev !== undefined)
         report(
           "error",
-          ["files", i, "path"],
+          at,
           `'${p}' is already written by files[${prev}]`,
-          `first at ${where(["files", prev, "path"], ["files", i, "path"])}`,
+          `first at ${where(["files", prev, "path"], at)}`,
         );
-      else filePaths.set(p, i);
+      else filePaths.set(key, i);
     }
+    const extract = f["extract"];
+    if (isObj(extract) && typeof extract["path"] === "string" && extract["path"].includes("\0"))
+      report("error", ["files", i, "extract", "path"], `'${printable(extract["path"])}' contains a NUL byte`);
+    const owner = typeof f["owner"] === "string" ? /^(\d+):(\d+)$/.exec(f["owner"]) : null;
+    if (owner && (Number(owner[1]) > MAX_OWNER_ID || Number(owner[2]) > MAX_OWNER_ID))
+      report(
+        "error",
+        ["files", i, "owner"],
+        `'${owner[0]}': uid and gid must be at most ${MAX_OWNER_ID}`,
+        "the largest id a tar header holds in its octal field (and so every output format)",
+      );
     if (typeof f["source"] === "string") checkSource(f["source"], ["files", i, "source"]);
   });
 

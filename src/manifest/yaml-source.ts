@@ -1,5 +1,5 @@
 // YAML parsing that keeps source positions, so every problem can name FILE:LINE:COL.
-import type { Document, LineCounter, Node } from "yaml";
+import type { Document, LineCounter, Node, Pair, YAMLMap } from "yaml";
 import { yamlLib } from "../util/lazy.js";
 import type { Diagnostic } from "../errors.js";
 
@@ -19,33 +19,17 @@ export interface Position {
 export function parseYaml(file: string, text: string): { source: YamlSource; diagnostics: Diagnostic[] } {
   const { LineCounter, parseDocument } = yamlLib();
   const lines = new LineCounter();
-  // uniqueKeys: a duplicate key is an error, never a silent "last one wins".
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  // Duplicate keys are found below, in linear time (the library's own check is quadratic).
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
   const diagnostics: Diagnostic[] = [];
-  for (const e of doc.errors) {
-    const at = lines.linePos(e.pos[0]);
-    const duplicate = e.code === "DUPLICATE_KEY";
-    diagnostics.push({
-      severity: "error",
-      file,
-      line: at.line,
-      column: at.col,
-      path: "",
-      message: duplicate ? `duplicate key ${quoteKeyAt(text, e.pos[0])}` : firstLine(e.message),
-      ...(duplicate ? { hint: "each key may appear once in a mapping" } : {}),
-    });
-  }
-  for (const w of doc.warnings) {
-    const at = lines.linePos(w.pos[0]);
-    diagnostics.push({
-      severity: "warning",
-      file,
-      line: at.line,
-      column: at.col,
-      path: "",
-      message: firstLine(w.message),
-    });
-  }
+  const report = (severity: Diagnostic["severity"], offset: number, message: string, hint?: string) => {
+    const at = lines.linePos(offset);
+    diagnostics.push({ severity, file, line: at.line, column: at.col, path: "", message, ...(hint ? { hint } : {}) });
+  };
+  for (const offset of duplicateKeys(doc))
+    report("error", offset, `duplicate key ${quoteKeyAt(text, offset)}`, "each key may appear once in a mapping");
+  for (const e of doc.errors) report("error", e.pos[0], firstLine(e.message));
+  for (const w of doc.warnings) report("warning", w.pos[0], firstLine(w.message));
   let data: unknown;
   if (!doc.errors.length) {
     try {
@@ -66,6 +50,25 @@ export function parseYaml(file: string, text: string): { source: YamlSource; dia
   return { source: { file, text, doc, lines, data }, diagnostics };
 }
 
+/** Where a key repeats in its mapping: a duplicate is an error, never a silent "last one wins". */
+function duplicateKeys(doc: Document.Parsed): number[] {
+  const { isMap, isPair, isScalar, visit } = yamlLib();
+  const out: number[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<string>();
+      for (const p of map.items) {
+        if (!isPair(p) || !isScalar(p.key)) continue;
+        const k = String(p.key.value);
+        if (seen.has(k) && p.key.range) out.push(p.key.range[0]);
+        seen.add(k);
+      }
+    },
+  });
+  return out.sort((a, b) => a - b);
+}
+
 function firstLine(s: string): string {
   return s.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
 }
@@ -73,6 +76,21 @@ function firstLine(s: string): string {
 function quoteKeyAt(text: string, offset: number): string {
   const m = /^[^\s:#]+/.exec(text.slice(offset));
   return m ? `'${m[0]}'` : "";
+}
+
+const keyIndexes = new WeakMap<object, Map<string, Pair>>();
+
+/** A mapping's pairs by key (the first of each), built once per mapping: lookups stay linear overall. */
+function keyIndex(map: YAMLMap): Map<string, Pair> {
+  let index = keyIndexes.get(map);
+  if (!index) {
+    const { isPair, isScalar } = yamlLib();
+    index = new Map();
+    for (const p of map.items)
+      if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+    keyIndexes.set(map, index);
+  }
+  return index;
 }
 
 /**
@@ -84,12 +102,12 @@ export function positionOf(
   path: readonly (string | number)[],
   at: "key" | "value" = "value",
 ): Position {
-  const { isMap, isPair, isScalar, isSeq } = yamlLib();
+  const { isMap, isSeq } = yamlLib();
   let node: unknown = src.doc.contents;
   let keyNode: unknown;
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = keyIndex(node).get(String(seg));
       if (!pair) break;
       keyNode = pair.key;
       node = pair.value;

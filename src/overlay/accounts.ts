@@ -1,11 +1,11 @@
 // Flavours on the base's own /etc/shadow, /etc/passwd and /etc/inittab. The stock initrd
 // gives tc an empty password and autologin on tty1: prod and dev remove both (prod locks
 // tc, dev sets its password), debug keeps the console autologin.
+import { readTextFile } from "../manifest/text-file.js";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { encrypt } from "unixcrypt";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { type Entry, readSmallText } from "../tree/entry.js";
 import { file, type OverlayInput } from "./types.js";
 
 const PLAIN_GETTY = "tty1::respawn:/sbin/getty 38400 tty1";
@@ -23,14 +23,11 @@ function tcPassword(input: OverlayInput, problems: string[]): { hash: string } |
     return v ? { clear: v } : undefined;
   }
   if (p && "file" in p) {
-    try {
-      const v = readFileSync(resolve(input.manifestDir, p.file), "utf8").split(/\r?\n/)[0]!;
-      if (!v) problems.push(`password.file ${p.file} is empty`);
-      return v ? { clear: v } : undefined;
-    } catch (e) {
-      problems.push(`password.file ${p.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-      return undefined;
-    }
+    const read = readTextFile(resolve(input.manifestDir, p.file), `password.file ${p.file}`, 4096);
+    const v = read.text?.split(/\r?\n/)[0];
+    if (read.problem) problems.push(read.problem.message);
+    else if (!v) problems.push(`password.file ${p.file} is empty`);
+    return v ? { clear: v } : undefined;
   }
   const env = input.env["MK_BUNDLE_TC_PASSWD"];
   return env ? { clear: env } : undefined;
@@ -52,7 +49,7 @@ function hashPassword(clear: string, previous: string | undefined, reproducible:
 
 async function baseText(input: OverlayInput, path: string): Promise<{ text: string; entry?: Entry }> {
   const e = input.base.get(path);
-  return e?.type === "file" ? { text: (await readAllData(e)).toString("utf8"), entry: e } : { text: "" };
+  return e?.type === "file" ? { text: await readSmallText(e), entry: e } : { text: "" };
 }
 
 const keep = (e: Entry | undefined, fallback: number) => [e?.mode ?? fallback, e?.uid ?? 0, e?.gid ?? 0] as const;

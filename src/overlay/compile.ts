@@ -2,11 +2,11 @@
 // the parent directories it needs (existing ones exactly as the base has them). Then the
 // checks on the image it makes: every service's program is there, and prod is audited.
 import { MkError } from "../errors.js";
-import { readSquashfs } from "../formats/squashfs/reader.js";
-import { collect, type Entry } from "../tree/entry.js";
+import { extensionFiles } from "../tinycore/extension-files.js";
+import { type Entry } from "../tree/entry.js";
 import { addParents, mergeEntry, sorted, treeOf, type FileTree } from "../tree/file-tree.js";
 import { accountEntries } from "./accounts.js";
-import { auditProd } from "./audit.js";
+import { auditProd, type AuditedExtension } from "./audit.js";
 import { extensionEntries, gemEntries } from "./extensions.js";
 import { fileEntries } from "./files.js";
 import { checkServiceCommands } from "./service-commands.js";
@@ -31,14 +31,28 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   // The booted system: the base, the overlay on top, and what the builtin extensions bring.
   const final = treeOf(input.base.values());
   for (const e of overlay.values()) mergeEntry(final, e);
-  const builtin = new Map<string, Entry[]>();
-  for (const x of input.lock.extensions.filter((e) => e.role === "builtin"))
-    builtin.set(x.name, await collect(readSquashfs(input.blob(x.sha256))));
-  const fromExtensions = new Set([...builtin.values()].flat().map((e) => e.path));
-  checkServiceCommands(input, (p) => final.has(p) || fromExtensions.has(p));
+  const listings = await extensionListings(input);
+  const fromBuiltins = new Set(
+    listings.filter((x) => x.role === "builtin").flatMap((x) => x.entries.map((e) => e.path)),
+  );
+  checkServiceCommands(input, (p) => final.has(p) || fromBuiltins.has(p));
   if (input.manifest.flavour === "prod") {
-    const audit = await auditProd(input, final, builtin);
+    const audit = await auditProd(final, listings);
     if (audit.length) throw new MkError("build", audit);
   }
   return sorted(overlay);
+}
+
+/** Every file of every extension that reaches the image: builtin (loaded at boot) and mirror (installable). */
+async function extensionListings(input: OverlayInput): Promise<AuditedExtension[]> {
+  const out: AuditedExtension[] = [];
+  for (const x of input.lock.extensions.filter((e) => e.role === "builtin" || e.role === "mirror")) {
+    out.push({
+      name: x.name,
+      role: x.role,
+      requiredBy: x.requiredBy,
+      entries: await extensionFiles(x.name, input.blob(x.sha256)),
+    });
+  }
+  return out;
 }

@@ -5,18 +5,18 @@ import { expandKernel } from "../tinycore/kernel-names.js";
 import { BUILTIN_OPTIONAL, GEM_MIRROR, inImageMirror, ONBOOT_LIST } from "../tinycore/layout.js";
 import { md5FileText } from "../tinycore/md5-file.js";
 import type { Entry } from "../tree/entry.js";
-import { file, type OverlayInput } from "./types.js";
+import { file, fileFrom, type OverlayInput } from "./types.js";
 
 export function extensionEntries(input: OverlayInput): Entry[] {
   const { lock, manifest } = input;
   const epoch = manifest.epoch;
   const out: Entry[] = [];
   const put = (dir: string, e: LockedExtension, siblings: readonly (".dep" | ".info" | ".list")[]) => {
-    out.push(file(`${dir}/${e.name}.tcz`, input.blob(e.sha256), epoch));
+    out.push(fileFrom(`${dir}/${e.name}.tcz`, input.blob(e.sha256), epoch));
     out.push(file(`${dir}/${e.name}.tcz.md5.txt`, Buffer.from(md5FileText(e.md5, `${e.name}.tcz`)), epoch));
     for (const s of siblings) {
       const sha = e.files?.[s];
-      if (sha) out.push(file(`${dir}/${e.name}.tcz${s}`, input.blob(sha), epoch));
+      if (sha) out.push(fileFrom(`${dir}/${e.name}.tcz${s}`, input.blob(sha), epoch));
     }
   };
   for (const e of lock.extensions.filter((x) => x.role === "builtin")) put(BUILTIN_OPTIONAL, e, [".dep"]);
@@ -32,7 +32,7 @@ export function gemEntries(input: OverlayInput): Entry[] {
   const { lock, manifest } = input;
   if (!lock.gems.length) return [];
   const out = lock.gems.map((g) =>
-    file(`${GEM_MIRROR}/gems/${g.name}-${g.version}.gem`, input.blob(g.sha256), manifest.epoch),
+    fileFrom(`${GEM_MIRROR}/gems/${g.name}-${g.version}.gem`, input.blob(g.sha256), manifest.epoch),
   );
   const names = manifest.gems.require.map((r) => r.split(/\s/)[0]!);
   out.push(file(`${GEM_MIRROR}/gem.list`, Buffer.from(names.map((n) => `${n}\n`).join("")), manifest.epoch));

@@ -1,21 +1,22 @@
 // files: entries, from a source next to the manifest, inline content, or out of an extension.
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { readSquashfs } from "../formats/squashfs/reader.js";
+import { pathSource } from "../formats/byte-source.js";
+import { extensionFiles } from "../tinycore/extension-files.js";
 import { extensionName } from "../manifest/types.js";
-import { collect, normalizeEntryPath, readAllData, type Entry } from "../tree/entry.js";
-import { file, type OverlayInput } from "./types.js";
+import { normalizeEntryPath, type Entry } from "../tree/entry.js";
+import { file, fileFrom, type OverlayInput } from "./types.js";
 
 export async function fileEntries(input: OverlayInput, problems: string[]): Promise<Entry[]> {
   const out: Entry[] = [];
   const images = new Map<string, Entry[]>();
+  const epoch = input.manifest.epoch;
   for (const [i, f] of input.manifest.files.entries()) {
     const [uid, gid] = f.owner.split(":").map(Number) as [number, number];
     const mode = parseInt(f.mode, 8);
     const path = f.path.replace(/^\/+/, "");
-    let data: Buffer | undefined;
-    if ("source" in f) data = readFileSync(resolve(input.manifestDir, f.source));
-    else if ("content" in f) data = Buffer.from(f.content, "utf8");
+    if ("source" in f)
+      out.push(fileFrom(path, pathSource(resolve(input.manifestDir, f.source)), epoch, mode, uid, gid));
+    else if ("content" in f) out.push(file(path, Buffer.from(f.content, "utf8"), epoch, mode, uid, gid));
     else {
       const name = extensionName(f.extract.extension);
       const pin = input.lock.extensions.find((e) => e.name === name);
@@ -25,7 +26,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
       }
       let entries = images.get(name);
       if (!entries) {
-        entries = await collect(readSquashfs(input.blob(pin.sha256)));
+        entries = await extensionFiles(name, input.blob(pin.sha256));
         images.set(name, entries);
       }
       const want = normalizeEntryPath("files", f.extract.path);
@@ -39,10 +40,14 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
         );
         continue;
       }
-      const target = found.type === "hardlink" ? entries.find((e) => e.path === found.linkTarget)! : found;
-      data = await readAllData(target);
+      const target = found.type === "hardlink" ? entries.find((e) => e.path === found.linkTarget) : found;
+      if (target?.type !== "file") {
+        problems.push(`files[${i}]: ${name}.tcz: ${want} is a hard link to a missing file`);
+        continue;
+      }
+      // Streamed from the extension when the overlay is written: never held whole.
+      out.push({ ...target, path, mode, uid, gid, mtime: epoch });
     }
-    out.push(file(path, data, input.manifest.epoch, mode, uid, gid));
   }
   return out;
 }

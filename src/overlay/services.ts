@@ -3,7 +3,7 @@
 // console when it starts and when it exits (with its status), so a boot log shows whether
 // the service ran; its own output goes to its log.
 import { BOOTLOCAL, editBootlocal, SERVICES_DIR } from "../tinycore/layout.js";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { type Entry, readSmallText } from "../tree/entry.js";
 import { file, type OverlayInput } from "./types.js";
 
 function serviceScript(name: string, run: string, log: string): string {
@@ -27,7 +27,7 @@ export async function serviceEntries(input: OverlayInput): Promise<Entry[]> {
     file(`${SERVICES_DIR}/${s.name}.sh`, Buffer.from(serviceScript(s.name, s.run, s.log)), epoch, 0o755),
   );
   const base = input.base.get(BOOTLOCAL);
-  const original = base?.type === "file" ? (await readAllData(base)).toString("utf8") : undefined;
+  const original = base?.type === "file" ? await readSmallText(base) : undefined;
   const text = editBootlocal(original, {
     last: services.map((s) => `/${SERVICES_DIR}/${s.name}.sh &`),
     comment: "services added by mkbundle",

@@ -1,3 +1,4 @@
+import { rangeStream, type ByteSource } from "../formats/byte-source.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { Env } from "../manifest/epoch.js";
 import type { Locator } from "../manifest/schema.js";
@@ -14,7 +15,7 @@ export interface OverlayInput {
   /** Positions in the manifest, for messages that name a line. */
   locate?: Locator;
   /** Bytes of a pinned download, by sha256 (from the store). */
-  blob(sha256: string): Buffer;
+  blob(sha256: string): ByteSource;
   /** The base initrd's files: /etc/shadow and friends are edited copies of these. */
   base: FileTree;
   /** Where password.env and MK_BUNDLE_TC_PASSWD are read from. */
@@ -25,6 +26,14 @@ export interface OverlayInput {
   /** Build even when a service's program is not in the image (--allow-missing-commands). */
   allowMissingCommands?: boolean;
 }
+
+/** A file whose bytes stay where they are (a blob in the store) until the overlay is written. */
+export const fileFrom = (path: string, src: ByteSource, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
+  ...file(path, Buffer.alloc(0), mtime, mode, uid, gid),
+  size: src.size,
+  data: () => rangeStream(src, [{ offset: 0, length: src.size }]),
+  source: () => src,
+});
 
 export const file = (path: string, data: Buffer, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
   path,

@@ -1,6 +1,6 @@
 // `mkbundle plan`: resolve as a build would (nothing is written) and compare with what was
 // built before: the lock, and the bundle in --out (or a bundle named with --against).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { bundleFileName } from "../bundle/bundle.js";
 import { readBundle } from "../bundle/read-bundle.js";
@@ -10,6 +10,7 @@ import { lockPathFor, readLock } from "../lock/lock-file.js";
 import { resolveLock } from "../lock/resolve.js";
 import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
+import { pathSource } from "../formats/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 import { makePlan, overlayFacts, type Plan, type State } from "./plan.js";
@@ -56,7 +57,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
         lock,
         manifestDir: o.input.dir,
         locate: o.input.locate,
-        blob: (s) => readFileSync(blobPath(ctx.fetch.store, s)),
+        blob: (s) => pathSource(blobPath(ctx.fetch.store, s)),
         base: await base.initrd(),
         env: o.input.env,
         log: { ...ctx.log, warn: () => {} },

@@ -8,8 +8,11 @@ import { bufferSource } from "../formats/byte-source.js";
 import { hashSource } from "../formats/hash.js";
 import { sourceDateEpoch, type Env } from "../manifest/epoch.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
-import { MK_VERSION } from "../tinycore/layout.js";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { BUILTIN_OPTIONAL, inImageMirror, MK_VERSION } from "../tinycore/layout.js";
+import { readAllData, type Entry, readSmallText } from "../tree/entry.js";
+import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
+import { extensionFiles } from "../tinycore/extension-files.js";
+import { auditProd, type AuditedExtension } from "../overlay/audit.js";
 import { appendArchiveEntries, compressArchive, mergedInitrd, type Initrd } from "./initrd.js";
 import { editIsolinuxCfg } from "./isolinux-edit.js";
 import { isoMetadataYaml, mkVersionYaml } from "./texts.js";
@@ -85,6 +88,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   const builtin = chooseMode(o.builtin ?? "auto", baseTree, json.lock);
   const bundled = builtin.unpack ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch) : bundle.overlay;
   const overlay = [...bundled, file(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
+  if (json.flavour === "prod") await auditBundle(bundle, treeWith(baseTree, overlay));
   const m = json.manifest;
   const baseInitrds = base.boot.initrds;
   let initrds: PreparedRemaster["initrds"];
@@ -104,7 +108,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     ];
   }
   const kernel = { path: base.boot.kernel, bytes: await base.kernel() };
-  const cfgText = (await readAllData(base.file(base.boot.cfgPath)!)).toString("utf8");
+  const cfgText = await readSmallText(base.file(base.boot.cfgPath)!);
   const cfg = editIsolinuxCfg(cfgText, {
     append: m.boot.append,
     ...(m.boot.timeout !== undefined ? { timeoutSeconds: m.boot.timeout } : {}),
@@ -141,4 +145,31 @@ async function baseInitrd(base: BaseImage, path: string): Promise<{ path: string
   const entry = base.file(path)!;
   const source = entry.source?.() ?? bufferSource(await readAllData(entry));
   return { path, source, sha256: await hashSource(source), size: source.size };
+}
+
+function treeWith(base: FileTree, overlay: readonly Entry[]): FileTree {
+  const t = treeOf(base.values());
+  for (const e of overlay) mergeEntry(t, e);
+  return t;
+}
+
+/** The prod audit again, on what this bundle would put in the image: a bundle is input, not trusted. */
+async function auditBundle(bundle: OpenedBundle, tree: FileTree): Promise<void> {
+  const { lock } = bundle.json;
+  const byPath = new Map(bundle.overlay.map((e) => [e.path, e]));
+  const extensions: AuditedExtension[] = [];
+  for (const x of lock.extensions.filter((e) => e.role === "builtin" || e.role === "mirror")) {
+    const tcz = byPath.get(
+      `${x.role === "builtin" ? BUILTIN_OPTIONAL : inImageMirror(lock.release, lock.arch)}/${x.name}.tcz`,
+    );
+    if (!tcz) throw new MkError("input", `the bundle lacks ${x.name}.tcz, which its lock lists as ${x.role}`);
+    extensions.push({
+      name: x.name,
+      role: x.role,
+      requiredBy: x.requiredBy,
+      entries: await extensionFiles(x.name, tcz.source?.() ?? (await readAllData(tcz))),
+    });
+  }
+  const problems = await auditProd(tree, extensions);
+  if (problems.length) throw new MkError("build", problems);
 }

@@ -1,6 +1,7 @@
 // rebuild-iso (Razor's rebuild_iso.sh): a bundle -> the chosen outputs (ISO, PXE files, ...)
 // and SHA256SUMS. Every output path is checked to stay inside --out.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { ensureDir } from "../util/ensure-dir.js";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { BundleJson } from "../bundle/bundle.js";
 import { MkError } from "../errors.js";
@@ -38,7 +39,7 @@ export function insideOut(out: string, path: string): string {
 function outputWriter(out: string): WriteOutput {
   return async (path, data) => {
     insideOut(out, path);
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path));
     return { path, ...(await writeIfChanged(path, data)) };
   };
 }

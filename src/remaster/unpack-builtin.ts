@@ -5,7 +5,8 @@
 // files the base already has win, usr/local/tce.installed/<name> marks each one, and its
 // setup script runs at boot from /opt/bootlocal.sh before any service.
 import { MkError } from "../errors.js";
-import { readSquashfs } from "../formats/squashfs/reader.js";
+import { extensionFiles } from "../tinycore/extension-files.js";
+import { symlinkAbove } from "../overlay/audit.js";
 import type { Lock } from "../lock/lock-file.js";
 import {
   BOOTLOCAL,
@@ -15,7 +16,7 @@ import {
   editBootlocal,
   TCE_INSTALLED,
 } from "../tinycore/layout.js";
-import { collect, readAllData, type Entry } from "../tree/entry.js";
+import { readAllData, type Entry, readSmallText } from "../tree/entry.js";
 import { parentsOf, type FileTree } from "../tree/file-tree.js";
 
 export type BuiltinMode = "auto" | "load" | "unpack";
@@ -52,30 +53,47 @@ export async function unpackBuiltin(
   const out = new Map<string, Entry>();
   for (const e of overlay) if (e.path !== BUILTIN_DIR && !e.path.startsWith(`${BUILTIN_DIR}/`)) out.set(e.path, e);
   const taken = (p: string) => base.has(p) || out.has(p);
+  const at = (p: string) => out.get(p) ?? base.get(p);
+  const origin = new Map<string, string>(); // paths the extensions put there, by extension
   const names: string[] = [];
   let modules = false;
   for (const ext of lock.extensions.filter((x) => x.role === "builtin")) {
     const tcz = byPath.get(`${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
     if (!tcz) throw new MkError("input", `the bundle lacks ${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
     names.push(ext.name);
-    const files = await collect(readSquashfs(await readAllData(tcz)));
+    const files = await extensionFiles(ext.name, tcz.source?.() ?? (await readAllData(tcz)));
     const realOf = new Map(files.map((f) => [f.path, f]));
     for (const f of files) {
       if (f.path === "") continue;
       if (f.path.startsWith("usr/local/lib/modules/")) modules = true;
+      // Never through a symlink: an extension may not plant a link that another one writes through.
+      const link = symlinkAbove(f.path, at);
+      if (link)
+        throw new MkError(
+          "build",
+          `builtin ${ext.name}.tcz puts ${f.path} under ${link}, a symlink from ${origin.get(link) ?? "the base initrd or the overlay"}: unpacking it would write wherever the link points`,
+        );
       // Like `yes n | cp -ai`: what is already there is not replaced; directories merge.
       if (f.type === "dir") {
         if (!taken(f.path)) out.set(f.path, { ...f, mtime: epoch });
         continue;
       }
       if (taken(f.path)) continue;
-      const data = f.type === "hardlink" ? realOf.get(f.linkTarget!) : f;
+      // File data stays in the extension and streams into the initrd when it is written.
+      const real = f.type === "hardlink" ? realOf.get(f.linkTarget!) : f;
+      if ((f.type === "file" || f.type === "hardlink") && real?.type !== "file")
+        throw new MkError(
+          "build",
+          `builtin ${ext.name}.tcz: ${f.path} is a hard link to ${f.linkTarget}, which is not a file`,
+        );
+      const { linkTarget: _link, ...meta } = f;
       out.set(
         f.path,
         f.type === "file" || f.type === "hardlink"
-          ? { ...f, type: "file", size: data!.size, data: await readAllData(data!), mtime: epoch }
+          ? { ...meta, type: "file", size: real!.size, ...(real!.data ? { data: real!.data } : {}), mtime: epoch }
           : { ...f, mtime: epoch },
       );
+      origin.set(f.path, `builtin ${ext.name}.tcz`);
     }
     const marker = `${TCE_INSTALLED}/${ext.name}`;
     if (!taken(marker))
@@ -122,10 +140,9 @@ export async function unpackBuiltin(
     data: Buffer.from(script),
   });
   const bootlocal = out.get(BOOTLOCAL) ?? base.get(BOOTLOCAL);
-  const edited = editBootlocal(
-    bootlocal?.type === "file" ? (await readAllData(bootlocal)).toString("utf8") : undefined,
-    { first: [`/${BUILTIN_SETUP}`] },
-  );
+  const edited = editBootlocal(bootlocal?.type === "file" ? await readSmallText(bootlocal) : undefined, {
+    first: [`/${BUILTIN_SETUP}`],
+  });
   out.set(BOOTLOCAL, {
     ...(bootlocal ?? { path: BOOTLOCAL, type: "file", mode: 0o755, uid: 0, gid: 0 }),
     path: BOOTLOCAL,

@@ -2,11 +2,11 @@
 // from URL to sha256 (with ETag and Last-Modified, or "missing" for a 404). Blobs and
 // index records are written to temporary names and renamed: concurrent builds sharing
 // a cache both succeed, and the store never holds an unverified or partial file.
+import { ensureDir } from "../util/ensure-dir.js";
 import { createHash, randomBytes } from "node:crypto";
 import {
   createReadStream,
   existsSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -34,7 +34,7 @@ export interface IndexRecord {
 
 export function openStore(workDir: string): Store {
   const root = join(workDir, "cache");
-  for (const d of ["blobs", "index", "tmp"]) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ["blobs", "index", "tmp"]) ensureDir(join(root, d));
   return { root };
 }
 
@@ -53,7 +53,7 @@ export const tempFile = (s: Store): string => join(s.root, "tmp", `${process.pid
 /** Moves a verified temporary file into the store under its digest. */
 export function adoptBlob(s: Store, tmp: string, sha256: string): string {
   const dest = blobPath(s, sha256);
-  mkdirSync(join(s.root, "blobs", sha256.slice(0, 2)), { recursive: true });
+  ensureDir(join(s.root, "blobs", sha256.slice(0, 2)));
   renameSync(tmp, dest); // same content if another build got here first: replacing it is harmless
   return dest;
 }

@@ -7,6 +7,7 @@ import { createHash, type Hash } from "node:crypto";
 import { closeSync, constants, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
 import type { Dispatcher } from "undici";
 import { undiciLib } from "../util/lazy.js";
+import { errnoReason, MkError, problem } from "../errors.js";
 import { FetchError } from "./errors.js";
 import type { Location } from "./location.js";
 
@@ -46,18 +47,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Sink {
   fd: number;
+  /** The cache file being written, for a disk-full or read-only message. */
+  file: string;
   size: number;
   sha256: Hash;
   md5: Hash;
 }
 
-const newSink = (fd: number): Sink => ({ fd, size: 0, sha256: createHash("sha256"), md5: createHash("md5") });
+const newSink = (fd: number, file: string): Sink => ({
+  fd,
+  file,
+  size: 0,
+  sha256: createHash("sha256"),
+  md5: createHash("md5"),
+});
 
 /** Writes at the sink's own position: what is on disk is always the bytes hashed, in order. */
 function write(sink: Sink, chunk: Buffer, url: string, maxBytes: number): void {
   if (sink.size + chunk.length > maxBytes)
     throw new FetchError(url, `${url} sent more than ${maxBytes} bytes, the most this file may have`);
-  for (let off = 0; off < chunk.length;) off += writeSync(sink.fd, chunk, off, chunk.length - off, sink.size + off);
+  try {
+    for (let off = 0; off < chunk.length;) off += writeSync(sink.fd, chunk, off, chunk.length - off, sink.size + off);
+  } catch (e) {
+    // The cache's disk, not the download, failed: never retried, never blamed on the URL.
+    throw new MkError("io", problem(sink.file, `cannot write to the download cache: ${errnoReason(e)}`));
+  }
   sink.size += chunk.length;
   sink.sha256.update(chunk);
   sink.md5.update(chunk);
@@ -67,14 +81,15 @@ function write(sink: Sink, chunk: Buffer, url: string, maxBytes: number): void {
 export async function download(from: Location, file: string, opts: DownloadOptions): Promise<DownloadResult> {
   const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    return from.kind === "file" ? await copyLocal(from.path, fd, opts) : await fetchHttp(from.url, fd, opts);
+    return from.kind === "file"
+      ? await copyLocal(from.path, newSink(fd, file), opts)
+      : await fetchHttp(from.url, fd, file, opts);
   } finally {
     closeSync(fd);
   }
 }
 
-async function copyLocal(path: string, fd: number, opts: DownloadOptions): Promise<DownloadResult> {
-  const sink = newSink(fd);
+async function copyLocal(path: string, sink: Sink, opts: DownloadOptions): Promise<DownloadResult> {
   const url = `file://${path}`;
   try {
     for await (const chunk of createReadStream(path)) {
@@ -82,7 +97,7 @@ async function copyLocal(path: string, fd: number, opts: DownloadOptions): Promi
       opts.onBytes?.((chunk as Buffer).length);
     }
   } catch (e) {
-    if (e instanceof FetchError) throw e;
+    if (e instanceof MkError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
     throw new FetchError(url, `cannot read ${path}: ${code ?? String(e)}`);
@@ -112,7 +127,7 @@ function describeFailure(e: unknown, url: string, stallMs: number): string {
   return `${(e as Error).message || code} (${url})`;
 }
 
-async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promise<DownloadResult> {
+async function fetchHttp(url: string, fd: number, file: string, opts: DownloadOptions): Promise<DownloadResult> {
   const dispatcher = opts.dispatcher ?? defaultDispatcher();
   const deadline = Date.now() + opts.timeoutMs;
   const stallMs = Math.min(STALL_MS, opts.timeoutMs);
@@ -121,7 +136,7 @@ async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promis
       url,
       `timed out after ${opts.timeoutMs / 1000} s waiting for ${url} (--timeout: the whole transfer, retries included)`,
     );
-  let sink = newSink(fd);
+  let sink = newSink(fd, file);
   let etag: string | undefined;
   let lastModified: string | undefined;
   let lastError = "";
@@ -177,7 +192,7 @@ async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promis
       if (status === 200 && resuming) {
         // The server ignored the range (or the file changed): start over, from byte 0.
         ftruncateSync(fd, 0);
-        sink = newSink(fd);
+        sink = newSink(fd, file);
       }
       if (status === 206) {
         const start = /bytes (\d+)-/.exec(String(res.headers["content-range"] ?? ""))?.[1];
@@ -205,7 +220,7 @@ async function fetchHttp(url: string, fd: number, opts: DownloadOptions): Promis
         if (expected !== undefined && sink.size < expected)
           throw Object.assign(new Error("connection closed early"), { code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" });
       } catch (e) {
-        if (e instanceof FetchError) throw e;
+        if (e instanceof MkError) throw e;
         if (abort.signal.aborted) throw overdue();
         lastError = describeFailure(e, url, stallMs);
         continue; // resume from sink.size

@@ -2,6 +2,7 @@
 // kernel and initrds (from isolinux.cfg, never hard-coded), the initrd's files (every
 // archive of every initrd, later ones on top) and the kernel release. Lock, remaster and
 // qemu all read the base through here; each part is read on first use.
+import { FormatError } from "../errors.js";
 import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
 import { readCpio } from "../formats/cpio/reader.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
@@ -51,8 +52,14 @@ export async function openBaseImage(from: string | Buffer | ByteSource): Promise
       for (const path of boot.initrds) {
         const file = byPath.get(path)!;
         const raw = file.source?.() ?? bufferSource(await readAllData(file));
-        const archive = isGzip(raw.read(0, 3)) ? await gunzipSource(raw, { label: path.split("/").pop()! }) : raw;
-        for await (const e of readCpio(archive)) entries.push(e);
+        try {
+          const archive = isGzip(raw.read(0, 3)) ? await gunzipSource(raw, { label: path.split("/").pop()! }) : raw;
+          for await (const e of readCpio(archive)) entries.push(e);
+        } catch (e) {
+          // Name the initrd: "boot/core.gz (gzip): decompresses to more than ...".
+          if (e instanceof FormatError) throw new FormatError(`${path} (${e.format})`, e.detail);
+          throw e;
+        }
       }
       return treeOf(entries);
     });

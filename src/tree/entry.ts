@@ -1,6 +1,6 @@
 // The one record every container format reads and writes (see ../shared/DESIGN.md).
 import type { Readable } from "node:stream";
-import { FormatError } from "../errors.js";
+import { FormatError, MkError } from "../errors.js";
 import type { ByteSource } from "../formats/byte-source.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
@@ -59,6 +59,9 @@ export function normalizeEntryPath(format: string, raw: string): string {
   return parts.join("/");
 }
 
+/** The largest uid or gid every output format holds: tar-stream writes ustar's id fields as 6 octal digits. */
+export const MAX_ID = 0o777777;
+
 /** A name made safe to print in an error message. */
 export function printable(s: string, max = 120): string {
   const clean = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
@@ -71,6 +74,19 @@ export async function readAllData(e: Entry): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of e.data()) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** Larger than any real configuration file (passwd, inittab, bootlocal.sh, isolinux.cfg). */
+const MAX_TEXT_FILE = 16 * 1024 * 1024;
+
+/** A configuration file's text; one whose size says it is not one is refused before it is read. */
+export async function readSmallText(e: Entry): Promise<string> {
+  if (e.size > MAX_TEXT_FILE)
+    throw new MkError(
+      "format",
+      `'${printable(e.path)}' is ${e.size} bytes; a configuration file is at most ${MAX_TEXT_FILE}`,
+    );
+  return (await readAllData(e)).toString("utf8");
 }
 
 /** Every item of a (possibly async) sequence, in order. */

@@ -63,6 +63,13 @@ function createTemp(path: string): { tmp: string; fd: number; done: () => void }
   return { tmp, fd, done: forget };
 }
 
+/** An errno error from writing `path`'s temporary file, named by `path` (a write(2) error names no file). */
+function naming(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof Error && err.code && !err.path) err.path = path;
+  return e;
+}
+
 /** A regular file (not a symlink, not a directory) at `path`, with its size; undefined otherwise. */
 function regularFile(path: string): { size: number } | undefined {
   const st = lstatSync(path, { throwIfNoEntry: false });
@@ -86,7 +93,7 @@ export async function writeFileAtomic(
   } catch (e) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw naming(e, path);
   } finally {
     done();
   }
@@ -122,7 +129,7 @@ export async function writeIfChanged(
     return { sha256, size, written: true };
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw naming(e, path);
   } finally {
     done();
   }
@@ -159,7 +166,7 @@ export async function writeContentAddressed(
     return { path, sha256, size, written: true };
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw naming(e, dir);
   } finally {
     done();
   }
@@ -178,6 +185,8 @@ export async function writeNewFile(
       hash.update(c);
       size += c.length;
     });
+  } catch (e) {
+    throw naming(e, path);
   } finally {
     closeSync(fd);
   }

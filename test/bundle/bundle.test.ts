@@ -249,9 +249,9 @@ password:
     );
     const r = run(["bundle", m, "--out", join(dir, "out-audit")]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("prod audit: usr/sbin/sshd is an sshd binary");
+    expect(r.stderr).toContain("audit.yaml: prod audit: usr/sbin/sshd is a remote-login daemon");
     expect(r.stderr).toContain(
-      "prod audit: builtin remote-tools.tcz holds usr/local/sbin/sshd (required by extensions.builtin)",
+      "prod audit: builtin extension remote-tools.tcz holds usr/local/sbin/sshd, a remote-login daemon (required by extensions.builtin)",
     );
   });
 

@@ -1,11 +1,13 @@
 // Every user mistake is a one-line error with its exit status, never a stack trace: a table
 // of bad arguments, bad environment values, missing paths and unusable files, each run
 // through the real CLI.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkbundleAsync } from "../helpers/cli.js";
+import { tarOf } from "../helpers/hostile.js";
 import { fixturesDir } from "../helpers/paths.js";
+import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir, write } = tempDir("mkbundle-bad-input-");
@@ -18,6 +20,25 @@ const aDir = join(dir, "a-directory");
 mkdirSync(aDir);
 const wd = join(dir, "wd");
 const bomb = write("bomb/bomb.yaml", "name: bomb\n");
+const raw = (rel: string, bytes: Buffer) => {
+  const p = join(dir, rel);
+  writeFileSync(p, bytes);
+  return p;
+};
+const manifestWith = (rel: string, body: string) =>
+  write(rel, `name: m\nversion: 1.0.0\nbase:\n  iso: Core-4.4.iso\n${body}`);
+/** A squashfs with one 5000-byte file in 4 KiB blocks, one byte of its first data block flipped. */
+function corruptSquashfs(): string {
+  const src = join(dir, "sq-src");
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(src, "big"), "x".repeat(5000));
+  const out = join(dir, "corrupt.sqfs");
+  sh(`mksquashfs ${q(src)} ${q(out)} -noappend -quiet -no-progress -all-root -no-xattrs -b 4096 -noF`);
+  const b = readFileSync(out);
+  b[100] = b[100]! ^ 0xff; // the first data block starts at 96
+  writeFileSync(out, b);
+  return out;
+}
 
 interface Case {
   name: string;
@@ -35,13 +56,13 @@ const CASES: Case[] = [
     name: "a missing manifest",
     args: () => ["show", join(dir, "nope.yaml")],
     status: 2,
-    says: /nope\.yaml: cannot read manifest: ENOENT/,
+    says: /nope\.yaml: manifest does not exist/,
   },
   {
     name: "a directory as the manifest",
     args: () => ["validate", aDir],
     status: 2,
-    says: /a-directory: cannot read manifest: EISDIR/,
+    says: /a-directory: manifest is a directory/,
   },
   {
     name: "SOURCE_DATE_EPOCH=yesterday",
@@ -201,6 +222,111 @@ const CASES: Case[] = [
     says: /bomb\.yaml:/,
   },
   {
+    name: "a manifest that is not UTF-8",
+    args: () => ["validate", raw("latin1.yaml", Buffer.from("name: caf\xe9\n", "latin1"))],
+    status: 2,
+    says: /latin1\.yaml:1:10: byte 9 is not valid UTF-8 \(0xe9\)/,
+  },
+  {
+    name: "a manifest with a NUL byte",
+    args: () => ["validate", raw("nul.yaml", Buffer.from("name: a\0b\n"))],
+    status: 2,
+    says: /nul\.yaml:1:8: byte 7 is a NUL/,
+  },
+  {
+    name: "a 3 MiB manifest",
+    args: () => ["validate", raw("huge.yaml", Buffer.alloc(3 * 1024 * 1024, "# padding\n"))],
+    status: 2,
+    says: /huge\.yaml: manifest is 3145728 bytes; the limit is 2097152/,
+  },
+  {
+    name: "a NUL in a path (YAML escape)",
+    args: () => ["validate", manifestWith("nulpath.yaml", 'files:\n  - path: "/etc/a\\0b"\n    content: x\n')],
+    status: 2,
+    says: /nulpath\.yaml:6:\d+: files\[0\]\.path: '\/etc\/a\\x00b' contains a NUL byte/,
+  },
+  {
+    name: "one path written twice, once with '//'",
+    args: () => [
+      "validate",
+      manifestWith(
+        "slashes.yaml",
+        "files:\n  - path: /etc/motd\n    content: a\n  - path: /etc//motd\n    content: b\n",
+      ),
+    ],
+    status: 2,
+    says: /slashes\.yaml:8:\d+: files\[1\]\.path: '\/etc\/\/motd' is not a normal path \(write \/etc\/motd\)[^]*'\/etc\/\/motd' is already written by files\[0\]/,
+  },
+  {
+    name: "an owner no tar header can hold",
+    args: () => [
+      "validate",
+      manifestWith("owner.yaml", 'files:\n  - path: /x\n    content: a\n    owner: "300000:300000"\n'),
+    ],
+    status: 2,
+    says: /owner\.yaml:8:\d+: files\[0\]\.owner: '300000:300000': uid and gid must be at most 262143/,
+  },
+  {
+    name: "a manifest with 300 problems",
+    args: () => [
+      "validate",
+      manifestWith(
+        "many.yaml",
+        "files:\n" +
+          Array.from({ length: 300 }, (_, i) => `  - path: /f${i}\n    mode: "99"\n    content: x\n`).join(""),
+      ),
+    ],
+    status: 2,
+    says: /many\.yaml: 200 more problems not shown/,
+  },
+  {
+    name: "ls of a tar whose pax mtime is 1e20",
+    args: () => ["ls", raw("pax.tar", tarOf([{ name: "a", data: Buffer.from("hi\n"), pax: { mtime: "1e20" } }]))],
+    status: 1,
+    says: /pax\.tar \(tar\): pax mtime '1e20' is not a number/,
+  },
+  {
+    name: "ls of a tar whose pax uid is 99999999999",
+    args: () => [
+      "ls",
+      raw("paxuid.tar", tarOf([{ name: "a", data: Buffer.from("hi\n"), pax: { uid: "99999999999" } }])),
+    ],
+    status: 1,
+    says: /pax uid 99999999999 is out of range/,
+  },
+  {
+    name: "cat of a dangling hard link",
+    args: () => ["cat", raw("dangling.tar", tarOf([{ name: "link", hardLinkTo: "missing" }])), "link"],
+    status: 1,
+    says: /'link' is a hard link to 'missing', which is not a file in the container/,
+  },
+  {
+    name: "cat of a hard link to itself",
+    args: () => ["cat", raw("self.tar", tarOf([{ name: "self", hardLinkTo: "self" }])), "self"],
+    status: 1,
+    says: /'self' is a hard link to 'self', which is not a file in the container/,
+  },
+  {
+    name: "cat of a squashfs file with a corrupt data block",
+    args: () => ["cat", corruptSquashfs(), "big"],
+    status: 1,
+    says: /corrupt\.sqfs: 'big' block 0: corrupt compressed data/,
+  },
+  {
+    name: "MKBUNDLE_MAX_BYTES=lots",
+    args: () => ["ls", iso()],
+    env: { MKBUNDLE_MAX_BYTES: "lots" },
+    status: 2,
+    says: /MKBUNDLE_MAX_BYTES 'lots' is not a size/,
+  },
+  {
+    name: "an initrd with more entries than MKBUNDLE_MAX_ENTRIES",
+    args: () => ["ls", iso(), "boot/core.gz"],
+    env: { MKBUNDLE_MAX_ENTRIES: "100" },
+    status: 1,
+    says: /boot\/core\.gz \(gzip\+cpio\): more than 100 entries \(the limit for one container\)/,
+  },
+  {
     name: "a damaged lock (YAML alias bomb)",
     args: () => ["lock", bomb, "--mirror", mirror(), "--work-dir", wd],
     status: 2,
@@ -220,5 +346,58 @@ describe("bad input: one line, the right exit status, no stack trace", () => {
     expect(r.stderr, c.name).toMatch(c.says);
     expect(r.code, `${c.name}: ${r.stderr}`).toBe(c.status);
     expect(r.stderr, c.name).not.toMatch(/internal error|\n\s+at \S+ \(/);
+  });
+});
+
+// A full disk and a read-only file system, for real: two 2 MiB tmpfs mounts (the tests run
+// as root, as CI does). Each failure names the path, and nothing half-written is left.
+describe("a full disk and read-only directories: one line naming the path, nothing left behind", () => {
+  const full = join(dir, "full");
+  const ro = join(dir, "ro");
+  beforeAll(() => {
+    for (const m of [full, ro]) {
+      mkdirSync(m);
+      sh(`mount -t tmpfs -o size=2m tmpfs ${q(m)}`);
+    }
+    writeFileSync(join(ro, "in-ro.yaml"), "name: in-ro\nversion: 1.0.0\nbase:\n  iso: Core-4.4.iso\n");
+    sh(`mount -o remount,ro ${q(ro)}`);
+  });
+  afterAll(() => {
+    for (const m of [full, ro]) sh(`umount ${q(m)}`);
+  });
+  const leftovers = (d: string) => sh(`find ${q(d)} -name '*.tmp' -o -path '*/cache/tmp/*' -type f`).toString();
+
+  it.each([
+    {
+      name: "--out on a full disk",
+      args: () => ["bundle", good, "--mirror", mirror(), "--work-dir", wd, "--out", join(full, "out")],
+      says: /full\/out\/good-bundle-dev\.tar\.gz: cannot write: no space left on device \(ENOSPC\)/,
+    },
+    {
+      name: "--work-dir on a full disk",
+      args: () => ["lock", good, "--mirror", mirror(), "--work-dir", join(full, "wd")],
+      says: /full\/wd\/cache\/tmp\/\S+: cannot write to the download cache: no space left on device \(ENOSPC\)/,
+    },
+    {
+      name: "--out on a read-only file system",
+      args: () => ["bundle", good, "--mirror", mirror(), "--work-dir", wd, "--out", join(ro, "out")],
+      says: /ro\/out: cannot mkdir: read-only file system \(EROFS\)/,
+    },
+    {
+      name: "--work-dir on a read-only file system",
+      args: () => ["lock", good, "--mirror", mirror(), "--work-dir", join(ro, "wd")],
+      says: /ro\/wd: cannot mkdir: read-only file system \(EROFS\)/,
+    },
+    {
+      name: "a lock beside a manifest on a read-only file system",
+      args: () => ["lock", join(ro, "in-ro.yaml"), "--mirror", mirror(), "--work-dir", wd],
+      says: /ro\/\.in-ro\.lock\.\w+\.tmp: cannot open: read-only file system \(EROFS\)/,
+    },
+  ])("$name", async (c) => {
+    const r = await mkbundleAsync(c.args());
+    expect(r.stderr, c.name).toMatch(c.says);
+    expect(r.code, `${c.name}: ${r.stderr}`).toBe(1);
+    expect(r.stderr, c.name).not.toMatch(/internal error|\n\s+at \S+ \(/);
+    expect(leftovers(full), c.name).toBe("");
   });
 });

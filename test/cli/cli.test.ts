@@ -126,7 +126,7 @@ describe("mkbundle validate", () => {
   it("names an unreadable manifest", () => {
     const r = mkbundle(["validate", join(dir, "nope.yaml")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("nope.yaml: cannot read manifest: ENOENT");
+    expect(r.stderr).toContain("nope.yaml: manifest does not exist");
   });
 });
 

@@ -1,7 +1,10 @@
-// Mutation fuzzing: every reader answers malformed input with a FormatError, never another
-// exception, a hang or an unbounded allocation. MKBUNDLE_FUZZ_CASES=100000 for a long run.
+// Mutation fuzzing: every reader answers malformed input with a clear error (a FormatError, or
+// the MkError `cat` gives for a link that leads nowhere), never another exception, a hang or
+// an unbounded allocation. Each case lists the container, then reads every listed path the
+// way `mkbundle cat` does. MKBUNDLE_FUZZ_CASES=100000 for a long run.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { readCpio } from "../../src/formats/cpio/reader.js";
 import { writeCpio } from "../../src/formats/cpio/writer.js";
@@ -13,8 +16,10 @@ import { readIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readTar } from "../../src/formats/tar/reader.js";
 import { writeTar } from "../../src/formats/tar/writer.js";
-import { collect, readAllData, type Entry } from "../../src/tree/entry.js";
-import { FormatError } from "../../src/errors.js";
+import { collect, type Entry } from "../../src/tree/entry.js";
+import { MkError } from "../../src/errors.js";
+import { lookup } from "../../src/inspect/open.js";
+import { writeEntryData } from "../../src/inspect/stream-out.js";
 import { fixturesDir } from "../helpers/paths.js";
 
 const CASES = Number(process.env["MKBUNDLE_FUZZ_CASES"] ?? 3000);
@@ -77,7 +82,7 @@ async function fuzz(name: string, seed: Buffer, read: (b: Buffer) => Promise<unk
     try {
       await read(input);
     } catch (e) {
-      if (e instanceof FormatError) rejected++;
+      if (e instanceof MkError) rejected++;
       else unexpected.push(`case ${i}: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`);
     }
   }
@@ -85,10 +90,23 @@ async function fuzz(name: string, seed: Buffer, read: (b: Buffer) => Promise<unk
   expect(rejected, `${name}: some mutations must be rejected`).toBeGreaterThan(0);
   // A sanity bound, not a benchmark: thousands of small inputs finish in seconds.
   expect(Date.now() - started).toBeLessThan(120_000);
+  console.log(`fuzz ${name}: ${CASES} cases, ${rejected} refused with a clear error, 0 internal errors`);
 }
 
-async function drain(entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void> {
-  for await (const e of entries) await readAllData(e);
+const discard = () =>
+  new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+
+/** Lists the container, then `cat`s every path in it (links followed as cat follows them). */
+async function drain(kind: string, entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void> {
+  const layer = { label: "fuzz", kind, entries: await collect(entries) };
+  for (const e of layer.entries) {
+    const target = lookup(layer, e.path);
+    if (target.type === "file") await writeEntryData(target, discard(), layer.label);
+  }
 }
 
 const small: Entry[] = [
@@ -104,7 +122,7 @@ const small: Entry[] = [
 describe(`mutation fuzzing (${CASES} cases per format)`, () => {
   it("cpio", async () => {
     const seed = Buffer.concat(await collect(writeCpio(small)));
-    await fuzz("cpio", Buffer.concat([seed, seed]), (b) => drain(readCpio(b)));
+    await fuzz("cpio", Buffer.concat([seed, seed]), (b) => drain("cpio", readCpio(b)));
   });
 
   it("gzip", async () => {
@@ -114,7 +132,7 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
 
   it("squashfs (a real .tcz)", async () => {
     const seed = readFileSync(join(fixturesDir(), "tinycore/4.x/x86/tcz/lzop.tcz"));
-    await fuzz("squashfs", seed, async (b) => drain(readSquashfs(b)));
+    await fuzz("squashfs", seed, async (b) => drain("squashfs", readSquashfs(b)));
   });
 
   it("iso9660 (Rock Ridge, Joliet, El Torito)", async () => {
@@ -134,11 +152,11 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
       { epoch: 1, boot: { imagePath: boot.path, catalogPath: "boot/boot.cat" } },
     ))
       chunks.push(c);
-    await fuzz("iso9660", Buffer.concat(chunks), async (b) => drain(readIso(bufferSource(b)).entries));
+    await fuzz("iso9660", Buffer.concat(chunks), async (b) => drain("iso9660", readIso(bufferSource(b)).entries));
   });
 
   it("tar", async () => {
     const seed = await writeTar(small);
-    await fuzz("tar", seed, async (b) => drain(readTar(b)));
+    await fuzz("tar", seed, async (b) => drain("tar", readTar(b)));
   });
 });

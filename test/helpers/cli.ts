@@ -12,10 +12,14 @@ export interface CliResult {
 export const BIN = join(repoRoot, "dist", "src", "cli", "main.js");
 
 /** A clean environment: no MK_BUNDLE_* or SOURCE_DATE_EPOCH from the developer's shell leaks into a test. */
-function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !k.startsWith("MK_BUNDLE_") && k !== "SOURCE_DATE_EPOCH" && k !== "MKBUNDLE_ACCEL",
+      ([k]) =>
+        !k.startsWith("MK_BUNDLE_") &&
+        !k.startsWith("MKBUNDLE_MAX_") &&
+        k !== "SOURCE_DATE_EPOCH" &&
+        k !== "MKBUNDLE_ACCEL",
     ),
   );
   return { ...base, ...extra };

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { ensureDir } from "../../util/ensure-dir.js";
+import { existsSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { MkError } from "../../errors.js";
@@ -31,7 +32,7 @@ export function initCommand(program: Command): void {
         file: target,
         hint: "lower-case letters, digits and '-'; pass --name",
       });
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     const schema = relative(resolve(dir), schemaPath("manifest")) || schemaPath("manifest");
     await writeFileAtomic(target, Buffer.from(starterManifest(name, schema)));
     log.info(`wrote ${target}; check it with: mkbundle validate ${target}`);

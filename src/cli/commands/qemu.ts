@@ -1,5 +1,6 @@
 // `mkbundle run` and `mkbundle test`: boot an image in QEMU; prove the service came up.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { ensureDir } from "../../util/ensure-dir.js";
+import { writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { MkError } from "../../errors.js";
@@ -135,7 +136,7 @@ export function qemuCommands(program: Command): void {
 }
 
 function save(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path));
   writeFileSync(path, text);
 }
 

@@ -4,6 +4,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { FormatError } from "../../errors.js";
+import { drained } from "../../util/drained.js";
 import { tempPath } from "../../util/temp.js";
 import { bufferSource, fileSource, type ByteSource } from "../byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
@@ -13,8 +14,10 @@ const IN_MEMORY = 64 * 1024 * 1024;
 const READ = 1024 * 1024;
 
 /**
- * How much a gzip stream of `compressed` bytes may expand to: real archives (initrds, tar.gz)
- * stay far below 64:1; a bomb does not. Never more than the container limit.
+ * How much `compressed` bytes of gzip may expand to: real archives (initrds, tar.gz) stay far
+ * below 64:1; a bomb does not. Checked against the input fed so far, so a bomb is stopped
+ * near the 256 MiB floor rather than at 64 times its whole size. Never more than the
+ * container limit.
  */
 const gunzipCeiling = (compressed: number, limits: ReadLimits = DEFAULT_LIMITS): number =>
   Math.min(limits.bytes, Math.max(256 * 1024 * 1024, 64 * compressed));
@@ -25,7 +28,7 @@ export async function gunzipSource(
   opts: { label?: string; limits?: ReadLimits } = {},
 ): Promise<ByteSource> {
   if (!isGzip(src.read(0, 3))) throw new FormatError("gzip", "not gzip data (bad magic)");
-  const ceiling = gunzipCeiling(src.size, opts.limits);
+  let fed = 0;
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   const held: Buffer[] = [];
   let heldBytes = 0;
@@ -34,10 +37,11 @@ export async function gunzipSource(
   let failure: Error | undefined;
   gunzip.on("data", (c: Buffer) => {
     total += c.length;
+    const ceiling = gunzipCeiling(fed, opts.limits);
     if (total > ceiling) {
       failure ??= new FormatError(
         "gzip",
-        `decompresses to more than ${ceiling} bytes (from ${src.size}): a decompression bomb, or an archive beyond the limit`,
+        `decompresses to more than ${ceiling} bytes from its first ${fed} (of ${src.size}): a decompression bomb, or an archive beyond the limit`,
       );
       gunzip.destroy();
       return;
@@ -65,7 +69,8 @@ export async function gunzipSource(
   try {
     for (let at = 0; at < src.size && !gunzip.destroyed; at += READ) {
       const chunk = src.read(at, Math.min(READ, src.size - at));
-      if (!gunzip.write(chunk)) await new Promise<void>((r) => (gunzip.destroyed ? r() : gunzip.once("drain", r)));
+      fed += chunk.length;
+      if (!gunzip.write(chunk)) await drained(gunzip);
     }
     if (!gunzip.destroyed) gunzip.end();
     await done;

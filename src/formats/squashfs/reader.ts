@@ -116,6 +116,7 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
   // Each directory listing is expanded once: a second directory pointing at the same
   // listing (a loop, or a DAG that would multiply the tree) is corruption.
   const expanded = new Set<string>();
+  let fileBytes = 0;
 
   const walk = (dir: Inode, prefix: string, depth: number) => {
     if (depth > MAX_DEPTH)
@@ -178,6 +179,13 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
         if (ino.type !== "dir") firstPathOfInode.set(ino.number, path);
         if (ino.type === "file") {
           entry.size = ino.fileSize!;
+          // Sparse blocks cost nothing on disk: a few bytes can claim gigabytes of zeros.
+          fileBytes += entry.size;
+          if (fileBytes > limits.bytes)
+            throw new FormatError(
+              "squashfs",
+              `its files hold more than ${limits.bytes} bytes (the limit for one container)`,
+            );
           entry.data = () => Readable.from(fileBlocks(ino, path), { objectMode: false });
         } else if (ino.type === "symlink") entry.linkTarget = ino.target!;
         else if (ino.type === "char" || ino.type === "block")

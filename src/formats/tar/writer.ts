@@ -1,7 +1,7 @@
 // tar through tar-stream: the entries' order and times, owners as numbers, no user or group
 // names, file data streamed through; fields that do not fit are an error, never clamped.
 import tarStream from "tar-stream";
-import { printable, type Entry } from "../../tree/entry.js";
+import { MAX_ID, printable, type Entry } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
 
 const TYPES: Partial<Record<Entry["type"], tarStream.Header["type"]>> = {
@@ -47,7 +47,6 @@ function linksFirstCarryData(entries: readonly Entry[]): Entry[] {
   });
 }
 
-const MAX_ID = 0o777777; // what tar-stream writes in ustar's 8-byte id fields
 const MAX_TIME = 2 ** 31 - 1; // tar-stream truncates the time to a signed 32-bit number
 
 /** The archive in the entries' order (see tree/reproducible.ts for a canonical one), data streamed through. */
