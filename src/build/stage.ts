@@ -12,8 +12,9 @@ import { isoFileName } from "../remaster/names.js";
 import type { OutputFile } from "../remaster/output.js";
 import { rebuildIso, type RebuildResult } from "../remaster/rebuild.js";
 import type { BuiltinMode } from "../remaster/unpack-builtin.js";
-import { hashFile } from "../store/cas.js";
-import { packageVersion } from "../util/package-version.js";
+import { hashFile, layerCacheOf } from "../store/cas.js";
+import { codeIdentity } from "../util/package-version.js";
+import { stampOf, stillStamped, type FileStamp } from "../util/file-stamp.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 
 export interface BuildOptions {
@@ -33,10 +34,11 @@ export interface BuildResult {
   /** Every output file of the remaster (when it ran). */
   outputs?: RebuildResult["outputs"];
   builtin?: RebuildResult["builtin"];
+  layers?: RebuildResult["layers"];
 }
 
 const STATE = ".mkbundle-build.json";
-type State = Record<string, { key: string; sha256: string }>;
+type State = Record<string, { key: string } & FileStamp>;
 
 function readState(path: string): State {
   if (!existsSync(path)) return {};
@@ -74,14 +76,18 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
         o.builtin,
         o.input.env["SOURCE_DATE_EPOCH"] ?? null,
         o.formats ?? null,
-        packageVersion(),
+        codeIdentity(),
       ]),
     )
     .digest("hex");
   const statePath = join(o.out, STATE);
   const state = readState(statePath);
   const prior = state[iso];
-  if (prior?.key === key && existsSync(iso) && (await hashFile(iso)).sha256 === prior.sha256) {
+  // The ISO is trusted unchanged while its stamp (size, mtime, inode) holds; else it is re-hashed.
+  if (
+    prior?.key === key &&
+    (stillStamped(iso, prior) || (existsSync(iso) && (await hashFile(iso)).sha256 === prior.sha256))
+  ) {
     return {
       bundle,
       iso: {
@@ -101,11 +107,18 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
     builtin: o.builtin,
     out: o.out,
     env: o.input.env,
+    layerCache: layerCacheOf(ctx.fetch.store),
     ...(o.formats ? { formats: o.formats } : {}),
   });
   if (!r.iso) throw new MkError("usage", "build makes an ISO: --format must include iso");
-  state[r.iso.path] = { key, sha256: r.iso.sha256 };
+  state[r.iso.path] = { key, ...stampOf(r.iso.path, r.iso.sha256) };
   await writeFileAtomic(statePath, Buffer.from(JSON.stringify(state, null, 1) + "\n"));
   const why = !prior ? "first build" : bundle.bundle.written ? "the bundle changed" : "the version or options changed";
-  return { bundle, iso: { ...r.iso, rebuilt: true, why }, outputs: r.outputs, builtin: r.builtin };
+  return {
+    bundle,
+    iso: { ...r.iso, rebuilt: true, why },
+    outputs: r.outputs,
+    builtin: r.builtin,
+    ...(r.layers ? { layers: r.layers } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 // The overlay tarball (named by its own sha256) and the bundle: bundle.json, the overlay
 // and the base ISO, everything rebuild-iso needs and nothing host-specific. Both are
 // written as streams: memory does not grow with the overlay or the base.
+import { bundleFileName } from "../remaster/names.js";
 import { basename, join } from "node:path";
 import { bufferSource, fileSource } from "../formats/byte-source.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
@@ -48,8 +49,6 @@ export async function writeOverlay(out: string, entries: readonly Entry[], epoch
   });
   return writeContentAddressed(out, (sha256) => `overlay-${sha256}.tar.gz`, bytes);
 }
-
-export const bundleFileName = (m: ResolvedManifest): string => `${m.name}-bundle-${m.flavour}.tar.gz`;
 
 /** The base ISO's member name: its file name, or base.iso when that cannot be a tar name. */
 const baseMemberName = (url: string) => {

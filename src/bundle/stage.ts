@@ -1,18 +1,26 @@
 // The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle.
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { MkError } from "../errors.js";
+import { memoryLog } from "../log.js";
+import { fetchLocked } from "../lock/fetch-locked.js";
 import { lockStage, type LockStatus } from "../lock/stage.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { ResolveContext } from "../lock/context.js";
 import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
 import { pathSource } from "../formats/byte-source.js";
-import { blobPath } from "../store/cas.js";
+import { blobPath, hashFile } from "../store/cas.js";
+import { tcShadowField } from "../overlay/accounts.js";
+import { stampOf, stillStamped, type FileStamp } from "../util/file-stamp.js";
+import { codeIdentity } from "../util/package-version.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 import { type Entry, readSmallText } from "../tree/entry.js";
 import { recordLastBundle } from "../remaster/choose-bundle.js";
-import { bundleFileName, writeBundle, writeOverlay, type BundleJson, type WrittenFile } from "./bundle.js";
+import { bundleFileName } from "../remaster/names.js";
+import { writeBundle, writeOverlay, type WrittenFile } from "./bundle.js";
+import { readRecords, writeRecord, type BundleRecord } from "./record.js";
 import { readBundle } from "./read-bundle.js";
 
 export interface BundleStageOptions {
@@ -27,10 +35,10 @@ export interface BundleResult {
   lock: Lock;
   lockStatus: LockStatus;
   lockFile?: string;
-  overlayEntries: Entry[];
+  /** Files (not directories) in the overlay. */
+  overlayFiles: number;
   overlay: WrittenFile;
   bundle: WrittenFile;
-  json: BundleJson;
 }
 
 export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): Promise<BundleResult> {
@@ -41,13 +49,28 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
       ...(o.input.file ? { manifestFile: o.input.file } : {}),
       ...(o.update ? { update: true } : {}),
       ...(o.frozen ? { frozen: true } : {}),
+      deferDownloads: true,
     },
     ctx,
   );
+  const lockResult = { lock, lockStatus: status, ...(lockFile ? { lockFile } : {}) };
+  const name = bundleFileName(manifest);
+  const record = readRecords(o.out)[name];
+  const sources = await sourceStamps(o.input, record?.sources ?? {});
+  const key = inputKey(o, lock, sources);
+  const unchanged = unchangedSince(record, key, o.input, ctx);
+  if (unchanged) {
+    await recordLastBundle(o.out, unchanged.bundle.path);
+    return { ...lockResult, ...unchanged };
+  }
+
+  // Something changed: the downloads are checked (and fetched), then everything is compiled.
+  if (status === "up to date") await fetchLocked(lock, manifest, ctx);
   const store = ctx.fetch.store;
   const blob = (sha256: string) => pathSource(blobPath(store, sha256));
   const basePath = blobPath(store, lock.base.sha256);
-  const previousTcHash = await previousHash(join(o.out, bundleFileName(manifest)));
+  const bundlePath = join(o.out, name);
+  const previousTcHash = stillStamped(bundlePath, record?.bundle) ? record!.tcField : await previousHash(bundlePath);
   const base = await openBaseImage(basePath);
   let overlayEntries: Entry[];
   try {
@@ -67,9 +90,74 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
     base.close();
   }
   const overlay = await writeOverlay(o.out, overlayEntries, manifest.epoch);
-  const { file: bundle, json } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch);
+  const { file: bundle } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch);
   await recordLastBundle(o.out, bundle.path);
-  return { lock, lockStatus: status, ...(lockFile ? { lockFile } : {}), overlayEntries, overlay, bundle, json };
+  const overlayFiles = overlayEntries.filter((e) => e.type !== "dir").length;
+  const shadow = overlayEntries.find((e) => e.path === "etc/shadow");
+  const tcField = /^tc:([^:]*):/m.exec(shadow ? await readSmallText(shadow) : "")?.[1] ?? "";
+  await writeRecord(o.out, name, {
+    key,
+    bundle: { path: bundle.path, ...stampOf(bundle.path, bundle.sha256) },
+    overlay: { path: overlay.path, ...stampOf(overlay.path, overlay.sha256) },
+    tcField,
+    overlayFiles,
+    sources,
+  });
+  return { ...lockResult, overlayFiles, overlay, bundle };
+}
+
+/** The files: sources' digests: from the record while a file's stamp holds, else hashed now. */
+async function sourceStamps(
+  input: ManifestInput,
+  known: Record<string, FileStamp>,
+): Promise<Record<string, FileStamp>> {
+  const out: Record<string, FileStamp> = {};
+  for (const f of input.manifest.files) {
+    if (!("source" in f)) continue;
+    const path = resolve(input.dir, f.source);
+    if (out[path]) continue;
+    out[path] = stillStamped(path, known[path]) ? known[path]! : stampOf(path, (await hashFile(path)).sha256);
+  }
+  return out;
+}
+
+function inputKey(o: BundleStageOptions, lock: Lock, sources: Record<string, FileStamp>): string {
+  return createHash("sha256")
+    .update(
+      JSON.stringify([
+        codeIdentity(),
+        o.input.manifest,
+        lock,
+        Object.entries(sources).map(([p, s]) => [p, s.sha256]),
+        !!o.allowMissingCommands,
+      ]),
+    )
+    .digest("hex");
+}
+
+/**
+ * The last result again, when nothing it depends on changed: the same input digest, the
+ * bundle and overlay still the files written, and tc's password still the one hashed there.
+ */
+function unchangedSince(
+  record: BundleRecord | undefined,
+  key: string,
+  input: ManifestInput,
+  ctx: ResolveContext,
+): Pick<BundleResult, "overlay" | "bundle" | "overlayFiles"> | undefined {
+  if (!record || record.key !== key) return undefined;
+  if (!stillStamped(record.bundle.path, record.bundle) || !stillStamped(record.overlay.path, record.overlay))
+    return undefined;
+  const problems: string[] = [];
+  const held = memoryLog(); // its warnings are the build's only if this is the result
+  const tc = tcShadowField(
+    { manifest: input.manifest, env: input.env, manifestDir: input.dir, log: held, previousTcHash: record.tcField },
+    problems,
+  );
+  if (problems.length || tc !== record.tcField) return undefined;
+  for (const line of held.lines) ctx.log.warn(line.replace(/^warning: /, ""));
+  const same = (f: BundleRecord["bundle"]) => ({ path: f.path, sha256: f.sha256, size: f.size, written: false });
+  return { overlay: same(record.overlay), bundle: same(record.bundle), overlayFiles: record.overlayFiles };
 }
 
 /** tc's password hash in the bundle this stage wrote last time, if there is one that reads. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./thread-pool.js";
 import { exitOnSignals, exitOnStdoutErrors, run } from "./program.js";
 
 exitOnSignals();

@@ -14,7 +14,7 @@ import type { ManifestInput } from "../manifest/input.js";
 import type { Log } from "../log.js";
 import { chooseAccel, type Accel, type AccelMode } from "../qemu/accel.js";
 import { qemuArgs, type PortForward } from "../qemu/args.js";
-import { stripAnsi } from "../qemu/boot-test.js";
+import { stripAnsi } from "../qemu/ansi.js";
 import { findQemu } from "../qemu/boot.js";
 import { spawnGuarded, type GuardedProcess } from "../qemu/guard.js";
 import { hasSerialConsole } from "../qemu/image.js";

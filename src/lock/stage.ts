@@ -17,6 +17,8 @@ export interface LockStageOptions {
   manifestFile?: string;
   update?: boolean;
   frozen?: boolean;
+  /** Leave an up-to-date lock's downloads unchecked: the caller fetches them (fetchLocked) only if it needs them. */
+  deferDownloads?: boolean;
 }
 
 export interface LockResult {
@@ -41,7 +43,7 @@ export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promi
       { hint: `run mkbundle lock ${o.manifestFile}` },
     );
   if (existing && fresh && !o.update) {
-    await fetchLocked(existing, o.manifest, ctx);
+    if (!o.deferDownloads) await fetchLocked(existing, o.manifest, ctx);
     return { lock: existing, status: "up to date", lockFile };
   }
   const lock = await resolveLock(o.manifest, ctx);

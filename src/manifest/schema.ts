@@ -1,5 +1,7 @@
 // JSON Schema validation with errors a reviewer can act on: position, key, value, expectation.
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { ajvFormats, ajvLib } from "../util/lazy.js";
@@ -25,28 +27,61 @@ export function schemaPath(name: string): string {
   return join(packageRoot(), "schemas", `${name}.schema.json`);
 }
 
+const schemaFiles = () =>
+  readdirSync(join(packageRoot(), "schemas"))
+    .filter((f) => f.endsWith(".schema.json"))
+    .sort();
+
+/** An Ajv holding every schema (bundle.json embeds a lock), with our options and keywords. */
+export function schemaAjv(opts: { source?: boolean } = {}): Ajv2020 {
+  const ajv: Ajv2020 = new (ajvLib().Ajv2020)({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictRequired: false,
+    ...(opts.source ? { code: { source: true } } : {}),
+  });
+  (ajvFormats().default ?? (ajvFormats() as unknown as (a: unknown) => void))(ajv);
+  // Annotation keyword: the plain-words expectation shown with pattern errors.
+  ajv.addKeyword({ keyword: "errorHint", schemaType: "string" });
+  for (const f of schemaFiles())
+    ajv.addSchema(JSON.parse(readFileSync(join(packageRoot(), "schemas", f), "utf8")) as object);
+  return ajv;
+}
+
+/** What a precompiled validator was made from: every schema's bytes and Ajv's version. */
+export function schemasDigest(): string {
+  const hash = createHash("sha256").update(ajvVersion());
+  for (const f of schemaFiles()) hash.update(`${f}\0`).update(readFileSync(join(packageRoot(), "schemas", f)));
+  return hash.digest("hex");
+}
+
+const ajvVersion = () =>
+  (JSON.parse(readFileSync(createRequire(import.meta.url).resolve("ajv/package.json"), "utf8")) as { version: string })
+    .version;
+
+export const precompiledPath = (name: string): string => join(packageRoot(), "dist", "schemas", `${name}.validate.cjs`);
+
+/**
+ * The validator `npm run build` compiled (Ajv's standalone code: compiling at run time costs
+ * about 0.3 s a run), if it was made from these very schemas; else compiled now.
+ */
 export function loadValidator(name: string): ValidateFunction {
   let v = validators.get(name);
   if (!v) {
-    const ajv: Ajv2020 = new (ajvLib().Ajv2020)({
-      allErrors: true,
-      verbose: true,
-      strict: true,
-      strictRequired: false,
-    });
-    (ajvFormats().default ?? (ajvFormats() as unknown as (a: unknown) => void))(ajv);
-    // Annotation keyword: the plain-words expectation shown with pattern errors.
-    ajv.addKeyword({ keyword: "errorHint", schemaType: "string" });
-    // Schemas may refer to each other (bundle.json embeds a lock).
-    for (const other of readdirSync(join(packageRoot(), "schemas")).filter(
-      (f) => f.endsWith(".schema.json") && f !== `${name}.schema.json`,
-    )) {
-      ajv.addSchema(JSON.parse(readFileSync(join(packageRoot(), "schemas", other), "utf8")) as object);
-    }
-    v = ajv.compile(JSON.parse(readFileSync(schemaPath(name), "utf8")) as object);
+    const pre = precompiledPath(name);
+    const header = existsSync(pre) ? readFileSync(pre, "utf8").slice(0, 100) : "";
+    v = header.startsWith(`// schemas ${schemasDigest()}\n`)
+      ? (createRequire(import.meta.url)(pre) as ValidateFunction)
+      : (schemaAjv().getSchema(schemaId(name)) as ValidateFunction);
     validators.set(name, v);
   }
   return v;
+}
+
+/** A schema's $id, by which Ajv knows it. */
+export function schemaId(name: string): string {
+  return (JSON.parse(readFileSync(schemaPath(name), "utf8")) as { $id: string }).$id;
 }
 
 export function validateAgainstSchema(name: string, data: unknown, ctx: SchemaContext): Diagnostic[] {

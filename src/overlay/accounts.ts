@@ -14,7 +14,7 @@ const TC_PASSWD = "tc:x:1001:50:Linux User,,,:/home/tc:/bin/sh";
 const SALT_CHARS = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** The tc password's source, in order: the manifest's password:, then MK_BUNDLE_TC_PASSWD. */
-function tcPassword(input: OverlayInput, problems: string[]): { hash: string } | { clear: string } | undefined {
+function tcPassword(input: PasswordInput, problems: string[]): { hash: string } | { clear: string } | undefined {
   const p = input.manifest.password;
   if (p && "hash" in p) return { hash: p.hash };
   if (p && "env" in p) {
@@ -54,29 +54,40 @@ async function baseText(input: OverlayInput, path: string): Promise<{ text: stri
 
 const keep = (e: Entry | undefined, fallback: number) => [e?.mode ?? fallback, e?.uid ?? 0, e?.gid ?? 0] as const;
 
+type PasswordInput = Pick<OverlayInput, "manifest" | "env" | "manifestDir" | "log" | "previousTcHash">;
+
+/**
+ * tc's field in /etc/shadow: "*" (locked), the manifest's hash, or a sha512-crypt hash of the
+ * password (the previous build's when it still verifies). Also what tells an unchanged build
+ * that the password did not change, without keeping anything derived from it.
+ */
+export function tcShadowField(input: PasswordInput, problems: string[]): string {
+  const { manifest } = input;
+  const secret = tcPassword(input, problems);
+  if (manifest.flavour === "prod") {
+    if (secret) input.log.warn("a tc password cannot be set for a prod image; it is ignored (tc is locked)");
+    return "*";
+  }
+  if (!secret) {
+    input.log.warn(
+      `no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`,
+    );
+    return "*";
+  }
+  if ("hash" in secret) return secret.hash;
+  return hashPassword(
+    secret.clear,
+    input.previousTcHash,
+    input.env["SOURCE_DATE_EPOCH"] !== undefined,
+    `${manifest.name}\0${manifest.flavour}\0${manifest.epoch}`,
+  );
+}
+
 export async function accountEntries(input: OverlayInput, problems: string[]): Promise<Entry[]> {
   const { manifest } = input;
   const epoch = manifest.epoch;
   const out: Entry[] = [];
-  let tcField = "*";
-  const secret = tcPassword(input, problems);
-  if (manifest.flavour === "prod") {
-    if (secret) input.log.warn("a tc password cannot be set for a prod image; it is ignored (tc is locked)");
-  } else if (secret) {
-    tcField =
-      "hash" in secret
-        ? secret.hash
-        : hashPassword(
-            secret.clear,
-            input.previousTcHash,
-            input.env["SOURCE_DATE_EPOCH"] !== undefined,
-            `${manifest.name}\0${manifest.flavour}\0${epoch}`,
-          );
-  } else {
-    input.log.warn(
-      `no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`,
-    );
-  }
+  const tcField = tcShadowField(input, problems);
 
   const shadow = await baseText(input, "etc/shadow");
   const lines = shadow.text.split("\n").filter((l, i, a) => l || i < a.length - 1);

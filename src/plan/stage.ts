@@ -2,7 +2,7 @@
 // built before: the lock, and the bundle in --out (or a bundle named with --against).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { bundleFileName } from "../bundle/bundle.js";
+import { bundleFileName } from "../remaster/names.js";
 import { readBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
 import type { ResolveContext } from "../lock/context.js";

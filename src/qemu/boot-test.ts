@@ -2,12 +2,15 @@
 // passed, QEMU exits, or the timeout. Under --accel auto, a KVM boot that fails the way
 // broken hosts fail (QEMU reports a KVM error, or the guest stays silent while it should
 // print) is restarted once under software emulation. QEMU is always killed.
+import { stripAnsi } from "./ansi.js";
 import type { Log } from "../log.js";
 import type { Accel, AccelChoice, AccelMode } from "./accel.js";
 import { qemuArgs, type PortForward } from "./args.js";
 import { httpCheckOnce, type HttpCheck } from "./checks.js";
 import { spawnGuarded } from "./guard.js";
 import type { BootPlan } from "./image.js";
+
+const KVM_FAILURE = /KVM internal error|kvm_[a-z_]+: Assertion|emulation failure|failed to (set|get) MSR|KVM_RUN/i;
 
 export interface BootTestOptions {
   qemu: string;
@@ -47,11 +50,6 @@ export interface BootTestResult {
   /** How QEMU ended, when it ended by itself before the checks passed. */
   exit?: string;
 }
-
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-const KVM_FAILURE = /KVM internal error|kvm_[a-z_]+: Assertion|emulation failure|failed to (set|get) MSR|KVM_RUN/i;
-
-export const stripAnsi = (s: string): string => s.replace(ANSI, "");
 
 type Attempt = BootTestResult | { fallback: string };
 

@@ -12,3 +12,6 @@ export const pxeDirName = (name: string, flavour: string, version: string): stri
   `pxe/${name}-${flavour}-${version}`;
 
 export const SUMS_FILE = "SHA256SUMS";
+
+/** The bundle a manifest's bundle stage writes in --out. */
+export const bundleFileName = (m: { name: string; flavour: string }): string => `${m.name}-bundle-${m.flavour}.tar.gz`;

@@ -14,6 +14,8 @@ import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
 import { auditProd, type AuditedExtension } from "../overlay/audit.js";
 import { appendArchiveEntries, compressArchive, mergedInitrd, type Initrd } from "./initrd.js";
+import { layeredArchive } from "./layers.js";
+import { defaultThreads } from "../formats/gzip/writer.js";
 import { editIsolinuxCfg } from "./isolinux-edit.js";
 import { isoMetadataYaml, mkVersionYaml } from "./texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js";
@@ -27,6 +29,8 @@ export interface RemasterOptions {
   out: string;
   env: Env;
   threads?: number;
+  /** Where --append-initrd keeps compressed overlay layers for the next build. */
+  layerCache?: string;
 }
 
 export interface PreparedRemaster {
@@ -40,6 +44,8 @@ export interface PreparedRemaster {
   kernel: { path: string; bytes: Buffer };
   /** What the image boots, in order: paths on the ISO (no leading '/'), bytes (on disk, read in place) and digests. */
   initrds: ({ path: string } & Initrd)[];
+  /** --append-initrd: the overlay's layers, and how many came from the layer cache. */
+  layers?: { count: number; reused: number };
   /** The base initrds that full mode folded into the first, and that leave the image. */
   droppedInitrds: string[];
   cfg: { path: string; text: string };
@@ -92,16 +98,20 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   const m = json.manifest;
   const baseInitrds = base.boot.initrds;
   let initrds: PreparedRemaster["initrds"];
+  let layers: PreparedRemaster["layers"];
   if (o.appendInitrd) {
-    // The base initrd stays byte for byte (read where it lies); the overlay follows it as a second archive.
+    // The base initrd stays byte for byte (read where it lies); the overlay follows it, in layers.
     const kept = await Promise.all(baseInitrds.map((p) => baseInitrd(base, p)));
-    initrds = [
-      ...kept,
-      {
-        path: `boot/${m.name}.gz`,
-        ...(await compressArchive(appendArchiveEntries(baseTree, overlay), epoch, o.threads)),
-      },
-    ];
+    const {
+      layers: count,
+      reused,
+      ...archive
+    } = await layeredArchive(appendArchiveEntries(baseTree, overlay), epoch, {
+      threads: o.threads ?? defaultThreads(),
+      ...(o.layerCache ? { cache: o.layerCache } : {}),
+    });
+    layers = { count, reused };
+    initrds = [...kept, { path: `boot/${m.name}.gz`, ...archive }];
   } else {
     initrds = [
       { path: baseInitrds[0]!, ...(await compressArchive(mergedInitrd(baseTree, overlay), epoch, o.threads)) },
@@ -132,6 +142,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     base,
     kernel,
     initrds,
+    ...(layers ? { layers } : {}),
     droppedInitrds: o.appendInitrd ? [] : baseInitrds.slice(1),
     cfg: { path: base.boot.cfgPath, text: cfg },
     bootLine: [...label, ...m.boot.append.filter((c) => !label.includes(c))],

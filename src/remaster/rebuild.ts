@@ -26,6 +26,7 @@ export interface RebuildResult {
   iso?: OutputFile;
   initrdPaths: string[];
   builtin: { unpack: boolean; why: string };
+  layers?: { count: number; reused: number };
 }
 
 /** A path under `out`, or an error: names from a bundle must never lead outside it. */
@@ -81,6 +82,7 @@ export async function rebuildIso(
     ...(iso ? { iso } : {}),
     initrdPaths: p.initrds.map((i) => i.path),
     builtin: p.builtin,
+    ...(p.layers ? { layers: p.layers } : {}),
   };
 }
 

@@ -32,6 +32,9 @@ export interface IndexRecord {
   missing?: true;
 }
 
+/** --append-initrd's compressed overlay layers (remaster/layers.ts): a cache of our own outputs. */
+export const layerCacheOf = (s: Store): string => join(s.root, "layers");
+
 export function openStore(workDir: string): Store {
   const root = join(workDir, "cache");
   for (const d of ["blobs", "index", "tmp"]) ensureDir(join(root, d));
@@ -110,6 +113,8 @@ export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: 
   }
   for (const rec of listIndex(s))
     if (rec.sha256 && !keep.has(rec.sha256)) rmSync(join(s.root, "index", `${sha(rec.url)}.json`), { force: true });
+  // Overlay layers are our own outputs, made again at will.
+  rmSync(layerCacheOf(s), { recursive: true, force: true });
   // Leftovers of interrupted downloads; recent ones may belong to a build running now.
   for (const t of readdirSync(join(s.root, "tmp"))) {
     const p = join(s.root, "tmp", t);

@@ -34,7 +34,7 @@ function skip(parts: Buffer[], n: number): Buffer[] {
   return out;
 }
 
-/** Writes buffers (or a stream of them) to fd in 8 MiB batches, calling `seen` on each. */
+/** Writes buffers (or a stream of them) to fd in 1 MiB batches, calling `seen` on each. */
 async function writeAll(
   fd: number,
   data: Buffer | readonly Buffer[] | AsyncIterable<Buffer> | Iterable<Buffer>,
@@ -47,7 +47,7 @@ async function writeAll(
     seen?.(c);
     batch.push(c);
     pending += c.length;
-    if (pending >= 8 << 20) {
+    if (pending >= 1 << 20) {
       writeBuffers(fd, batch);
       [batch, pending] = [[], 0];
     }

@@ -1,7 +1,7 @@
 // `mkbundle bundle`, Razor's form and `mkbundle plan` on the fixture mirror (plus a fake
 // openssh.tcz and an extension hiding an sshd, made with mksquashfs).
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -365,5 +365,45 @@ describe("mkbundle plan", () => {
     expect(r.stdout).toContain("flavour: dev -> debug");
     expect(r.stdout).toContain("+ etc/motd +2 B");
     expect(r.stdout).toContain("~ etc/inittab");
+  });
+});
+
+describe("an unchanged bundle is decided from digests and stamps", () => {
+  it("does no work when nothing changed (not even the downloads are needed); a changed source, password or bundle is rebuilt", () => {
+    const m = manifest("fast", "files:\n  - path: /etc/motd\n    source: files/motd\npassword:\n  env: MK_TEST_PW\n");
+    const motd = write("fast/files/motd", "one\n");
+    const out = join(dir, "out-fast");
+    const wdFast = join(dir, "wd-fast");
+    const go = (pw: string, ...extra: string[]) => {
+      const r = mkbundle(["bundle", m, "--mirror", mirror, "--work-dir", wdFast, "--out", out, "--json", ...extra], {
+        env: { MK_TEST_PW: pw },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { bundle: { written: boolean; sha256: string }; overlay: { written: boolean } };
+    };
+    const first = go("pw1");
+    expect(first.bundle.written).toBe(true);
+    // The downloads are gone and --offline: an unchanged bundle needs none of them.
+    rmSync(join(wdFast, "cache"), { recursive: true });
+    const same = go("pw1", "--offline");
+    expect([same.bundle.written, same.overlay.written, same.bundle.sha256]).toEqual([
+      false,
+      false,
+      first.bundle.sha256,
+    ]);
+    // Touched, same bytes: re-hashed, still unchanged.
+    utimesSync(motd, new Date(), new Date(Date.now() + 5000));
+    expect(go("pw1", "--offline").bundle.written).toBe(false);
+    // New bytes in a source, a new password, a damaged bundle: each is rebuilt.
+    writeFileSync(motd, "two\n");
+    expect(go("pw1").bundle.written).toBe(true);
+    expect(go("pw2").bundle.written).toBe(true);
+    const bundlePath = join(out, "fast-bundle-dev.tar.gz");
+    const b = readFileSync(bundlePath);
+    b[b.length - 100] = b[b.length - 100]! ^ 0xff;
+    writeFileSync(bundlePath, b);
+    const repaired = go("pw2");
+    expect(repaired.bundle.written).toBe(true);
+    expect(sha256(readFileSync(bundlePath))).toBe(repaired.bundle.sha256);
   });
 });

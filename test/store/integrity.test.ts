@@ -136,6 +136,7 @@ describe("the cache verifies what it hands out", () => {
   it("a flipped byte or a replaced blob is repaired from the mirror, or fails --offline; never built", async () => {
     const pv = lockOf(m).extensions.find((e) => e.name === "pv")!;
     const dmidecode = lockOf(m).extensions.find((e) => e.name === "dmidecode")!;
+    // A fresh --out each time: an unchanged build in the same --out needs no blob at all.
     for (const [how, damage] of [
       ["flipped", (b: Buffer) => Buffer.concat([b.subarray(0, 100), Buffer.from([b[100]! ^ 1]), b.subarray(101)])],
       ["replaced", () => readFileSync(blob(wd, dmidecode.sha256))],
@@ -153,7 +154,7 @@ describe("the cache verifies what it hands out", () => {
         "--work-dir",
         wd,
         "--out",
-        join(dir, "out-tamper"),
+        join(dir, `out-tamper-${how}`),
       ]);
       expect(offline.code, `${how}: ${offline.stderr}`).toBe(1);
       expect(offline.stderr).toContain(`the cached blob ${pv.sha256} (pv.tcz) does not match its sha256 any more`);
@@ -171,7 +172,7 @@ describe("the cache verifies what it hands out", () => {
         "--work-dir",
         wd,
         "--out",
-        join(dir, "out-tamper"),
+        join(dir, `out-tamper-${how}`),
       ]);
       expect(online.code, `${how}: ${online.stderr}`).toBe(0);
       expect(online.stderr).toContain(

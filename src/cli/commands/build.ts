@@ -78,6 +78,7 @@ export function buildCommand(program: Command): void {
             bundle: { path: b.bundle.path, sha256: b.bundle.sha256, written: b.bundle.written },
             iso: r.iso,
             outputs,
+            layers: r.layers ?? null,
           },
           null,
           2,
@@ -87,6 +88,8 @@ export function buildCommand(program: Command): void {
     }
     log.info(`lock:   ${b.lockFile} (${b.lockStatus})`);
     log.info(`bundle: ${b.bundle.path} (${b.bundle.written ? "rebuilt" : "unchanged"}, ${humanBytes(b.bundle.size)})`);
+    if (r.layers && r.layers.count > 1)
+      log.info(`layers: ${r.layers.count} in the overlay, ${r.layers.reused} reused from the layer cache`);
     log.info(
       `iso:    ${r.iso.path} (${r.iso.rebuilt ? "rebuilt" : "unchanged"}: ${r.iso.why}; ${humanBytes(r.iso.size)}, sha256 ${r.iso.sha256})`,
     );

@@ -76,7 +76,7 @@ function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log): void
       path: r.overlay.path,
       sha256: r.overlay.sha256,
       size: r.overlay.size,
-      files: r.overlayEntries.filter((e) => e.type !== "dir").length,
+      files: r.overlayFiles,
       written: r.overlay.written,
     },
     bundle: { path: r.bundle.path, sha256: r.bundle.sha256, size: r.bundle.size, written: r.bundle.written },

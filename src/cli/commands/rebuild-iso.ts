@@ -4,6 +4,7 @@ import { attributedTo } from "../../errors.js";
 import type { Log } from "../../log.js";
 import type { RebuildResult } from "../../remaster/rebuild.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
+import { layerCacheOf, openStore } from "../../store/cas.js";
 import { humanBytes } from "../../store/progress.js";
 import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
@@ -68,6 +69,7 @@ export function rebuildIsoCommand(program: Command): void {
         builtin: opts.builtin,
         out: opts.out,
         env: process.env,
+        ...(opts.appendInitrd ? { layerCache: layerCacheOf(openStore(opts.workDir)) } : {}),
         ...(opts.format ? { formats: opts.format } : {}),
       }),
     );
@@ -87,6 +89,7 @@ function reportRebuild(r: RebuildResult, opts: { json?: boolean }, log: Log): vo
           outputs: Object.fromEntries(r.outputs.map((o) => [o.format, o.files])),
           initrds: r.initrdPaths,
           builtin: r.builtin,
+          layers: r.layers ?? null,
         },
         null,
         2,
@@ -96,6 +99,8 @@ function reportRebuild(r: RebuildResult, opts: { json?: boolean }, log: Log): vo
   }
   if (r.builtin.unpack) log.warn(`builtin extensions: ${r.builtin.why}`);
   else log.verbose(`builtin extensions: ${r.builtin.why}`);
+  if (r.layers && r.layers.count > 1)
+    log.info(`overlay: ${r.layers.count} layers, ${r.layers.reused} reused from the layer cache`);
   for (const f of files)
     log.info(
       `${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256.slice(0, 16)}…)`,

@@ -1,13 +1,12 @@
 // `mkbundle show FILE`: the manifest as it will be built, and what it will produce.
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { bundleFileName } from "../../bundle/bundle.js";
 import { lockPathFor, readLock } from "../../lock/lock-file.js";
 import { buildEpoch } from "../../manifest/epoch.js";
 import type { ManifestInput } from "../../manifest/input.js";
 import { flavourDrops, redacted } from "../../manifest/resolve.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
-import { isoFileName, pxeDirName, SUMS_FILE } from "../../remaster/names.js";
+import { bundleFileName, isoFileName, pxeDirName, SUMS_FILE } from "../../remaster/names.js";
 import { yamlLib } from "../../util/lazy.js";
 import { addGlobalOptions, globalsOf, loadManifest } from "../options.js";
 import { makeLog, stdout } from "../output.js";

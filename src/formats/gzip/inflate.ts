@@ -1,6 +1,6 @@
 // Streaming gunzip of every member, with a ceiling checked as bytes come out: a
 // decompression bomb is refused once it passes the ceiling, never allocated whole. Output
-// up to 64 MiB stays in memory; more goes to a temporary file read in place.
+// up to 8 MiB stays in memory; more goes to a temporary file read in place.
 import { closeSync, openSync, writeSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { FormatError } from "../../errors.js";
@@ -10,7 +10,7 @@ import { bufferSource, fileSource, type ByteSource } from "../byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { isGzip } from "./reader.js";
 
-const IN_MEMORY = 64 * 1024 * 1024;
+const IN_MEMORY = 8 * 1024 * 1024;
 const READ = 1024 * 1024;
 
 /**

@@ -1,12 +1,12 @@
 // Deterministic gzip writer, streaming and parallel (pigz's method). The input is cut into
 // fixed 128 KiB blocks, each deflated with the previous 32 KiB as dictionary and ended with a
 // sync flush; the pieces form ONE member with the CRC-32 and length of the whole input.
-// Blocks are compressed by a pool of worker threads over a bounded window, so memory stays
-// at a few blocks per thread whatever the input's size. The blocking never depends on the
-// thread count: 1 or N threads give the same bytes.
+// Blocks are compressed on libuv's thread pool (zlib's async API: no JS isolate per thread,
+// which cost ~50 MB each as worker threads) over a bounded window, so memory stays at a few
+// blocks per thread whatever the input's size. The blocking never depends on the thread
+// count: 1 or N threads give the same bytes.
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
-import { constants, crc32, deflateRawSync } from "node:zlib";
+import { constants, crc32, deflateRaw, deflateRawSync } from "node:zlib";
 import { isCompressed } from "./by-content.js";
 
 export const CHUNK = 128 * 1024;
@@ -15,7 +15,7 @@ const WINDOW = 32 * 1024;
 export interface GzipOptions {
   /** 1 (fast) to 9 (small); default 9. */
   level?: number;
-  /** Worker threads; 1 compresses on the calling thread. Default 1. */
+  /** Blocks compressed at once on the thread pool; 1 compresses on the calling thread. Default 1. */
   threads?: number;
   /**
    * Compress by content: a block made mostly of already-compressed parts of the input
@@ -43,7 +43,7 @@ interface Block {
   last: boolean;
 }
 
-/** One block's raw deflate: what both the in-thread path and the workers run. */
+/** One block's raw deflate on the calling thread (threads: 1, and gzipSync). */
 function deflateBlock(b: Block): Buffer {
   return deflateRawSync(b.data, {
     level: b.level,
@@ -52,55 +52,19 @@ function deflateBlock(b: Block): Buffer {
   });
 }
 
-// Plain JS run by each worker (eval'd, so it works from src/ under tests and from dist/).
-const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
-const { constants, deflateRawSync } = require("node:zlib");
-parentPort.on("message", ({ id, data, dictionary, level, last }) => {
-  const out = deflateRawSync(new Uint8Array(data), {
-    level,
-    finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-    ...(dictionary.byteLength ? { dictionary: new Uint8Array(dictionary) } : {}),
-  });
-  // Transfer only this result's bytes, never a larger pooled backing store.
-  const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
-  parentPort.postMessage({ id, out: own }, [own]);
-});
-`;
-
-/** Workers that deflate blocks; results come back by id. */
-function workerPool(threads: number) {
-  const waiting = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
-  const workers = Array.from({ length: threads }, () => {
-    const w = new Worker(WORKER_SOURCE, { eval: true });
-    w.on("message", (m: { id: number; out: ArrayBuffer }) => {
-      waiting.get(m.id)?.resolve(Buffer.from(m.out));
-      waiting.delete(m.id);
-    });
-    w.on("error", (e) => {
-      for (const p of waiting.values()) p.reject(e);
-      waiting.clear();
-    });
-    return w;
-  });
-  let next = 0;
-  return {
-    run(b: Block): Promise<Buffer> {
-      const id = next++;
-      const copy = (x: Buffer): ArrayBuffer => {
-        const own = new ArrayBuffer(x.byteLength);
-        new Uint8Array(own).set(x);
-        return own;
-      };
-      const data = copy(b.data);
-      const dictionary = copy(b.dictionary);
-      return new Promise<Buffer>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        workers[id % threads]!.postMessage({ id, data, dictionary, level: b.level, last: b.last }, [data, dictionary]);
-      });
-    },
-    close: () => Promise.all(workers.map((w) => w.terminate())),
-  };
+/** One block's raw deflate on libuv's thread pool: parallel without a JS isolate per thread. */
+function deflateBlockAsync(b: Block): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    deflateRaw(
+      b.data,
+      {
+        level: b.level,
+        finishFlush: b.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+        ...(b.dictionary.length ? { dictionary: b.dictionary } : {}),
+      },
+      (err, out) => (err ? reject(err) : resolve(out)),
+    ),
+  );
 }
 
 /** The gzip stream of `input`, produced as the input arrives, in bounded memory. */
@@ -111,9 +75,8 @@ export async function* gzipStream(
   const level = opts.level ?? 9;
   checkLevel(level);
   const threads = opts.threads ?? 1;
-  const pool = threads > 1 ? workerPool(threads) : undefined;
   const inFlight: Promise<Buffer>[] = [];
-  const deflate = (b: Block) => inFlight.push(pool ? pool.run(b) : Promise.resolve(deflateBlock(b)));
+  const deflate = (b: Block) => inFlight.push(threads > 1 ? deflateBlockAsync(b) : Promise.resolve(deflateBlock(b)));
   try {
     yield gzipHeader(level);
     let crc = 0;
@@ -156,7 +119,6 @@ export async function* gzipStream(
     yield t;
   } finally {
     await Promise.allSettled(inFlight);
-    await pool?.close();
   }
 }
 
