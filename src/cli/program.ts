@@ -52,7 +52,8 @@ function buildProgram(): Command {
     "after",
     `
 Razor's environment and -c settings: MK_BUNDLE_BUILTIN_LIST, MK_BUNDLE_MIRROR_LIST, MK_BUNDLE_TC_PASSWD,
-MK_BUNDLE_TYPE (prod|dev|debug), MK_BUNDLE_TCL_MIRROR_URI, MK_BUNDLE_TCL_ISO_URL, MK_BUNDLE_GEM_SERVER_URI.
+MK_BUNDLE_TYPE (prod|dev|debug), MK_BUNDLE_TCL_MIRROR_URI (the mirror's root, or Razor's …/4.x/x86/tcz),
+MK_BUNDLE_TCL_RELEASE (4.x, 10.x, …), MK_BUNDLE_TCL_ARCH (x86 | x86_64), MK_BUNDLE_TCL_ISO_URL, MK_BUNDLE_GEM_SERVER_URI.
 Precedence: command line > -c file > environment > defaults.
 
 Limits on any one opened container (ISO, initrd, .tcz, tar), whatever its headers claim:

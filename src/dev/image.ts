@@ -40,7 +40,7 @@ export async function devOverlay(
     env: input.env,
     log: ctx.log,
   });
-  const mode = chooseMode(builtin, tree, lock);
+  const mode = await chooseMode(builtin, tree, lock);
   const overlay = mode.unpack ? await unpackBuiltin(entries, lock, tree, m.epoch) : entries;
   const version: Entry = {
     path: MK_VERSION,

@@ -8,12 +8,14 @@ import type { Fetched } from "../store/fetch.js";
 import { describeLocation, locationOf, under, type Location } from "../store/location.js";
 import { releasePath } from "../tinycore/mirror-layout.js";
 import type { Collector } from "./collector.js";
+import { distributionFiles, resolveBaseParts } from "./base-parts.js";
+import type { Lock } from "./lock-file.js";
 import type { ResolveContext } from "./context.js";
 
 export function baseIsoLocation(m: ResolvedManifest, ctx: Pick<ResolveContext, "mirror" | "baseDir">): Location {
-  return m.base.url
-    ? locationOf(m.base.url, ctx.baseDir)
-    : under(ctx.mirror, releasePath(m.base.release, m.base.arch, m.base.iso));
+  if (m.base.url) return locationOf(m.base.url, ctx.baseDir);
+  if (m.base.iso) return under(ctx.mirror, releasePath(m.base.release, m.base.arch, m.base.iso));
+  return distributionFiles(m, ctx);
 }
 
 /** A tiny one-line file naming an .iso beside it: how git and some copies store a symlink. */
@@ -31,15 +33,28 @@ function sibling(l: Location, name: string): Location {
     : { kind: "file", path: l.path.replace(/[^/]*$/, name) };
 }
 
-/** The fetched base ISO and where it came from; null when fetching failed (the collector reports it). */
+/**
+ * The fetched base ISO (assembled, for a distribution-files base) and where it came from;
+ * null when fetching failed (the collector reports it).
+ */
 export async function resolveBase(
   m: ResolvedManifest,
   ctx: ResolveContext,
   c: Collector,
-): Promise<{ from: Location; iso: Fetched | null }> {
+): Promise<{ from: Location; iso: Fetched | null; parts?: NonNullable<Lock["baseParts"]> }> {
+  if (m.base.kernel) {
+    const { iso, parts, missing } = await resolveBaseParts(m, ctx, c);
+    if (iso === undefined)
+      throw new MkError(
+        "resolve",
+        missing.map((l) => `base part not found: ${l}`),
+      );
+    return { from: distributionFiles(m, ctx), iso, parts };
+  }
+  const label = m.base.url ?? m.base.iso!;
   const expect = m.base.sha256 ? { sha256: m.base.sha256 } : {};
   let from = baseIsoLocation(m, ctx);
-  let iso = await c.get(from, m.base.url ?? m.base.iso, expect);
+  let iso = await c.get(from, label, expect);
   const target = iso ? linkFileTarget(iso.path) : undefined;
   if (iso && target) {
     const followed = sibling(from, target);

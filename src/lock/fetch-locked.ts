@@ -4,6 +4,8 @@ import type { Expect } from "../store/fetch.js";
 import { describeLocation, locationOf, under, type Location } from "../store/location.js";
 import { tczPath } from "../tinycore/mirror-layout.js";
 import { baseIsoLocation } from "./base.js";
+import { resolveBaseParts } from "./base-parts.js";
+import { hasBlob } from "../store/cas.js";
 import { collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { Lock } from "./lock-file.js";
@@ -16,7 +18,11 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
       gone.push(`${describeLocation(from)} is gone from the mirror (the lock pins sha256 ${expect.sha256})`);
   };
   const jobs: Promise<void>[] = [
-    need(baseIsoLocation(m, ctx), m.base.iso, { sha256: lock.base.sha256, size: lock.base.size }),
+    lock.baseParts
+      ? hasBlob(ctx.fetch.store, lock.base.sha256)
+        ? Promise.resolve()
+        : resolveBaseParts(m, ctx, c, lock).then((r) => void gone.push(...r.missing.map((l) => `${l} is gone`)))
+      : need(baseIsoLocation(m, ctx), m.base.url ?? m.base.iso!, { sha256: lock.base.sha256, size: lock.base.size }),
   ];
   for (const e of lock.extensions) {
     jobs.push(

@@ -37,6 +37,8 @@ export interface Lock {
   kernel?: string;
   kernelSource?: "manifest" | "initrd lib/modules" | "bzImage header";
   base: { url: string; sha256: string; size: number };
+  /** A distribution-files base: its pinned parts; base is the ISO assembled from them. */
+  baseParts?: { path: string; url: string; sha256: string; size: number }[];
   extensions: LockedExtension[];
   gemSource?: string;
   gems: LockedGem[];
@@ -61,9 +63,12 @@ export function inputsDigest(m: ResolvedManifest): string {
     base: {
       release: m.base.release,
       arch: m.base.arch,
-      iso: m.base.iso,
+      iso: m.base.iso ?? null,
       url: m.base.url ?? null,
       sha256: m.base.sha256 ?? null,
+      ...(m.base.kernel
+        ? { kernel: m.base.kernel, initrds: m.base.initrds ?? [], isolinux: m.base.isolinux ?? null }
+        : {}),
     },
     kernel: m.kernel ?? null,
     builtin: m.extensions.builtin,
@@ -87,6 +92,7 @@ export function renderLock(lock: Lock, manifestFile: string): string {
 export function lockedDigests(lock: Lock): string[] {
   return [
     lock.base.sha256,
+    ...(lock.baseParts ?? []).map((p) => p.sha256),
     ...lock.extensions.flatMap((e) => [e.sha256, ...Object.values(e.files ?? {})]),
     ...lock.gems.map((g) => g.sha256),
   ];

@@ -55,6 +55,7 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
     arch: m.base.arch,
     ...(kernel ? { kernel: kernel.release, kernelSource: kernel.source } : {}),
     base: { url: describeLocation(base.from), sha256: base.iso!.sha256, size: base.iso!.size },
+    ...(base.parts ? { baseParts: base.parts } : {}),
     extensions: closures.extensions,
     ...(m.gems.require.length ? { gemSource: m.gems.source } : {}),
     gems: gems.gems,

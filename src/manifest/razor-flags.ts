@@ -6,6 +6,7 @@ import { parseExtensionList, type ListedExtension } from "./extension-list.js";
 import { parseRazorConfig, RAZOR_SETTINGS, type ConfigValue } from "./razor-config.js";
 import type { Locator } from "./schema.js";
 import type { Flavour, Manifest } from "./types.js";
+import { mirrorRoot, mirrorSeries } from "../tinycore/mirror-layout.js";
 
 export interface RazorFlags {
   builtinList?: string;
@@ -15,6 +16,8 @@ export interface RazorFlags {
   tcPasswd?: string;
   config?: string;
   reusePrevDl?: boolean;
+  arch?: string;
+  release?: string;
 }
 
 type Setting = (typeof RAZOR_SETTINGS)[number];
@@ -25,6 +28,8 @@ const CLI_FLAG: Partial<Record<Setting, string>> = {
   MK_BUNDLE_MIRROR_LIST: "-m/--mirror-list",
   MK_BUNDLE_TC_PASSWD: "-t/--tc-passwd",
   MK_BUNDLE_TYPE: "-p/-d",
+  MK_BUNDLE_TCL_ARCH: "--arch",
+  MK_BUNDLE_TCL_RELEASE: "--release",
 };
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -65,6 +70,8 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
   const fromCli: Partial<Record<Setting, string>> = {
     ...(flags.builtinList ? { MK_BUNDLE_BUILTIN_LIST: flags.builtinList } : {}),
     ...(flags.mirrorList ? { MK_BUNDLE_MIRROR_LIST: flags.mirrorList } : {}),
+    ...(flags.arch ? { MK_BUNDLE_TCL_ARCH: flags.arch } : {}),
+    ...(flags.release ? { MK_BUNDLE_TCL_RELEASE: flags.release } : {}),
     ...(flags.tcPasswd !== undefined ? { MK_BUNDLE_TC_PASSWD: flags.tcPasswd } : {}),
     ...(flags.buildProdImage ? { MK_BUNDLE_TYPE: "prod" } : flags.buildDebugImage ? { MK_BUNDLE_TYPE: "debug" } : {}),
   };
@@ -127,20 +134,30 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
   }
 
   const mirrorSetting = settings["MK_BUNDLE_TCL_MIRROR_URI"];
-  const series = mirrorSetting ? /\/([0-9]+\.x)\/(x86|x86_64)\/tcz\/?$/.exec(mirrorSetting) : null;
+  // Razor's variable named the tcz directory itself (…/4.x/x86/tcz): it says the series and
+  // arch unless MK_BUNDLE_TCL_RELEASE/MK_BUNDLE_TCL_ARCH (or --release/--arch) do.
+  const series = mirrorSetting ? mirrorSeries(mirrorSetting) : undefined;
+  const arch = settings["MK_BUNDLE_TCL_ARCH"] ?? series?.arch ?? "x86";
+  if (arch !== "x86" && arch !== "x86_64")
+    usage(
+      `MK_BUNDLE_TCL_ARCH '${arch}' (from ${origin["MK_BUNDLE_TCL_ARCH"]}) is not an architecture mkbundle builds`,
+      "expected x86 or x86_64",
+    );
+  const release = settings["MK_BUNDLE_TCL_RELEASE"] ?? series?.release ?? "4.x";
+  if (!/^[0-9]+\.x$/.test(release))
+    usage(
+      `MK_BUNDLE_TCL_RELEASE '${release}' (from ${origin["MK_BUNDLE_TCL_RELEASE"]}) is not a Tiny Core series`,
+      "expected a series directory of the mirror, like 4.x or 10.x",
+    );
   const manifest: Manifest = {
     name: RAZOR_NAME,
     flavour,
     base: {
-      release: series?.[1] ?? "4.x",
-      arch: (series?.[2] as "x86" | "x86_64" | undefined) ?? "x86",
-      iso: "Core-current.iso",
+      release,
+      arch: arch === "x86_64" ? "x86_64" : "x86",
       ...(settings["MK_BUNDLE_TCL_ISO_URL"] ? { url: settings["MK_BUNDLE_TCL_ISO_URL"] } : {}),
     },
-    // Razor's variable named the tcz directory itself; mkbundle wants the mirror's root.
-    ...(mirrorSetting
-      ? { mirror: mirrorSetting.replace(/\/[0-9]+\.x\/(x86|x86_64)\/tcz\/?$/, "").replace(/\/+$/, "") }
-      : {}),
+    ...(mirrorSetting ? { mirror: mirrorRoot(mirrorSetting) } : {}),
     extensions: { builtin: builtin.map((e) => e.name), mirror: mirror.map((e) => e.name) },
     ...(settings["MK_BUNDLE_GEM_SERVER_URI"] ? { gems: { source: settings["MK_BUNDLE_GEM_SERVER_URI"] } } : {}),
     ...(password !== undefined ? { password: { env: "MK_BUNDLE_TC_PASSWD" } } : {}),

@@ -1,7 +1,15 @@
 // Fill in defaults, apply the flavour and the environment's settings: the manifest
 // exactly as it will be built. Every derived value is computed here, once.
+import { mirrorRoot } from "../tinycore/mirror-layout.js";
 import { buildEpoch, type Env } from "./epoch.js";
-import { DEFAULT_GEM_SOURCE, extensionName, PUBLIC_MIRROR, type Manifest, type ResolvedManifest } from "./types.js";
+import {
+  DEFAULT_GEM_SOURCE,
+  defaultIso,
+  extensionName,
+  PUBLIC_MIRROR,
+  type Manifest,
+  type ResolvedManifest,
+} from "./types.js";
 
 export interface ResolveOptions {
   /** --mirror: beats the manifest, which beats MK_BUNDLE_TCL_MIRROR_URI. */
@@ -26,14 +34,22 @@ export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): Resolve
     ...(m.version !== undefined ? { version: m.version } : {}),
     flavour: m.flavour ?? "dev",
     epoch: buildEpoch(m.epoch, env).value,
-    base: {
-      release: base.release ?? "4.x",
-      arch: base.arch ?? "x86",
-      iso: base.iso ?? "Core-current.iso",
-      ...(isoUrl ? { url: isoUrl } : {}),
-      ...(base.sha256 ? { sha256: base.sha256 } : {}),
-    },
-    mirror: opts.mirror ?? m.mirror ?? nonEmpty(env["MK_BUNDLE_TCL_MIRROR_URI"]) ?? PUBLIC_MIRROR,
+    base: base.kernel
+      ? {
+          release: base.release ?? "4.x",
+          arch: base.arch ?? "x86",
+          kernel: base.kernel,
+          initrds: base.initrds ?? [],
+          ...(base.isolinux ? { isolinux: base.isolinux } : {}),
+        }
+      : {
+          release: base.release ?? "4.x",
+          arch: base.arch ?? "x86",
+          iso: base.iso ?? defaultIso(base.arch ?? "x86"),
+          ...(isoUrl ? { url: isoUrl } : {}),
+          ...(base.sha256 ? { sha256: base.sha256 } : {}),
+        },
+    mirror: opts.mirror ?? m.mirror ?? mirrorFromEnv(env) ?? PUBLIC_MIRROR,
     ...(m.kernel ? { kernel: m.kernel } : {}),
     extensions: {
       builtin: (m.extensions?.builtin ?? []).map(extensionName).filter((n) => !dropped.has(n)),
@@ -54,6 +70,12 @@ export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): Resolve
     },
   };
 }
+
+/** MK_BUNDLE_TCL_MIRROR_URI, in Razor's …/4.x/x86/tcz form or as the mirror's root. */
+const mirrorFromEnv = (env: Env): string | undefined => {
+  const uri = nonEmpty(env["MK_BUNDLE_TCL_MIRROR_URI"]);
+  return uri ? mirrorRoot(uri) : undefined;
+};
 
 const nonEmpty = (s: string | undefined): string | undefined => (s && s.trim() ? s.trim() : undefined);
 

@@ -136,6 +136,19 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
     else services.set(s["name"], i);
   });
 
+  // A base is an ISO or distribution files, never both.
+  const base = isObj(data["base"]) ? data["base"] : {};
+  if (base["kernel"] !== undefined)
+    for (const key of ["iso", "url", "sha256"])
+      if (base[key] !== undefined)
+        report(
+          "error",
+          ["base", key],
+          "cannot be used with base.kernel",
+          "a base is either an ISO (iso, url, sha256) or distribution files (kernel, initrds, isolinux)",
+          "key",
+        );
+
   // Password: never clear text; ignored for prod (Razor's rule).
   const pw = data["password"];
   if (isObj(pw)) {

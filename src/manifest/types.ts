@@ -1,7 +1,7 @@
 // The manifest as written (after schema validation) and as resolved (defaults filled in).
 // Keep in step with schemas/manifest.schema.json.
 export type Flavour = "dev" | "prod" | "debug";
-type Arch = "x86" | "x86_64";
+export type Arch = "x86" | "x86_64";
 
 type FileSpec = {
   path: string;
@@ -15,6 +15,24 @@ interface ServiceSpec {
   log?: string;
 }
 
+/** A local file or URL with its sha256. */
+interface PinnedFile {
+  url: string;
+  sha256: string;
+}
+
+interface BaseSpec {
+  release?: string;
+  arch?: Arch;
+  iso?: string;
+  url?: string;
+  sha256?: string;
+  /** A distribution-files base: names under <release>/<arch>/release/distribution_files/. */
+  kernel?: string;
+  initrds?: string[];
+  isolinux?: { bin: PinnedFile; ldlinux: PinnedFile; mbr?: PinnedFile };
+}
+
 type PasswordSpec = { env: string } | { file: string } | { hash: string };
 
 export interface Manifest {
@@ -22,7 +40,7 @@ export interface Manifest {
   version?: string;
   flavour?: Flavour;
   epoch?: number;
-  base?: { release?: string; arch?: Arch; iso?: string; url?: string; sha256?: string };
+  base?: BaseSpec;
   mirror?: string;
   kernel?: string;
   extensions?: { builtin?: string[]; mirror?: string[] };
@@ -45,7 +63,8 @@ export interface ResolvedManifest {
   flavour: Flavour;
   /** The build's time: SOURCE_DATE_EPOCH, else the manifest's, else 2020-01-01. */
   epoch: number;
-  base: { release: string; arch: Arch; iso: string; url?: string; sha256?: string };
+  /** iso is set for an ISO base; kernel and initrds (and isolinux) for a distribution-files base. */
+  base: BaseSpec & { release: string; arch: Arch };
   mirror: string;
   kernel?: string;
   extensions: { builtin: string[]; mirror: string[] };
@@ -56,6 +75,9 @@ export interface ResolvedManifest {
   flavours: { prod: { exclude: string[] } };
   boot: { append: string[]; timeout?: number; volume_id?: string };
 }
+
+/** The release directory's "current" ISO: Core on x86, CorePure64 on x86_64 (as on the public mirror). */
+export const defaultIso = (arch: Arch): string => (arch === "x86_64" ? "CorePure64-current.iso" : "Core-current.iso");
 
 export const PUBLIC_MIRROR = "http://distro.ibiblio.org/tinycorelinux";
 export const DEFAULT_GEM_SOURCE = "https://rubygems.org";

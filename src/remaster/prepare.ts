@@ -87,11 +87,9 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   if ((await hashSource(isoSource)) !== json.members[json.base])
     throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
   const base = await openBaseImage(isoSource);
-  if (!base.iso.boot?.imagePath || !base.iso.boot.catalogPath)
-    throw new MkError("input", `${json.base} has no El Torito boot image to keep`);
   const baseTree = await base.initrd();
 
-  const builtin = chooseMode(o.builtin ?? "auto", baseTree, json.lock);
+  const builtin = await chooseMode(o.builtin ?? "auto", baseTree, json.lock);
   const bundled = builtin.unpack ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch) : bundle.overlay;
   const overlay = [...bundled, file(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
   if (json.flavour === "prod") await auditBundle(bundle, treeWith(baseTree, overlay));

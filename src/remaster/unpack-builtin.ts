@@ -21,24 +21,47 @@ import { parentsOf, type FileTree } from "../tree/file-tree.js";
 
 export type BuiltinMode = "auto" | "load" | "unpack";
 
-/** A kernel that loads extensions at boot ships its drivers as modules in the initrd. */
-function initrdHasModules(initrd: FileTree, kernelRelease: string | undefined): boolean {
-  for (const p of initrd.keys()) {
-    const m = /^lib\/modules\/([^/]+)\/.+\.ko(\.gz|\.xz)?$/.exec(p);
-    if (m && (!kernelRelease || m[1] === kernelRelease)) return true;
+/** The drivers tce-setup needs to loop-mount an extension. */
+const LOOP_DRIVERS = ["loop", "squashfs"] as const;
+
+/**
+ * Which of loop and squashfs the base kernel lacks: a driver counts when the initrd carries
+ * it as a module (lib/modules/<release>/…/NAME.ko, compressed or not) or modules.builtin
+ * lists it as built in. The tree is every archive of every base initrd, so a split
+ * rootfs.gz + modules.gz base counts as one.
+ */
+export async function missingLoopDrivers(initrd: FileTree, kernelRelease: string | undefined): Promise<string[]> {
+  const found = new Set<string>();
+  for (const [p, e] of initrd) {
+    const m = /^(?:usr\/)?lib\/modules\/([^/]+)\/(.+)$/.exec(p);
+    if (!m || (kernelRelease && m[1] !== kernelRelease)) continue;
+    const module = /(?:^|\/)([^/]+)\.ko(?:\.gz|\.xz|\.zst)?$/.exec(m[2]!);
+    if (module && e.type !== "dir") found.add(module[1]!.replace(/-/g, "_"));
+    if (m[2] === "modules.builtin" && e.type === "file") (await builtinModules(e)).forEach((n) => found.add(n));
   }
-  return false;
+  return LOOP_DRIVERS.filter((d) => !found.has(d));
 }
 
-export function chooseMode(mode: BuiltinMode, initrd: FileTree, lock: Lock): { unpack: boolean; why: string } {
+/** modules.builtin: one kernel/…/NAME.ko per line. */
+async function builtinModules(e: Entry): Promise<string[]> {
+  const text = await readSmallText(e);
+  return [...text.matchAll(/([^/\s]+)\.ko$/gm)].map((m) => m[1]!.replace(/-/g, "_"));
+}
+
+export async function chooseMode(
+  mode: BuiltinMode,
+  initrd: FileTree,
+  lock: Lock,
+): Promise<{ unpack: boolean; why: string }> {
   if (mode === "load") return { unpack: false, why: "--builtin load" };
   if (mode === "unpack") return { unpack: true, why: "--builtin unpack" };
   if (!lock.extensions.some((e) => e.role === "builtin")) return { unpack: false, why: "no builtin extensions" };
-  return initrdHasModules(initrd, lock.kernel)
-    ? { unpack: false, why: "the base initrd has kernel modules: Tiny Core loads /tmp/builtin at boot" }
+  const missing = await missingLoopDrivers(initrd, lock.kernel);
+  return missing.length === 0
+    ? { unpack: false, why: "the base kernel has loop and squashfs: Tiny Core loop-mounts /tmp/builtin at boot" }
     : {
         unpack: true,
-        why: `the base initrd has no kernel modules${lock.kernel ? ` for ${lock.kernel}` : ""}, so its kernel cannot loop-mount squashfs extensions at boot: they are unpacked into the initrd instead`,
+        why: `the base initrd has no ${missing.join(" or ")} driver${lock.kernel ? ` for ${lock.kernel}` : ""}, so its kernel cannot loop-mount squashfs extensions at boot: they are unpacked into the initrd instead`,
       };
 }
 

@@ -8,3 +8,13 @@ export const tczPath = (release: string, arch: string, name: string, suffix: "" 
 
 export const releasePath = (release: string, arch: string, file: string): string =>
   `${release}/${arch}/release/${file}`;
+
+/** Razor named the tcz directory (…/tinycorelinux/4.x/x86/tcz): its series and arch, if the URI has that form. */
+export function mirrorSeries(uri: string): { release: string; arch: string } | undefined {
+  const m = /\/([0-9]+\.x)\/(x86|x86_64)\/tcz\/?$/.exec(uri);
+  return m ? { release: m[1]!, arch: m[2]! } : undefined;
+}
+
+/** The mirror's root, from either a root or Razor's tcz-directory form. */
+export const mirrorRoot = (uri: string): string =>
+  uri.replace(/\/[0-9]+\.x\/(x86|x86_64)\/tcz\/?$/, "").replace(/(.)\/+$/, "$1");

@@ -305,6 +305,22 @@ services:
     expect(r.stdout.trim()).toBe(join(out, "starter-dev-0.1.0.iso"));
     expect(mkbundle(["cat", r.stdout.trim(), "boot/core.gz", "etc/motd"]).stdout).toBe("Welcome to starter.\n");
   });
+
+  it("writes a CorePure64 starter with --arch x86_64 that builds, its builtin left for Tiny Core to load", () => {
+    const target = join(dir, "starter64");
+    expect(mkbundle(["init", target, "--arch", "x86_64", "--release", "10.x"]).code).toBe(0);
+    const text = readFileSync(join(target, "mkbundle.yaml"), "utf8");
+    expect(text).toMatch(/^ {2}arch: x86_64 /m);
+    expect(text).toMatch(/^ {2}iso: CorePure64-current\.iso /m);
+    const out = join(dir, "out-starter64");
+    const r = run(["build", join(target, "mkbundle.yaml"), "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const iso = r.stdout.trim();
+    expect(mkbundle(["cat", iso, "boot/corepure64.gz", "tmp/builtin/onboot.lst"]).stdout).toBe("dosfstools.tcz\n");
+    expect(mkbundle(["init", join(dir, "bad"), "--arch", "arm64"]).stderr).toMatch(
+      /--arch 'arm64' is not an architecture mkbundle builds \(x86 or x86_64\)/,
+    );
+  });
 });
 
 describe("Razor's form", () => {

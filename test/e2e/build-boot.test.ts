@@ -1,11 +1,10 @@
 // A manifest built with `mkbundle build` boots under QEMU and its service comes up: as a
 // full remaster, with --append-initrd, through --kernel, and from the PXE files as
 // boot.ipxe says; two builds give the same ISO.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mkbundleAsync } from "../helpers/cli.js";
-import { bootUntil } from "../helpers/qemu.js";
+import { bootUntil, pxeBoot } from "../helpers/qemu.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -62,20 +61,9 @@ describe("built images boot and their service comes up", () => {
   it("the PXE files boot as boot.ipxe says", async () => {
     const out = join(dir, "full");
     await build(out); // unchanged stages are skipped when the test above built it
-    const pxe = join(out, "pxe", "hello-dev-1.0.0");
-    const script = readFileSync(join(pxe, "boot.ipxe"), "utf8");
-    const kernelLine = /^kernel (\S+) (.*)$/m.exec(script)!;
-    const initrd = /^initrd (\S+)$/m.exec(script)![1]!;
-    const append = kernelLine[2]!
-      .split(" ")
-      .filter((c) => !c.startsWith("initrd="))
-      .join(" ");
-    expect(append).toBe("loglevel=3 nozswap console=ttyS0");
-    const r = await bootUntil(
-      { kernel: join(pxe, kernelLine[1]!), initrd: join(pxe, initrd), append },
-      new RegExp(MARKER),
-      150,
-    );
+    const boot = pxeBoot(join(out, "pxe", "hello-dev-1.0.0"));
+    expect(boot.append).toBe("loglevel=3 nozswap console=ttyS0");
+    const r = await bootUntil(boot, new RegExp(MARKER), 150);
     expect(r.matched, r.console.slice(-2000)).toBe(true);
   }, 240_000);
 

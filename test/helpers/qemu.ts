@@ -1,5 +1,7 @@
 // Boots under QEMU through mkbundle's own runner (src/qemu: accelerator choice, guarded
 // process, console watcher) and waits for a console line. QEMU is always killed.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { silentLog } from "../../src/log.js";
 import { chooseAccel } from "../../src/qemu/accel.js";
 import { findQemu } from "../../src/qemu/boot.js";
@@ -37,4 +39,16 @@ export async function bootUntil(boot: Boot, expect: RegExp, timeoutSeconds = 120
     log: silentLog,
   });
   return { matched: r.passed, console: r.console, seconds: r.seconds };
+}
+
+/** The direct boot a PXE directory's boot.ipxe describes: its kernel, its initrd and the boot codes (without initrd=). */
+export function pxeBoot(pxeDir: string): { kernel: string; initrd: string; append: string } {
+  const script = readFileSync(join(pxeDir, "boot.ipxe"), "utf8");
+  const kernelLine = /^kernel (\S+) (.*)$/m.exec(script)!;
+  const initrd = /^initrd (\S+)$/m.exec(script)![1]!;
+  const append = kernelLine[2]!
+    .split(" ")
+    .filter((c) => !c.startsWith("initrd="))
+    .join(" ");
+  return { kernel: join(pxeDir, kernelLine[1]!), initrd: join(pxeDir, initrd), append };
 }

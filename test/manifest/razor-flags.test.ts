@@ -17,9 +17,10 @@ describe("Razor flags, -c file and environment", () => {
     expect(r.manifest).toEqual({
       name: "razor-microkernel",
       flavour: "dev",
-      base: { release: "4.x", arch: "x86", iso: "Core-current.iso" },
+      base: { release: "4.x", arch: "x86" },
       extensions: { builtin: ["openssh", "bash"], mirror: ["procps"] },
     } satisfies Manifest);
+    expect(resolveManifest(r.manifest).base.iso).toBe("Core-current.iso");
     expect(r.locate(["extensions", "builtin", 1])).toEqual({ file: b, line: 2, column: 1 });
   });
 
@@ -79,6 +80,29 @@ describe("Razor flags, -c file and environment", () => {
     );
     expect(r.manifest.mirror).toBe("http://mirror.example/tinycorelinux");
     expect(r.manifest.base).toMatchObject({ release: "5.x", arch: "x86_64" });
+    expect(resolveManifest(r.manifest).base.iso).toBe("CorePure64-current.iso");
+  });
+
+  it("--arch and --release (or MK_BUNDLE_TCL_ARCH and MK_BUNDLE_TCL_RELEASE) choose the series, beating the mirror URI's", () => {
+    const env = { MK_BUNDLE_TCL_MIRROR_URI: "http://mirror.example/tinycorelinux/4.x/x86/tcz" };
+    const flags = razorInput({ builtinList: b, mirrorList: m, arch: "x86_64", release: "16.x" }, env);
+    expect(flags.diagnostics).toEqual([]);
+    expect(flags.manifest.base).toEqual({ release: "16.x", arch: "x86_64" });
+    expect(flags.manifest.mirror).toBe("http://mirror.example/tinycorelinux");
+    const fromEnv = razorInput(
+      { builtinList: b, mirrorList: m },
+      { MK_BUNDLE_TCL_ARCH: "x86_64", MK_BUNDLE_TCL_RELEASE: "10.x" },
+    );
+    expect(fromEnv.manifest.base).toEqual({ release: "10.x", arch: "x86_64" });
+  });
+
+  it("refuses an arch or series mkbundle cannot build, naming where it came from", () => {
+    const r = razorInput({ builtinList: b, mirrorList: m, arch: "arm64" }, { MK_BUNDLE_TCL_RELEASE: "latest" });
+    expect(r.usageError).toBe(true);
+    expect(messages(r)).toEqual([
+      "error: MK_BUNDLE_TCL_ARCH 'arm64' (from --arch) is not an architecture mkbundle builds",
+      "error: MK_BUNDLE_TCL_RELEASE 'latest' (from environment variable MK_BUNDLE_TCL_RELEASE) is not a Tiny Core series",
+    ]);
   });
 });
 
@@ -90,6 +114,27 @@ describe("resolving defaults and precedence of the mirror", () => {
     expect(resolveManifest(manifest, { env }).mirror).toBe("http://from-manifest");
     expect(resolveManifest({ name: "a" }, { env }).mirror).toBe("http://from-env");
     expect(resolveManifest({ name: "a" }).mirror).toBe("http://distro.ibiblio.org/tinycorelinux");
+    // Razor's tcz-directory form works for manifests too.
+    const razorForm = { MK_BUNDLE_TCL_MIRROR_URI: "http://m.example/tinycorelinux/4.x/x86/tcz/" };
+    expect(resolveManifest({ name: "a" }, { env: razorForm }).mirror).toBe("http://m.example/tinycorelinux");
+  });
+
+  it("an x86_64 base defaults to CorePure64-current.iso; a distribution-files base has no ISO name", () => {
+    expect(resolveManifest({ name: "a", base: { release: "10.x", arch: "x86_64" } }).base).toEqual({
+      release: "10.x",
+      arch: "x86_64",
+      iso: "CorePure64-current.iso",
+    });
+    const parts = resolveManifest(
+      { name: "a", base: { arch: "x86_64", kernel: "vmlinuz64", initrds: ["rootfs64.gz", "modules64.gz"] } },
+      { env: { MK_BUNDLE_TCL_ISO_URL: "http://ignored/for/parts.iso" } },
+    );
+    expect(parts.base).toEqual({
+      release: "4.x",
+      arch: "x86_64",
+      kernel: "vmlinuz64",
+      initrds: ["rootfs64.gz", "modules64.gz"],
+    });
   });
 
   it("fills every default", () => {

@@ -70,7 +70,7 @@ describe("schema errors point at file, line and column", () => {
     const r = check("name: a\nbase:\n  arhc: x86\n  zzzzzz: 1\n");
     expect(r.lines).toEqual([
       "m.yaml:3:3: base.arhc: unknown key 'arhc' (did you mean 'arch'?)",
-      "m.yaml:4:3: base.zzzzzz: unknown key 'zzzzzz' (expected one of: release, arch, iso, url, sha256)",
+      "m.yaml:4:3: base.zzzzzz: unknown key 'zzzzzz' (expected one of: release, arch, iso, url, sha256, kernel, initrds, isolinux)",
     ]);
   });
 
@@ -88,6 +88,20 @@ describe("schema errors point at file, line and column", () => {
       "m.yaml:2:10: flavour: 'production' is not allowed (expected one of: dev, prod, debug; did you mean 'prod'?)",
       "m.yaml:4:9: base.arch: 'arm64' is not allowed (expected one of: x86, x86_64)",
     ]);
+  });
+
+  it("a base is an ISO or distribution files, never both; kernel needs initrds", () => {
+    const both = check("name: a\nbase:\n  iso: Core-4.4.iso\n  kernel: vmlinuz\n  initrds: [core.gz]\n");
+    expect(both.lines).toEqual([
+      "m.yaml:3:3: base.iso: cannot be used with base.kernel (a base is either an ISO (iso, url, sha256) or distribution files (kernel, initrds, isolinux))",
+    ]);
+    expect(check("name: a\nbase:\n  kernel: vmlinuz\n").errors.map((d) => d.message)).toEqual([
+      expect.stringMatching(/initrds/),
+    ]);
+    const ok = check(
+      `name: a\nbase:\n  arch: x86_64\n  kernel: vmlinuz64\n  initrds: [rootfs64.gz, modules64.gz]\n  isolinux:\n    bin: { url: isolinux.bin, sha256: ${"a".repeat(64)} }\n    ldlinux: { url: ldlinux.c32, sha256: ${"b".repeat(64)} }\n`,
+    );
+    expect(ok.lines).toEqual([]);
   });
 
   it("reports a missing name at the document", () => {

@@ -20,8 +20,10 @@ export function initCommand(program: Command): void {
       )
       .argument("[dir]", "directory to write into (created if missing)", ".")
       .option("--name <name>", "image name (default: from the directory name)")
+      .option("--arch <arch>", "x86 (Core, 32-bit) or x86_64 (CorePure64)", "x86")
+      .option("--release <series>", "Tiny Core series on the mirror (default: 4.x for x86, 16.x for x86_64)")
       .option("--force", `overwrite an existing ${INIT_FILE}`),
-  ).action(async (dir: string, opts: { name?: string; force?: boolean }, cmd: Command) => {
+  ).action(async (dir: string, opts: InitOptions, cmd: Command) => {
     const log = makeLog(globalsOf(cmd));
     const target = join(dir, INIT_FILE);
     if (existsSync(target) && !opts.force)
@@ -32,12 +34,26 @@ export function initCommand(program: Command): void {
         file: target,
         hint: "lower-case letters, digits and '-'; pass --name",
       });
+    if (opts.arch !== "x86" && opts.arch !== "x86_64")
+      throw new MkError("usage", `--arch '${opts.arch}' is not an architecture mkbundle builds`, {
+        hint: "x86 or x86_64",
+      });
+    const release = opts.release ?? (opts.arch === "x86_64" ? "16.x" : "4.x");
+    if (!/^[0-9]+\.x$/.test(release))
+      throw new MkError("usage", `--release '${release}' is not a Tiny Core series`, { hint: "like 4.x or 16.x" });
     ensureDir(dir);
     const schema = relative(resolve(dir), schemaPath("manifest")) || schemaPath("manifest");
-    await writeFileAtomic(target, Buffer.from(starterManifest(name, schema)));
+    await writeFileAtomic(target, Buffer.from(starterManifest(name, schema, { arch: opts.arch, release })));
     log.info(`wrote ${target}; check it with: mkbundle validate ${target}`);
     stdout(target);
   });
+}
+
+interface InitOptions {
+  name?: string;
+  force?: boolean;
+  arch: string;
+  release?: string;
 }
 
 function nameFrom(dir: string): string {
@@ -48,7 +64,27 @@ function nameFrom(dir: string): string {
   return n || "microkernel";
 }
 
-function starterManifest(name: string, schema: string): string {
+/** What differs between a Core (x86) and a CorePure64 (x86_64) starter. */
+function baseLines(arch: string, release: string): { base: string; builtin: string } {
+  return arch === "x86_64"
+    ? {
+        base: `base:
+  release: ${release}               # Tiny Core series on the mirror
+  arch: x86_64                # CorePure64: vmlinuz64 + corepure64.gz
+  iso: CorePure64-current.iso # pin a file (CorePure64-${release.replace(".x", ".0")}.iso) and its sha256 for reproducible builds`,
+        builtin: `  builtin: [dosfstools]       # loop-mounted at boot by Tiny Core; dependencies are resolved for you`,
+      }
+    : {
+        base: `base:
+  release: ${release}                # Tiny Core series on the mirror
+  arch: x86                   # x86 | x86_64
+  iso: Core-current.iso       # pin a file (Core-4.4.iso) and its sha256 for reproducible builds`,
+        builtin: `  builtin: [bash]             # baked into the initrd and loaded at boot; dependencies are resolved for you`,
+      };
+}
+
+function starterManifest(name: string, schema: string, o: { arch: string; release: string }): string {
+  const { base, builtin } = baseLines(o.arch, o.release);
   return `# yaml-language-server: $schema=${schema}
 # mkbundle manifest: one Tiny Core Linux image. Check it: mkbundle validate ${INIT_FILE}
 # See what will be built, with every default: mkbundle show ${INIT_FILE}
@@ -57,15 +93,12 @@ name: ${name}                 # used in every output name
 version: 0.1.0
 flavour: dev                  # dev | prod (no ssh, no password, audited) | debug (console autologin)
 
-base:
-  release: 4.x                # Tiny Core series on the mirror
-  arch: x86                   # x86 | x86_64
-  iso: Core-current.iso       # pin a file (Core-4.4.iso) and its sha256 for reproducible builds
+${base}
 
 # mirror: http://distro.ibiblio.org/tinycorelinux   # or a local directory; --mirror overrides
 
 extensions:
-  builtin: [bash]             # baked into the initrd and loaded at boot; dependencies are resolved for you
+${builtin}
   mirror: []                  # copied into the image's local extension mirror
 
 files:

@@ -17,6 +17,11 @@ export function razorOptions(program: Command): Command {
     .option("-p, --build-prod-image", "prod image: no openssh, no usable password, audited")
     .option("-d, --build-debug-image", "debug image: dev plus console autologin")
     .option("-t, --tc-passwd <passwd>", "password of the tc user (dev and debug; ignored with -p)")
+    .option("--arch <arch>", "x86 (Core) or x86_64 (CorePure64) (default: from MK_BUNDLE_TCL_MIRROR_URI, else x86)")
+    .option(
+      "--release <series>",
+      "Tiny Core series on the mirror, like 4.x or 10.x (default: from MK_BUNDLE_TCL_MIRROR_URI, else 4.x)",
+    )
     .option("-c, --config <file>", "KEY=VALUE file of MK_BUNDLE_* settings (read, never evaluated)")
     .option("-r, --reuse-prev-dl", "accepted for Razor compatibility; downloads are always reused, verified")
     .option("-n, --dry-run", "print the resolved manifest as YAML (passwords redacted) and exit");
@@ -29,6 +34,8 @@ const RAZOR_FLAGS = [
   "buildDebugImage",
   "tcPasswd",
   "config",
+  "arch",
+  "release",
   "reusePrevDl",
   "dryRun",
 ] as const;

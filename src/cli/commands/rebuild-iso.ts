@@ -20,7 +20,7 @@ interface RebuildCliOptions {
 export const builtinOption = () =>
   new Option(
     "--builtin <mode>",
-    "builtin extensions: load (Tiny Core loop-mounts /tmp/builtin at boot), unpack (into the initrd now), auto (unpack when the base initrd has no kernel modules)",
+    "builtin extensions: load (Tiny Core loop-mounts /tmp/builtin at boot), unpack (into the initrd now), auto (unpack when the base has no loop or squashfs driver)",
   )
     .choices(["auto", "load", "unpack"])
     .default("auto");
@@ -45,7 +45,7 @@ export function rebuildIsoCommand(program: Command): void {
           "  SHA256SUMS\n\n" +
           "--append-initrd keeps the base initrd byte for byte and adds the overlay as a second archive, boot/<name>.gz: the fast path for iteration. " +
           "Same bundle, version and SOURCE_DATE_EPOCH give the same ISO; the base's isohybrid MBR is kept.\n\n" +
-          "Builtin extensions are loop-mounted at boot by Tiny Core, which needs the loop and squashfs drivers. With --builtin auto, a base initrd without kernel modules gets them unpacked into the initrd instead.",
+          "Builtin extensions are loop-mounted at boot by Tiny Core, which needs the loop and squashfs drivers. With --builtin auto, a base without those drivers (as modules in its initrds or built in) gets them unpacked into the initrd instead.",
       )
       .argument("[version]", "image version (default: the manifest's version)")
       .option("--bundle <file>", "bundle to use (default: the one the last mkbundle bundle wrote in --out)")

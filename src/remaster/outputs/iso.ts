@@ -1,6 +1,7 @@
 // The ISO: the base's files with the new initrd(s), the edited isolinux.cfg and
 // iso-metadata.yaml; El Torito and the isohybrid MBR kept from the base.
 import { join } from "node:path";
+import { MkError } from "../../errors.js";
 import { rangeStream } from "../../formats/byte-source.js";
 import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
 import { writeIso } from "../../formats/iso9660/writer.js";
@@ -40,7 +41,13 @@ export const isoOutput: OutputMaker = async (p, write) => {
   });
   const dropped = new Set(p.droppedInitrds);
   const entries = [...iso.entries.filter((e) => !replaced.has(e.path) && !dropped.has(e.path)), ...replaced.values()];
-  const boot = iso.boot!;
+  const boot = iso.boot;
+  if (!boot?.imagePath || !boot.catalogPath)
+    throw new MkError("input", `the base ${p.bundle.json.base} has no El Torito boot image, so no ISO can boot`, {
+      hint: p.bundle.json.lock.baseParts
+        ? "add base.isolinux (isolinux.bin and ldlinux.c32) to the manifest, or write PXE files only: mkbundle rebuild-iso --format pxe"
+        : "write PXE files only: mkbundle rebuild-iso --format pxe",
+    });
   const bytes = writeIso(entries, {
     epoch,
     volume: {
@@ -49,8 +56,8 @@ export const isoOutput: OutputMaker = async (p, write) => {
       preparerId: `MKBUNDLE ${packageVersion()}`,
     },
     boot: {
-      imagePath: boot.imagePath!,
-      catalogPath: boot.catalogPath!,
+      imagePath: boot.imagePath,
+      catalogPath: boot.catalogPath,
       loadSegment: boot.loadSegment,
       sectorCount: boot.sectorCount,
       platform: boot.platform,
