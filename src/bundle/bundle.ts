@@ -52,7 +52,8 @@ export async function writeOverlay(out: string, entries: readonly Entry[], epoch
 
 /** The base ISO's member name: its file name, or base.iso when that cannot be a tar name. */
 const baseMemberName = (url: string) => {
-  const name = basename(new URL(url).pathname);
+  // A URL, or (for a local mirror) a path relative to the lock.
+  const name = basename(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? new URL(url).pathname : url);
   return /^[^/\\]+\.iso$/.test(name) && Buffer.byteLength(name) <= 100 ? name : "base.iso";
 };
 

@@ -6,14 +6,16 @@ import { manifestFromFile } from "../manifest/input.js";
 import type { Log } from "../log.js";
 import { openStore } from "../store/cas.js";
 import { limiter } from "../store/limit.js";
-import { locationOf } from "../store/location.js";
+import { mirrorLocation } from "../store/location.js";
 import { makeProgress } from "../store/progress.js";
 import type { GlobalOptions } from "./output.js";
+import { extensionName, type Manifest } from "../manifest/types.js";
+import type { Locator } from "../manifest/schema.js";
 
 export interface FetchOptions {
   offline?: boolean;
   jobs: number;
-  timeout: number;
+  downloadTimeout: number;
 }
 
 /** Every command takes these, before or after its own arguments. */
@@ -45,9 +47,9 @@ export function addFetchOptions(cmd: Command): Command {
     .addOption(new Option("--offline", "use only the download cache; fail naming every file it lacks"))
     .addOption(new Option("-j, --jobs <n>", "parallel downloads").default(4).argParser(wholeNumber("--jobs")))
     .addOption(
-      new Option("--timeout <seconds>", "the longest one download may take, retries included")
+      new Option("--download-timeout <seconds>", "the longest one download may take, retries included")
         .default(600)
-        .argParser(wholeNumber("--timeout")),
+        .argParser(wholeNumber("--download-timeout")),
     );
 }
 
@@ -76,7 +78,7 @@ export function loadManifest(file: string, opts: GlobalOptions, log: Log): Manif
 
 export function resolveContext(
   opts: FetchOptions & GlobalOptions,
-  input: Pick<ManifestInput, "manifest" | "dir">,
+  input: Pick<ManifestInput, "manifest" | "dir"> & Partial<Pick<ManifestInput, "written" | "locate" | "file">>,
   log: Log,
 ): ResolveContext {
   return {
@@ -85,13 +87,36 @@ export function resolveContext(
       offline: opts.offline === true,
       progress: makeProgress({ ...(opts.quiet ? { quiet: true } : {}) }),
       limit: limiter(opts.jobs),
-      download: { timeoutMs: opts.timeout * 1000, retries: 4, backoffMs: 250 },
+      download: { timeoutMs: opts.downloadTimeout * 1000, retries: 4, backoffMs: 250 },
       warn: (m) => log.warn(m),
     },
     // A relative --mirror is taken from the working directory, a relative mirror: from the manifest's.
-    mirror: locationOf(input.manifest.mirror, opts.mirror ? process.cwd() : input.dir),
+    mirror: mirrorLocation(input.manifest.mirror, opts.mirror ? process.cwd() : input.dir, mirrorOrigin(opts, input), {
+      mustExist: opts.offline !== true,
+    }),
     baseDir: input.dir,
     log,
+    ...(input.written && input.locate ? { whereListed: whereListedIn(input.written, input.locate) } : {}),
+  };
+}
+
+/** Where the mirror value came from, for the message when it is unusable. */
+function mirrorOrigin(opts: GlobalOptions, input: Partial<Pick<ManifestInput, "written" | "file">>): string {
+  if (opts.mirror) return "--mirror";
+  if (input.written?.mirror && input.file) return `the mirror: of ${input.file}`;
+  return process.env["MK_BUNDLE_TCL_MIRROR_URI"] ? "MK_BUNDLE_TCL_MIRROR_URI" : "the mirror";
+}
+
+/** The position of the manifest entry that lists an extension: in a list, or a files[].extract. */
+function whereListedIn(written: Manifest, locate: Locator): NonNullable<ResolveContext["whereListed"]> {
+  return (list, name) => {
+    if (list === "extensions.builtin" || list === "extensions.mirror") {
+      const role = list === "extensions.builtin" ? "builtin" : "mirror";
+      const i = (written.extensions?.[role] ?? []).findIndex((n) => extensionName(n) === name);
+      return i >= 0 ? locate(["extensions", role, i]) : undefined;
+    }
+    const i = (written.files ?? []).findIndex((f) => "extract" in f && extensionName(f.extract.extension) === name);
+    return i >= 0 ? locate(["files", i, "extract", "extension"]) : undefined;
   };
 }
 

@@ -27,9 +27,15 @@ function buildProgram(): Command {
     .version(packageVersion(), "-V, --version")
     .enablePositionalOptions()
     .allowExcessArguments()
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false })
     .exitOverride();
-  addFetchOptions(addGlobalOptions(razorOptions(program)));
+  program.optionsGroup("Razor's flags (mkbundle -b FILE -m FILE ..., without a command):");
+  razorOptions(program);
+  program.optionsGroup("Global options (every command takes them, before or after its name):");
+  addGlobalOptions(program);
+  program.optionsGroup("Download options (lock, bundle, plan, build, dev):");
+  addFetchOptions(program);
+  program.optionsGroup("Options:");
   validateCommand(program);
   showCommand(program);
   initCommand(program);
@@ -42,11 +48,13 @@ function buildProgram(): Command {
   buildCommand(program);
   qemuCommands(program);
   devCommand(program);
-  const exitOverrideAll = (c: Command) => {
+  const everyCommand = (c: Command) => {
     c.exitOverride();
-    c.commands.forEach(exitOverrideAll);
+    // Each command's help shows its own options; the program's are in mkbundle --help.
+    if (!c.commands.length) c.addHelpText("after", "\nGlobal options and Razor's flags: mkbundle --help");
+    c.commands.forEach(everyCommand);
   };
-  program.commands.forEach(exitOverrideAll);
+  program.commands.forEach(everyCommand);
   program.action(() => razorAction(program));
   program.addHelpText(
     "after",

@@ -1,11 +1,14 @@
 // Both extension closures (builtin and mirror) and the extensions files: entries read from,
 // each .tcz fetched and verified against its .md5.txt once, however many lists name it.
 import { readFileSync } from "node:fs";
-import { MkError } from "../errors.js";
+import { MkError, type Diagnostic } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Fetched } from "../store/fetch.js";
 import { describeLocation, under } from "../store/location.js";
-import { describeMissing, resolveClosure, type Closure } from "../tinycore/closure.js";
+import { describeMissing, resolveClosure, type Closure, type MissingExtension } from "../tinycore/closure.js";
+import { didYouMean } from "../manifest/did-you-mean.js";
+import { listIndex } from "../store/cas.js";
+import { fetchToStore } from "../store/fetch.js";
 import { parseDepFile } from "../tinycore/dep-file.js";
 import { expandKernel } from "../tinycore/kernel-names.js";
 import { parseMd5File } from "../tinycore/md5-file.js";
@@ -26,8 +29,8 @@ export interface Closures {
   extensions: LockedExtension[];
   /** Names from the mirror's .dep files that are not extension names: hostile or broken metadata. */
   badNames: string[];
-  /** Problems to report with the collector's: missing extensions, -KERNEL names that cannot expand. */
-  problems: string[];
+  /** Problems to report with the collector's: missing extensions (at their manifest line), -KERNEL names that cannot expand. */
+  problems: (string | Diagnostic)[];
 }
 
 const text = (f: Fetched) => readFileSync(f.path, "utf8");
@@ -101,7 +104,8 @@ export async function resolveClosures(
       ),
     ],
   ];
-  const missing = closures.flatMap(([, cl]) => cl.missing.filter((x) => !unavailable.has(x.name)).map(describeMissing));
+  const missing = closures.flatMap(([, cl]) => cl.missing.filter((x) => !unavailable.has(x.name)));
+  const known = missing.length ? await knownNames(m, ctx, [...found.keys()]) : [];
   for (const [, cl] of closures)
     for (const loop of cl.loops)
       ctx.log.warn(`dependency loop: ${loop.map((n) => `${n}.tcz`).join(" -> ")} (ignored, as tce-load does)`);
@@ -134,6 +138,52 @@ export async function resolveClosures(
   return {
     extensions,
     badNames: [...badNames],
-    problems: [...kernelProblems, ...missing.map((x) => `missing extension ${x}`)],
+    problems: [...kernelProblems, ...missing.map((x) => missingDiagnostic(x, known, ctx))],
   };
+}
+
+/**
+ * "missing extension bahs.tcz: listed in extensions.builtin (did you mean 'bash'?)", at the
+ * manifest line that listed it (or brought in the extension that needs it).
+ */
+function missingDiagnostic(x: MissingExtension, known: readonly string[], ctx: ResolveContext): string | Diagnostic {
+  const text = `missing extension ${describeMissing(x)}`;
+  const guess = didYouMean(
+    x.name,
+    known.filter((n) => n !== x.name),
+  );
+  const hint = guess ? `did you mean '${guess}'?` : undefined;
+  const [root, list] = x.chain.slice(-2);
+  const at = root && list ? ctx.whereListed?.(list, root) : undefined;
+  if (!at) return hint ? `${text} (${hint})` : text;
+  return { severity: "error", ...at, path: "", message: text, ...(hint ? { hint } : {}) };
+}
+
+/**
+ * Extension names a misspelt one may have meant: the mirror's tcz/info.lst (Tiny Core
+ * mirrors publish one), else the names seen while resolving and those in the download cache.
+ */
+async function knownNames(m: ResolvedManifest, ctx: ResolveContext, seen: readonly string[]): Promise<string[]> {
+  const names = new Set(seen);
+  const fromCache = /\/tcz\/([^/]+)\.tcz$/;
+  for (const r of listIndex(ctx.fetch.store)) {
+    const n = fromCache.exec(r.url)?.[1];
+    if (n && r.sha256) names.add(decodeURIComponent(n));
+  }
+  try {
+    const info = await fetchToStore(
+      ctx.fetch,
+      under(ctx.mirror, `${m.base.release}/${m.base.arch}/tcz/info.lst`),
+      "info.lst",
+      { metadata: true },
+    );
+    if (info)
+      for (const line of text(info).split("\n")) {
+        const n = line.trim().replace(/\.tcz$/, "");
+        if (EXTENSION_NAME.test(n)) names.add(n);
+      }
+  } catch {
+    // Only a suggestion: a mirror without a reachable info.lst still gets the other names.
+  }
+  return [...names];
 }

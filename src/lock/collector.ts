@@ -1,6 +1,6 @@
 // Fetching for resolution: failures are collected and reported together at the end (every
 // missing file, not the first), --offline misses as one list.
-import { MkError } from "../errors.js";
+import { MkError, type Diagnostic } from "../errors.js";
 import { FetchError, OfflineMissError } from "../store/errors.js";
 import { fetchToStore, type Expect, type Fetched } from "../store/fetch.js";
 import type { Location } from "../store/location.js";
@@ -10,7 +10,7 @@ export interface Collector {
   /** The fetched file; undefined when the source says it does not exist; null when it failed (reported by finish). */
   get(from: Location, label: string, expect?: Expect): Promise<Fetched | undefined | null>;
   /** Throws one MkError with every failure so far plus `more`. */
-  finish(more?: string[]): void;
+  finish(more?: (string | Diagnostic)[]): void;
 }
 
 export function collector(ctx: ResolveContext): Collector {
@@ -35,7 +35,7 @@ export function collector(ctx: ResolveContext): Collector {
       }
     },
     finish(more = []) {
-      const problems = [...failures, ...more];
+      const problems: (string | Diagnostic)[] = [...failures, ...more];
       if (offline.size)
         problems.push(
           `--offline: ${offline.size} file${offline.size > 1 ? "s are" : " is"} not in the download cache:\n  ${[...offline].sort().join("\n  ")}`,

@@ -9,4 +9,6 @@ export interface ResolveContext {
   /** Relative URLs and paths in the manifest are taken from here. */
   baseDir: string;
   log: Log;
+  /** Where the manifest lists an extension (extensions.builtin, extensions.mirror or files[].extract), for messages. */
+  whereListed?: (list: string, name: string) => { file: string; line: number; column: number } | undefined;
 }

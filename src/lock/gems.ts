@@ -9,6 +9,9 @@ import type { Collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { LockedGem } from "./lock-file.js";
 
+/** Thrown through resolveGems when the gem source failed (not a 404): the collector already has the failure. */
+const unreachable = new Error("gem source unreachable");
+
 export async function resolveGemPins(
   m: ResolvedManifest,
   ctx: ResolveContext,
@@ -19,6 +22,7 @@ export async function resolveGemPins(
   try {
     const gems = await resolveGems(m.gems.require, async (name) => {
       const f = await c.get(under(source, `info/${name}`), `gem index ${name}`, { metadata: true });
+      if (f === null) throw unreachable; // the collector reports why: one cause, not "not on the gem source" too
       return f ? readFileSync(f.path, "utf8") : undefined;
     });
     await Promise.all(
@@ -28,6 +32,7 @@ export async function resolveGemPins(
     );
     return { gems, problems: [] };
   } catch (e) {
+    if (e === unreachable) return { gems: [], problems: [] };
     if (e instanceof MkError && e.code === "resolve")
       return { gems: [], problems: e.diagnostics.map((d) => `gems: ${d.message}`) };
     throw e;

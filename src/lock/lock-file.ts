@@ -1,7 +1,8 @@
 // The lock file: <manifest dir>/<manifest name>.lock, YAML, stable, schema-checked.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { yamlLib } from "../util/lazy.js";
 import { capDiagnostics, hasErrors, MkError, type Diagnostic } from "../errors.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
@@ -79,8 +80,27 @@ export function inputsDigest(m: ResolvedManifest): string {
   return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
 }
 
+/**
+ * The lock as written: local places (file:// URLs) recorded relative to the lock's own
+ * directory, so that the same lock reads the same on another machine or checkout. Where
+ * things come from is informational; what is built is decided by the sha256 pins.
+ */
+export function portableLock(lock: Lock, lockDir: string): Lock {
+  const portable = (url: string) => {
+    if (!/^file:\/\//i.test(url)) return url;
+    const rel = relative(lockDir, fileURLToPath(url)).split(sep).join("/");
+    return rel === "" ? "." : rel;
+  };
+  return {
+    ...lock,
+    mirror: portable(lock.mirror),
+    base: { ...lock.base, url: portable(lock.base.url) },
+    ...(lock.baseParts ? { baseParts: lock.baseParts.map((p) => ({ ...p, url: portable(p.url) })) } : {}),
+  };
+}
+
 export function renderLock(lock: Lock, manifestFile: string): string {
-  const header = `# Lock for ${basename(manifestFile)}, written by \`mkbundle lock\`: every download pinned by sha256.\n# Do not edit; run \`mkbundle lock --update ${basename(manifestFile)}\` to re-resolve.\n`;
+  const header = `# Lock for ${basename(manifestFile)}, written by \`mkbundle lock\`: every download pinned by sha256.\n# Do not edit; to re-resolve, run \`mkbundle lock --update\` on ${basename(manifestFile)} (beside this file).\n`;
   const { Document, isScalar, isSeq, visit } = yamlLib();
   const doc = new Document(lock);
   // Short lists of names on one line: `deps: [acl, attr]` reads better in a review.

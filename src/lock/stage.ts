@@ -6,7 +6,8 @@ import type { ResolvedManifest } from "../manifest/types.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import type { ResolveContext } from "./context.js";
 import { fetchLocked } from "./fetch-locked.js";
-import { inputsDigest, lockPathFor, readLock, renderLock, type Lock } from "./lock-file.js";
+import { inputsDigest, lockPathFor, portableLock, readLock, renderLock, type Lock } from "./lock-file.js";
+import { dirname, resolve } from "node:path";
 import { resolveLock } from "./resolve.js";
 
 export type LockStatus = "up to date" | "wrote" | "updated" | "unchanged" | "resolved in memory";
@@ -46,7 +47,7 @@ export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promi
     if (!o.deferDownloads) await fetchLocked(existing, o.manifest, ctx);
     return { lock: existing, status: "up to date", lockFile };
   }
-  const lock = await resolveLock(o.manifest, ctx);
+  const lock = portableLock(await resolveLock(o.manifest, ctx), dirname(resolve(lockFile)));
   const text = renderLock(lock, o.manifestFile);
   const before = existing ? readFileSync(lockFile, "utf8") : undefined;
   if (before !== text) await writeFileAtomic(lockFile, Buffer.from(text));

@@ -85,8 +85,15 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
       else filePaths.set(key, i);
     }
     const extract = f["extract"];
-    if (isObj(extract) && typeof extract["path"] === "string" && extract["path"].includes("\0"))
-      report("error", ["files", i, "extract", "path"], `'${printable(extract["path"])}' contains a NUL byte`);
+    const inside = isObj(extract) && typeof extract["path"] === "string" ? extract["path"] : undefined;
+    if (inside !== undefined) {
+      const at = ["files", i, "extract", "path"];
+      if (inside.includes("\0")) report("error", at, `'${printable(inside)}' contains a NUL byte`);
+      else if (inside.split("/").includes(".."))
+        report("error", at, `'${inside}' contains '..'`, "a path inside the extension, like usr/local/bin/tool");
+      else if (!inside.split("/").some((p) => p && p !== ".") || inside.endsWith("/"))
+        report("error", at, `'${inside}' does not name a file`, "a path inside the extension, like usr/local/bin/tool");
+    }
     const owner = typeof f["owner"] === "string" ? /^(\d+):(\d+)$/.exec(f["owner"]) : null;
     if (owner && (Number(owner[1]) > MAX_OWNER_ID || Number(owner[2]) > MAX_OWNER_ID))
       report(

@@ -2,6 +2,7 @@
 // (with sizes), overlay files, flavour, and the size delta.
 import { createHash } from "node:crypto";
 import type { Lock } from "../lock/lock-file.js";
+import type { ResolvedManifest } from "../manifest/types.js";
 import { readAllData, type Entry } from "../tree/entry.js";
 
 export interface FileFacts {
@@ -13,6 +14,8 @@ export interface FileFacts {
 
 export interface State {
   flavour?: string;
+  /** What the image boots with and runs, as comparable text (settingsOf). */
+  settings?: Map<string, string>;
   lock?: Lock;
   /** Overlay files by path (directories left out); undefined when unknown. */
   files?: Map<string, FileFacts>;
@@ -30,6 +33,8 @@ interface Change {
 
 export interface Plan {
   flavour?: { before: string; after: string };
+  /** Boot line, timeout, volume id, version, services: changed values with before -> after. */
+  settings?: Change[];
   extensions: Change[];
   gems: Change[];
   files?: Change[];
@@ -54,6 +59,19 @@ export async function overlayFacts(entries: readonly Entry[]): Promise<Map<strin
       owner: `${e.uid}:${e.gid}`,
     });
   }
+  return out;
+}
+
+/** The manifest's settings a reviewer cares about besides files and extensions, as text. */
+export function settingsOf(m: ResolvedManifest): Map<string, string> {
+  const out = new Map<string, string>([
+    ["version", m.version ?? "(none)"],
+    ["boot.append", m.boot.append.join(" ") || "(none)"],
+    ["boot.timeout", m.boot.timeout === undefined ? "(the base's)" : `${m.boot.timeout} s`],
+    ["boot.volume_id", m.boot.volume_id ?? "(the base's)"],
+    ["base", m.base.iso ?? `${m.base.kernel} + ${(m.base.initrds ?? []).join(", ")}`],
+  ]);
+  for (const s of m.services) out.set(`service ${s.name}`, `${s.run.trim().split("\n").join("; ")} (log ${s.log})`);
   return out;
 }
 
@@ -118,10 +136,21 @@ export function makePlan(before: State, after: State & { lock: Lock }): Plan {
       ? [...s.files.values()].reduce((n, f) => n + f.size, 0)
       : (s.lock?.extensions ?? []).filter((e) => e.role !== "extract").reduce((n, e) => n + e.size, 0);
   const [b, a] = [total(before), total(after)];
+  const settings =
+    before.settings && after.settings
+      ? diff(
+          before.settings,
+          after.settings,
+          () => 0,
+          (x, y) => x === y,
+          (x, y) => (x !== undefined && y !== undefined ? `${x} -> ${y}` : (x ?? y)),
+        )
+      : undefined;
   return {
     ...(before.flavour && after.flavour && before.flavour !== after.flavour
       ? { flavour: { before: before.flavour, after: after.flavour } }
       : {}),
+    ...(settings ? { settings } : {}),
     extensions,
     gems: gemChanges,
     ...(files ? { files } : {}),
@@ -146,6 +175,7 @@ export function renderPlan(p: Plan, title: string, human: (n: number) => string)
     }
   };
   if (p.flavour) lines.push(`flavour: ${p.flavour.before} -> ${p.flavour.after}`);
+  section("settings", p.settings, false);
   section("extensions", p.extensions);
   section("gems", p.gems, false);
   section("overlay files", p.files);

@@ -13,7 +13,9 @@ import { compileOverlay } from "../overlay/compile.js";
 import { pathSource } from "../formats/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage } from "../tinycore/base-image.js";
-import { makePlan, overlayFacts, type Plan, type State } from "./plan.js";
+import { makePlan, overlayFacts, settingsOf, type Plan, type State } from "./plan.js";
+import { lastBundle } from "../remaster/choose-bundle.js";
+import type { ResolvedManifest } from "../manifest/types.js";
 
 export interface PlanOptions {
   input: ManifestInput;
@@ -27,18 +29,36 @@ export interface PlanResult extends Plan {
   baseline: string;
 }
 
+/**
+ * The "before" of a plain plan: this manifest's bundle in --out, whatever its flavour (a
+ * flavour change is what a reviewer must see): the last one written there when it is this
+ * manifest's, else the current flavour's, else any.
+ */
+function lastBundleFor(out: string, m: ResolvedManifest): string | undefined {
+  const mine = (["dev", "prod", "debug"] as const)
+    .map((flavour) => join(out, bundleFileName({ ...m, flavour })))
+    .filter((p) => existsSync(p));
+  const last = lastBundle(out);
+  const current = join(out, bundleFileName(m));
+  return (last && mine.includes(last) ? last : undefined) ?? (mine.includes(current) ? current : mine[0]);
+}
+
 export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<PlanResult> {
   const { manifest } = o.input;
   const before: State = {};
   if (o.against && !existsSync(o.against)) throw new MkError("usage", "bundle not found", { file: o.against });
   const lockFile = o.input.file ? lockPathFor(o.input.file) : undefined;
   const hasLock = !!lockFile && existsSync(lockFile);
-  const inOut = join(o.out, bundleFileName(manifest));
-  const against = o.against ?? (existsSync(inOut) ? inOut : undefined);
+  const against = o.against ?? lastBundleFor(o.out, manifest);
   let baseline = o.against ?? (hasLock ? lockFile : "nothing (no lock yet)");
   if (against) {
     const b = await readBundle(against);
-    Object.assign(before, { lock: b.json.lock, flavour: b.json.flavour, files: await overlayFacts(b.overlay) });
+    Object.assign(before, {
+      lock: b.json.lock,
+      flavour: b.json.flavour,
+      settings: settingsOf(b.json.manifest),
+      files: await overlayFacts(b.overlay),
+    });
     const lock = !o.against && hasLock ? readLock(lockFile) : undefined;
     if (lock) before.lock = lock;
     if (!o.against) baseline = `${hasLock ? lockFile : "no lock"} and ${against}`;
@@ -48,7 +68,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
   }
 
   const lock = await resolveLock(manifest, ctx);
-  const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour };
+  const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour, settings: settingsOf(manifest) };
   if (before.files) {
     const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256));
     try {

@@ -14,14 +14,19 @@ export async function recordLastBundle(out: string, bundle: string): Promise<voi
   await writeFileAtomic(join(out, RECORD), Buffer.from(`${basename(bundle)}\n`));
 }
 
+/** The bundle the last bundle stage recorded in `out`, if it is still there. */
+export function lastBundle(out: string): string | undefined {
+  const recorded = existsSync(join(out, RECORD)) ? readFileSync(join(out, RECORD), "utf8").trim() : undefined;
+  return recorded && BUNDLE.test(recorded) && existsSync(join(out, recorded)) ? join(out, recorded) : undefined;
+}
+
 export function chooseBundle(out: string, named?: string): { path: string; why: string } {
   if (named) {
     if (!existsSync(named)) throw new MkError("usage", "bundle not found", { file: named });
     return { path: named, why: "--bundle" };
   }
-  const recorded = existsSync(join(out, RECORD)) ? readFileSync(join(out, RECORD), "utf8").trim() : undefined;
-  if (recorded && BUNDLE.test(recorded) && existsSync(join(out, recorded)))
-    return { path: join(out, recorded), why: `the last bundle written in ${out}` };
+  const last = lastBundle(out);
+  if (last) return { path: last, why: `the last bundle written in ${out}` };
   let names: string[] = [];
   try {
     names = readdirSync(out)

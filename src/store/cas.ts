@@ -101,12 +101,15 @@ export function listBlobs(s: Store): { sha256: string; size: number }[] {
   return out.sort((a, b) => a.sha256.localeCompare(b.sha256));
 }
 
+/** The blobs `collectGarbage` would drop: those not in `keep`. */
+export const garbageOf = (s: Store, keep: ReadonlySet<string>): { sha256: string; size: number }[] =>
+  listBlobs(s).filter((b) => !keep.has(b.sha256));
+
 /** Drops blobs not in `keep`, index records pointing at them, and leftover temporary files. */
 export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: number; freed: number } {
   let removed = 0;
   let freed = 0;
-  for (const b of listBlobs(s)) {
-    if (keep.has(b.sha256)) continue;
+  for (const b of garbageOf(s, keep)) {
     rmSync(blobPath(s, b.sha256), { force: true });
     removed++;
     freed += b.size;

@@ -12,7 +12,7 @@ import { FetchError } from "./errors.js";
 import type { Location } from "./location.js";
 
 export interface DownloadOptions {
-  /** The longest one file may take, every attempt included (--timeout). */
+  /** The longest one file may take, every attempt included (--download-timeout). */
   timeoutMs: number;
   /** Attempts after the first. */
   retries: number;
@@ -134,7 +134,7 @@ async function fetchHttp(url: string, fd: number, file: string, opts: DownloadOp
   const overdue = () =>
     new FetchError(
       url,
-      `timed out after ${opts.timeoutMs / 1000} s waiting for ${url} (--timeout: the whole transfer, retries included)`,
+      `timed out after ${opts.timeoutMs / 1000} s waiting for ${url} (--download-timeout: the whole transfer, retries included)`,
     );
   let sink = newSink(fd, file);
   let etag: string | undefined;

@@ -382,6 +382,25 @@ describe("mkbundle plan", () => {
     expect(r.stdout).toContain("+ etc/motd +2 B");
     expect(r.stdout).toContain("~ etc/inittab");
   });
+
+  it("without --against, compares with the manifest's last bundle in --out: flavour and boot line changes show", () => {
+    const m = manifest("replan", "flavour: prod\nextensions:\n  builtin: [bash]\nboot:\n  append: [console=ttyS0]\n");
+    const out = join(dir, "out-replan");
+    expect(run(["bundle", m, "--out", out]).code).toBe(0);
+    writeFileSync(
+      m,
+      readFileSync(m, "utf8")
+        .replace("flavour: prod", "flavour: debug")
+        .replace("[console=ttyS0]", "[console=ttyS0, quiet]\n  timeout: 3"),
+    );
+    const r = run(["plan", m, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`and ${join(out, "replan-bundle-prod.tar.gz")})`);
+    expect(r.stdout).toContain("flavour: prod -> debug");
+    expect(r.stdout).toContain("~ boot.append (console=ttyS0 -> console=ttyS0 quiet)");
+    expect(r.stdout).toContain("~ boot.timeout ((the base's) -> 3 s)");
+    expect(r.stdout).toContain("~ etc/inittab");
+  });
 });
 
 describe("an unchanged bundle is decided from digests and stamps", () => {

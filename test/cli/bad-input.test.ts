@@ -50,6 +50,43 @@ interface Case {
 
 const CASES: Case[] = [
   { name: "a misspelt command", args: () => ["biuld"], status: 2, says: /is not a command/ },
+  {
+    name: "a mirror with a misspelt scheme",
+    args: () => ["lock", good, "--mirror", "htp://127.0.0.1:18700"],
+    status: 2,
+    says: /--mirror 'htp:\/\/127\.0\.0\.1:18700' has the unsupported scheme 'htp:\/\/'/,
+  },
+  {
+    name: "a mirror that is host:port without a scheme",
+    args: () => ["lock", good, "--mirror", "127.0.0.1:18700"],
+    status: 2,
+    says: /--mirror '127\.0\.0\.1:18700' looks like host:port without a scheme \(did you mean http:\/\/127\.0\.0\.1:18700\?\)/,
+  },
+  {
+    name: "a mirror URL that does not parse",
+    args: () => ["lock", good, "--mirror", "http://127.0.0.1:99999"],
+    status: 2,
+    says: /--mirror 'http:\/\/127\.0\.0\.1:99999' is not a valid URL/,
+  },
+  {
+    name: "a mirror directory that does not exist",
+    args: () => ["build", good, "--mirror", join(dir, "no-such-mirror")],
+    status: 2,
+    says: /--mirror '.*no-such-mirror' is not a URL and no such directory exists/,
+  },
+  {
+    name: "a manifest's mirror: that is a file",
+    args: () => ["lock", manifestWith("m/file-mirror.yaml", `mirror: ${aFile}\n`)],
+    status: 2,
+    says: /the mirror: of .*file-mirror\.yaml '.*plain\.txt' is a file, not a mirror directory/,
+  },
+  {
+    name: "MK_BUNDLE_TCL_MIRROR_URI with a bad scheme",
+    args: () => ["lock", good],
+    env: { MK_BUNDLE_TCL_MIRROR_URI: "ftp://mirror.example/tinycorelinux" },
+    status: 2,
+    says: /MK_BUNDLE_TCL_MIRROR_URI 'ftp:\/\/mirror\.example\/tinycorelinux' has the unsupported scheme 'ftp:\/\/'/,
+  },
   { name: "an unknown option", args: () => ["validate", "--bogus", good], status: 2, says: /unknown option '--bogus'/ },
   { name: "a missing argument", args: () => ["validate"], status: 2, says: /missing required argument/ },
   {
@@ -92,10 +129,10 @@ const CASES: Case[] = [
     says: /--jobs must be a whole number of at least 1/,
   },
   {
-    name: "--timeout abc",
-    args: () => ["lock", good, "--timeout", "abc"],
+    name: "--download-timeout abc",
+    args: () => ["lock", good, "--download-timeout", "abc"],
     status: 2,
-    says: /--timeout must be a whole number/,
+    says: /--download-timeout must be a whole number/,
   },
   {
     name: "--memory 10",

@@ -1,5 +1,5 @@
 // The acceptance commands of issue 2, run through the built binary as a user would.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -52,11 +52,42 @@ describe("mkbundle --help", () => {
     }
   });
 
-  it("shows global options in each command's help", () => {
-    const r = mkbundle(["validate", "--help"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("--work-dir");
-    expect(r.stdout).toContain("--json");
+  it("groups the top-level options: Razor's flags, global options, download options", () => {
+    const r = mkbundle(["--help"]);
+    const razor = r.stdout.indexOf("Razor's flags");
+    const global = r.stdout.indexOf("Global options");
+    const download = r.stdout.indexOf("Download options");
+    expect([razor, global, download].every((i) => i > 0)).toBe(true);
+    expect(r.stdout.slice(razor, global)).toContain("--builtin-list");
+    expect(r.stdout.slice(razor, global)).toContain("--arch <arch>");
+    expect(r.stdout.slice(global, download)).toContain("--work-dir");
+    expect(r.stdout.slice(download)).toContain("--download-timeout");
+  });
+
+  it("a command's help shows its own options once, no Razor flags, and where the rest are", () => {
+    for (const command of ["validate", "build", "test", "lock", "cache gc", "ls"]) {
+      const r = mkbundle([...command.split(" "), "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain("--builtin-list");
+      expect(r.stdout).toContain("Global options and Razor's flags: mkbundle --help");
+      for (const option of ["--out <dir>", "--mirror <url|dir>", "-q, --quiet"])
+        expect(r.stdout.split(option).length, `${command}: ${option}`).toBe(2);
+    }
+    // One --timeout meaning per command: test's is the boot's; downloads have their own name.
+    const test = mkbundle(["test", "--help"]).stdout;
+    expect(test.match(/--timeout/g)).toHaveLength(1);
+    expect(test).not.toContain("--download-timeout");
+    expect(mkbundle(["lock", "--help"]).stdout).toMatch(/--download-timeout <seconds>/);
+    expect(mkbundle(["validate", "--help"]).stdout).toContain("--json");
+  });
+
+  it("suggests the command or option that was meant", () => {
+    const command = mkbundle(["biuld"]);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("mkbundle biuld: is not a command (did you mean 'mkbundle build'?)");
+    const option = mkbundle(["validate", "--jsno", "x.yaml"]);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toMatch(/unknown option '--jsno'\n\(Did you mean --json\?\)/);
   });
 
   it("prints the help, exit 2, when run with nothing at all", () => {
@@ -77,9 +108,30 @@ describe("mkbundle validate", () => {
       .filter((f) => f.endsWith(".yaml"))
       .map((f) => join("manifests", f));
     expect(files.length).toBeGreaterThanOrEqual(3);
-    const r = mkbundle(["validate", ...files]);
+    const r = mkbundle(["validate", "--strict", ...files], { env: { MK_TC_PASSWD: "for-razor-dev" } });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+  });
+
+  it("warns about what a build needs that no download tells (a version, password.env set); --strict makes them errors", () => {
+    const f = write(
+      "unready.yaml",
+      "name: a\nflavour: dev\npassword:\n  env: MK_TEST_UNSET_PW\nfiles:\n  - path: /x\n    extract: { extension: util-linux, path: usr/../../etc/shadow }\n",
+    );
+    const bad = mkbundle(["validate", f]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${f}:7:45: files[0].extract.path: 'usr/../../etc/shadow' contains '..'`);
+    writeFileSync(f, readFileSync(f, "utf8").replace("usr/../../etc/shadow", "usr/local/sbin/sfdisk"));
+    const r = mkbundle(["validate", f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${f}:1:1: warning: no version: mkbundle build and rebuild-iso need one`);
+    expect(r.stderr).toContain(
+      `${f}:4:8: warning: password.env: names MK_TEST_UNSET_PW, which is not set here: a build fails without it`,
+    );
+    expect(r.stdout).toContain(`${f}: valid (2 warnings)`);
+    const strict = mkbundle(["validate", "--strict", f]);
+    expect(strict.code).toBe(2);
+    expect(mkbundle(["validate", "--strict", f], { env: { MK_TEST_UNSET_PW: "pw" } }).stderr).toMatch(/no version/);
   });
 
   it("exits 2 with FILE:4:COL and a suggestion for a misspelt key", () => {

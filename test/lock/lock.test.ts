@@ -1,7 +1,7 @@
 // `mkbundle lock` against a real HTTP mirror on 127.0.0.1 (with faults) and a directory mirror.
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Lock } from "../../src/lock/lock-file.js";
@@ -50,6 +50,14 @@ beforeAll(async () => {
   fake("scsi-3.0.21-tinycore");
   fake("osslsigncode", "openssl-1.1.1.tcz\nbash.tcz\n");
   fake("broken-deps", "lzop\nnot-there-either\n");
+  // The mirror's index of extension names, as Tiny Core mirrors publish it.
+  writeFileSync(
+    join(t, "info.lst"),
+    readdirSync(t)
+      .filter((n) => n.endsWith(".tcz"))
+      .sort()
+      .join("\n") + "\n",
+  );
   extra = await startMirror(extraRoot);
 });
 
@@ -159,6 +167,78 @@ describe("mkbundle lock", () => {
     expect(existsSync(m.replace(/\.yaml$/, ".lock"))).toBe(false);
   });
 
+  it("names the manifest line of a missing extension and suggests a name from the mirror's info.lst", async () => {
+    const m = manifest("typo", "extensions:\n  builtin: [dmidecode, bahs]\n");
+    const r = await mkbundleAsync(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-typo")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${m}:5:24: missing extension bahs.tcz: listed in extensions.builtin (did you mean 'bash'?)`,
+    );
+    expect(extra.log.some((l) => l.startsWith("GET /4.x/x86/tcz/info.lst"))).toBe(true);
+    // Razor's lists: the line of the list file.
+    const b = write("typo/builtin.lst", "# discovery\nlshw\ndmidecod\n");
+    const mList = write("typo/mirror.lst", "");
+    const razor = await mkbundleAsync(["-b", b, "-m", mList, "--work-dir", join(dir, "wd-typo")], {
+      env: { MK_BUNDLE_TCL_MIRROR_URI: `${extra.url}/4.x/x86/tcz` },
+    });
+    expect(razor.code).toBe(1);
+    expect(razor.stderr).toContain(
+      `${b}:3:1: missing extension dmidecod.tcz: listed in extensions.builtin (did you mean 'dmidecode'?)`,
+    );
+  });
+
+  it("records a local mirror relative to the lock: the lock moved elsewhere still builds the identical ISO", async () => {
+    const body = "version: 1.0.0\nextensions:\n  builtin: [dmidecode]\n";
+    const a = manifest("portable", body);
+    const env = { SOURCE_DATE_EPOCH: "1700000000" };
+    const wd = join(dir, "wd-portable");
+    const first = await mkbundleAsync(
+      [
+        "build",
+        a,
+        "--mirror",
+        join(fixturesDir(), "tinycore"),
+        "--work-dir",
+        wd,
+        "--out",
+        join(dir, "port-a"),
+        "--json",
+      ],
+      { env },
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const lockText = readFileSync(a.replace(/\.yaml$/, ".lock"), "utf8");
+    const lock = parse(lockText) as Lock;
+    expect(lock.mirror).toBe(relative(dirname(a), join(fixturesDir(), "tinycore")));
+    expect(lock.base.url).toBe(`${lock.mirror}/4.x/x86/release/Core-4.4.iso`);
+    expect(lockText).not.toContain("file://");
+    // Another checkout: deeper, another work directory, the mirror given by absolute path.
+    const moved = join(dir, "elsewhere", "deep", "portable");
+    mkdirSync(moved, { recursive: true });
+    cpSync(a, join(moved, "portable.yaml"));
+    cpSync(a.replace(/\.yaml$/, ".lock"), join(moved, "portable.lock"));
+    const second = await mkbundleAsync(
+      [
+        "build",
+        join(moved, "portable.yaml"),
+        "--mirror",
+        join(fixturesDir(), "tinycore"),
+        "--work-dir",
+        join(dir, "wd-portable-2"),
+        "--out",
+        join(dir, "port-b"),
+        "--json",
+      ],
+      { env },
+    );
+    expect(second.code, second.stderr).toBe(0);
+    const iso = (r: { stdout: string }) =>
+      JSON.parse(r.stdout) as { lock: { status: string }; iso: { sha256: string } };
+    expect(iso(second).lock.status).toBe("up to date");
+    expect(iso(second).iso.sha256).toBe(iso(first).iso.sha256);
+    expect(readFileSync(join(moved, "portable.lock"), "utf8")).toBe(lockText);
+  });
+
   it("rejects a corrupted .tcz with an md5 error naming it, and caches nothing of it", async () => {
     const m = manifest("corrupt", "extensions:\n  builtin: [dmidecode]\n");
     const url = "/4.x/x86/tcz/dmidecode.tcz";
@@ -196,7 +276,16 @@ describe("mkbundle lock", () => {
     const stalled = manifest("stall", "extensions:\n  builtin: [pv]\n");
     server.faults.set("/4.x/x86/tcz/pv.tcz", "stall");
     try {
-      const s = await mkbundleAsync(["lock", stalled, "--mirror", server.url, "--work-dir", wd, "--timeout", "1"]);
+      const s = await mkbundleAsync([
+        "lock",
+        stalled,
+        "--mirror",
+        server.url,
+        "--work-dir",
+        wd,
+        "--download-timeout",
+        "1",
+      ]);
       expect(s.code).toBe(1);
       expect(s.stderr).toContain(`timed out after 1 s waiting for ${server.url}/4.x/x86/tcz/pv.tcz`);
     } finally {
@@ -339,9 +428,24 @@ describe("mkbundle cache", () => {
     const blobs = JSON.parse(ls.stdout) as { sha256: string; urls: string[] }[];
     const tarSha = sha256(join(tcz(), "tar.tcz"));
     expect(blobs.find((b) => b.sha256 === tarSha)!.urls).toEqual([`${server.url}/4.x/x86/tcz/tar.tcz`]);
-    const gc = await mkbundleAsync(["cache", "gc", keepDir, "--work-dir", wd]);
+    // Without --yes, gc lists what it would remove and removes nothing.
+    const before = (JSON.parse(ls.stdout) as unknown[]).length;
+    const dry = await mkbundleAsync(["cache", "gc", keepDir, "--work-dir", wd]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`${tarSha} `);
+    expect(dry.stdout).toContain(`${server.url}/4.x/x86/tcz/tar.tcz`);
+    expect(dry.stderr).toMatch(/would keep \d+ blobs referenced by 1 lock file; would remove \d+ blobs .*--yes/);
+    const listed = JSON.parse((await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd])).stdout) as unknown[];
+    expect(listed.length).toBe(before);
+    // A folder without lock files (Razor's flow writes none) would empty the cache: refused.
+    const empty = join(dir, "no-locks");
+    mkdirSync(empty);
+    const refused = await mkbundleAsync(["cache", "gc", empty, "--yes", "--work-dir", wd]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/no lock file under .*no-locks: gc would remove all \d+ blobs/);
+    const gc = await mkbundleAsync(["cache", "gc", keepDir, "--yes", "--work-dir", wd]);
     expect(gc.code, gc.stderr).toBe(0);
-    expect(gc.stderr).toMatch(/referenced by 1 lock file; removed \d+/);
+    expect(gc.stderr).toMatch(/referenced by 1 lock file; removed \d+ blobs/);
     const after = JSON.parse((await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd])).stdout) as {
       sha256: string;
     }[];

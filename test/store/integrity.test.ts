@@ -79,10 +79,19 @@ describe("downloads that misbehave leave only verified bytes", () => {
     const drip = manifest("drip", "extensions:\n  builtin: [pv]\n");
     server.faults.set("/4.x/x86/tcz/pv.tcz", "drip");
     try {
-      const r = await mkbundleAsync(["lock", drip, "--mirror", server.url, "--work-dir", wd, "--timeout", "3"]);
+      const r = await mkbundleAsync([
+        "lock",
+        drip,
+        "--mirror",
+        server.url,
+        "--work-dir",
+        wd,
+        "--download-timeout",
+        "3",
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
-        `timed out after 3 s waiting for ${server.url}/4.x/x86/tcz/pv.tcz (--timeout: the whole transfer, retries included)`,
+        `timed out after 3 s waiting for ${server.url}/4.x/x86/tcz/pv.tcz (--download-timeout: the whole transfer, retries included)`,
       );
     } finally {
       server.faults.delete("/4.x/x86/tcz/pv.tcz");

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { MkError } from "../../errors.js";
 import { lockedDigests, readLock } from "../../lock/lock-file.js";
-import { collectGarbage, damagedBlobs, listBlobs, listIndex, openStore, removeBlob } from "../../store/cas.js";
+import {
+  collectGarbage,
+  damagedBlobs,
+  garbageOf,
+  listBlobs,
+  listIndex,
+  openStore,
+  removeBlob,
+} from "../../store/cas.js";
 import { humanBytes } from "../../store/progress.js";
 import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
@@ -33,10 +41,16 @@ export function cacheCommand(program: Command): void {
     cache
       .command("gc")
       .description(
-        "Drop every blob that no lock file under PATHS references (default: the current directory, recursively).",
+        "Show which blobs no lock file under PATHS references (default: the current directory, recursively), and " +
+          "with --yes remove them. Without a lock file to keep, gc refuses to empty the cache unless --all is given " +
+          "(Razor's flow writes no lock).\n\n" +
+          "  mkbundle cache gc              # what would be removed\n" +
+          "  mkbundle cache gc --yes        # remove it",
       )
-      .argument("[paths...]", "directories or lock files to keep the pins of", ["."]),
-  ).action((paths: string[], _opts: unknown, cmd: Command) => {
+      .argument("[paths...]", "directories or lock files to keep the pins of", ["."])
+      .option("-y, --yes", "remove the blobs (without it, gc only lists them)")
+      .option("--all", "allow removing every blob when no lock file was found"),
+  ).action((paths: string[], opts: { yes?: boolean; all?: boolean }, cmd: Command) => {
     const globals = globalsOf(cmd);
     const log = makeLog(globals);
     const missing = paths.filter((p) => !statSync(p, { throwIfNoEntry: false }));
@@ -48,10 +62,26 @@ export function cacheCommand(program: Command): void {
     const store = openStore(globals.workDir);
     const locks = paths.flatMap((p) => findLocks(p));
     const keep = new Set(locks.flatMap((f) => lockedDigests(readLock(f)!)));
+    const garbage = garbageOf(store, keep);
+    const bytes = garbage.reduce((n, b) => n + b.size, 0);
+    const what = `${garbage.length} blob${garbage.length === 1 ? "" : "s"} (${humanBytes(bytes)})`;
+    const kept = `${keep.size} blob${keep.size === 1 ? "" : "s"} referenced by ${locks.length} lock file${locks.length === 1 ? "" : "s"}`;
+    if (!locks.length && garbage.length && !opts.all)
+      throw new MkError("usage", `no lock file under ${paths.join(", ")}: gc would remove all ${what}`, {
+        file: "mkbundle cache gc",
+        hint: "name the directories holding your .lock files, or pass --all --yes to empty the cache",
+      });
+    if (!opts.yes) {
+      const urls = new Map(listIndex(store).flatMap((r) => (r.sha256 ? [[r.sha256, r.url] as const] : [])));
+      for (const b of garbage)
+        stdout(`${b.sha256} ${humanBytes(b.size).padStart(10)} ${urls.get(b.sha256) ?? ""}`.trimEnd());
+      log.info(
+        `would keep ${kept}; would remove ${what}${garbage.length ? ": run again with --yes to remove them" : ""}`,
+      );
+      return;
+    }
     const { removed, freed } = collectGarbage(store, keep);
-    log.info(
-      `kept ${keep.size} blobs referenced by ${locks.length} lock file${locks.length === 1 ? "" : "s"}; removed ${removed} (${humanBytes(freed)})`,
-    );
+    log.info(`kept ${kept}; removed ${removed} blob${removed === 1 ? "" : "s"} (${humanBytes(freed)})`);
   });
 }
 

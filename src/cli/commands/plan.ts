@@ -25,11 +25,13 @@ export function planCommand(program: Command): void {
         .command("plan")
         .summary("show what a build would change against the lock or a bundle, for review")
         .description(
-          "Resolve the manifest as a build would (nothing is written) and compare the result with the " +
-            "manifest's lock, or with a bundle: extensions and gems added, removed or changed with sizes, " +
-            "overlay files added, changed or removed, flavour, and the size delta. Without --against, the " +
-            "bundle in --out for this manifest is used for overlay files when there is one. " +
-            "The text is meant for a pull-request comment; --json for machines.",
+          "Resolve the manifest as a build would (nothing is written) and compare the result with what was " +
+            "built before: the manifest's lock and its last bundle in --out (whatever its flavour), or a " +
+            "bundle named with --against. Shown: flavour; settings (version, boot line, timeout, volume id, " +
+            "base, services); extensions and gems added, removed or changed with sizes; overlay files added, " +
+            "changed or removed; the size delta. The text is meant for a pull-request comment; --json for machines.\n\n" +
+            "  mkbundle plan manifests/hello-service.yaml\n" +
+            "  mkbundle plan manifests/razor-prod.yaml --against build-files/razor-microkernel-bundle-prod.tar.gz",
         )
         .argument("<manifest>", "manifest file (YAML)")
         .option("--against <bundle>", "compare with this bundle instead of the lock")

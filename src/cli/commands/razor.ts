@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { hasErrors, MkError, problem } from "../../errors.js";
 import type { ManifestInput } from "../../manifest/input.js";
 import { checkManifestData } from "../../manifest/load.js";
+import { didYouMean } from "../../manifest/did-you-mean.js";
 import { razorInput, type RazorFlags } from "../../manifest/razor-flags.js";
 import { redacted, resolveManifest } from "../../manifest/resolve.js";
 import { globalsOf } from "../options.js";
@@ -46,9 +47,14 @@ export async function razorAction(program: Command): Promise<void> {
   const log = makeLog(globals);
   if (program.args.length) {
     const known = program.commands.map((c) => c.name());
+    const guess = didYouMean(program.args[0]!, known);
     throw new MkError(
       "usage",
-      problem(`mkbundle ${program.args[0]}`, "is not a command", `commands: ${known.join(", ")}; see mkbundle --help`),
+      problem(
+        `mkbundle ${program.args[0]}`,
+        "is not a command",
+        guess ? `did you mean 'mkbundle ${guess}'?` : `commands: ${known.join(", ")}; see mkbundle --help`,
+      ),
     );
   }
   // Nothing at all (no flag, no list in the environment): a newcomer wants the help.

@@ -1,6 +1,7 @@
 // `mkbundle validate FILE...`: every problem of every manifest at once.
 import type { Command } from "commander";
-import { hasErrors, MkError, type Diagnostic } from "../../errors.js";
+import { byPosition, hasErrors, MkError, type Diagnostic } from "../../errors.js";
+import { buildReadiness } from "../../manifest/readiness.js";
 import { loadManifestFile } from "../../manifest/load.js";
 import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
@@ -11,16 +12,20 @@ export function validateCommand(program: Command): void {
       .command("validate")
       .summary("check manifests against the schema and the semantic rules")
       .description(
-        "Check each manifest: YAML syntax, duplicate keys, the JSON Schema (schemas/manifest.schema.json) and " +
+        "Check each manifest: YAML syntax, duplicate keys, the JSON Schema (schemas/manifest.schema.json), " +
           "semantic rules (extensions listed twice, files outside the manifest's directory, clear-text " +
-          "passwords). Every problem is reported at once as FILE:LINE:COL: key: problem (expected ...). " +
-          "Exit 0 when all are valid (warnings allowed), 2 otherwise.",
+          "passwords, extract paths) and what a build needs that no download can tell (a version, the " +
+          "password's variable set). Every problem is reported at once as FILE:LINE:COL: key: problem " +
+          "(expected ...). Exit 0 when all are valid (warnings allowed; none with --strict), 2 otherwise.\n\n" +
+          "  mkbundle validate manifests/*.yaml\n" +
+          "  mkbundle validate --strict --json manifests/hello-service.yaml   # in CI",
       )
       .argument("<file...>", "manifest files (YAML)")
-      .option("--json", "print a JSON array on stdout, one {file, valid, diagnostics} per file"),
-  ).action((files: string[], opts: { json?: boolean }, cmd: Command) => {
+      .option("--strict", "treat warnings as errors (for CI)")
+      .option("--json", "print one JSON array on stdout: a {file, valid, diagnostics} object per file"),
+  ).action((files: string[], opts: { json?: boolean; strict?: boolean }, cmd: Command) => {
     const log = makeLog(globalsOf(cmd));
-    const results = files.map((file) => ({ file, diagnostics: loadManifestFile(file).diagnostics }));
+    const results = files.map((file) => ({ file, diagnostics: check(file, !!opts.strict) }));
     if (opts.json) {
       stdout(
         JSON.stringify(
@@ -40,6 +45,18 @@ export function validateCommand(program: Command): void {
     if (!opts.json) log.error(`${failed} of ${results.length} manifest${results.length > 1 ? "s" : ""} invalid`);
     throw new MkError("manifest", [], { reported: true });
   });
+}
+
+/** Every problem of one file; with --strict, warnings count as errors. */
+function check(file: string, strict: boolean): Diagnostic[] {
+  const loaded = loadManifestFile(file);
+  const ds =
+    loaded.manifest && loaded.locate
+      ? [...loaded.diagnostics, ...buildReadiness(loaded.manifest, { locate: loaded.locate, env: process.env })].sort(
+          byPosition,
+        )
+      : loaded.diagnostics;
+  return strict ? ds.map((d) => ({ ...d, severity: "error" })) : ds;
 }
 
 function summary(ds: Diagnostic[]): string {

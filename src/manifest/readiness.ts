@@ -1,0 +1,28 @@
+// What `mkbundle validate` adds to the schema and semantic checks: the failures a build
+// would meet that need no network. They are warnings (a version may come on the command
+// line, a variable may be set in CI), errors under --strict.
+import type { Diagnostic } from "../errors.js";
+import type { Env } from "./epoch.js";
+import { diagnosticAt, type Locator } from "./schema.js";
+import type { Manifest } from "./types.js";
+
+export function buildReadiness(m: Manifest, ctx: { locate: Locator; env: Env }): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const warn = (path: (string | number)[], message: string, hint: string, at: "key" | "value" = "value") =>
+    out.push(diagnosticAt(ctx.locate, "warning", path, message, hint, at));
+  if (m.version === undefined)
+    warn(
+      [],
+      "no version: mkbundle build and rebuild-iso need one",
+      "set version:, or pass it: mkbundle build FILE 1.0.0",
+    );
+  // (A missing password.file is a semantic warning already.)
+  const pw = m.password;
+  if (pw && m.flavour !== "prod" && "env" in pw && !ctx.env[pw.env])
+    warn(
+      ["password", "env"],
+      `names ${pw.env}, which is not set here: a build fails without it`,
+      `export ${pw.env} before building; its value never enters the manifest or the image's files`,
+    );
+  return out;
+}
