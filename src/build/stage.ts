@@ -38,7 +38,8 @@ export interface BuildResult {
 }
 
 const STATE = ".mkbundle-build.json";
-type State = Record<string, { key: string } & FileStamp>;
+/** Per ISO: the key it was built from, its stamp, and every output file of that build. */
+type State = Record<string, { key: string; outputs?: RebuildResult["outputs"] } & FileStamp>;
 
 function readState(path: string): State {
   if (!existsSync(path)) return {};
@@ -98,6 +99,9 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
         rebuilt: false,
         why: "same bundle, version and options",
       },
+      ...(prior.outputs
+        ? { outputs: prior.outputs.map((o) => ({ ...o, files: o.files.map((f) => ({ ...f, written: false })) })) }
+        : {}),
     };
   }
   const r = await rebuildIso({
@@ -111,7 +115,7 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
     ...(o.formats ? { formats: o.formats } : {}),
   });
   if (!r.iso) throw new MkError("usage", "build makes an ISO: --format must include iso");
-  state[r.iso.path] = { key, ...stampOf(r.iso.path, r.iso.sha256) };
+  state[r.iso.path] = { key, ...stampOf(r.iso.path, r.iso.sha256), outputs: r.outputs };
   await writeFileAtomic(statePath, Buffer.from(JSON.stringify(state, null, 1) + "\n"));
   const why = !prior ? "first build" : bundle.bundle.written ? "the bundle changed" : "the version or options changed";
   return {

@@ -18,6 +18,8 @@ export interface BundleRecord {
   overlayFiles: number;
   /** files: sources by absolute path: their digests are reused while their stamps hold. */
   sources: Record<string, FileStamp>;
+  /** Digests of the code, manifest, lock and options, to say which changed. */
+  parts?: Record<string, string>;
 }
 
 type Records = Record<string, BundleRecord>;

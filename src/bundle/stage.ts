@@ -1,7 +1,7 @@
 // The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { MkError } from "../errors.js";
 import { memoryLog } from "../log.js";
 import { fetchLocked } from "../lock/fetch-locked.js";
@@ -39,6 +39,8 @@ export interface BundleResult {
   overlayFiles: number;
   overlay: WrittenFile;
   bundle: WrittenFile;
+  /** Why the bundle was built again ("first build", "the manifest changed", "files/motd changed"), or "same inputs". */
+  why: string;
 }
 
 export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): Promise<BundleResult> {
@@ -57,12 +59,14 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   const name = bundleFileName(manifest);
   const record = readRecords(o.out)[name];
   const sources = await sourceStamps(o.input, record?.sources ?? {});
-  const key = inputKey(o, lock, sources);
+  const parts = inputParts(o, lock);
+  const key = inputKey(parts, sources);
   const unchanged = unchangedSince(record, key, o.input, ctx);
   if (unchanged) {
     await recordLastBundle(o.out, unchanged.bundle.path);
-    return { ...lockResult, ...unchanged };
+    return { ...lockResult, ...unchanged, why: "same inputs" };
   }
+  const why = whyRebuilt(record, parts, sources, o.input.dir);
 
   // Something changed: the downloads are checked (and fetched), then everything is compiled.
   if (status === "up to date") await fetchLocked(lock, manifest, ctx);
@@ -102,8 +106,9 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
     tcField,
     overlayFiles,
     sources,
+    parts,
   });
-  return { ...lockResult, overlayFiles, overlay, bundle };
+  return { ...lockResult, overlayFiles, overlay, bundle, why };
 }
 
 /** The files: sources' digests: from the record while a file's stamp holds, else hashed now. */
@@ -121,18 +126,50 @@ async function sourceStamps(
   return out;
 }
 
-function inputKey(o: BundleStageOptions, lock: Lock, sources: Record<string, FileStamp>): string {
+/** Digests of what a bundle is made from, each on its own so that a rebuild can say which changed. */
+function inputParts(o: BundleStageOptions, lock: Lock): Record<string, string> {
+  const digest = (v: unknown) => createHash("sha256").update(JSON.stringify(v)).digest("hex");
+  return {
+    mkbundle: codeIdentity(),
+    manifest: digest(o.input.manifest),
+    lock: digest(lock),
+    options: digest([!!o.allowMissingCommands]),
+  };
+}
+
+function inputKey(parts: Record<string, string>, sources: Record<string, FileStamp>): string {
   return createHash("sha256")
-    .update(
-      JSON.stringify([
-        codeIdentity(),
-        o.input.manifest,
-        lock,
-        Object.entries(sources).map(([p, s]) => [p, s.sha256]),
-        !!o.allowMissingCommands,
-      ]),
-    )
+    .update(JSON.stringify([parts, Object.entries(sources).map(([p, s]) => [p, s.sha256])]))
     .digest("hex");
+}
+
+/** Why the bundle is built again, in words: "the manifest changed", "files/motd changed", ... */
+function whyRebuilt(
+  record: BundleRecord | undefined,
+  parts: Record<string, string>,
+  sources: Record<string, FileStamp>,
+  dir: string,
+): string {
+  if (!record) return "first build";
+  if (!record.parts) return "inputs changed";
+  const said: Record<string, string> = {
+    mkbundle: "mkbundle changed",
+    manifest: "the manifest changed",
+    lock: "the lock changed",
+    options: "the options changed",
+  };
+  const reasons = Object.keys(parts)
+    .filter((k) => record.parts![k] !== parts[k])
+    .map((k) => said[k] ?? `${k} changed`);
+  const changed = Object.keys(sources).filter((p) => record.sources[p]?.sha256 !== sources[p]!.sha256);
+  if (changed.length)
+    reasons.push(
+      `${changed
+        .slice(0, 3)
+        .map((p) => relative(dir, p))
+        .join(", ")}${changed.length > 3 ? ` and ${changed.length - 3} more` : ""} changed`,
+    );
+  return reasons.length ? reasons.join("; ") : "the bundle on disk changed, or tc's password did";
 }
 
 /**

@@ -85,7 +85,7 @@ export function resolveContext(
     fetch: {
       store: openStore(opts.workDir),
       offline: opts.offline === true,
-      progress: makeProgress({ ...(opts.quiet ? { quiet: true } : {}) }),
+      progress: makeProgress({ ...(opts.quiet ? { quiet: true } : {}), ...(opts.verbose ? { verbose: true } : {}) }),
       limit: limiter(opts.jobs),
       download: { timeoutMs: opts.downloadTimeout * 1000, retries: 4, backoffMs: 250 },
       warn: (m) => log.warn(m),

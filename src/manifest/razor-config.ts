@@ -69,7 +69,15 @@ export function parseRazorConfig(
   return { values, diagnostics };
 }
 
-function unquote(v: string): string {
-  const q = v[0];
-  return (q === '"' || q === "'") && v.length >= 2 && v.endsWith(q) ? v.slice(1, -1) : v;
+/**
+ * A value as the shell would read it: quoted ('…' or "…", then an optional # comment), or
+ * bare up to a # comment that follows a blank (`MK_BUNDLE_TYPE=debug  # for CI`).
+ */
+function unquote(raw: string): string {
+  const q = raw[0];
+  if (q === '"' || q === "'") {
+    const end = raw.indexOf(q, 1);
+    if (end > 0 && /^\s*(#.*)?$/.test(raw.slice(end + 1))) return raw.slice(1, end);
+  }
+  return raw.replace(/\s+#.*$/, "");
 }

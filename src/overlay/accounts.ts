@@ -63,11 +63,14 @@ type PasswordInput = Pick<OverlayInput, "manifest" | "env" | "manifestDir" | "lo
  */
 export function tcShadowField(input: PasswordInput, problems: string[]): string {
   const { manifest } = input;
-  const secret = tcPassword(input, problems);
   if (manifest.flavour === "prod") {
-    if (secret) input.log.warn("a tc password cannot be set for a prod image; it is ignored (tc is locked)");
+    // The manifest's password: was warned about where it is written (validation); only the
+    // environment's would otherwise go unmentioned.
+    if (!manifest.password && input.env["MK_BUNDLE_TC_PASSWD"])
+      input.log.warn("a tc password cannot be set for a prod image; MK_BUNDLE_TC_PASSWD is ignored (tc is locked)");
     return "*";
   }
+  const secret = tcPassword(input, problems);
   if (!secret) {
     input.log.warn(
       `no tc password for a ${manifest.flavour} image: tc is locked${manifest.flavour === "debug" ? " (console autologin still works)" : ""}; set password: in the manifest or MK_BUNDLE_TC_PASSWD`,

@@ -95,14 +95,14 @@ export async function fetchToStore(
     const tmp = tempFile(ctx.store);
     const forget = onInterrupt(() => rmSync(tmp, { force: true }));
     const started = Date.now();
-    ctx.progress.begin(label);
+    ctx.progress.begin(label, expect.size);
     try {
       const r = await download(from, tmp, {
         ...ctx.download,
         maxBytes: maxBytesOf(expect),
         ...(usable?.etag ? { etag: usable.etag } : {}),
         ...(usable?.lastModified ? { lastModified: usable.lastModified } : {}),
-        onBytes: (n) => ctx.progress.bytes(n),
+        onBytes: (n) => ctx.progress.bytes(n, label),
       });
       if (r.status === "missing") {
         writeIndex(ctx.store, { url, missing: true });

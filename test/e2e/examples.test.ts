@@ -1,42 +1,15 @@
-// The examples users start from boot and do what they say: manifests/hello-service.yaml
-// serves its page (proven by the page itself on the console), and Razor's two steps
-// (bundle with -b/-m/-p, then rebuild-iso 0.9.0.1) boot to Tiny Core's "Setting hostname".
-import { readFileSync } from "node:fs";
+// Razor's two steps with the repository's default lists (bundle with -b/-m/-p, then
+// rebuild-iso 0.9.0.1) boot to Tiny Core's "Setting hostname". manifests/hello-service.yaml
+// is built and boot-tested by the README's own commands (readme.test.ts).
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mkbundleAsync } from "../helpers/cli.js";
 import { fixturesDir, repoRoot } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
-const { dir, write } = tempDir("mkbundle-examples-");
+const { dir } = tempDir("mkbundle-examples-");
 const wd = join(dir, "wd");
 const mirror = () => join(fixturesDir(), "tinycore");
-
-describe("the examples in manifests/", () => {
-  it("hello-service builds against the fixture mirror and boots", async () => {
-    const out = join(dir, "example");
-    // A copy, so that the lock it writes stays out of the repository.
-    const copy = write(
-      "example/hello-service.yaml",
-      readFileSync(join(repoRoot, "manifests/hello-service.yaml"), "utf8"),
-    );
-    const r = await mkbundleAsync(["build", copy, "--mirror", mirror(), "--work-dir", wd, "--out", out]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe(join(out, "hello-service-prod-1.0.0.iso"));
-    // The service's own output: the page it serves, fetched over the guest's loopback by the selftest service.
-    const t = await mkbundleAsync([
-      "test",
-      r.stdout.trim(),
-      "--expect",
-      "selftest: <p>Hello from a Tiny Core microkernel",
-      "--expect",
-      "hello: answered GET /",
-      "--timeout",
-      "150",
-    ]);
-    expect(t.code, t.stderr.slice(-3000)).toBe(0);
-  }, 240_000);
-});
 
 describe("Razor's two steps", () => {
   it("bundle with -b/-m/-p, rebuild-iso 0.9.0.1, and it boots", async () => {

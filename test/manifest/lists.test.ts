@@ -70,6 +70,19 @@ describe("Razor -c config files", () => {
     });
   });
 
+  it("strips a trailing # comment as the shell would, and keeps a # inside quotes or a word", () => {
+    const r = parseRazorConfig(
+      "c.cfg",
+      "MK_BUNDLE_TYPE=debug  # for the lab\nMK_BUNDLE_TC_PASSWD='a # b'   # quoted\nMK_BUNDLE_TCL_MIRROR_URI=http://m/tc#frag\n",
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(Object.fromEntries([...r.values].map(([k, v]) => [k, v.value]))).toEqual({
+      MK_BUNDLE_TYPE: "debug",
+      MK_BUNDLE_TC_PASSWD: "a # b",
+      MK_BUNDLE_TCL_MIRROR_URI: "http://m/tc#frag",
+    });
+  });
+
   it("never evaluates shell and says so", () => {
     const r = parseRazorConfig("c.cfg", "MK_BUNDLE_TC_PASSWD=$(rm -rf /)\n");
     expect(r.values.get("MK_BUNDLE_TC_PASSWD")?.value).toBe("$(rm -rf /)");

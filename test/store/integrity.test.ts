@@ -455,11 +455,21 @@ describe("secrets", () => {
     const [a, b] = [first, second].map(
       (r) =>
         JSON.parse(r.stdout) as {
-          bundle: { sha256: string; written: boolean };
+          bundle: { sha256: string; written: boolean; why: string };
           iso: { sha256: string; rebuilt: boolean };
+          outputs: Record<string, { path: string; sha256: string; written: boolean }[]>;
         },
     );
-    expect(b!.bundle).toEqual({ ...a!.bundle, written: false });
+    expect(b!.bundle).toEqual({ ...a!.bundle, written: false, why: "same inputs" });
+    // An unchanged build still lists every output file (the PXE files too), none rewritten.
+    expect(Object.keys(b!.outputs)).toEqual(["iso", "pxe"]);
+    expect(b!.outputs["pxe"]!.map((f) => f.path)).toEqual(a!.outputs["pxe"]!.map((f) => f.path));
+    expect(b!.outputs["pxe"]!.map((f) => f.path.split("/").pop())).toEqual(["vmlinuz", "core.gz", "boot.ipxe"]);
+    expect(
+      Object.values(b!.outputs)
+        .flat()
+        .every((f) => !f.written),
+    ).toBe(true);
     expect(b!.iso.rebuilt).toBe(false);
     expect(b!.iso.sha256).toBe(a!.iso.sha256);
     const shadow = sh(

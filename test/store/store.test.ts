@@ -12,28 +12,61 @@ import { tempDir } from "../helpers/tmp.js";
 const { dir, write } = tempDir("mkbundle-store-");
 
 describe("progress", () => {
-  const capture = (tty: boolean) => {
+  const capture = (tty: boolean, verbose = false) => {
     const out = new PassThrough();
     let text = "";
     out.on("data", (d: Buffer) => (text += d.toString()));
-    const p = makeProgress({ tty, stream: out as unknown as NodeJS.WriteStream });
-    p.begin("bash.tcz");
-    p.bytes(2048);
+    let t = 0; // each step 200 ms later: past the bar's redraw throttle
+    const p = makeProgress({
+      tty,
+      stream: out as unknown as NodeJS.WriteStream,
+      now: () => (t += 200),
+      ...(verbose ? { verbose } : {}),
+    });
+    p.begin("bash.tcz", 4096);
+    p.bytes(2048, "bash.tcz");
     p.end("bash.tcz", { size: 2048, cached: false, ms: 250 });
     p.end("nano.tcz", { size: 100, cached: true, ms: 0 });
     p.finish();
     return text;
   };
 
-  it("prints one line per file when not on a terminal", () => {
+  it("prints a line per downloaded file when not on a terminal; cached ones with -v", () => {
     expect(capture(false)).toBe(
+      "fetched bash.tcz (2.0 KiB, 0.3 s)\n2 files, 1 downloaded (2.0 KiB), 1 from the cache\n",
+    );
+    expect(capture(false, true)).toBe(
       "fetched bash.tcz (2.0 KiB, 0.3 s)\ncached  nano.tcz (100 B)\n2 files, 1 downloaded (2.0 KiB), 1 from the cache\n",
     );
   });
 
-  it("redraws a bar of files, bytes and rate on a terminal", () => {
+  it("says how far long transfers got every few seconds when not on a terminal", () => {
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (d: Buffer) => (text += d.toString()));
+    let t = 0;
+    const p = makeProgress({ tty: false, stream: out as unknown as NodeJS.WriteStream, now: () => t });
+    p.begin("big.iso", 10 * 1024 ** 2);
+    p.begin("small.tcz");
+    for (let i = 1; i <= 12; i++) {
+      t = i * 1000;
+      p.bytes(512 * 1024, "big.iso");
+    }
+    p.bytes(1000, "small.tcz");
+    p.end("big.iso", { size: 6 * 1024 ** 2, cached: false, ms: 12_000 });
+    p.end("small.tcz", { size: 1000, cached: false, ms: 12_000 });
+    p.finish();
+    expect(text.split("\n").filter((l) => l.startsWith("downloading"))).toEqual([
+      "downloading big.iso 2.5 MiB of 10.0 MiB (25%), small.tcz 0 B (5 s)",
+      "downloading big.iso 5.0 MiB of 10.0 MiB (50%), small.tcz 0 B (10 s)",
+    ]);
+    expect(text).toContain("2 files, 2 downloaded");
+  });
+
+  it("redraws a bar of files, bytes, rate and the current file's share on a terminal", () => {
     const t = capture(true);
-    expect(t).toMatch(/\r\x1b\[K\[\d+ files\] 2\.0 KiB [\d.]+ (B|KiB|MiB)\/s bash\.tcz/);
+    expect(t).toMatch(/\r\x1b\[K\[0 files\] 2\.0 KiB at [\d.]+ (B|KiB|MiB)\/s bash\.tcz 2\.0 KiB of 4\.0 KiB \(50%\)/);
+    expect(t).toContain("[1 file]");
     expect(t.trimEnd().endsWith("2 files, 1 downloaded (2.0 KiB), 1 from the cache")).toBe(true);
   });
 });

@@ -75,7 +75,7 @@ export function buildCommand(program: Command): void {
         JSON.stringify(
           {
             lock: { path: b.lockFile ?? null, status: b.lockStatus },
-            bundle: { path: b.bundle.path, sha256: b.bundle.sha256, written: b.bundle.written },
+            bundle: { path: b.bundle.path, sha256: b.bundle.sha256, written: b.bundle.written, why: b.why },
             iso: r.iso,
             outputs,
             layers: r.layers ?? null,
@@ -87,7 +87,11 @@ export function buildCommand(program: Command): void {
       return;
     }
     log.info(`lock:   ${b.lockFile} (${b.lockStatus})`);
-    log.info(`bundle: ${b.bundle.path} (${b.bundle.written ? "rebuilt" : "unchanged"}, ${humanBytes(b.bundle.size)})`);
+    const bundleState =
+      b.why === "same inputs"
+        ? "unchanged: same inputs"
+        : `${b.bundle.written ? "rebuilt" : "rebuilt, same bytes"}: ${b.why}`;
+    log.info(`bundle: ${b.bundle.path} (${bundleState}; ${humanBytes(b.bundle.size)})`);
     if (r.layers && r.layers.count > 1)
       log.info(`layers: ${r.layers.count} in the overlay, ${r.layers.reused} reused from the layer cache`);
     log.info(

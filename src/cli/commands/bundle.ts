@@ -80,11 +80,13 @@ function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log): void
       written: r.overlay.written,
     },
     bundle: { path: r.bundle.path, sha256: r.bundle.sha256, size: r.bundle.size, written: r.bundle.written },
+    why: r.why,
     extensions: r.lock.extensions.length,
     gems: r.lock.gems.length,
   };
   if (opts.json) return stdout(JSON.stringify(summary, null, 2));
   log.info(`lock: ${r.lockFile ? `${r.lockFile} (${r.lockStatus})` : r.lockStatus}`);
+  log.info(`bundle: ${r.why === "same inputs" ? "unchanged: same inputs" : `built: ${r.why}`}`);
   for (const f of [r.overlay, r.bundle])
     log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256})`);
   stdout(r.bundle.path);
