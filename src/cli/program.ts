@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help } from "commander";
 import { errnoReason, formatDiagnostic, fromSystemError, MkError, usageError } from "../errors.js";
 import { applyLimitsFromEnv } from "../formats/limits.js";
 import { runInterruptTasks } from "../util/cleanup.js";
@@ -18,6 +18,17 @@ import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
 import { addFetchOptions, addGlobalOptions } from "./options.js";
 
+/**
+ * Help text wrapped to the terminal, except indented lines: examples (`  mkbundle …`) stay
+ * whole, so that they can be copied and run as printed.
+ */
+function wrapKeepingExamples(this: Help, str: string, width: number): string {
+  return str
+    .split("\n")
+    .map((line) => (/^\s/.test(line) ? line : Help.prototype.boxWrap.call(this, line, width)))
+    .join("\n");
+}
+
 function buildProgram(): Command {
   const program = new Command("mkbundle")
     .description(
@@ -27,7 +38,7 @@ function buildProgram(): Command {
     .version(packageVersion(), "-V, --version")
     .enablePositionalOptions()
     .allowExcessArguments()
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false, boxWrap: wrapKeepingExamples })
     .exitOverride();
   program.optionsGroup("Razor's flags (mkbundle -b FILE -m FILE ..., without a command):");
   razorOptions(program);

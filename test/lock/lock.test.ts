@@ -410,6 +410,17 @@ describe("mkbundle lock", () => {
       await gemServer.close();
     }
   });
+
+  it("an unreachable gem source is one cause, not also 'not on the gem source'", async () => {
+    const gone = await startMirror(join(dir, "gem-source"));
+    const url = gone.url;
+    await gone.close(); // nothing listens there any more
+    const m = manifest("gem-down", `gems:\n  source: ${url}\n  require: [daemons]\n`);
+    const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-gem-down")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`gave up after 5 attempts: connection refused by ${url}`);
+    expect(r.stderr).not.toContain("is not on the gem source");
+  });
 });
 
 describe("mkbundle cache", () => {

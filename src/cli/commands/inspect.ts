@@ -16,7 +16,7 @@ export function inspectCommands(program: Command): void {
         `List FILE (${CONTAINERS}). Each INNER names a path inside the previous layer; ` +
           "when it is a container, ls descends into it, when it is a directory, ls lists what is under it. " +
           "Lines: mode, uid, gid, size (or major,minor), mtime (UTC), path, -> symlink target.\n\n" +
-          "  mkbundle ls image.iso boot/core.gz etc/init.d",
+          "  mkbundle ls build-files/hello-service-prod-1.0.0.iso boot/core.gz etc/init.d",
       )
       .argument("<file>", "container file")
       .argument("[inner...]", "paths inside it, each inside the previous")
@@ -38,7 +38,7 @@ export function inspectCommands(program: Command): void {
       .command("cat")
       .summary("write one file from inside nested containers to stdout")
       .description(
-        `Write the bytes of the last INNER path to stdout. FILE: ${CONTAINERS}.\n\n  mkbundle cat Core.iso boot/core.gz etc/passwd`,
+        `Write the bytes of the last INNER path to stdout. FILE: ${CONTAINERS}.\n\n  mkbundle cat build-files/hello-service-prod-1.0.0.iso boot/core.gz etc/passwd`,
       )
       .argument("<file>", "container file")
       .argument("<inner...>", "paths inside it, each inside the previous; the last must be a file"),

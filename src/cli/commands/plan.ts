@@ -31,7 +31,7 @@ export function planCommand(program: Command): void {
             "base, services); extensions and gems added, removed or changed with sizes; overlay files added, " +
             "changed or removed; the size delta. The text is meant for a pull-request comment; --json for machines.\n\n" +
             "  mkbundle plan manifests/hello-service.yaml\n" +
-            "  mkbundle plan manifests/razor-prod.yaml --against build-files/razor-microkernel-bundle-prod.tar.gz",
+            "  mkbundle plan manifests/hello-service.yaml --against build-files/hello-service-bundle-prod.tar.gz",
         )
         .argument("<manifest>", "manifest file (YAML)")
         .option("--against <bundle>", "compare with this bundle instead of the lock")

@@ -79,7 +79,7 @@ export function qemuCommands(program: Command): void {
         .description(
           "Boot IMAGE in QEMU: serial console on the terminal (quit with Ctrl-A x), user-mode networking with an e1000 NIC, " +
             "--port forwards bound to 127.0.0.1. KVM when a test guest runs under it, software emulation otherwise (--accel). " +
-            "Exit 0 when QEMU exits 0, else 1.\n\n  mkbundle run image.iso --kernel --append console=ttyS0 --port 18080:80",
+            "Exit 0 when QEMU exits 0, else 1.\n\n  mkbundle run build-files/hello-service-prod-1.0.0.iso --kernel --append console=ttyS0 --port 18080:80",
         ),
     ),
   ).action(async (image: string, _o: unknown, cmd: Command) => {
@@ -98,8 +98,8 @@ export function qemuCommands(program: Command): void {
             "--http check has answered 2xx with a matching body (polled through the --port forwards). QEMU exiting " +
             "early (a crash, a reboot) fails at once. On failure, print what was missing and the console, and save " +
             "the console in --out. QEMU is always killed. Exit 0 or 1: the boot test for CI.\n\n" +
-            "  mkbundle test image.iso --expect 'mkbundle: service hello started'\n" +
-            "  mkbundle test image.iso --port 18080:80 --http 'http://127.0.0.1:18080/~Hello' --junit report.xml",
+            "  mkbundle test build-files/hello-service-prod-1.0.0.iso --expect 'mkbundle: service hello started'\n" +
+            "  mkbundle test IMAGE --port 18080:80 --http 'http://127.0.0.1:18080/~Hello' --junit report.xml   # a base with e1000",
         ),
     )
       .option(
