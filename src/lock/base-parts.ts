@@ -4,17 +4,21 @@
 import { rmSync } from "node:fs";
 import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { adoptBlob, blobPath, hasBlob, hashFile, tempFile } from "../store/cas.js";
+import { adoptBlob, tempFile } from "../store/cas.js";
 import type { Expect, Fetched } from "../store/fetch.js";
 import { describeLocation, locationOf, under, type Location } from "../store/location.js";
 import { assembleBaseIso, partPaths } from "../tinycore/assemble-base.js";
 import { releasePath } from "../tinycore/mirror-layout.js";
 import { writeNewFile } from "../util/write-atomic.js";
+import { onInterrupt } from "../util/cleanup.js";
 import type { Collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { Lock } from "./lock-file.js";
 
 type LockedPart = NonNullable<Lock["baseParts"]>[number];
+
+/** What the lock needs of the base ISO, fetched or assembled: where it is in the store and its pin. */
+export type BaseIso = Pick<Fetched, "url" | "path" | "sha256" | "size">;
 
 interface PartSource {
   /** Where it goes: a path in the assembled ISO, or "mbr". */
@@ -68,7 +72,7 @@ export async function resolveBaseParts(
   ctx: ResolveContext,
   c: Collector,
   lock?: Lock,
-): Promise<{ iso: Fetched | null | undefined; parts: LockedPart[]; missing: string[] }> {
+): Promise<{ iso: BaseIso | null | undefined; parts: LockedPart[]; missing: string[] }> {
   const sources = partSources(m, ctx, lock);
   const fetched = await Promise.all(sources.map((s) => c.get(s.from, s.label, s.expect)));
   const missing = sources.filter((_, i) => fetched[i] === undefined).map((s) => describeLocation(s.from));
@@ -97,18 +101,25 @@ export async function resolveBaseParts(
   });
   const store = ctx.fetch.store;
   const tmp = tempFile(store);
-  const { sha256, size } = await writeNewFile(tmp, isoBytes);
-  if (lock && lock.base.sha256 !== sha256) {
+  const forget = onInterrupt(() => rmSync(tmp, { force: true }));
+  let written: { sha256: string; size: number };
+  try {
+    written = await writeNewFile(tmp, isoBytes);
+    if (lock && lock.base.sha256 !== written.sha256)
+      throw new MkError("verify", `the base assembled from ${parts.length} pinned parts is not the one the lock pins`, {
+        hint: "a different mkbundle assembles it differently: run mkbundle lock --update",
+      });
+  } catch (e) {
     rmSync(tmp, { force: true });
-    throw new MkError("verify", `the base assembled from ${parts.length} pinned parts is not the one the lock pins`, {
-      hint: "a different mkbundle assembles it differently: run mkbundle lock --update",
-    });
+    throw e;
+  } finally {
+    forget();
   }
-  const cached = hasBlob(store, sha256);
+  const { sha256, size } = written;
   const path = adoptBlob(store, tmp, sha256);
   const url = describeLocation(distributionFiles(m, ctx));
   return {
-    iso: { url, sha256, md5: (await hashFile(blobPath(store, sha256))).md5, size, path, cached },
+    iso: { url, sha256, size, path },
     parts,
     missing,
   };

@@ -4,11 +4,10 @@
 import { readFileSync, statSync } from "node:fs";
 import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import type { Fetched } from "../store/fetch.js";
 import { describeLocation, locationOf, under, type Location } from "../store/location.js";
 import { releasePath } from "../tinycore/mirror-layout.js";
 import type { Collector } from "./collector.js";
-import { distributionFiles, resolveBaseParts } from "./base-parts.js";
+import { distributionFiles, resolveBaseParts, type BaseIso } from "./base-parts.js";
 import type { Lock } from "./lock-file.js";
 import type { ResolveContext } from "./context.js";
 
@@ -41,7 +40,7 @@ export async function resolveBase(
   m: ResolvedManifest,
   ctx: ResolveContext,
   c: Collector,
-): Promise<{ from: Location; iso: Fetched | null; parts?: NonNullable<Lock["baseParts"]> }> {
+): Promise<{ from: Location; iso: BaseIso | null; parts?: NonNullable<Lock["baseParts"]> }> {
   if (m.base.kernel) {
     const { iso, parts, missing } = await resolveBaseParts(m, ctx, c);
     if (iso === undefined)

@@ -100,51 +100,41 @@ export async function writeFileAtomic(
 }
 
 /**
- * Streams to a temporary file while hashing; renames it into place unless a file with the
- * same sha256 is already there (then nothing is rewritten). Returns the digest and size.
+ * Streams to a temporary file beside `path` while hashing; renames it into place unless a file
+ * with the same sha256 is already there (then nothing is rewritten). Returns the digest and size.
  */
 export async function writeIfChanged(
   path: string,
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
 ): Promise<{ sha256: string; size: number; written: boolean }> {
-  const { tmp, fd, done } = createTemp(path);
-  const hash = createHash("sha256");
-  let size = 0;
-  try {
-    try {
-      await writeAll(fd, chunks, (c) => {
-        hash.update(c);
-        size += c.length;
-      });
-    } finally {
-      closeSync(fd);
-    }
-    const sha256 = hash.digest("hex");
-    const existing = regularFile(path);
-    if (existing?.size === size && (await hashFile(path)).sha256 === sha256) {
-      rmSync(tmp, { force: true });
-      return { sha256, size, written: false };
-    }
-    renameSync(tmp, path);
-    return { sha256, size, written: true };
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw naming(e, path);
-  } finally {
-    done();
-  }
+  const { sha256, size, written } = await placeHashed(path, () => path, chunks, path);
+  return { sha256, size, written };
 }
 
 /**
  * Streams to a temporary file in `dir` while hashing, then names it by its digest
  * (`name(sha256)`), unless that file is already there with these bytes.
  */
-export async function writeContentAddressed(
+export function writeContentAddressed(
   dir: string,
   name: (sha256: string) => string,
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
 ): Promise<{ path: string; sha256: string; size: number; written: boolean }> {
-  const { tmp, fd, done } = createTemp(join(dir, "content"));
+  return placeHashed(join(dir, "content"), (sha256) => join(dir, name(sha256)), chunks, dir);
+}
+
+/**
+ * The one way both of the above write: a temporary file beside `beside`, hashed as it is
+ * written, renamed to `target(sha256)` unless a regular file there already has these bytes.
+ * Errors name `shown` (the output, or the directory it goes in).
+ */
+async function placeHashed(
+  beside: string,
+  target: (sha256: string) => string,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  shown: string,
+): Promise<{ path: string; sha256: string; size: number; written: boolean }> {
+  const { tmp, fd, done } = createTemp(beside);
   const hash = createHash("sha256");
   let size = 0;
   try {
@@ -157,7 +147,7 @@ export async function writeContentAddressed(
       closeSync(fd);
     }
     const sha256 = hash.digest("hex");
-    const path = join(dir, name(sha256));
+    const path = target(sha256);
     if (regularFile(path)?.size === size && (await hashFile(path)).sha256 === sha256) {
       rmSync(tmp, { force: true });
       return { path, sha256, size, written: false };
@@ -166,7 +156,7 @@ export async function writeContentAddressed(
     return { path, sha256, size, written: true };
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw naming(e, dir);
+    throw naming(e, shown);
   } finally {
     done();
   }

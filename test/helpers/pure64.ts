@@ -25,7 +25,8 @@ const PAGE = "Hello from a CorePure64 microkernel";
 /**
  * What only a loop-mounted dosfstools can print: fsck.fat's verdict on a FAT image its
  * mkfs.fat made, the path its mkfs.fat runs from, and tce-setup's mount point; then the
- * address DHCP gave eth0 before the server starts.
+ * address DHCP gave eth0 before the server starts. mkfs.fat and fsck.fat run inside the
+ * guest, from the fixture's dosfstools.tcz: the host needs no dosfstools.
  */
 const SERVICE_EXPECT = [
   "web: /tmp/fat.img: 0 files",
