@@ -2,13 +2,14 @@
 import type { Entry } from "../tree/entry.js";
 import type { ByteSource } from "./byte-source.js";
 import { readCpio } from "./cpio/reader.js";
+import { isFat, readFat } from "./fat/reader.js";
 import { isGzip } from "./gzip/reader.js";
 import { readIso } from "./iso9660/reader.js";
 import type { ReadLimits } from "./limits.js";
 import { isSquashfs, readSquashfs } from "./squashfs/reader.js";
 import { isTar, readTar } from "./tar/reader.js";
 
-export type ArchiveKind = "cpio" | "squashfs" | "tar" | "iso9660";
+export type ArchiveKind = "cpio" | "squashfs" | "tar" | "iso9660" | "fat";
 export type ContainerKind = "gzip" | ArchiveKind;
 
 /** Which container a byte string starts with; never decided by a file name. */
@@ -19,6 +20,7 @@ export function detectContainer(head: Buffer): ContainerKind | undefined {
   if (isSquashfs(head)) return "squashfs";
   if (isTar(head)) return "tar";
   if (head.length >= 32774 && head.toString("latin1", 32769, 32774) === "CD001") return "iso9660";
+  if (isFat(head)) return "fat"; // after ISO: an isohybrid ISO also ends its first sector in 55 AA
   return undefined;
 }
 
@@ -31,5 +33,8 @@ export const READERS: Record<ArchiveKind, (src: ByteSource, limits?: ReadLimits)
   tar: (src) => readTar(src),
   iso9660: async function* (src, limits) {
     yield* readIso(src, limits).entries;
+  },
+  fat: async function* (src, limits) {
+    yield* readFat(src, limits).entries;
   },
 };

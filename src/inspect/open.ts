@@ -48,7 +48,7 @@ async function openSource(src: ByteSource, label: string): Promise<Layer> {
             );
           throw new MkError(
             "format",
-            `${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz or a tar/tar.gz)`,
+            `${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz, a tar/tar.gz or a FAT image such as efi.img)`,
           );
         }
         kinds.push(kind);
