@@ -3,7 +3,8 @@
 // written as streams: memory does not grow with the overlay or the base.
 import { bundleFileName } from "../remaster/names.js";
 import { basename, join } from "node:path";
-import { bufferSource, fileSource } from "../formats/byte-source.js";
+import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
+import { hashSource } from "../formats/hash.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
 import { ensureDir } from "../util/ensure-dir.js";
 import { tarStreamOf } from "../formats/tar/writer.js";
@@ -15,6 +16,7 @@ import { reproducible } from "../tree/reproducible.js";
 import { packageVersion } from "../util/package-version.js";
 import { writeContentAddressed, writeIfChanged } from "../util/write-atomic.js";
 import { bundleBytes } from "./container.js";
+import { LOADER_MEMBER } from "./uefi-loader.js";
 
 export interface BundleJson {
   bundleVersion: 1;
@@ -27,6 +29,8 @@ export interface BundleJson {
   lock: Lock;
   overlay: string;
   base: string;
+  /** boot.uefi: the member holding the EFI loader. */
+  uefiLoader?: string;
   /** sha256 of every other member. */
   members: Record<string, string>;
 }
@@ -64,6 +68,7 @@ export async function writeBundle(
   overlay: WrittenFile,
   basePath: string,
   epoch: number,
+  uefiLoader?: ByteSource,
 ): Promise<{ file: WrittenFile; json: BundleJson }> {
   const base = baseMemberName(lock.base.url);
   const overlayName = basename(overlay.path);
@@ -80,6 +85,10 @@ export async function writeBundle(
     base,
     members: { [overlayName]: overlay.sha256, [base]: lock.base.sha256 },
   };
+  if (uefiLoader) {
+    json.uefiLoader = LOADER_MEMBER;
+    json.members[LOADER_MEMBER] = await hashSource(uefiLoader);
+  }
   const jsonBytes = Buffer.from(JSON.stringify(json, null, 2) + "\n");
   const overlaySource = fileSource(overlay.path);
   const baseSource = fileSource(basePath);
@@ -89,6 +98,7 @@ export async function writeBundle(
       { name: "bundle.json", source: bufferSource(jsonBytes), stored: false, mtime: epoch },
       { name: overlayName, source: overlaySource, stored: true, mtime: epoch },
       { name: base, source: baseSource, stored: true, mtime: epoch },
+      ...(uefiLoader ? [{ name: LOADER_MEMBER, source: uefiLoader, stored: false, mtime: epoch }] : []),
     ]);
     const path = join(out, bundleFileName(m));
     return { file: { path, ...(await writeIfChanged(path, bytes)) }, json };

@@ -1,7 +1,7 @@
 // The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { MkError } from "../errors.js";
 import { memoryLog } from "../log.js";
 import { fetchLocked } from "../lock/fetch-locked.js";
@@ -22,6 +22,8 @@ import { bundleFileName } from "../remaster/names.js";
 import { writeBundle, writeOverlay, type WrittenFile } from "./bundle.js";
 import { readRecords, writeRecord, type BundleRecord } from "./record.js";
 import { readBundle } from "./read-bundle.js";
+import { uefiLoaderSource } from "./uefi-loader.js";
+import { checkEfiStub } from "../tinycore/efi-stub.js";
 
 export interface BundleStageOptions {
   input: ManifestInput;
@@ -78,6 +80,7 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   const base = await openBaseImage(basePath);
   let overlayEntries: Entry[];
   try {
+    if (manifest.boot.uefi) checkEfiStub(await base.kernel(), base.boot.kernel, basename(lock.base.url));
     overlayEntries = await compileOverlay({
       manifest,
       lock,
@@ -94,7 +97,8 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
     base.close();
   }
   const overlay = await writeOverlay(o.out, overlayEntries, manifest.epoch);
-  const { file: bundle } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch);
+  const loader = await uefiLoaderSource(manifest, lock, blob);
+  const { file: bundle } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch, loader);
   await recordLastBundle(o.out, bundle.path);
   const overlayFiles = overlayEntries.filter((e) => e.type !== "dir").length;
   const shadow = overlayEntries.find((e) => e.path === "etc/shadow");

@@ -9,6 +9,7 @@ import { hasBlob } from "../store/cas.js";
 import { collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { Lock } from "./lock-file.js";
+import { LOADER_LABEL, uefiLoaderLocation } from "./uefi-loader.js";
 
 export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveContext): Promise<void> {
   const c = collector(ctx);
@@ -40,6 +41,9 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
         }),
       );
   }
+  const loader = uefiLoaderLocation(m, ctx);
+  if (loader && lock.uefiLoader)
+    jobs.push(need(loader, LOADER_LABEL, { sha256: lock.uefiLoader.sha256, size: lock.uefiLoader.size }));
   if (lock.gems.length) {
     const source = locationOf(lock.gemSource ?? m.gems.source, ctx.baseDir);
     for (const g of lock.gems)

@@ -40,6 +40,8 @@ export interface Lock {
   base: { url: string; sha256: string; size: number };
   /** A distribution-files base: its pinned parts; base is the ISO assembled from them. */
   baseParts?: { path: string; url: string; sha256: string; size: number }[];
+  /** boot.uefi's loader, when it is a file or URL (an extension's file is pinned with the extension). */
+  uefiLoader?: { url: string; sha256: string; size: number };
   extensions: LockedExtension[];
   gemSource?: string;
   gems: LockedGem[];
@@ -49,9 +51,11 @@ export interface Lock {
 export const lockPathFor = (manifestFile: string): string =>
   join(dirname(manifestFile), `${basename(manifestFile).replace(/\.ya?ml$/i, "")}.lock`);
 
-/** Extensions that files: entries take files out of, in first-use order. */
+/** Extensions that files: entries (and boot.uefi's loader) take files out of, in first-use order. */
 export function extractSources(m: ResolvedManifest): string[] {
   const names = m.files.flatMap((f) => ("extract" in f ? [extensionName(f.extract.extension)] : []));
+  const loader = m.boot.uefi?.loader;
+  if (loader && "extension" in loader) names.push(extensionName(loader.extension));
   return [...new Set(names)];
 }
 
@@ -75,6 +79,7 @@ export function inputsDigest(m: ResolvedManifest): string {
     builtin: m.extensions.builtin,
     mirror: m.extensions.mirror,
     extract: extractSources(m),
+    ...(m.boot.uefi ? { uefi: m.boot.uefi.loader } : {}),
     gems: m.gems.require.length ? { source: m.gems.source, require: m.gems.require } : null,
   };
   return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
@@ -96,6 +101,7 @@ export function portableLock(lock: Lock, lockDir: string): Lock {
     mirror: portable(lock.mirror),
     base: { ...lock.base, url: portable(lock.base.url) },
     ...(lock.baseParts ? { baseParts: lock.baseParts.map((p) => ({ ...p, url: portable(p.url) })) } : {}),
+    ...(lock.uefiLoader ? { uefiLoader: { ...lock.uefiLoader, url: portable(lock.uefiLoader.url) } } : {}),
   };
 }
 
@@ -113,6 +119,7 @@ export function lockedDigests(lock: Lock): string[] {
   return [
     lock.base.sha256,
     ...(lock.baseParts ?? []).map((p) => p.sha256),
+    ...(lock.uefiLoader ? [lock.uefiLoader.sha256] : []),
     ...lock.extensions.flatMap((e) => [e.sha256, ...Object.values(e.files ?? {})]),
     ...lock.gems.map((g) => g.sha256),
   ];

@@ -10,6 +10,7 @@ import { collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import { resolveGemPins } from "./gems.js";
 import { inputsDigest, type Lock } from "./lock-file.js";
+import { resolveUefiLoader } from "./uefi-loader.js";
 
 /** The manifest's kernel:, else what the base ISO says (lib/modules in its initrd, its bzImage header). */
 async function kernelOf(
@@ -45,6 +46,7 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
       hint: "the mirror's metadata names a path, not an extension: nothing was pinned",
     });
   const gems = await resolveGemPins(m, ctx, c);
+  const uefiLoader = await resolveUefiLoader(m, ctx, c);
   c.finish([...closures.problems, ...gems.problems]);
   return {
     lockVersion: 1,
@@ -56,6 +58,7 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
     ...(kernel ? { kernel: kernel.release, kernelSource: kernel.source } : {}),
     base: { url: describeLocation(base.from), sha256: base.iso!.sha256, size: base.iso!.size },
     ...(base.parts ? { baseParts: base.parts } : {}),
+    ...(uefiLoader ? { uefiLoader } : {}),
     extensions: closures.extensions,
     ...(m.gems.require.length ? { gemSource: m.gems.source } : {}),
     gems: gems.gems,

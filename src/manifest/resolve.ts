@@ -67,6 +67,7 @@ export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): Resolve
       append: m.boot?.append ?? [],
       ...(m.boot?.timeout !== undefined ? { timeout: m.boot.timeout } : {}),
       ...(m.boot?.volume_id ? { volume_id: m.boot.volume_id } : {}),
+      ...(m.boot?.uefi ? { uefi: m.boot.uefi } : {}),
     },
   };
 }

@@ -33,6 +33,17 @@ interface BaseSpec {
   isolinux?: { bin: PinnedFile; ldlinux: PinnedFile; mbr?: PinnedFile };
 }
 
+/** A file inside an extension on the mirror. */
+interface ExtensionFile {
+  extension: string;
+  path: string;
+}
+
+/** UEFI boot: the EFI loader (systemd-boot) as a pinned download or a file of an extension. */
+interface UefiSpec {
+  loader: PinnedFile | ExtensionFile;
+}
+
 type PasswordSpec = { env: string } | { file: string } | { hash: string };
 
 export interface Manifest {
@@ -49,7 +60,7 @@ export interface Manifest {
   services?: ServiceSpec[];
   password?: PasswordSpec;
   flavours?: { prod?: { exclude?: string[] } };
-  boot?: { append?: string[]; timeout?: number; volume_id?: string };
+  boot?: { append?: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
 }
 
 /**
@@ -73,7 +84,7 @@ export interface ResolvedManifest {
   services: (ServiceSpec & { log: string })[];
   password?: PasswordSpec;
   flavours: { prod: { exclude: string[] } };
-  boot: { append: string[]; timeout?: number; volume_id?: string };
+  boot: { append: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
 }
 
 /** The release directory's "current" ISO: Core on x86, CorePure64 on x86_64 (as on the public mirror). */

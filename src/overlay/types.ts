@@ -4,7 +4,7 @@ import type { Env } from "../manifest/epoch.js";
 import type { Locator } from "../manifest/schema.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Log } from "../log.js";
-import type { Entry } from "../tree/entry.js";
+import { fileEntry, type Entry } from "../tree/entry.js";
 import type { FileTree } from "../tree/file-tree.js";
 
 export interface OverlayInput {
@@ -35,13 +35,4 @@ export const fileFrom = (path: string, src: ByteSource, mtime: number, mode = 0o
   source: () => src,
 });
 
-export const file = (path: string, data: Buffer, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
-  path,
-  type: "file",
-  mode,
-  uid,
-  gid,
-  mtime,
-  size: data.length,
-  data,
-});
+export const file = fileEntry;

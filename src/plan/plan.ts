@@ -63,6 +63,12 @@ export async function overlayFacts(entries: readonly Entry[]): Promise<Map<strin
 }
 
 /** The manifest's settings a reviewer cares about besides files and extensions, as text. */
+const uefiOf = (m: ResolvedManifest): string => {
+  const l = m.boot.uefi?.loader;
+  if (!l) return "(BIOS only)";
+  return "url" in l ? `loader ${l.url} (sha256 ${l.sha256.slice(0, 12)}…)` : `loader ${l.path} from ${l.extension}`;
+};
+
 export function settingsOf(m: ResolvedManifest): Map<string, string> {
   const out = new Map<string, string>([
     ["version", m.version ?? "(none)"],
@@ -70,6 +76,7 @@ export function settingsOf(m: ResolvedManifest): Map<string, string> {
     ["boot.timeout", m.boot.timeout === undefined ? "(the base's)" : `${m.boot.timeout} s`],
     ["boot.volume_id", m.boot.volume_id ?? "(the base's)"],
     ["base", m.base.iso ?? `${m.base.kernel} + ${(m.base.initrds ?? []).join(", ")}`],
+    ["boot.uefi", uefiOf(m)],
   ]);
   for (const s of m.services) out.set(`service ${s.name}`, `${s.run.trim().split("\n").join("; ")} (log ${s.log})`);
   return out;

@@ -1,7 +1,8 @@
-// QEMU's command line for an image: CD-ROM or direct kernel boot, serial console,
+// QEMU's command line for an image: CD-ROM, disk or direct kernel boot, BIOS or UEFI, serial console,
 // user-mode networking with an e1000 and host forwards bound to 127.0.0.1 only.
 import { usageError } from "../errors.js";
 import { accelArgs, type Accel } from "./accel.js";
+import { firmwareArgs } from "./ovmf.js";
 
 export interface PortForward {
   host: number;
@@ -13,6 +14,8 @@ export interface QemuSpec {
   /** Boot the image as a raw disk (a USB stick) instead of a CD; writes go to a temporary overlay. */
   disk?: boolean;
   kernel?: { kernel: string; initrd: string; append: string };
+  /** UEFI: the OVMF image to boot with (ovmf.ts); BIOS (SeaBIOS) when absent. */
+  firmware?: string;
   memoryMb: number;
   ports: readonly PortForward[];
   accel: Accel;
@@ -28,6 +31,7 @@ export function qemuArgs(s: QemuSpec): string[] {
   const args = ["-m", String(s.memoryMb), "-no-reboot"];
   args.push(...(s.interactive ? ["-nographic"] : ["-display", "none", "-serial", "stdio", "-monitor", "none"]));
   args.push(...accelArgs(s.accel));
+  if (s.firmware) args.push(...firmwareArgs(s.firmware));
   if (s.kernel) args.push("-kernel", s.kernel.kernel, "-initrd", s.kernel.initrd, "-append", s.kernel.append);
   else if (s.iso && s.disk) args.push("-drive", `file=${s.iso},format=raw,snapshot=on`, "-boot", "c");
   else if (s.iso) args.push("-cdrom", s.iso, "-boot", "d");

@@ -57,6 +57,7 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
   const started = Date.now();
   const args = qemuArgs({
     ...(o.plan.kernel ? { kernel: o.plan.kernel } : { iso: o.plan.iso, ...(o.plan.disk ? { disk: true } : {}) }),
+    ...(o.plan.firmware ? { firmware: o.plan.firmware } : {}),
     memoryMb: o.memoryMb,
     ports: o.ports,
     accel,

@@ -11,11 +11,14 @@ import { bootTest, type BootTestResult } from "./boot-test.js";
 import type { HttpCheck } from "./checks.js";
 import { spawnGuarded } from "./guard.js";
 import { planBoot, type BootPlan } from "./image.js";
+import { findOvmf } from "./ovmf.js";
 
 export interface BootOptions {
   image: string;
   kernel?: boolean;
   disk?: boolean;
+  /** Boot under UEFI (OVMF) instead of a BIOS. */
+  uefi?: boolean;
   append: readonly string[];
   ports: readonly PortForward[];
   memoryMb: number;
@@ -50,11 +53,14 @@ export function findQemu(env: Env): string {
 async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; accel: AccelChoice }> {
   if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64)
     throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
+  const firmware = o.uefi ? findOvmf(o.env) : undefined;
   const plan = await planBoot(o.image, {
     ...(o.kernel ? { kernel: true } : {}),
     ...(o.disk ? { disk: true } : {}),
+    ...(firmware ? { firmware } : {}),
     append: o.append,
   });
+  if (firmware) o.log.verbose(`UEFI firmware: ${firmware}`);
   if (o.append.length && !o.kernel)
     o.log.info("--append: booting the ISO's kernel and initrds directly (isolinux cannot take extra boot codes)");
   if (!plan.serial) {
@@ -77,6 +83,7 @@ export async function runInteractive(o: BootOptions): Promise<number> {
   try {
     const args = qemuArgs({
       ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: true } : {}) }),
+      ...(plan.firmware ? { firmware: plan.firmware } : {}),
       memoryMb: o.memoryMb,
       ports: o.ports,
       accel: accel.accel,

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
 import { fileSource } from "../formats/byte-source.js";
-import { hasHybridMbr } from "../formats/iso9660/hybrid.js";
+import { PLATFORM_EFI } from "../formats/iso9660/el-torito.js";
+import { hasEspPartition, hasHybridMbr } from "../formats/iso9660/hybrid.js";
 import { isIso9660 } from "../formats/iso9660/reader.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 
@@ -14,6 +15,8 @@ export interface BootPlan {
   iso: string;
   /** Boot the ISO as a raw disk (its isohybrid MBR) rather than a CD. */
   disk?: boolean;
+  /** Boot under UEFI with this firmware (OVMF) rather than a BIOS. */
+  firmware?: string;
   /** Direct kernel boot: the ISO's kernel and its initrds concatenated (in `dir`, a temporary directory, when extracted). */
   kernel?: { dir?: string; kernel: string; initrd: string; append: string };
   /** The kernel command line the guest will see (for ISO boots: the default label's). */
@@ -26,7 +29,7 @@ export const hasSerialConsole = (codes: readonly string[]): boolean => codes.som
 
 export async function planBoot(
   image: string,
-  opts: { kernel?: boolean; disk?: boolean; append: readonly string[] },
+  opts: { kernel?: boolean; disk?: boolean; firmware?: string; append: readonly string[] },
 ): Promise<BootPlan> {
   let src;
   try {
@@ -54,6 +57,28 @@ export async function planBoot(
   try {
     const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
     const direct = opts.kernel || opts.append.length > 0;
+    const firmware = opts.firmware ? { firmware: opts.firmware } : {};
+    if (!direct && opts.firmware) {
+      const why = opts.disk
+        ? hasEspPartition(base.iso.systemArea)
+          ? undefined
+          : "no EFI System Partition in its partition table: it cannot boot as a disk under UEFI"
+        : base.iso.boot?.sections.some((s) => s.platform === PLATFORM_EFI)
+          ? undefined
+          : "no UEFI El Torito entry: it cannot boot as a CD under UEFI";
+      if (why)
+        throw new MkError("input", `the ISO has ${why}`, {
+          file: image,
+          hint: "build it with boot.uefi in the manifest, boot it under BIOS (without --uefi), or its kernel directly with --kernel",
+        });
+      return {
+        iso: image,
+        ...(opts.disk ? { disk: true } : {}),
+        ...firmware,
+        bootLine: label,
+        serial: hasSerialConsole(label),
+      };
+    }
     if (!direct) {
       if (opts.disk && !hasHybridMbr(base.iso.systemArea))
         throw new MkError("input", "the ISO has no isohybrid MBR: it cannot boot as a disk", {
@@ -75,6 +100,7 @@ export async function planBoot(
     writeFileSync(initrd, Buffer.concat(await base.initrdBytes())); // the kernel reads concatenated archives
     return {
       iso: image,
+      ...firmware,
       kernel: { dir, kernel, initrd, append: codes.join(" ") },
       bootLine: codes,
       serial: hasSerialConsole(codes),

@@ -1,10 +1,19 @@
 // The outputs table: every format rebuild-iso can write, by name. Adding a format (a UEFI
 // ISO, a raw disk image) is one entry here and a module in outputs/; --format picks them.
 import type { OutputMaker } from "./output.js";
+import { espOutput } from "./outputs/esp.js";
 import { isoOutput } from "./outputs/iso.js";
 import { pxeOutput } from "./outputs/pxe.js";
+import type { PreparedRemaster } from "./prepare.js";
 
 export const OUTPUTS: Readonly<Record<string, OutputMaker>> = {
   iso: isoOutput,
   pxe: pxeOutput,
+  esp: espOutput,
 };
+
+/** What rebuild-iso writes without --format: every format that applies to this image. */
+export const defaultFormats = (
+  p: Pick<PreparedRemaster, "uefiLoader">,
+  outputs: Readonly<Record<string, OutputMaker>> = OUTPUTS,
+): string[] => Object.keys(outputs).filter((f) => f !== "esp" || p.uefiLoader);

@@ -9,7 +9,7 @@ import { hashSource } from "../formats/hash.js";
 import { sourceDateEpoch, type Env } from "../manifest/epoch.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { BUILTIN_OPTIONAL, inImageMirror, MK_VERSION } from "../tinycore/layout.js";
-import { readAllData, type Entry, readSmallText } from "../tree/entry.js";
+import { fileEntry, readAllData, type Entry, readSmallText } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
 import { auditProd, type AuditedExtension } from "../overlay/audit.js";
@@ -19,6 +19,7 @@ import { defaultThreads } from "../formats/gzip/writer.js";
 import { editIsolinuxCfg } from "./isolinux-edit.js";
 import { isoMetadataYaml, mkVersionYaml } from "./texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js";
+import { checkEfiStub } from "../tinycore/efi-stub.js";
 
 export interface RemasterOptions {
   bundle: string;
@@ -54,21 +55,13 @@ export interface PreparedRemaster {
   /** iso-metadata.yaml. */
   metadata: string;
   builtin: { unpack: boolean; why: string };
+  /** boot.uefi: the EFI loader's bytes (the ESP is built from them by the outputs). */
+  uefiLoader?: Buffer;
   out: string;
 }
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const file = (path: string, data: Buffer, mtime: number, mode = 0o644): Entry => ({
-  path,
-  type: "file",
-  mode,
-  uid: 0,
-  gid: 0,
-  mtime,
-  size: data.length,
-  data,
-});
 
 export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemaster> {
   const bundle = await readBundle(o.bundle);
@@ -91,7 +84,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
 
   const builtin = await chooseMode(o.builtin ?? "auto", baseTree, json.lock);
   const bundled = builtin.unpack ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch) : bundle.overlay;
-  const overlay = [...bundled, file(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
+  const overlay = [...bundled, fileEntry(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
   if (json.flavour === "prod") await auditBundle(bundle, treeWith(baseTree, overlay));
   const m = json.manifest;
   const baseInitrds = base.boot.initrds;
@@ -116,6 +109,8 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     ];
   }
   const kernel = { path: base.boot.kernel, bytes: await base.kernel() };
+  const uefiLoader = await loaderOf(bundle);
+  if (uefiLoader) checkEfiStub(kernel.bytes, kernel.path, json.base);
   const cfgText = await readSmallText(base.file(base.boot.cfgPath)!);
   const cfg = editIsolinuxCfg(cfgText, {
     append: m.boot.append,
@@ -146,8 +141,21 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     bootLine: [...label, ...m.boot.append.filter((c) => !label.includes(c))],
     metadata,
     builtin,
+    ...(uefiLoader ? { uefiLoader } : {}),
     out: o.out,
   };
+}
+
+/** The bundle's EFI loader, verified against bundle.json; undefined without boot.uefi. */
+async function loaderOf(bundle: OpenedBundle): Promise<Buffer | undefined> {
+  const { json } = bundle;
+  if (!json.manifest.boot.uefi) return undefined;
+  const entry = json.uefiLoader ? bundle.members.get(json.uefiLoader) : undefined;
+  if (!entry) throw new MkError("input", "the bundle's manifest has boot.uefi but the bundle holds no EFI loader");
+  const bytes = await readAllData(entry);
+  if (sha256(bytes) !== json.members[json.uefiLoader!])
+    throw new MkError("verify", `${json.uefiLoader} does not match its sha256 in bundle.json`);
+  return bytes;
 }
 
 async function baseInitrd(base: BaseImage, path: string): Promise<{ path: string } & Initrd> {

@@ -8,11 +8,11 @@ import { MkError } from "../errors.js";
 import { writeIfChanged } from "../util/write-atomic.js";
 import { SUMS_FILE } from "./names.js";
 import type { OutputFile, OutputMaker, WriteOutput } from "./output.js";
-import { OUTPUTS } from "./outputs.js";
+import { defaultFormats, OUTPUTS } from "./outputs.js";
 import { prepareRemaster, type RemasterOptions } from "./prepare.js";
 
 export interface RebuildOptions extends RemasterOptions {
-  /** Names in the outputs table; default: all of them. */
+  /** Names in the outputs table; default: every one that applies (defaultFormats). */
   formats?: readonly string[];
 }
 
@@ -57,9 +57,9 @@ export async function rebuildIso(
   o: RebuildOptions,
   outputs: Readonly<Record<string, OutputMaker>> = OUTPUTS,
 ): Promise<RebuildResult> {
-  const formats = o.formats ?? Object.keys(outputs);
-  checkFormats(formats, outputs);
+  if (o.formats) checkFormats(o.formats, outputs);
   const p = await prepareRemaster(o);
+  const formats = o.formats ?? defaultFormats(p, outputs);
   const write = outputWriter(o.out);
   const made: RebuildResult["outputs"] = [];
   try {

@@ -27,6 +27,18 @@ export interface Entry {
   source?: () => ByteSource;
 }
 
+/** A regular file held in memory: what generated files (configs, metadata) are made of. */
+export const fileEntry = (path: string, data: Buffer, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
+  path,
+  type: "file",
+  mode,
+  uid,
+  gid,
+  mtime,
+  size: data.length,
+  data,
+});
+
 // File-type bits of st_mode, as cpio, tar and squashfs store them.
 const S_IFMT = 0o170000;
 const TYPE_BITS: Record<Exclude<EntryType, "hardlink">, number> = {

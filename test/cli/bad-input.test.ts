@@ -213,7 +213,7 @@ const CASES: Case[] = [
     name: "an unknown output format",
     args: () => ["build", good, "--format", "iso,floppy", "--mirror", mirror(), "--work-dir", wd],
     status: 2,
-    says: /unknown output format floppy \(known: iso, pxe\)/,
+    says: /unknown output format floppy \(known: iso, pxe, esp\)/,
   },
   {
     name: "a missing Razor list",

@@ -7,14 +7,14 @@ import { describe, expect, it } from "vitest";
 import { bufferSource } from "../../src/formats/byte-source.js";
 import { isFat, readFat } from "../../src/formats/fat/reader.js";
 import { fatImage, type FatOptions } from "../../src/formats/fat/writer.js";
-import { readAllData, type Entry } from "../../src/tree/entry.js";
+import { fileEntry, readAllData, type Entry } from "../../src/tree/entry.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir } = tempDir("mkbundle-fat-");
 const EPOCH = 1560098767; // 2019-06-09 16:46:07 UTC
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const file = (path: string, data: Buffer): Entry => ({ path, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: EPOCH, size: data.length, data });
+const file = (path: string, data: Buffer): Entry => fileEntry(path, data, EPOCH);
 const dirEntry = (path: string): Entry => ({ path, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: EPOCH, size: 0 });
 
 /** What an ESP holds, plus names that need long-name entries, aliases that collide, Unicode, empties. */
@@ -35,7 +35,11 @@ function espContent(big = 3 * 1024 * 1024 + 123): Entry[] {
   ];
 }
 
-async function write(name: string, entries: Entry[], opts: Partial<FatOptions> = {}): Promise<{ path: string; bytes: Buffer; type: number }> {
+async function write(
+  name: string,
+  entries: Entry[],
+  opts: Partial<FatOptions> = {},
+): Promise<{ path: string; bytes: Buffer; type: number }> {
   const img = fatImage(entries, { serial: 0x1234abcd, epoch: EPOCH, label: "MKBUNDLE", ...opts });
   const parts: Buffer[] = [];
   for await (const c of img.stream()) parts.push(c);
@@ -50,7 +54,10 @@ async function write(name: string, entries: Entry[], opts: Partial<FatOptions> =
 function mtoolsFiles(image: string): Map<string, string> {
   const out = join(dir, `mcopy-${sha(Buffer.from(image)).slice(0, 8)}`);
   sh(`rm -rf ${q(out)} && mkdir -p ${q(out)} && MTOOLS_SKIP_CHECK=1 mcopy -s -n -i ${q(image)} '::*' ${q(out)}/`);
-  const files = sh(`cd ${q(out)} && find . -type f | sort`).toString().split("\n").filter(Boolean);
+  const files = sh(`cd ${q(out)} && find . -type f | sort`)
+    .toString()
+    .split("\n")
+    .filter(Boolean);
   return new Map(files.map((f) => [f.slice(2), sha(readFileSync(join(out, f)))]));
 }
 
@@ -96,10 +103,12 @@ describe("FAT writer, read by dosfstools and mtools", () => {
   it("refuses what FAT cannot hold, naming it", () => {
     const link: Entry = { path: "l", type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime: 0, size: 0, linkTarget: "x" };
     expect(() => fatImage([link], { serial: 1, epoch: EPOCH })).toThrow(/'l' is a symlink/);
-    expect(() => fatImage([file("a:b", Buffer.from("x"))], { serial: 1, epoch: EPOCH })).toThrow(/'a:b' holds a character/);
-    expect(() => fatImage([file("A", Buffer.from("x")), file("a", Buffer.from("y"))], { serial: 1, epoch: EPOCH })).toThrow(
-      /appears twice/,
+    expect(() => fatImage([file("a:b", Buffer.from("x"))], { serial: 1, epoch: EPOCH })).toThrow(
+      /'a:b' holds a character/,
     );
+    expect(() =>
+      fatImage([file("A", Buffer.from("x")), file("a", Buffer.from("y"))], { serial: 1, epoch: EPOCH }),
+    ).toThrow(/appears twice/);
   });
 });
 
@@ -134,7 +143,9 @@ describe("FAT reader", () => {
       };
       for (const [p, b] of Object.entries(files)) writeFileSync(join(src, p), b);
       const blocks = fatType === 32 ? 40000 : fatType === 16 ? 20000 : 4000;
-      sh(`rm -f ${q(img)} && mkfs.fat -F ${fatType} ${fatType === 32 ? "-s 1" : ""} -n ESPTEST -C ${q(img)} ${blocks} >/dev/null`);
+      sh(
+        `rm -f ${q(img)} && mkfs.fat -F ${fatType} ${fatType === 32 ? "-s 1" : ""} -n ESPTEST -C ${q(img)} ${blocks} >/dev/null`,
+      );
       sh(`MTOOLS_SKIP_CHECK=1 mcopy -s -i ${q(img)} ${q(src)}/* ::/`);
       const { label, entries } = readFat(bufferSource(readFileSync(img)));
       expect(label).toBe("ESPTEST");
@@ -148,9 +159,13 @@ describe("FAT reader", () => {
 });
 
 describe("FAT reader, hostile images", () => {
-  const base = async () => (await write("hostile-base.img", [file("A.TXT", randomBytes(5000)), file("D/B.TXT", Buffer.from("b"))], { type: 16 })).bytes;
-  const expectRefused = (bytes: Buffer, message: RegExp) =>
-    expect(() => readFat(bufferSource(bytes))).toThrow(message);
+  const base = async () =>
+    (
+      await write("hostile-base.img", [file("A.TXT", randomBytes(5000)), file("D/B.TXT", Buffer.from("b"))], {
+        type: 16,
+      })
+    ).bytes;
+  const expectRefused = (bytes: Buffer, message: RegExp) => expect(() => readFat(bufferSource(bytes))).toThrow(message);
 
   it("a truncated image", async () => {
     const b = await base();
@@ -172,7 +187,9 @@ describe("FAT reader, hostile images", () => {
     const fatAt = b.readUInt16LE(14) * 512;
     // A.TXT is the first file after the directory D: find its first cluster from the root entry.
     const rootAt = (b.readUInt16LE(14) + 2 * b.readUInt16LE(22)) * 512;
-    const entryAt = [...Array(16).keys()].map((i) => rootAt + i * 32).find((o) => b.toString("latin1", o, o + 11) === "A       TXT")!;
+    const entryAt = [...Array(16).keys()]
+      .map((i) => rootAt + i * 32)
+      .find((o) => b.toString("latin1", o, o + 11) === "A       TXT")!;
     const first = b.readUInt16LE(entryAt + 26);
     const loop = Buffer.from(b);
     loop.writeUInt16LE(first, fatAt + (first + 1) * 2);
@@ -191,7 +208,9 @@ describe("FAT reader, hostile images", () => {
   it("a directory that contains itself", async () => {
     const b = Buffer.from(await base());
     const rootAt = (b.readUInt16LE(14) + 2 * b.readUInt16LE(22)) * 512;
-    const entryAt = [...Array(16).keys()].map((i) => rootAt + i * 32).find((o) => b.toString("latin1", o, o + 11) === "D          ")!;
+    const entryAt = [...Array(16).keys()]
+      .map((i) => rootAt + i * 32)
+      .find((o) => b.toString("latin1", o, o + 11) === "D          ")!;
     const dCluster = b.readUInt16LE(entryAt + 26);
     const dataStart = rootAt + b.readUInt16LE(17) * 32;
     const dAt = dataStart + (dCluster - 2) * b[13]! * 512;

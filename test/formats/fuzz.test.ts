@@ -15,6 +15,8 @@ import { bufferSource } from "../../src/formats/byte-source.js";
 import { readIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readTar } from "../../src/formats/tar/reader.js";
+import { readFat } from "../../src/formats/fat/reader.js";
+import { fatImage } from "../../src/formats/fat/writer.js";
 import { writeTar } from "../../src/formats/tar/writer.js";
 import { collect, type Entry } from "../../src/tree/entry.js";
 import { MkError } from "../../src/errors.js";
@@ -135,7 +137,7 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
     await fuzz("squashfs", seed, async (b) => drain("squashfs", readSquashfs(b)));
   });
 
-  it("iso9660 (Rock Ridge, Joliet, El Torito)", async () => {
+  it("iso9660 (Rock Ridge, Joliet, El Torito with a UEFI entry)", async () => {
     const chunks: Buffer[] = [];
     const boot: Entry = {
       path: "boot/isolinux.bin",
@@ -148,11 +150,26 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
       data: Buffer.alloc(2048, 7),
     };
     for await (const c of writeIso(
-      [...small.filter((e) => e.type !== "hardlink"), { ...small[2]!, path: "n".repeat(200) }, boot],
-      { epoch: 1, boot: { imagePath: boot.path, catalogPath: "boot/boot.cat" } },
+      [
+        ...small.filter((e) => e.type !== "hardlink"),
+        { ...small[2]!, path: "n".repeat(200) },
+        boot,
+        { ...boot, path: "efi.img", data: Buffer.alloc(4096, 3), size: 4096 },
+      ],
+      { epoch: 1, boot: { imagePath: boot.path, catalogPath: "boot/boot.cat", efiImagePath: "efi.img" } },
     ))
       chunks.push(c);
     await fuzz("iso9660", Buffer.concat(chunks), async (b) => drain("iso9660", readIso(bufferSource(b)).entries));
+  });
+
+  it("fat (long names, nested directories)", async () => {
+    const files: Entry[] = [
+      { ...small[2]!, path: "EFI/BOOT/BOOTX64.EFI", data: Buffer.alloc(3000, 9), size: 3000 },
+      { ...small[2]!, path: "loader/entries/a long name.conf" },
+      { ...small[2]!, path: "SHORT.TXT" },
+    ];
+    const seed = Buffer.concat(await collect(fatImage(files, { serial: 1, epoch: 1 }).stream()));
+    await fuzz("fat", seed, async (b) => drain("fat", readFat(bufferSource(b)).entries));
   });
 
   it("tar", async () => {

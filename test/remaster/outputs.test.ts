@@ -45,7 +45,16 @@ describe("the outputs table", () => {
 
   it("an unknown format is a usage error naming the known ones", async () => {
     await expect(rebuildIso({ bundle, out: join(dir, "out"), env: {}, formats: ["iso", "floppy"] })).rejects.toThrow(
-      /unknown output format floppy \(known: iso, pxe\)/,
+      /unknown output format floppy \(known: iso, pxe, esp\)/,
+    );
+  });
+
+  it("without boot.uefi the default writes no ESP, and asking for one says why not", async () => {
+    const out = join(dir, "out-default");
+    const r = await rebuildIso({ bundle, out, env: {} });
+    expect(r.outputs.map((o) => o.format)).toEqual(["iso", "pxe"]);
+    await expect(rebuildIso({ bundle, out, env: {}, formats: ["esp"] })).rejects.toThrow(
+      /--format esp: the manifest has no boot\.uefi/,
     );
   });
 

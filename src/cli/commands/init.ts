@@ -65,9 +65,12 @@ function nameFrom(dir: string): string {
 }
 
 /** What differs between a Core (x86) and a CorePure64 (x86_64) starter. */
-function baseLines(arch: string, release: string): { base: string; builtin: string } {
+function baseLines(arch: string, release: string): { base: string; builtin: string; uefi: string } {
   return arch === "x86_64"
     ? {
+        uefi: `
+  # uefi:                     # also boot UEFI machines (CD and USB): see the README's UEFI section
+  #   loader: { url: /usr/lib/systemd/boot/efi/systemd-bootx64.efi, sha256: "<sha256sum of it>" }`,
         base: `base:
   release: ${release}               # Tiny Core series on the mirror
   arch: x86_64                # CorePure64: vmlinuz64 + corepure64.gz
@@ -80,11 +83,12 @@ function baseLines(arch: string, release: string): { base: string; builtin: stri
   arch: x86                   # x86 | x86_64
   iso: Core-current.iso       # pin a file (Core-4.4.iso) and its sha256 for reproducible builds`,
         builtin: `  builtin: [bash]             # baked into the initrd and loaded at boot; dependencies are resolved for you`,
+        uefi: "",
       };
 }
 
 function starterManifest(name: string, schema: string, o: { arch: string; release: string }): string {
-  const { base, builtin } = baseLines(o.arch, o.release);
+  const { base, builtin, uefi } = baseLines(o.arch, o.release);
   return `# yaml-language-server: $schema=${schema}
 # mkbundle manifest: one Tiny Core Linux image. Check it: mkbundle validate ${INIT_FILE}
 # See what will be built, with every default: mkbundle show ${INIT_FILE}
@@ -117,6 +121,6 @@ files:
 
 boot:
   append: [console=ttyS0]     # extra boot codes on the default isolinux label
-  timeout: 5                  # seconds at the boot prompt
+  timeout: 5                  # seconds at the boot prompt${uefi}
 `;
 }

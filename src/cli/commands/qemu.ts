@@ -15,6 +15,7 @@ import { makeLog, stdout, type GlobalOptions } from "../output.js";
 interface BootCliOptions extends GlobalOptions {
   kernel?: boolean;
   disk?: boolean;
+  uefi?: boolean;
   append?: string[];
   port?: PortForward[];
   memory: number;
@@ -41,6 +42,10 @@ function bootOptions(cmd: Command): Command {
     .option("--kernel", "boot the ISO's kernel and initrds directly, skipping isolinux (fast)")
     .option("--disk", "boot the ISO as a raw disk, as from a USB stick (its isohybrid MBR), instead of a CD")
     .option(
+      "--uefi",
+      "boot under UEFI firmware (OVMF; env MKBUNDLE_OVMF) instead of a BIOS: the ISO's UEFI entry, or with --disk its EFI System Partition",
+    )
+    .option(
       "--append <codes>",
       "boot codes added to the default label's (repeatable); boots the kernel directly, as with --kernel",
       codes,
@@ -61,6 +66,7 @@ function bootInput(image: string, o: BootCliOptions) {
     image,
     ...(o.kernel ? { kernel: true } : {}),
     ...(o.disk ? { disk: true } : {}),
+    ...(o.uefi ? { uefi: true } : {}),
     append: o.append ?? [],
     ports: o.port ?? [],
     memoryMb: o.memory,

@@ -26,7 +26,10 @@ export const builtinOption = () =>
     .default("auto");
 
 export const formatOption = () =>
-  new Option("--format <names>", "outputs to write, comma-separated: iso, pxe (default: all)").argParser((v: string) =>
+  new Option(
+    "--format <names>",
+    "outputs to write, comma-separated: iso, pxe, esp (the EFI System Partition alone; with boot.uefi) (default: every one that applies)",
+  ).argParser((v: string) =>
     v
       .split(",")
       .map((s) => s.trim())

@@ -31,7 +31,7 @@ export const clusterBytes = (g: FatGeometry): number => g.sectorsPerCluster * SE
 export const clusterOffset = (g: FatGeometry, cluster: number): number =>
   (g.dataStart + (cluster - 2) * g.sectorsPerCluster) * SECTOR;
 
-export const typeForClusters = (count: number): FatType => (count <= FAT12_MAX ? 12 : count <= FAT16_MAX ? 16 : 32);
+const typeForClusters = (count: number): FatType => (count <= FAT12_MAX ? 12 : count <= FAT16_MAX ? 16 : 32);
 
 function fatSectors(type: FatType, clusters: number): number {
   const entries = clusters + 2;
@@ -42,7 +42,11 @@ function fatSectors(type: FatType, clusters: number): number {
 /** A geometry of `type` with this cluster size holding at least `needed` clusters, or undefined. */
 function geometryOf(type: FatType, spc: number, needed: number, rootEntries: number): FatGeometry | undefined {
   const [min, max] =
-    type === 12 ? [1, FAT12_MAX - MARGIN] : type === 16 ? [FAT12_MAX + 1 + MARGIN, FAT16_MAX - MARGIN] : [FAT16_MAX + 1 + MARGIN, FAT32_MAX];
+    type === 12
+      ? [1, FAT12_MAX - MARGIN]
+      : type === 16
+        ? [FAT12_MAX + 1 + MARGIN, FAT16_MAX - MARGIN]
+        : [FAT16_MAX + 1 + MARGIN, FAT32_MAX];
   const clusters = Math.max(needed, min);
   if (clusters > max) return undefined;
   const reservedSectors = type === 32 ? 32 : 1;
@@ -154,22 +158,30 @@ export function encodeFsInfo(free: number, nextFree: number): Buffer {
 }
 
 /** Reads a boot sector back into a geometry, checking every field a reader relies on. */
-export function decodeBootSector(b: Buffer, imageBytes: number): FatGeometry & { label: string; serial: number; rootCluster: number } {
+export function decodeBootSector(
+  b: Buffer,
+  imageBytes: number,
+): FatGeometry & { label: string; serial: number; rootCluster: number } {
   if (b.length < SECTOR) throw new FormatError("fat", "the boot sector is truncated");
   if (b[510] !== 0x55 || b[511] !== 0xaa) throw new FormatError("fat", "no boot sector signature (55 AA)");
   const bytesPerSector = b.readUInt16LE(11);
   if (![512, 1024, 2048, 4096].includes(bytesPerSector))
     throw new FormatError("fat", `${bytesPerSector} bytes per sector is not a FAT sector size`);
-  if (bytesPerSector !== SECTOR) throw new FormatError("fat", `only 512-byte sectors are read (this volume has ${bytesPerSector})`);
+  if (bytesPerSector !== SECTOR)
+    throw new FormatError("fat", `only 512-byte sectors are read (this volume has ${bytesPerSector})`);
   const spc = b[13]!;
-  if (!spc || spc & (spc - 1) || spc > 128) throw new FormatError("fat", `${spc} sectors per cluster is not a power of two up to 128`);
+  if (!spc || spc & (spc - 1) || spc > 128)
+    throw new FormatError("fat", `${spc} sectors per cluster is not a power of two up to 128`);
   const reservedSectors = b.readUInt16LE(14);
   const fatCount = b[16]!;
   const rootEntries = b.readUInt16LE(17);
   const totalSectors = b.readUInt16LE(19) || b.readUInt32LE(32);
   const sectorsPerFat = b.readUInt16LE(22) || b.readUInt32LE(36);
   if (!reservedSectors || !fatCount || fatCount > 4 || !sectorsPerFat || !totalSectors)
-    throw new FormatError("fat", "the boot sector's reserved sectors, FAT count, FAT size or total size is 0 or out of range");
+    throw new FormatError(
+      "fat",
+      "the boot sector's reserved sectors, FAT count, FAT size or total size is 0 or out of range",
+    );
   if (totalSectors * SECTOR > imageBytes)
     throw new FormatError("fat", `the boot sector claims ${totalSectors * SECTOR} bytes; the image has ${imageBytes}`);
   const rootStart = reservedSectors + fatCount * sectorsPerFat;

@@ -7,7 +7,7 @@ import { printable } from "../../tree/entry.js";
 const SHORT_OK = /^[A-Z0-9!#$%&'()@^_`{}~-]$/;
 /** Characters no FAT name may hold at all. */
 const FORBIDDEN = /[\x00-\x1f"*/:<>?\\|\x7f]/;
-export const MAX_LONG_NAME = 255;
+const MAX_LONG_NAME = 255;
 
 /** The 11 bytes of a valid upper-case 8.3 name, or undefined when the name needs a long name. */
 export function exactShortName(name: string): Buffer | undefined {

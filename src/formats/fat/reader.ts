@@ -36,7 +36,7 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
   const chain = (first: number, what: string, maxClusters: number): number[] => {
     const out: number[] = [];
     const seen = new Set<number>();
-    for (let c = first; ; ) {
+    for (let c = first; ;) {
       if (c < 2 || c > lastCluster)
         throw new FormatError("fat", `${what}: cluster ${c} is outside the volume (2..${lastCluster})`);
       if (seen.has(c)) throw new FormatError("fat", `${what}: its cluster chain loops at cluster ${c}`);
@@ -47,7 +47,10 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
       const next = getEntry(fat, g.type, c);
       if (isEndOfChain(g.type, next)) return out;
       if (isBad(g.type, next) || next === 0)
-        throw new FormatError("fat", `${what}: its cluster chain breaks at cluster ${c} (${next ? "bad cluster" : "free cluster"})`);
+        throw new FormatError(
+          "fat",
+          `${what}: its cluster chain breaks at cluster ${c} (${next ? "bad cluster" : "free cluster"})`,
+        );
       c = next;
     }
   };
@@ -73,7 +76,8 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
   let label = "";
 
   const walk = (bytes: Buffer, prefix: string, depth: number) => {
-    if (depth > MAX_DEPTH) throw new FormatError("fat", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
+    if (depth > MAX_DEPTH)
+      throw new FormatError("fat", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
     let long: { sum: number; expect: number; units: number[] } | undefined;
     const names = new Set<string>();
     for (let at = 0; at + 32 <= bytes.length; at += 32) {
@@ -94,7 +98,9 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
       }
       const short = e.subarray(0, 11);
       const longName =
-        long && long.expect === 0 && long.sum === shortNameChecksum(short) ? String.fromCharCode(...long.units) : undefined;
+        long && long.expect === 0 && long.sum === shortNameChecksum(short)
+          ? String.fromCharCode(...long.units)
+          : undefined;
       long = undefined;
       if (attr & ATTR_VOLUME_ID) {
         if (!prefix) label = short.toString("latin1").trimEnd();
@@ -105,7 +111,8 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
       if (!name || name.includes("/") || name.includes("\0"))
         throw new FormatError("fat", `invalid name '${printable(name)}' in '${printable(prefix) || "/"}'`);
       const key = name.toLowerCase();
-      if (names.has(key)) throw new FormatError("fat", `'${printable(name)}' appears twice in '${printable(prefix) || "/"}'`);
+      if (names.has(key))
+        throw new FormatError("fat", `'${printable(name)}' appears twice in '${printable(prefix) || "/"}'`);
       names.add(key);
       if (entries.length >= limits.entries)
         throw new FormatError("fat", `more than ${limits.entries} entries (MKBUNDLE_MAX_ENTRIES)`);
@@ -129,7 +136,10 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
       const needed = Math.ceil(size / cb);
       const clusters = size ? chain(first, `'${printable(path)}'`, g.clusterCount) : [];
       if (clusters.length < needed)
-        throw new FormatError("fat", `'${printable(path)}' is ${size} bytes but its chain holds ${clusters.length * cb}`);
+        throw new FormatError(
+          "fat",
+          `'${printable(path)}' is ${size} bytes but its chain holds ${clusters.length * cb}`,
+        );
       const rs = ranges(clusters, size);
       entries.push({
         path,

@@ -3,7 +3,6 @@
 // image's size is known before a byte is written; file data is then streamed from the
 // entries in cluster order and never held whole. Dates come from the entries, the serial
 // and label from the caller: same entries, same bytes.
-import { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
 import { printable, type Entry } from "../../tree/entry.js";
 import { dosDateTime } from "./dos-time.js";
@@ -22,7 +21,7 @@ import { endOfChain, setEntry } from "./table.js";
 
 export const ATTR_VOLUME_ID = 0x08;
 export const ATTR_DIRECTORY = 0x10;
-export const ATTR_ARCHIVE = 0x20;
+const ATTR_ARCHIVE = 0x20;
 
 interface Node {
   name: string;
@@ -82,7 +81,16 @@ function treeOf(entries: readonly Entry[]): Node {
     const lower = name.toLowerCase();
     if (parent.children.some((c) => c.name.toLowerCase() === lower))
       throw new FormatError("fat", `'${printable(path)}' appears twice (FAT names ignore case)`);
-    const node: Node = { name, entry, children: [], parent, short: Buffer.alloc(0), long: [], firstCluster: 0, clusters: 0 };
+    const node: Node = {
+      name,
+      entry,
+      children: [],
+      parent,
+      short: Buffer.alloc(0),
+      long: [],
+      firstCluster: 0,
+      clusters: 0,
+    };
     parent.children.push(node);
     return node;
   };
@@ -155,7 +163,8 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
     if (f.entry.size > 0xffffffff)
       throw new FormatError("fat", `'${printable(f.entry.path)}' is ${f.entry.size} bytes; FAT files end below 4 GiB`);
   const label = (opts.label ?? "").toUpperCase().slice(0, 11);
-  if (/[^A-Z0-9 !#$%&'()@^_`{}~-]/.test(label)) throw new FormatError("fat", `'${printable(label)}' cannot be a volume label`);
+  if (/[^A-Z0-9 !#$%&'()@^_`{}~-]/.test(label))
+    throw new FormatError("fat", `'${printable(label)}' cannot be a volume label`);
   const rootBytes = directoryBytes(root, true);
   const clustersFor = (cb: number, type: FatType) =>
     dirs.reduce((n, d) => n + (d === root && type !== 32 ? 0 : Math.ceil(directoryBytes(d, d === root) / cb)), 0) +
@@ -172,7 +181,8 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
     n.clusters = Math.ceil(bytes / cb);
     if (!n.clusters) return;
     n.firstCluster = next;
-    for (let i = 0; i < n.clusters; i++) setEntry(fat, g.type, next + i, i === n.clusters - 1 ? endOfChain(g.type) : next + i + 1);
+    for (let i = 0; i < n.clusters; i++)
+      setEntry(fat, g.type, next + i, i === n.clusters - 1 ? endOfChain(g.type) : next + i + 1);
     next += n.clusters;
   };
   for (const d of dirs) if (d !== root || g.type === 32) allocate(d, directoryBytes(d, d === root));
@@ -191,7 +201,10 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
     }
     for (const c of d.children) {
       const isDir = c.entry.type === "dir";
-      parts.push(...c.long, record(c.short, isDir ? ATTR_DIRECTORY : ATTR_ARCHIVE, c.firstCluster, isDir ? 0 : c.entry.size, c.entry.mtime));
+      parts.push(
+        ...c.long,
+        record(c.short, isDir ? ATTR_DIRECTORY : ATTR_ARCHIVE, c.firstCluster, isDir ? 0 : c.entry.size, c.entry.mtime),
+      );
     }
     Buffer.concat(parts).copy(out);
     return out;
@@ -221,7 +234,7 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
         got = data.length;
         if (got === f.entry.size) yield data;
       } else if (data) {
-        for await (const chunk of data() as Readable) {
+        for await (const chunk of data()) {
           const c = chunk as Buffer;
           got += c.length;
           if (got > f.entry.size) break;
@@ -229,7 +242,10 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
         }
       }
       if (got !== f.entry.size)
-        throw new FormatError("fat", `'${printable(f.entry.path)}' delivered ${got} bytes, its entry says ${f.entry.size}`);
+        throw new FormatError(
+          "fat",
+          `'${printable(f.entry.path)}' delivered ${got} bytes, its entry says ${f.entry.size}`,
+        );
       const pad = f.clusters * cb - f.entry.size;
       if (pad) yield Buffer.alloc(pad);
     }

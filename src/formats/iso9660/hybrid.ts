@@ -1,6 +1,9 @@
 // isohybrid: an MBR in the system area so the ISO also boots from a USB disk. Layout as
 // isohybrid and xorriso write it: the boot image's LBA in 512-byte units at 0x1B0, a
-// disk id at 0x1B8, one active partition of type 0x17 covering the image, 55 AA.
+// disk id at 0x1B8, one active partition of type 0x17 covering the image, 55 AA. With an
+// EFI System Partition image inside the ISO, a second partition of type 0xEF points at it
+// (UEFI firmware boots the disk from there) and the first becomes type 0x00, as xorriso's
+// UEFI hybrids have it: firmware skips type-0 entries, so the two may overlap.
 import { createHash } from "node:crypto";
 import { SECTOR } from "./descriptors.js";
 
@@ -15,7 +18,20 @@ export const hasHybridMbr = (systemArea: Buffer): boolean =>
   systemArea[511] === 0xaa &&
   systemArea.subarray(0, 432).some((b) => b !== 0);
 
-export function hybridMbr(code: Buffer, bootImageLba: number, imageBytes: number, seed: string): Buffer {
+/** True when the system area's MBR has a partition of type 0xEF (an EFI System Partition). */
+export const hasEspPartition = (systemArea: Buffer): boolean =>
+  systemArea.length >= 512 &&
+  systemArea[510] === 0x55 &&
+  systemArea[511] === 0xaa &&
+  [0, 1, 2, 3].some((i) => systemArea[0x1be + i * 16 + 4] === 0xef && systemArea.readUInt32LE(0x1be + i * 16 + 12) > 0);
+
+export function hybridMbr(
+  code: Buffer,
+  bootImageLba: number,
+  imageBytes: number,
+  seed: string,
+  esp?: { lba: number; bytes: number },
+): Buffer {
   const mbr = Buffer.alloc(512);
   code.copy(mbr, 0, 0, 432);
   mbr.writeUInt32LE(bootImageLba * (SECTOR / 512), 0x1b0);
@@ -25,10 +41,20 @@ export function hybridMbr(code: Buffer, bootImageLba: number, imageBytes: number
   const p = 0x1be;
   mbr[p] = 0x80;
   chs(0).copy(mbr, p + 1);
-  mbr[p + 4] = 0x17;
+  mbr[p + 4] = esp ? 0x00 : 0x17;
   chs(blocks - 1).copy(mbr, p + 5);
   mbr.writeUInt32LE(0, p + 8);
   mbr.writeUInt32LE(blocks, p + 12);
+  if (esp) {
+    const q = p + 16;
+    const start = esp.lba * (SECTOR / 512);
+    const count = Math.ceil(esp.bytes / 512);
+    chs(start).copy(mbr, q + 1);
+    mbr[q + 4] = 0xef;
+    chs(start + count - 1).copy(mbr, q + 5);
+    mbr.writeUInt32LE(start, q + 8);
+    mbr.writeUInt32LE(count, q + 12);
+  }
   mbr[510] = 0x55;
   mbr[511] = 0xaa;
   return mbr;

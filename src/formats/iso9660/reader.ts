@@ -257,6 +257,10 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
     const catalog = pathAtLba.get(catalogLba);
     if (image) boot.imagePath = image;
     if (catalog) boot.catalogPath = catalog;
+    for (const sec of boot.sections) {
+      const path = pathAtLba.get(sec.loadRba);
+      if (path) sec.imagePath = path;
+    }
   }
   return {
     volume: (naming === "joliet" ? joliet! : primary).info,

@@ -37,7 +37,13 @@ function extentSize(lengths: number[]): number {
 
 export function layOut(
   tree: IsoTree,
-  opts: { joliet: boolean; boot?: { imagePath: string; catalogPath: string }; hybrid: boolean },
+  opts: {
+    joliet: boolean;
+    boot?: { imagePath: string; catalogPath: string };
+    hybrid: boolean;
+    /** Files whose data goes after all others (an EFI System Partition: its partition then ends the image). */
+    last?: readonly string[];
+  },
 ): Layout {
   const { root, all, byPath } = tree;
   const primaryDirs = directories(root, "iso");
@@ -74,7 +80,8 @@ export function layOut(
   for (const d of primaryDirs) d.dirLba = take(d.dirSize / SECTOR + d.ce.length);
   for (const d of jolietDirs) d.jDirLba = take(d.jDirSize / SECTOR);
   const dataFiles: Node[] = [];
-  for (const n of all) {
+  const last = new Set(opts.last ?? []);
+  for (const n of [...all.filter((n) => !last.has(n.entry.path)), ...all.filter((n) => last.has(n.entry.path))]) {
     if (n.entry.type !== "file") continue;
     if (opts.boot && n.entry.path === opts.boot.catalogPath) {
       [n.dataLba, n.dataSize] = [catalogLba, SECTOR];

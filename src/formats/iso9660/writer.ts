@@ -16,7 +16,7 @@ import {
   type VolumeInfo,
 } from "./descriptors.js";
 import { encodeRecord, FLAG_DIRECTORY } from "./directory-record.js";
-import { encodeCatalog, patchBootInfoTable } from "./el-torito.js";
+import { encodeCatalog, patchBootInfoTable, PLATFORM_EFI, sectionSectorCount } from "./el-torito.js";
 import { hybridMbr } from "./hybrid.js";
 import { layOut, sectorsFor } from "./write-layout.js";
 import { placeRockRidge, suBytes } from "./write-rock-ridge.js";
@@ -32,6 +32,8 @@ interface IsoBootOptions {
   platform?: number;
   /** Patch the boot-info-table into the image (isolinux needs it). Default true. */
   bootInfoTable?: boolean;
+  /** Path of an EFI System Partition image among the entries: a second, UEFI boot entry (and partition). */
+  efiImagePath?: string;
 }
 
 export interface IsoWriteOptions {
@@ -50,7 +52,11 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
   const tree = await isoTree(entries, { epoch: opts.epoch, joliet, ...(boot ? { boot } : {}) });
   placeRockRidge(tree);
   const hybrid = !!(opts.hybridMbrCode && boot);
-  const layout = layOut(tree, { joliet, ...(boot ? { boot } : {}), hybrid });
+  const efiPath = boot?.efiImagePath;
+  if (efiPath && tree.byPath.get(efiPath)?.entry.type !== "file")
+    throw new FormatError("iso9660", `EFI boot image '${printable(efiPath)}' is not a file among the entries`);
+  const layout = layOut(tree, { joliet, ...(boot ? { boot } : {}), hybrid, ...(efiPath ? { last: [efiPath] } : {}) });
+  const efi = efiPath ? tree.byPath.get(efiPath) : undefined;
   const { root, byPath } = tree;
   const { primaryDirs, jolietDirs, catalogLba, dataFiles, totalSectors } = layout;
   const bootImage = tree.bootImage;
@@ -149,7 +155,13 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
   if (hybrid) {
     // The disk id depends on the volume and its size, not on dates: a new epoch changes only dates.
     const seed = createHash("sha256").update(`${volume.volumeId}\0${totalSectors}`).digest("hex");
-    hybridMbr(opts.hybridMbrCode!, byPath.get(boot.imagePath)!.dataLba, totalSectors * SECTOR, seed).copy(systemArea);
+    hybridMbr(
+      opts.hybridMbrCode!,
+      byPath.get(boot.imagePath)!.dataLba,
+      totalSectors * SECTOR,
+      seed,
+      efi ? { lba: efi.dataLba, bytes: efi.dataSize } : undefined,
+    ).copy(systemArea);
   }
   yield systemArea;
   const { primary: pt, joliet: jt } = layout.pathTables;
@@ -181,14 +193,17 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
   if (joliet) for (const t of [pathTable(jolietDirs, "joliet", false), pathTable(jolietDirs, "joliet", true)]) yield t;
   if (boot) {
     const image = byPath.get(boot.imagePath)!;
-    yield encodeCatalog({
-      platform: boot.platform ?? 0,
-      mediaType: 0,
-      loadSegment: boot.loadSegment ?? 0,
-      systemType: 0,
-      sectorCount: boot.sectorCount ?? 4,
-      loadRba: image.dataLba,
-    });
+    yield encodeCatalog(
+      {
+        platform: boot.platform ?? 0,
+        mediaType: 0,
+        loadSegment: boot.loadSegment ?? 0,
+        systemType: 0,
+        sectorCount: boot.sectorCount ?? 4,
+        loadRba: image.dataLba,
+      },
+      efi ? [{ platform: PLATFORM_EFI, sectorCount: sectionSectorCount(efi.dataSize), loadRba: efi.dataLba }] : [],
+    );
   }
   for (const d of primaryDirs) {
     yield directoryExtent(d, "iso");

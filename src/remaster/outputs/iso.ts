@@ -1,25 +1,17 @@
 // The ISO: the base's files with the new initrd(s), the edited isolinux.cfg and
-// iso-metadata.yaml; El Torito and the isohybrid MBR kept from the base.
+// iso-metadata.yaml; El Torito and the isohybrid MBR kept from the base. With boot.uefi,
+// also efi.img (esp.ts) as a second El Torito entry and, on a hybrid, a partition.
 import { join } from "node:path";
 import { MkError } from "../../errors.js";
 import { rangeStream } from "../../formats/byte-source.js";
 import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
 import { writeIso } from "../../formats/iso9660/writer.js";
-import type { Entry } from "../../tree/entry.js";
+import { fileEntry, type Entry } from "../../tree/entry.js";
 import { packageVersion } from "../../util/package-version.js";
 import { isoFileName } from "../names.js";
+import { ESP_PATH, espImage } from "../esp.js";
+import { Readable } from "node:stream";
 import type { OutputMaker } from "../output.js";
-
-const file = (path: string, data: Buffer, mtime: number): Entry => ({
-  path,
-  type: "file",
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  mtime,
-  size: data.length,
-  data,
-});
 
 export const isoOutput: OutputMaker = async (p, write) => {
   const { base, epoch } = p;
@@ -29,17 +21,30 @@ export const isoOutput: OutputMaker = async (p, write) => {
   const cfgEntry = base.file(p.cfg.path)!;
   const replaced = new Map<string, Entry>([
     [p.cfg.path, { ...cfgEntry, data: Buffer.from(p.cfg.text), size: Buffer.byteLength(p.cfg.text), mtime: epoch }],
-    ["iso-metadata.yaml", file("iso-metadata.yaml", Buffer.from(p.metadata), epoch)],
+    ["iso-metadata.yaml", fileEntry("iso-metadata.yaml", Buffer.from(p.metadata), epoch)],
   ]);
   const built = p.initrds[p.initrds.length - 1]!; // the merged initrd, or the appended archive
-  const { source: _source, ...previous } = base.file(built.path) ?? file(built.path, Buffer.alloc(0), epoch);
+  const { source: _source, ...previous } = base.file(built.path) ?? fileEntry(built.path, Buffer.alloc(0), epoch);
   replaced.set(built.path, {
     ...previous,
     data: () => rangeStream(built.source, [{ offset: 0, length: built.size }]),
     size: built.size,
     mtime: epoch,
   });
-  const dropped = new Set(p.droppedInitrds);
+  // A base's own ESP would boot its old initrd: it is left out (and ours written when boot.uefi asks).
+  const dropped = new Set([
+    ...p.droppedInitrds,
+    ...(iso.boot?.sections ?? []).flatMap((s) => (s.imagePath ? [s.imagePath] : [])),
+  ]);
+  const esp = espImage(p);
+  if (esp) {
+    const stream = () => esp.stream();
+    replaced.set(ESP_PATH, {
+      ...fileEntry(ESP_PATH, Buffer.alloc(0), epoch),
+      size: esp.size,
+      data: () => Readable.from(stream()),
+    });
+  }
   const entries = [...iso.entries.filter((e) => !replaced.has(e.path) && !dropped.has(e.path)), ...replaced.values()];
   const boot = iso.boot;
   if (!boot?.imagePath || !boot.catalogPath)
@@ -61,6 +66,7 @@ export const isoOutput: OutputMaker = async (p, write) => {
       loadSegment: boot.loadSegment,
       sectorCount: boot.sectorCount,
       platform: boot.platform,
+      ...(esp ? { efiImagePath: ESP_PATH } : {}),
     },
     ...(hasHybridMbr(iso.systemArea) ? { hybridMbrCode: iso.systemArea } : {}),
   });
