@@ -10,7 +10,8 @@ import { normalizeEntryPath, readAllData } from "../tree/entry.js";
 
 /** The bundle member that holds the loader, and the name firmware looks for on removable media. */
 export const LOADER_MEMBER = "BOOTX64.EFI";
-const MAX_LOADER = 64 * 1024 * 1024;
+/** Loaders are small programs (systemd-boot: 140 KiB); anything past this is refused, not read. */
+export const MAX_LOADER = 64 * 1024 * 1024;
 
 export async function uefiLoaderSource(
   m: ResolvedManifest,

@@ -20,6 +20,7 @@ import { editIsolinuxCfg } from "./isolinux-edit.js";
 import { isoMetadataYaml, mkVersionYaml } from "./texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js";
 import { checkEfiStub } from "../tinycore/efi-stub.js";
+import { MAX_LOADER } from "../bundle/uefi-loader.js";
 
 export interface RemasterOptions {
   bundle: string;
@@ -152,6 +153,8 @@ async function loaderOf(bundle: OpenedBundle): Promise<Buffer | undefined> {
   if (!json.manifest.boot.uefi) return undefined;
   const entry = json.uefiLoader ? bundle.members.get(json.uefiLoader) : undefined;
   if (!entry) throw new MkError("input", "the bundle's manifest has boot.uefi but the bundle holds no EFI loader");
+  if (entry.size > MAX_LOADER)
+    throw new MkError("input", `the bundle's EFI loader is ${entry.size} bytes; a loader is at most 64 MiB`);
   const bytes = await readAllData(entry);
   if (sha256(bytes) !== json.members[json.uefiLoader!])
     throw new MkError("verify", `${json.uefiLoader} does not match its sha256 in bundle.json`);
