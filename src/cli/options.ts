@@ -5,6 +5,9 @@ import type { ManifestInput } from "../manifest/input.js";
 import { manifestFromFile } from "../manifest/input.js";
 import type { Log } from "../log.js";
 import { openStore } from "../store/cas.js";
+import { registryBlobCache, type BlobCache } from "../store/registry-cache.js";
+import { isLoopback, parseReference, type Reference } from "../registry/reference.js";
+import { MkError } from "../errors.js";
 import { limiter } from "../store/limit.js";
 import { mirrorLocation } from "../store/location.js";
 import { makeProgress } from "../store/progress.js";
@@ -16,6 +19,8 @@ export interface FetchOptions {
   offline?: boolean;
   jobs: number;
   downloadTimeout: number;
+  cacheRegistry?: string;
+  plainHttp?: boolean;
 }
 
 /** Every command takes these, before or after its own arguments. */
@@ -50,7 +55,42 @@ export function addFetchOptions(cmd: Command): Command {
       new Option("--download-timeout <seconds>", "the longest one download may take, retries included")
         .default(600)
         .argParser(wholeNumber("--download-timeout")),
-    );
+    )
+    .addOption(
+      new Option(
+        "--cache-registry <ref>",
+        "share the download cache through an OCI registry repository, e.g. registry.example:5000/mkbundle/cache (env MKBUNDLE_CACHE_REGISTRY)",
+      ),
+    )
+    .addOption(registryPlainHttpOption());
+}
+
+/** Registries speak HTTPS; a loopback test registry may not. */
+export const registryPlainHttpOption = () =>
+  new Option(
+    "--plain-http",
+    "talk to the registry over plain HTTP (a local test registry; env MKBUNDLE_REGISTRY_PLAIN_HTTP=1)",
+  );
+
+/** The registry client's options from the command line and the environment. */
+export function registryOptions(opts: { plainHttp?: boolean; downloadTimeout?: number }, ref: Reference, log: Log) {
+  const plainHttp = opts.plainHttp === true || process.env["MKBUNDLE_REGISTRY_PLAIN_HTTP"] === "1";
+  if (plainHttp && !isLoopback(ref.registry))
+    log.warn(`--plain-http: ${ref.registry} is not on this machine; logins and images cross the network unencrypted`);
+  return {
+    plainHttp,
+    env: process.env,
+    ...(opts.downloadTimeout ? { timeoutMs: opts.downloadTimeout * 1000 } : {}),
+  };
+}
+
+function sharedCache(opts: FetchOptions, log: Log): BlobCache | undefined {
+  const given = opts.cacheRegistry ?? process.env["MKBUNDLE_CACHE_REGISTRY"];
+  if (!given || opts.offline) return undefined;
+  const ref = parseReference(given, opts.cacheRegistry ? "--cache-registry" : "MKBUNDLE_CACHE_REGISTRY");
+  if (ref.tag || ref.digest)
+    throw new MkError("usage", `--cache-registry ${given}: name a repository, without a tag or digest`);
+  return registryBlobCache(ref, registryOptions(opts, ref, log), (m) => log.warn(m));
 }
 
 /**
@@ -81,6 +121,7 @@ export function resolveContext(
   input: Pick<ManifestInput, "manifest" | "dir"> & Partial<Pick<ManifestInput, "written" | "locate" | "file">>,
   log: Log,
 ): ResolveContext {
+  const shared = sharedCache(opts, log);
   return {
     fetch: {
       store: openStore(opts.workDir),
@@ -89,6 +130,7 @@ export function resolveContext(
       limit: limiter(opts.jobs),
       download: { timeoutMs: opts.downloadTimeout * 1000, retries: 4, backoffMs: 250 },
       warn: (m) => log.warn(m),
+      ...(shared ? { shared } : {}),
     },
     // A relative --mirror is taken from the working directory, a relative mirror: from the manifest's.
     mirror: mirrorLocation(input.manifest.mirror, opts.mirror ? process.cwd() : input.dir, mirrorOrigin(opts, input), {

@@ -16,6 +16,7 @@ import { buildCommand } from "./commands/build.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
+import { registryCommands } from "./commands/registry.js";
 import { addFetchOptions, addGlobalOptions } from "./options.js";
 
 /**
@@ -44,7 +45,7 @@ function buildProgram(): Command {
   razorOptions(program);
   program.optionsGroup("Global options (every command takes them, before or after its name):");
   addGlobalOptions(program);
-  program.optionsGroup("Download options (lock, bundle, plan, build, dev):");
+  program.optionsGroup("Download options (lock, bundle, plan, build, dev; --plain-http also push, pull):");
   addFetchOptions(program);
   program.optionsGroup("Options:");
   validateCommand(program);
@@ -59,6 +60,7 @@ function buildProgram(): Command {
   buildCommand(program);
   qemuCommands(program);
   devCommand(program);
+  registryCommands(program);
   const everyCommand = (c: Command) => {
     c.exitOverride();
     // Each command's help shows its own options; the program's are in mkbundle --help.

@@ -37,7 +37,7 @@ const STALL_MS = 30_000;
 
 let shared: Dispatcher | undefined;
 /** One connection pool for the process, honouring HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
-function defaultDispatcher(): Dispatcher {
+export function defaultDispatcher(): Dispatcher {
   const { EnvHttpProxyAgent, interceptors } = undiciLib();
   shared ??= new EnvHttpProxyAgent().compose(interceptors.redirect({ maxRedirections: 5 }));
   return shared;

@@ -18,6 +18,7 @@ import { download, type DownloadOptions } from "./download.js";
 import { OfflineMissError, VerifyError } from "./errors.js";
 import { describeLocation, type Location } from "./location.js";
 import type { Progress } from "./progress.js";
+import type { BlobCache } from "./registry-cache.js";
 
 export interface FetchContext {
   store: Store;
@@ -28,6 +29,8 @@ export interface FetchContext {
   download: Omit<DownloadOptions, "onBytes" | "etag" | "lastModified" | "maxBytes">;
   /** Told when a cached blob no longer matched its digest (and was fetched again). */
   warn?: (message: string) => void;
+  /** --cache-registry: asked before the mirror for pinned files, given every verified download. */
+  shared?: BlobCache;
 }
 
 export interface Fetched {
@@ -97,6 +100,14 @@ export async function fetchToStore(
     const started = Date.now();
     ctx.progress.begin(label, expect.size);
     try {
+      if (expect.sha256 && ctx.shared && (await ctx.shared.get(expect.sha256, tmp, maxBytesOf(expect)))) {
+        const got = await hashFile(tmp);
+        verify(url, expect, got.sha256, got.md5, got.size); // md5 and size pins too
+        const path = adoptBlob(ctx.store, tmp, got.sha256);
+        writeIndex(ctx.store, { url, sha256: got.sha256, md5: got.md5, size: got.size });
+        ctx.progress.end(label, { size: got.size, cached: false, ms: Date.now() - started, from: ctx.shared.name });
+        return { url, sha256: got.sha256, md5: got.md5, size: got.size, path, cached: false };
+      }
       const r = await download(from, tmp, {
         ...ctx.download,
         maxBytes: maxBytesOf(expect),
@@ -134,6 +145,7 @@ export async function fetchToStore(
         ...(r.lastModified ? { lastModified: r.lastModified } : {}),
       });
       ctx.progress.end(label, { size: onDisk.size, cached: false, ms: Date.now() - started });
+      await ctx.shared?.put(onDisk.sha256, path, onDisk.size);
       return { url, sha256: onDisk.sha256, md5: onDisk.md5, size: onDisk.size, path, cached: false };
     } finally {
       rmSync(tmp, { force: true });

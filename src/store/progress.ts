@@ -7,7 +7,7 @@ export interface Progress {
   /** A transfer starts; `total` is its size when pinned. */
   begin(label: string, total?: number): void;
   bytes(n: number, label?: string): void;
-  end(label: string, outcome: { size: number; cached: boolean; ms: number }): void;
+  end(label: string, outcome: { size: number; cached: boolean; ms: number; from?: string }): void;
   finish(): void;
 }
 
@@ -85,7 +85,7 @@ export function makeProgress(opts: {
       if (tty) draw();
       else if (!o.cached || opts.verbose)
         out.write(
-          `${o.cached ? "cached " : "fetched"} ${label} (${humanBytes(o.size)}${o.cached ? "" : `, ${(o.ms / 1000).toFixed(1)} s`})\n`,
+          `${o.cached ? "cached " : "fetched"} ${label}${o.from ? ` from ${o.from}` : ""} (${humanBytes(o.size)}${o.cached ? "" : `, ${(o.ms / 1000).toFixed(1)} s`})\n`,
         );
     },
     finish() {

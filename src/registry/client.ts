@@ -1,0 +1,323 @@
+// An OCI distribution client: blobs (HEAD, GET verified into a new file, monolithic upload
+// with cross-repository mount), manifests (GET bounded, PUT). Anonymous, Basic and Bearer
+// token authentication, answered from the registry's WWW-Authenticate challenge; credentials
+// are sent only to the registry (and its token realm), never printed. Connection errors and
+// 5xx are retried with backoff; every request has a deadline.
+import { createHash } from "node:crypto";
+import { closeSync, constants, createReadStream, openSync, writeSync } from "node:fs";
+import type { Dispatcher } from "undici";
+import { errnoReason, MkError, problem } from "../errors.js";
+import type { Env } from "../manifest/epoch.js";
+import { defaultDispatcher } from "../store/download.js";
+import { undiciLib } from "../util/lazy.js";
+import { parseChallenge } from "./challenge.js";
+import { findCredentials, type Credentials } from "./credentials.js";
+import { formatReference, type Reference } from "./reference.js";
+
+export interface ClientOptions {
+  plainHttp?: boolean;
+  env: Env;
+  /** The longest one request may take, retries included. */
+  timeoutMs?: number;
+  retries?: number;
+  dispatcher?: Dispatcher;
+}
+
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const MAX_MANIFEST = 4 * 1024 * 1024;
+const MAX_TOKEN_RESPONSE = 1024 * 1024;
+const STALL_MS = 30_000;
+
+type Body = Buffer | (() => NodeJS.ReadableStream);
+interface Sent {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData["body"];
+}
+
+class RegistryError extends MkError {}
+
+export interface RegistryClient {
+  ref: Reference;
+  /** Where requests go: https://host or http://host. */
+  origin: string;
+  hasBlob(digest: string): Promise<boolean>;
+  /** The blob into `file` (created, never overwritten), checked against its digest; its size. */
+  fetchBlob(digest: string, file: string, maxBytes: number): Promise<number>;
+  /** Uploads the file unless the registry has the blob (or can mount it from `mountFrom`). */
+  pushBlob(
+    digest: string,
+    data: string | Buffer,
+    size: number,
+    mountFrom?: string,
+  ): Promise<"exists" | "mounted" | "uploaded">;
+  putManifest(reference: string, body: Buffer): Promise<string>;
+  getManifest(reference: string): Promise<{ body: Buffer; mediaType: string; digest: string }>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const header = (h: Sent["headers"], k: string): string | undefined => {
+  const v = h[k];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export function registryClient(ref: Reference, o: ClientOptions): RegistryClient {
+  const origin = `${o.plainHttp ? "http" : "https"}://${ref.registry}`;
+  const repo = `${origin}/v2/${ref.repository}`;
+  const name = ref.registry;
+  const dispatcher = o.dispatcher ?? defaultDispatcher();
+  const timeoutMs = o.timeoutMs ?? 600_000;
+  const retries = o.retries ?? 3;
+  let credentials: Credentials | undefined | null = null; // null: not looked up yet
+  let authorization: string | undefined;
+  const creds = () => (credentials === null ? (credentials = findCredentials(ref.registry, o.env)) : credentials);
+
+  const fail = (message: string, hint?: string) =>
+    new RegistryError("fetch", problem("", `registry ${name}: ${message}`, hint));
+
+  /** One request with retries; no authentication handling. */
+  async function raw(
+    method: Dispatcher.HttpMethod,
+    url: string,
+    headers: Record<string, string>,
+    body?: Body,
+  ): Promise<Sent> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(250 * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
+      if (Date.now() >= deadline) break;
+      try {
+        const res = await undiciLib().request(url, {
+          method,
+          headers: { "user-agent": "mkbundle", ...headers },
+          ...(body ? { body: Buffer.isBuffer(body) ? body : (body() as never) } : {}),
+          dispatcher,
+          headersTimeout: STALL_MS,
+          bodyTimeout: STALL_MS,
+          signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+        });
+        if (res.statusCode >= 500) {
+          await res.body.dump().catch(() => {});
+          last = `HTTP ${res.statusCode} for ${method} ${url}`;
+          continue;
+        }
+        return { status: res.statusCode, headers: res.headers, body: res.body };
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? "";
+        const text = (e as Error).message ?? "";
+        last =
+          code === "ECONNREFUSED"
+            ? `connection refused (${origin})`
+            : /wrong version number|EPROTO/.test(text + code)
+              ? `the TLS handshake failed: ${ref.registry} does not speak HTTPS`
+              : (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError"
+                ? `no answer within ${timeoutMs / 1000} s (${origin})`
+                : `${(e as Error).message || code} (${origin})`;
+        if (/^(?:EPROTO|ERR_SSL|ERR_TLS|UND_ERR_INFO)/.test(code) || /SSL|TLS|certificate/i.test(last)) break;
+      }
+    }
+    throw fail(
+      last || "no answer",
+      o.plainHttp || !/does not speak HTTPS/.test(last) ? undefined : "a registry without TLS needs --plain-http",
+    );
+  }
+
+  /** The Authorization for a challenge: Basic with the credentials, or a Bearer token from the realm. */
+  async function answer(challengeHeader: string | undefined, scope: string): Promise<string> {
+    const c = parseChallenge(challengeHeader);
+    const login = creds();
+    const noLogin = () =>
+      fail(
+        "asks for a login and none is set",
+        "set MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD, or log in with docker/podman/skopeo login",
+      );
+    if (!c) throw fail(`answered 401 without a usable WWW-Authenticate challenge`);
+    const basic = login ? `Basic ${Buffer.from(`${login.username}:${login.password}`).toString("base64")}` : undefined;
+    if (c.scheme === "basic") {
+      if (!basic) throw noLogin();
+      return basic;
+    }
+    const realm = c.params["realm"];
+    let realmUrl: URL;
+    try {
+      realmUrl = new URL(realm ?? "");
+    } catch {
+      throw fail(`sent a Bearer challenge without a usable realm`);
+    }
+    if (realmUrl.protocol !== "https:" && !(realmUrl.protocol === "http:" && o.plainHttp))
+      throw fail(`its token realm ${realmUrl.origin} is not HTTPS`, "with --plain-http, an http:// realm is accepted");
+    if (c.params["service"]) realmUrl.searchParams.set("service", c.params["service"]);
+    realmUrl.searchParams.set("scope", c.params["scope"] ?? scope);
+    const res = await raw("GET", realmUrl.toString(), basic ? { authorization: basic } : {});
+    const text = await readBounded(res.body, MAX_TOKEN_RESPONSE);
+    if (res.status === 401 || res.status === 403) throw loginRefused();
+    if (res.status !== 200) throw fail(`its token service answered HTTP ${res.status}`);
+    let token: unknown;
+    try {
+      const json = JSON.parse(text) as { token?: unknown; access_token?: unknown };
+      token = json.token ?? json.access_token;
+    } catch {
+      // handled below
+    }
+    if (typeof token !== "string" || !token) throw fail("its token service sent no token");
+    return `Bearer ${token}`;
+  }
+
+  const loginRefused = () => {
+    const login = creds();
+    return login
+      ? fail(`refused the login of user '${login.username}' (from ${login.from})`, "check the user name and password")
+      : fail("asks for a login and none is set", "set MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD");
+  };
+
+  /** A request, authenticated as the registry asks: one challenge answered, then a second 401 is a refused login. */
+  async function send(
+    method: Dispatcher.HttpMethod,
+    url: string,
+    push: boolean,
+    headers: Record<string, string> = {},
+    body?: Body,
+  ): Promise<Sent> {
+    const withAuth = () => (authorization ? { ...headers, authorization } : headers);
+    let res = await raw(method, url, withAuth(), body);
+    if (res.status !== 401) return res;
+    await res.body.dump().catch(() => {});
+    authorization = await answer(
+      header(res.headers, "www-authenticate"),
+      `repository:${ref.repository}:${push ? "pull,push" : "pull"}`,
+    );
+    res = await raw(method, url, withAuth(), body);
+    if (res.status === 401) {
+      await res.body.dump().catch(() => {});
+      throw loginRefused();
+    }
+    return res;
+  }
+
+  const unexpected = async (res: Sent, what: string): Promise<RegistryError> => {
+    const text = await readBounded(res.body, 64 * 1024).catch(() => "");
+    const code = /"code"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1];
+    return res.status === 403
+      ? fail(
+          `denied ${what} (HTTP 403${code ? ` ${code}` : ""})`,
+          "the login may lack push or pull rights on this repository",
+        )
+      : fail(`${what}: HTTP ${res.status}${code ? ` ${code}` : ""}`);
+  };
+
+  return {
+    ref,
+    origin,
+    async hasBlob(digest) {
+      const res = await send("HEAD", `${repo}/blobs/${digest}`, false);
+      await res.body.dump().catch(() => {});
+      if (res.status === 200) return true;
+      if (res.status === 404) return false;
+      throw await unexpected(res, `HEAD blob ${digest}`);
+    },
+
+    async fetchBlob(digest, file, maxBytes) {
+      const res = await send("GET", `${repo}/blobs/${digest}`, false);
+      if (res.status !== 200) throw await unexpected(res, `GET blob ${digest}`);
+      const fd = openSync(
+        file,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o644,
+      );
+      const hash = createHash("sha256");
+      let size = 0;
+      try {
+        for await (const chunk of res.body) {
+          const c = chunk as Buffer;
+          if (size + c.length > maxBytes) {
+            res.body.destroy();
+            throw fail(`blob ${digest} is larger than the ${maxBytes} bytes it should have`);
+          }
+          try {
+            for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off, size + off);
+          } catch (e) {
+            throw new MkError("io", problem(file, `cannot write: ${errnoReason(e)}`));
+          }
+          size += c.length;
+          hash.update(c);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      const got = `sha256:${hash.digest("hex")}`;
+      if (got !== digest)
+        throw new RegistryError(
+          "verify",
+          problem("", `registry ${name}: blob ${digest} has the wrong bytes (they hash to ${got})`),
+        );
+      return size;
+    },
+
+    async pushBlob(digest, data, size, mountFrom) {
+      if (await this.hasBlob(digest)) return "exists";
+      const mount =
+        mountFrom && mountFrom !== ref.repository ? `?mount=${digest}&from=${encodeURIComponent(mountFrom)}` : "";
+      const start = await send("POST", `${repo}/blobs/uploads/${mount}`, true, { "content-length": "0" });
+      await start.body.dump().catch(() => {});
+      if (start.status === 201 && mount) return "mounted";
+      if (start.status !== 202) throw await unexpected(start, `starting an upload of ${digest}`);
+      const location = header(start.headers, "location");
+      if (!location) throw fail("started an upload without a Location");
+      const target = new URL(location, origin);
+      if (target.origin !== origin) throw fail(`sent the upload to another host (${target.origin})`);
+      target.searchParams.set("digest", digest);
+      const put = await send(
+        "PUT",
+        target.toString(),
+        true,
+        { "content-type": "application/octet-stream", "content-length": String(size) },
+        Buffer.isBuffer(data) ? data : () => createReadStream(data),
+      );
+      await put.body.dump().catch(() => {});
+      if (put.status !== 201) throw await unexpected(put, `uploading ${digest}`);
+      return "uploaded";
+    },
+
+    async putManifest(reference, body) {
+      const res = await send("PUT", `${repo}/manifests/${reference}`, true, { "content-type": OCI_MANIFEST }, body);
+      await res.body.dump().catch(() => {});
+      if (res.status !== 201)
+        throw await unexpected(res, `PUT manifest ${formatReference({ ...ref, tag: reference })}`);
+      return `sha256:${createHash("sha256").update(body).digest("hex")}`;
+    },
+
+    async getManifest(reference) {
+      const res = await send("GET", `${repo}/manifests/${reference}`, false, { accept: OCI_MANIFEST });
+      if (res.status === 404) {
+        await res.body.dump().catch(() => {});
+        throw new RegistryError("lookup", problem("", `registry ${name}: ${formatReference(ref)} does not exist`));
+      }
+      if (res.status !== 200) throw await unexpected(res, `GET manifest ${reference}`);
+      const body = Buffer.from(await readBounded(res.body, MAX_MANIFEST, "latin1"), "latin1");
+      return {
+        body,
+        mediaType: (header(res.headers, "content-type") ?? "").split(";")[0]!.trim(),
+        digest: `sha256:${createHash("sha256").update(body).digest("hex")}`,
+      };
+    },
+  };
+}
+
+async function readBounded(
+  body: Dispatcher.ResponseData["body"],
+  max: number,
+  encoding: BufferEncoding = "utf8",
+): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      body.destroy();
+      throw new RegistryError("format", `a registry answer is larger than ${max} bytes`);
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts).toString(encoding);
+}

@@ -1,0 +1,56 @@
+// Registry credentials, never printed: MKBUNDLE_REGISTRY_USERNAME/_PASSWORD, else the auth
+// file of containers tools (REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json), else
+// Docker's ($DOCKER_CONFIG/config.json, ~/.docker/config.json): `auths[host].auth` is
+// base64 "user:password". Credential helpers (credsStore) are not run.
+import { readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Env } from "../manifest/epoch.js";
+
+export interface Credentials {
+  username: string;
+  password: string;
+  /** Where they came from, for messages (never the values). */
+  from: string;
+}
+
+const MAX_AUTH_FILE = 1024 * 1024;
+
+function fromFile(path: string, registry: string): Credentials | undefined {
+  let data: unknown;
+  try {
+    if (statSync(path).size > MAX_AUTH_FILE) return undefined;
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined; // absent or unreadable: the next place is tried
+  }
+  const auths = (data as { auths?: Record<string, { auth?: unknown; username?: unknown; password?: unknown }> }).auths;
+  if (!auths || typeof auths !== "object") return undefined;
+  const entry = auths[registry] ?? auths[`https://${registry}`] ?? auths[`http://${registry}`];
+  if (!entry) return undefined;
+  if (typeof entry.auth === "string") {
+    const text = Buffer.from(entry.auth, "base64").toString("utf8");
+    const colon = text.indexOf(":");
+    if (colon > 0) return { username: text.slice(0, colon), password: text.slice(colon + 1), from: path };
+  }
+  if (typeof entry.username === "string" && typeof entry.password === "string")
+    return { username: entry.username, password: entry.password, from: path };
+  return undefined;
+}
+
+export function findCredentials(registry: string, env: Env): Credentials | undefined {
+  const user = env["MKBUNDLE_REGISTRY_USERNAME"];
+  const password = env["MKBUNDLE_REGISTRY_PASSWORD"];
+  if (user && password !== undefined)
+    return { username: user, password, from: "MKBUNDLE_REGISTRY_USERNAME/MKBUNDLE_REGISTRY_PASSWORD" };
+  const files = [
+    env["REGISTRY_AUTH_FILE"],
+    env["XDG_RUNTIME_DIR"] ? join(env["XDG_RUNTIME_DIR"], "containers", "auth.json") : undefined,
+    join(env["DOCKER_CONFIG"] ?? join(env["HOME"] ?? homedir(), ".docker"), "config.json"),
+  ].filter((f): f is string => !!f);
+  for (const f of files) {
+    const c = fromFile(f, registry);
+    if (c) return c;
+  }
+  return undefined;
+}

@@ -1,0 +1,239 @@
+// Beyond one machine, against a real registry (docker-registry on 127.0.0.1): push a bundle,
+// an ISO and the lock as one artifact that skopeo reads; pull them back byte for byte; a
+// tampered blob refused; two runners sharing one --cache-registry, the second never asking
+// the Tiny Core mirror (served over HTTP here and counted); a stopped registry costs one
+// warning; logins wrong and right, the password never printed.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registryClient } from "../../src/registry/client.js";
+import { parseReference } from "../../src/registry/reference.js";
+import { mkbundleAsync } from "../helpers/cli.js";
+import { startMirror, type MirrorServer } from "../helpers/mirror-server.js";
+import { fixturesDir } from "../helpers/paths.js";
+import { freePort, startRegistry, type Registry } from "../helpers/registry.js";
+import { q, sh } from "../helpers/run.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const { dir, write } = tempDir("mkbundle-registry-");
+const sha = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex");
+const LOGIN = { user: "ci-runner", password: "pa55-w0rd-never-printed" };
+
+let open: Registry;
+let locked: Registry;
+let mirror: MirrorServer;
+let manifest: string;
+let outputs: { bundle: string; iso: string; lock: string };
+
+const build = (args: string[], env: Record<string, string> = {}) =>
+  mkbundleAsync(["build", manifest, "--mirror", mirror.url, ...args], { env });
+
+beforeAll(async () => {
+  open = await startRegistry(join(dir, "open"));
+  locked = await startRegistry(join(dir, "locked"), { user: LOGIN.user, password: LOGIN.password });
+  mirror = await startMirror(join(fixturesDir(), "tinycore"));
+  manifest = write(
+    "reg/reg.yaml",
+    "name: reg\nversion: 1.0.0\nbase:\n  release: 4.x\n  iso: Core-4.4.iso\nextensions:\n  builtin: [bash]\nfiles:\n  - path: /etc/motd\n    content: shared\n",
+  );
+  const r = await build(["--work-dir", join(dir, "wd0"), "--out", join(dir, "out0")]);
+  expect(r.code, r.stderr).toBe(0);
+  outputs = {
+    bundle: join(dir, "out0/reg-bundle-dev.tar.gz"),
+    iso: r.stdout.trim(),
+    lock: join(dir, "reg/reg.lock"),
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([open?.stop(), locked?.stop(), mirror?.close()]);
+});
+
+describe("push and pull", () => {
+  it("push: skopeo sees an OCI artifact with a layer per file, titles, media types and annotations", async () => {
+    const ref = `${open.host}/team/reg:1.0.0`;
+    const pushAll = [outputs.bundle, outputs.iso, outputs.lock, ref, "--plain-http", "--revision", "0123abc"];
+    const r = await mkbundleAsync(["push", ...pushAll]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(new RegExp(`^${ref}@sha256:[0-9a-f]{64}$`));
+    const raw = JSON.parse(sh(`skopeo inspect --raw --tls-verify=false docker://${ref}`).toString()) as {
+      artifactType: string;
+      config: { mediaType: string };
+      layers: { mediaType: string; digest: string; size: number; annotations: Record<string, string> }[];
+      annotations: Record<string, string>;
+    };
+    expect(raw.artifactType).toBe("application/vnd.mkbundle.image.v1");
+    expect(raw.config.mediaType).toBe("application/vnd.oci.empty.v1+json");
+    expect(
+      raw.layers.map((l) => [l.annotations["org.opencontainers.image.title"], l.mediaType, l.digest, l.size]),
+    ).toEqual([
+      [
+        "reg-bundle-dev.tar.gz",
+        "application/vnd.mkbundle.bundle.v1.tar+gzip",
+        `sha256:${sha(outputs.bundle)}`,
+        readFileSync(outputs.bundle).length,
+      ],
+      ["reg-dev-1.0.0.iso", "application/vnd.efi.iso", `sha256:${sha(outputs.iso)}`, readFileSync(outputs.iso).length],
+      [
+        "reg.lock",
+        "application/vnd.mkbundle.lock.v1+yaml",
+        `sha256:${sha(outputs.lock)}`,
+        readFileSync(outputs.lock).length,
+      ],
+    ]);
+    expect(raw.annotations).toMatchObject({
+      "io.mkbundle.manifest": "reg",
+      "io.mkbundle.flavour": "dev",
+      "org.opencontainers.image.version": "1.0.0",
+      "org.opencontainers.image.revision": "0123abc",
+      "org.opencontainers.image.created": "2020-01-01T00:00:00.000Z",
+    });
+    // Pushing again sends no blob twice, and gives the same manifest digest.
+    const again = await mkbundleAsync(["push", ...pushAll, "-v"]);
+    expect(again.stdout).toBe(r.stdout);
+    expect(again.stderr).toMatch(/present\s+reg-dev-1\.0\.0\.iso/);
+  }, 120_000);
+
+  it("pull into an empty directory gives byte-identical files", async () => {
+    const out = join(dir, "pulled");
+    const r = await mkbundleAsync(["pull", `${open.host}/team/reg:1.0.0`, "--plain-http", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["reg-bundle-dev.tar.gz", "reg-dev-1.0.0.iso", "reg.lock"]);
+    for (const f of [outputs.bundle, outputs.iso, outputs.lock])
+      expect(sha(join(out, f.split("/").pop()!))).toBe(sha(f));
+  }, 120_000);
+
+  it("a tampered blob in the registry's storage is refused, and nothing is left in --out", async () => {
+    const ref = `${open.host}/team/tampered:1`;
+    expect((await mkbundleAsync(["push", outputs.lock, ref, "--plain-http"])).code).toBe(0);
+    const blob = open.blobPath(`sha256:${sha(outputs.lock)}`);
+    const bytes = readFileSync(blob);
+    bytes[10] = bytes[10]! ^ 0x20;
+    writeFileSync(blob, bytes);
+    const out = join(dir, "pulled-tampered");
+    const r = await mkbundleAsync(["pull", ref, "--plain-http", "--out", out]);
+    writeFileSync(blob, readFileSync(outputs.lock)); // the registry is shared by later tests
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`registry ${open.host}: blob sha256:${sha(outputs.lock)} has the wrong bytes`));
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  }, 60_000);
+
+  it("a manifest whose layer title is a path is refused before anything is fetched", async () => {
+    const client = registryClient(parseReference(`${open.host}/team/evil:1`, "test"), { plainHttp: true, env: {} });
+    const digest = `sha256:${sha(outputs.lock)}`;
+    await client.pushBlob(digest, outputs.lock, readFileSync(outputs.lock).length);
+    await client.pushBlob(
+      "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+      Buffer.from("{}"),
+      2,
+    );
+    const evil = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {
+        mediaType: "application/vnd.oci.empty.v1+json",
+        digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+        size: 2,
+      },
+      layers: [
+        {
+          mediaType: "text/plain",
+          digest,
+          size: readFileSync(outputs.lock).length,
+          annotations: { "org.opencontainers.image.title": "../escaped" },
+        },
+      ],
+    };
+    await client.putManifest("1", Buffer.from(JSON.stringify(evil)));
+    const out = join(dir, "evil-out");
+    const r = await mkbundleAsync(["pull", `${open.host}/team/evil:1`, "--plain-http", "--out", out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/layer 0 has no title that can be a file name \("\.\.\/escaped"\)/);
+    expect(existsSync(join(dir, "escaped"))).toBe(false);
+  }, 60_000);
+});
+
+describe("--cache-registry: one registry, many runners", () => {
+  it("the second runner (a fresh work dir) asks the mirror for nothing and builds the identical ISO", async () => {
+    const cache = ["--cache-registry", `${open.host}/mkbundle/cache`, "--plain-http"];
+    const first = await build(["--work-dir", join(dir, "runner1"), "--out", join(dir, "out1"), ...cache]);
+    expect(first.code, first.stderr).toBe(0);
+    mirror.log.length = 0;
+    const second = await build(["--work-dir", join(dir, "runner2"), "--out", join(dir, "out2"), ...cache]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(mirror.log).toEqual([]);
+    expect(second.stderr).toMatch(new RegExp(`fetched Core-4\\.4\\.iso from ${open.host}/mkbundle/cache`));
+    expect(sha(second.stdout.trim())).toBe(sha(first.stdout.trim()));
+    expect(sha(second.stdout.trim())).toBe(sha(outputs.iso));
+  }, 180_000);
+
+  it("with the registry stopped, the build still succeeds from the mirror, with one warning", async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const r = await build([
+      "--work-dir",
+      join(dir, "runner3"),
+      "--out",
+      join(dir, "out3"),
+      "--cache-registry",
+      `${dead}/mkbundle/cache`,
+      "--plain-http",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/--cache-registry/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`warning: --cache-registry ${dead}/mkbundle/cache: registry ${dead}: connection refused`),
+    );
+    expect(sha(r.stdout.trim())).toBe(sha(outputs.iso));
+  }, 180_000);
+});
+
+describe("logins", () => {
+  it("a wrong password: exit 1 naming the registry and the user, the password never printed", async () => {
+    const r = await mkbundleAsync(["push", outputs.lock, `${locked.host}/team/reg:1`, "--plain-http"], {
+      env: { MKBUNDLE_REGISTRY_USERNAME: LOGIN.user, MKBUNDLE_REGISTRY_PASSWORD: "not-it" },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`registry ${locked.host}: refused the login of user 'ci-runner'`));
+    expect(r.stdout + r.stderr).not.toContain("not-it");
+    const none = await mkbundleAsync(["push", outputs.lock, `${locked.host}/team/reg:1`, "--plain-http"]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/asks for a login and none is set/);
+  });
+
+  it("the right login from a docker-style auth file pushes, pulls and shares the cache", async () => {
+    const authFile = join(dir, "auth.json");
+    writeFileSync(
+      authFile,
+      JSON.stringify({
+        auths: { [locked.host]: { auth: Buffer.from(`${LOGIN.user}:${LOGIN.password}`).toString("base64") } },
+      }),
+    );
+    const env = { REGISTRY_AUTH_FILE: authFile };
+    const pushed = await mkbundleAsync(["push", outputs.lock, `${locked.host}/team/reg:1`, "--plain-http", "-v"], {
+      env,
+    });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const out = join(dir, "pulled-auth");
+    mkdirSync(out, { recursive: true });
+    const pulled = await mkbundleAsync(["pull", `${locked.host}/team/reg:1`, "--plain-http", "--out", out], { env });
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(sha(join(out, "reg.lock"))).toBe(sha(outputs.lock));
+    const built = await build(
+      [
+        "--work-dir",
+        join(dir, "runner4"),
+        "--out",
+        join(dir, "out4"),
+        "--cache-registry",
+        `${locked.host}/cache`,
+        "--plain-http",
+      ],
+      env,
+    );
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).not.toMatch(/warning: --cache-registry/);
+    for (const r of [pushed, pulled, built]) expect(r.stdout + r.stderr).not.toContain(LOGIN.password);
+    expect(sh(`ls ${q(locked.data)}/docker/registry/v2/repositories`).toString()).toMatch(/cache/);
+  }, 180_000);
+});
