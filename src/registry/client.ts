@@ -20,6 +20,8 @@ export interface ClientOptions {
   /** The longest one request may take, retries included. */
   timeoutMs?: number;
   retries?: number;
+  /** Blobs larger than this are uploaded in chunks of this size (default 64 MiB). */
+  chunkBytes?: number;
   dispatcher?: Dispatcher;
 }
 
@@ -68,6 +70,7 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
   const dispatcher = o.dispatcher ?? defaultDispatcher();
   const timeoutMs = o.timeoutMs ?? 600_000;
   const retries = o.retries ?? 3;
+  const chunkBytes = o.chunkBytes ?? 64 * 1024 * 1024;
   let credentials: Credentials | undefined | null = null; // null: not looked up yet
   let authorization: string | undefined;
   const creds = () => (credentials === null ? (credentials = findCredentials(ref.registry, o.env)) : credentials);
@@ -262,17 +265,49 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
       await start.body.dump().catch(() => {});
       if (start.status === 201 && mount) return "mounted";
       if (start.status !== 202) throw await unexpected(start, `starting an upload of ${digest}`);
-      const location = header(start.headers, "location");
-      if (!location) throw fail("started an upload without a Location");
-      const target = new URL(location, origin);
-      if (target.origin !== origin) throw fail(`sent the upload to another host (${target.origin})`);
+      const uploadAt = (res: Sent): URL => {
+        const location = header(res.headers, "location");
+        if (!location) throw fail("answered an upload without a Location");
+        const target = new URL(location, origin);
+        if (target.origin !== origin) throw fail(`sent the upload to another host (${target.origin})`);
+        return target;
+      };
+      let target = uploadAt(start);
+      const part = (from: number, to: number): Body =>
+        Buffer.isBuffer(data) || from >= to
+          ? Buffer.isBuffer(data)
+            ? data.subarray(from, to)
+            : Buffer.alloc(0)
+          : () => createReadStream(data, { start: from, end: to - 1 });
+      // Large blobs go in chunks (PATCH with Content-Range), as registries with request size limits need.
+      let sent = 0;
+      if (size > chunkBytes) {
+        for (; sent < size;) {
+          const end = Math.min(size, sent + chunkBytes);
+          const patch = await send(
+            "PATCH",
+            target.toString(),
+            true,
+            {
+              "content-type": "application/octet-stream",
+              "content-range": `${sent}-${end - 1}`,
+              "content-length": String(end - sent),
+            },
+            part(sent, end),
+          );
+          await patch.body.dump().catch(() => {});
+          if (patch.status !== 202) throw await unexpected(patch, `uploading ${digest} (bytes ${sent}-${end - 1})`);
+          target = uploadAt(patch);
+          sent = end;
+        }
+      }
       target.searchParams.set("digest", digest);
       const put = await send(
         "PUT",
         target.toString(),
         true,
-        { "content-type": "application/octet-stream", "content-length": String(size) },
-        Buffer.isBuffer(data) ? data : () => createReadStream(data),
+        { "content-type": "application/octet-stream", "content-length": String(size - sent) },
+        part(sent, size),
       );
       await put.body.dump().catch(() => {});
       if (put.status !== 201) throw await unexpected(put, `uploading ${digest}`);

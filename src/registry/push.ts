@@ -1,6 +1,6 @@
 // mkbundle push FILE... REF: the files as one OCI artifact (artifact.ts), blobs first (skipped
-// when the registry has them, mounted from the cache repository when it is on the same
-// registry), then the manifest under REF's tag.
+// when the registry has them, mounted from --mount-from's repository when it has them), then
+// the manifest under REF's tag.
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { readBundle } from "../bundle/read-bundle.js";
@@ -36,7 +36,12 @@ async function annotationsOf(files: string[], revision: string | undefined): Pro
 export async function push(
   files: readonly string[],
   ref: Reference,
-  o: ClientOptions & { revision?: string; mountFrom?: string; onLayer?: (title: string, sent: string) => void },
+  o: ClientOptions & {
+    revision?: string;
+    /** A repository of the same registry whose blobs are mounted rather than uploaded (promotion). */
+    mountFrom?: string;
+    onLayer?: (title: string, sent: string) => void;
+  },
 ): Promise<PushResult> {
   if (!ref.tag || ref.digest)
     throw new MkError("usage", `push needs a tag: ${formatReference(ref)}`, {

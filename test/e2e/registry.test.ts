@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryClient } from "../../src/registry/client.js";
 import { parseReference } from "../../src/registry/reference.js";
@@ -103,6 +104,53 @@ describe("push and pull", () => {
     for (const f of [outputs.bundle, outputs.iso, outputs.lock])
       expect(sha(join(out, f.split("/").pop()!))).toBe(sha(f));
   }, 120_000);
+
+  it("promotion to another repository mounts every blob instead of uploading it", async () => {
+    const r = await mkbundleAsync([
+      "push",
+      outputs.bundle,
+      outputs.iso,
+      `${open.host}/team/reg-prod:1.0.0`,
+      "--plain-http",
+      "--mount-from",
+      "team/reg",
+      "-v",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/mounted\s+reg-bundle-dev\.tar\.gz/);
+    expect(r.stderr).toMatch(/mounted\s+reg-dev-1\.0\.0\.iso/);
+    const bad = await mkbundleAsync([
+      "push",
+      outputs.lock,
+      `${open.host}/team/x:1`,
+      "--plain-http",
+      "--mount-from",
+      "../etc",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--mount-from .* is not a registry reference/);
+  }, 60_000);
+
+  it("a blob larger than the chunk size goes up in PATCH chunks and comes back byte for byte", async () => {
+    const methods: string[] = [];
+    const dispatcher = new Agent().compose((dispatch) => (opts, handler) => {
+      methods.push(opts.method);
+      return dispatch(opts, handler);
+    });
+    const client = registryClient(parseReference(`${open.host}/team/chunked:1`, "test"), {
+      plainHttp: true,
+      env: {},
+      chunkBytes: 1_000_000,
+      dispatcher,
+    });
+    const size = readFileSync(outputs.iso).length;
+    expect(await client.pushBlob(`sha256:${sha(outputs.iso)}`, outputs.iso, size)).toBe("uploaded");
+    expect(methods.filter((m) => m === "PATCH")).toHaveLength(Math.ceil(size / 1_000_000));
+    expect(methods.slice(-1)).toEqual(["PUT"]);
+    const back = join(dir, "chunked.iso");
+    expect(await client.fetchBlob(`sha256:${sha(outputs.iso)}`, back, size)).toBe(size);
+    expect(sha(back)).toBe(sha(outputs.iso));
+  }, 60_000);
 
   it("a tampered blob in the registry's storage is refused, and nothing is left in --out", async () => {
     const ref = `${open.host}/team/tampered:1`;

@@ -9,6 +9,7 @@ import { makeLog, stdout } from "../output.js";
 interface RegistryCliOptions {
   plainHttp?: boolean;
   revision?: string;
+  mountFrom?: string;
   json?: boolean;
   downloadTimeout?: number;
 }
@@ -34,6 +35,10 @@ export function registryCommands(program: Command): void {
       .argument("<files-and-ref...>", "the files, then the reference")
       .addOption(registryPlainHttpOption())
       .option("--revision <rev>", "the source revision to record (org.opencontainers.image.revision)")
+      .option(
+        "--mount-from <repository>",
+        "a repository of the same registry (e.g. team/razor-mk-staging) whose blobs are mounted, not uploaded again",
+      )
       .addOption(timeoutOption())
       .option("--json", "print the reference, digest and layers as JSON"),
   ).action(async (args: string[], _o: unknown, cmd: Command) => {
@@ -44,10 +49,12 @@ export function registryCommands(program: Command): void {
         hint: "mkbundle push FILE... REGISTRY/REPOSITORY:TAG",
       });
     const ref = parseReference(args[args.length - 1]!, "push");
+    if (o.mountFrom) parseReference(`${ref.registry}/${o.mountFrom}`, "--mount-from"); // a repository name, or exit 2
     const { push } = await import("../../registry/push.js");
     const r = await push(args.slice(0, -1), ref, {
       ...registryOptions(o, ref, log),
       ...(o.revision ? { revision: o.revision } : {}),
+      ...(o.mountFrom ? { mountFrom: o.mountFrom } : {}),
       onLayer: (title, sent) =>
         log.info(`${sent === "exists" ? "present " : sent === "mounted" ? "mounted " : "uploaded"} ${title}`),
     });
