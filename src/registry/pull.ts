@@ -16,7 +16,11 @@ export interface PullResult {
   files: { path: string; digest: string; size: number; mediaType: string }[];
 }
 
-export async function pull(ref: Reference, out: string, o: ClientOptions): Promise<PullResult> {
+export async function pull(
+  ref: Reference,
+  out: string,
+  o: ClientOptions & { onLayer?: (title: string, size: number) => void },
+): Promise<PullResult> {
   const reference = ref.digest ?? ref.tag;
   if (!reference)
     throw new MkError("usage", `pull needs a tag or a digest: ${formatReference(ref)}`, {
@@ -42,6 +46,7 @@ export async function pull(ref: Reference, out: string, o: ClientOptions): Promi
           "verify",
           `${formatReference(ref)}: ${layerTitle(l)} is ${size} bytes; its manifest says ${l.size}`,
         );
+      o.onLayer?.(layerTitle(l), size);
     }
     layers.forEach((l, i) => renameSync(temps[i]!, join(out, layerTitle(l))));
   } finally {

@@ -79,7 +79,11 @@ export function registryCommands(program: Command): void {
     const o = globalsOf<RegistryCliOptions>(cmd);
     const ref = parseReference(refText, "pull");
     const { pull } = await import("../../registry/pull.js");
-    const r = await pull(ref, o.out, registryOptions(o, ref, makeLog(o)));
+    const log = makeLog(o);
+    const r = await pull(ref, o.out, {
+      ...registryOptions(o, ref, log),
+      onLayer: (title, size) => log.info(`verified ${title} (${humanBytes(size)})`),
+    });
     if (o.json) stdout(JSON.stringify(r, null, 1));
     else stdout(r.files.map((f) => `${f.path} (${humanBytes(f.size)})`).join("\n"));
   });
