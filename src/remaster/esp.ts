@@ -1,7 +1,8 @@
 // The EFI System Partition of a UEFI-bootable image: systemd-boot as the removable-media
 // loader (EFI/BOOT/BOOTX64.EFI), its configuration, and the kernel and initrds it boots,
-// at the paths they have on the ISO. UEFI firmware reads FAT, not ISO 9660, so the ESP
-// carries its own copy of the kernel and initrds; their bytes stream from the same sources.
+// at the paths they have on the ISO. UEFI firmware reads FAT, not ISO 9660, so the kernel
+// and initrds live in the ESP; their files start on CD sectors, so the ISO's directory
+// records point at those same bytes (outputs/iso.ts) and the image holds them once.
 import { createHash } from "node:crypto";
 import { rangeStream } from "../formats/byte-source.js";
 import { fatImage, type FatImage } from "../formats/fat/writer.js";
@@ -82,5 +83,6 @@ export function espImage(p: PreparedRemaster): FatImage | undefined {
     )
     .digest()
     .readUInt32LE(0);
-  return fatImage(entries, { label: "MKBUNDLE", serial, epoch: t });
+  // Files on CD-sector boundaries: the ISO's own records for the kernel and initrds point into the ESP.
+  return fatImage(entries, { label: "MKBUNDLE", serial, epoch: t, alignFiles: 2048 });
 }

@@ -86,6 +86,19 @@ describe("boot.uefi: one ISO for BIOS and UEFI, CD and disk", () => {
     expect(area).toMatch(/MBR partition\s+:\s+1\s+0x80\s+0x00\s+0\s+\d+/);
     expect(area).toMatch(/MBR partition\s+:\s+2\s+0x00\s+0xef\s+\d+\s+\d+/);
     expect(area).toMatch(/MBR partition path :\s+2\s+\/efi\.img/);
+    // The kernel and initrd are stored once: their ISO records point inside efi.img.
+    const lba = Object.fromEntries(
+      [
+        ...sh(`xorriso -indev ${q(iso)} -find / -exec report_lba 2>/dev/null`)
+          .toString()
+          .matchAll(/File data lba:\s+0 ,\s+(\d+) ,\s+(\d+) ,\s+\d+ , '\/(\S+)'/g),
+      ].map((m) => [m[3]!, [Number(m[1]), Number(m[2])]]),
+    ) as Record<string, [number, number]>;
+    const [espStart, espBlocks] = lba["efi.img"]!;
+    for (const f of ["boot/vmlinuz64", "boot/corepure64.gz"]) {
+      expect(lba[f]![0], f).toBeGreaterThan(espStart);
+      expect(lba[f]![0] + lba[f]![1], f).toBeLessThanOrEqual(espStart + espBlocks);
+    }
     // The lock pins the loader.
     const lock = parse(readFileSync(join(dir, "uefi-svc/uefi-svc.lock"), "utf8")) as {
       uefiLoader: { sha256: string; size: number };

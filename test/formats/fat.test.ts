@@ -95,6 +95,19 @@ describe("FAT writer, read by dosfstools and mtools", () => {
     expect(differ.every((i) => i >= 39 && i < 43)).toBe(true);
   });
 
+  it("files aligned to CD sectors: every file starts on 2 KiB, its bytes lie there whole, fsck.fat agrees", async () => {
+    const content = espContent();
+    const img = fatImage(content, { serial: 1, epoch: EPOCH, alignFiles: 2048 });
+    const { path, bytes } = await write("aligned.img", content, { alignFiles: 2048 });
+    expect(sh(`fsck.fat -n ${q(path)}; echo "rc=$?"`).toString()).toMatch(/rc=0\s*$/);
+    for (const e of content.filter((x) => x.type === "file" && x.size > 0)) {
+      const at = img.fileOffsets.get(e.path)!;
+      expect(at % 2048, e.path).toBe(0);
+      expect(bytes.subarray(at, at + e.size).equals(e.data as Buffer), e.path).toBe(true);
+    }
+    expect(() => fatImage(content, { serial: 1, epoch: EPOCH, alignFiles: 3000 })).toThrow(/cannot be aligned to 3000/);
+  });
+
   it("dates every entry from the entries (UTC), as mtools shows them", async () => {
     const { path } = await write("dates.img", [file("A.TXT", Buffer.from("a"))]);
     expect(sh(`MTOOLS_SKIP_CHECK=1 mdir -i ${q(path)} ::/A.TXT`).toString()).toMatch(/2019-06-09\s+16:46/);

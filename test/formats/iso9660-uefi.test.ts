@@ -90,6 +90,49 @@ describe("ISO writer: a UEFI boot entry and partition", () => {
     );
   });
 
+  it("a file stored inside the ESP is written once; isoinfo and mtools read the same bytes", async () => {
+    const kernel = Buffer.alloc(10_000, 0x4b);
+    const img = fatImage([file("EFI/BOOT/BOOTX64.EFI", Buffer.alloc(3000, 1)), file("boot/vmlinuz", kernel)], {
+      serial: 7,
+      epoch: EPOCH,
+      alignFiles: 2048,
+    });
+    const esp = await bytesOf(img.stream());
+    const offset = img.fileOffsets.get("boot/vmlinuz")!;
+    expect(offset % 2048).toBe(0);
+    const entries = [
+      file("boot/isolinux/isolinux.bin", readFileSync("/usr/lib/ISOLINUX/isolinux.bin")),
+      file("efi.img", esp),
+      file("boot/vmlinuz", kernel),
+    ];
+    const write = (within: Map<string, { host: string; offset: number }>) =>
+      bytesOf(
+        writeIso(entries, {
+          epoch: EPOCH,
+          boot: {
+            imagePath: "boot/isolinux/isolinux.bin",
+            catalogPath: "boot/isolinux/boot.cat",
+            efiImagePath: "efi.img",
+          },
+          within,
+        }),
+      );
+    const shared = await write(new Map([["boot/vmlinuz", { host: "efi.img", offset }]]));
+    const copied = await write(new Map());
+    expect(copied.length - shared.length).toBe(Math.ceil(kernel.length / 2048) * 2048);
+    const path = join(dir, "shared.iso");
+    writeFileSync(path, shared);
+    expect(sh(`isoinfo -R -i ${q(path)} -x /boot/vmlinuz`).equals(kernel)).toBe(true);
+    const lba = readIso(bufferSource(shared)).boot!.sections[0]!.loadRba;
+    expect(sh(`MTOOLS_SKIP_CHECK=1 mtype -i ${q(path)}@@${lba * 2048} ::/boot/vmlinuz`).equals(kernel)).toBe(true);
+    await expect(write(new Map([["boot/vmlinuz", { host: "efi.img", offset: offset + 512 }]]))).rejects.toThrow(
+      /'boot\/vmlinuz' cannot share the data of 'efi.img'/,
+    );
+    await expect(write(new Map([["boot/vmlinuz", { host: "efi.img", offset: esp.length - 2048 }]]))).rejects.toThrow(
+      /would end past the data of 'efi.img'/,
+    );
+  });
+
   it("an ESP too large for the entry's 16-bit count is given as 0, which firmware reads as 'to the end'", () => {
     expect(sectionSectorCount(2048)).toBe(4);
     expect(sectionSectorCount(65535 * 512)).toBe(65535);

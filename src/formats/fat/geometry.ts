@@ -40,7 +40,13 @@ function fatSectors(type: FatType, clusters: number): number {
 }
 
 /** A geometry of `type` with this cluster size holding at least `needed` clusters, or undefined. */
-function geometryOf(type: FatType, spc: number, needed: number, rootEntries: number): FatGeometry | undefined {
+function geometryOf(
+  type: FatType,
+  spc: number,
+  needed: number,
+  rootEntries: number,
+  align: number,
+): FatGeometry | undefined {
   const [min, max] =
     type === 12
       ? [1, FAT12_MAX - MARGIN]
@@ -49,9 +55,11 @@ function geometryOf(type: FatType, spc: number, needed: number, rootEntries: num
         : [FAT16_MAX + 1 + MARGIN, FAT32_MAX];
   const clusters = Math.max(needed, min);
   if (clusters > max) return undefined;
-  const reservedSectors = type === 32 ? 32 : 1;
   const rootSectors = type === 32 ? 0 : Math.ceil((rootEntries * 32) / SECTOR);
   const sectorsPerFat = fatSectors(type, clusters);
+  const minReserved = type === 32 ? 32 : 1;
+  // Extra reserved sectors put cluster 2 on an `align` boundary (FAT allows any reserved count).
+  const reservedSectors = minReserved + ((align - ((minReserved + 2 * sectorsPerFat + rootSectors) % align)) % align);
   const rootStart = reservedSectors + 2 * sectorsPerFat;
   const dataStart = rootStart + rootSectors;
   // Whole 2 KiB sectors, so the image sits on CD sectors: the padding never makes a whole cluster.
@@ -74,13 +82,16 @@ function geometryOf(type: FatType, spc: number, needed: number, rootEntries: num
 
 /**
  * The smallest volume that holds the content: `clustersFor(bytes, type)` says how many
- * clusters of that size the files and directories need (FAT32 keeps its root in clusters). FAT12 or FAT16 when they can (what firmware
- * reads most widely on removable media), FAT32 beyond; `type` forces one.
+ * clusters of that size the files and directories need (FAT32 keeps its root in clusters).
+ * FAT12 or FAT16 when they can (what firmware reads most widely on removable media), FAT32
+ * beyond; `type` forces one.
  */
 export function chooseGeometry(
   clustersFor: (clusterBytes: number, type: FatType) => number,
   rootEntries: number,
   type?: FatType,
+  /** Sectors every cluster must start on (4: 2 KiB, a CD sector), or 1. */
+  align = 1,
 ): FatGeometry {
   const root = Math.max(16, Math.ceil(rootEntries / 16) * 16);
   const plans: [FatType, number[]][] = [
@@ -91,8 +102,8 @@ export function chooseGeometry(
   const sizes: FatGeometry[] = [];
   for (const [t, spcs] of plans) {
     if (type && t !== type) continue;
-    for (const spc of type ? [1, 2, 4, 8, 16, 32, 64] : spcs) {
-      const g = geometryOf(t, spc, clustersFor(spc * SECTOR, t), root);
+    for (const spc of (type ? [1, 2, 4, 8, 16, 32, 64] : spcs).filter((n) => n % align === 0)) {
+      const g = geometryOf(t, spc, clustersFor(spc * SECTOR, t), root, align);
       if (g) sizes.push(g);
     }
   }

@@ -43,11 +43,18 @@ export interface FatOptions {
   epoch: number;
   /** Force a FAT type (tests); by default the smallest volume that fits. */
   type?: FatType;
+  /**
+   * Bytes every file's data must start on (a power of two from 512, e.g. 2048): an ISO can
+   * then point its own directory records at the files inside the image instead of a copy.
+   */
+  alignFiles?: number;
 }
 
 export interface FatImage {
   geometry: FatGeometry;
   size: number;
+  /** Where each file's data starts in the image (contiguous, `size` bytes), by path. */
+  fileOffsets: ReadonlyMap<string, number>;
   /** The image's bytes, in order; file data read from the entries as it is reached. */
   stream(): AsyncGenerator<Buffer>;
 }
@@ -169,7 +176,10 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
   const clustersFor = (cb: number, type: FatType) =>
     dirs.reduce((n, d) => n + (d === root && type !== 32 ? 0 : Math.ceil(directoryBytes(d, d === root) / cb)), 0) +
     files.reduce((n, f) => n + Math.ceil(f.entry.size / cb), 0);
-  const g = chooseGeometry(clustersFor, rootBytes / 32, opts.type);
+  const align = (opts.alignFiles ?? SECTOR) / SECTOR;
+  if (!Number.isInteger(align) || align < 1 || align & (align - 1))
+    throw new FormatError("fat", `files cannot be aligned to ${opts.alignFiles} bytes (a power of two from 512)`);
+  const g = chooseGeometry(clustersFor, rootBytes / 32, opts.type, align);
   const cb = clusterBytes(g);
 
   // Clusters: directories first (breadth first), then files in the same order.
@@ -252,5 +262,10 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
     const tail = (g.totalSectors - g.dataStart) * SECTOR - used * cb;
     for (let left = tail; left > 0; left -= 1 << 20) yield Buffer.alloc(Math.min(left, 1 << 20));
   }
-  return { geometry: g, size: g.totalSectors * SECTOR, stream };
+  const fileOffsets = new Map(
+    files
+      .filter((f) => f.clusters)
+      .map((f) => [f.entry.path, (g.dataStart + (f.firstCluster - 2) * g.sectorsPerCluster) * SECTOR]),
+  );
+  return { geometry: g, size: g.totalSectors * SECTOR, fileOffsets, stream };
 }

@@ -43,6 +43,8 @@ export function layOut(
     hybrid: boolean;
     /** Files whose data goes after all others (an EFI System Partition: its partition then ends the image). */
     last?: readonly string[];
+    /** Files whose bytes already lie inside another file's data (at a CD-sector offset): no copy is written. */
+    within?: ReadonlyMap<string, { host: string; offset: number }>;
   },
 ): Layout {
   const { root, all, byPath } = tree;
@@ -82,7 +84,7 @@ export function layOut(
   const dataFiles: Node[] = [];
   const last = new Set(opts.last ?? []);
   for (const n of [...all.filter((n) => !last.has(n.entry.path)), ...all.filter((n) => last.has(n.entry.path))]) {
-    if (n.entry.type !== "file") continue;
+    if (n.entry.type !== "file" || opts.within?.has(n.entry.path)) continue;
     if (opts.boot && n.entry.path === opts.boot.catalogPath) {
       [n.dataLba, n.dataSize] = [catalogLba, SECTOR];
       continue;
@@ -96,6 +98,15 @@ export function layOut(
     n.dataSize = size;
     n.dataLba = size > 0 ? take(sectorsFor(size)) : 0;
     dataFiles.push(n);
+  }
+  for (const [path, { host, offset }] of opts.within ?? []) {
+    const n = byPath.get(path);
+    const h = byPath.get(host);
+    if (!n || n.entry.type !== "file" || !h || !dataFiles.includes(h) || offset % SECTOR !== 0)
+      throw new FormatError("iso9660", `'${printable(path)}' cannot share the data of '${printable(host)}'`);
+    if (offset + n.entry.size > h.dataSize)
+      throw new FormatError("iso9660", `'${printable(path)}' would end past the data of '${printable(host)}'`);
+    [n.dataLba, n.dataSize] = [n.entry.size > 0 ? h.dataLba + offset / SECTOR : 0, n.entry.size];
   }
   for (const n of all) {
     if (n.entry.type !== "hardlink") continue;

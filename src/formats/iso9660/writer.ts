@@ -44,6 +44,11 @@ export interface IsoWriteOptions {
   /** Boot code (bytes 0..431) of an isohybrid MBR to write into the system area; needs boot. */
   hybridMbrCode?: Buffer;
   joliet?: boolean;
+  /**
+   * Files whose bytes lie inside another entry's data at a 2 KiB-aligned offset (the kernel and
+   * initrds inside the ESP): their records point there and no second copy is written.
+   */
+  within?: ReadonlyMap<string, { host: string; offset: number }>;
 }
 
 export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions): AsyncGenerator<Buffer> {
@@ -55,7 +60,13 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
   const efiPath = boot?.efiImagePath;
   if (efiPath && tree.byPath.get(efiPath)?.entry.type !== "file")
     throw new FormatError("iso9660", `EFI boot image '${printable(efiPath)}' is not a file among the entries`);
-  const layout = layOut(tree, { joliet, ...(boot ? { boot } : {}), hybrid, ...(efiPath ? { last: [efiPath] } : {}) });
+  const layout = layOut(tree, {
+    joliet,
+    ...(boot ? { boot } : {}),
+    hybrid,
+    ...(efiPath ? { last: [efiPath] } : {}),
+    ...(opts.within ? { within: opts.within } : {}),
+  });
   const efi = efiPath ? tree.byPath.get(efiPath) : undefined;
   const { root, byPath } = tree;
   const { primaryDirs, jolietDirs, catalogLba, dataFiles, totalSectors } = layout;

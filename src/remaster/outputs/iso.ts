@@ -69,6 +69,17 @@ export const isoOutput: OutputMaker = async (p, write) => {
       ...(esp ? { efiImagePath: ESP_PATH } : {}),
     },
     ...(hasHybridMbr(iso.systemArea) ? { hybridMbrCode: iso.systemArea } : {}),
+    // The kernel and initrds are written once, inside the ESP; their ISO records point there.
+    ...(esp
+      ? {
+          within: new Map(
+            [p.kernel.path, ...p.initrds.map((i) => i.path)].map((path) => [
+              path,
+              { host: ESP_PATH, offset: esp.fileOffsets.get(path)! },
+            ]),
+          ),
+        }
+      : {}),
   });
   return [await write(join(p.out, isoFileName(p.name, p.flavour, p.version)), bytes)];
 };
