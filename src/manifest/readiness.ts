@@ -24,5 +24,13 @@ export function buildReadiness(m: Manifest, ctx: { locate: Locator; env: Env }):
       `names ${pw.env}, which is not set here: a build fails without it`,
       `export ${pw.env} before building; its value never enters the manifest or the image's files`,
     );
+  // The kernel's EFI stub is checked when the base is at hand; a 32-bit series never has one.
+  if (m.boot?.uefi && (m.base?.arch ?? "x86") === "x86")
+    warn(
+      ["boot", "uefi"],
+      "boot.uefi needs an x86_64 kernel with an EFI stub; this base is x86 (32-bit), so a build stops",
+      "set base.arch: x86_64 (CorePure64), or remove boot.uefi",
+      "key",
+    );
   return out;
 }

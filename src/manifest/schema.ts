@@ -91,11 +91,16 @@ export function validateAgainstSchema(name: string, data: unknown, ctx: SchemaCo
   return errors.flatMap((e) => toDiagnostic(e, data, ctx));
 }
 
-/** A failed oneOf of `required` branches explains itself; its branch errors only add noise. */
+/**
+ * A failed oneOf of `required` branches explains itself; its branch errors only add noise. An
+ * if/then/else (a value of one of two shapes, picked by a key) is explained by the errors of
+ * the branch it took: "must match then schema" says nothing more.
+ */
 function dropBranchNoise(errors: ErrorObject[]): ErrorObject[] {
   const oneOfs = errors.filter((e) => e.keyword === "oneOf");
   return errors.filter(
     (e) =>
+      e.keyword !== "if" &&
       !oneOfs.some((o) => o !== e && e.instancePath === o.instancePath && e.schemaPath.startsWith(o.schemaPath + "/")),
   );
 }

@@ -134,6 +134,26 @@ describe("mkbundle validate", () => {
     expect(mkbundle(["validate", "--strict", f], { env: { MK_TEST_UNSET_PW: "pw" } }).stderr).toMatch(/no version/);
   });
 
+  it("warns that boot.uefi cannot work on a 32-bit base, at the key; not on x86_64", () => {
+    const loader = `{ url: /usr/lib/systemd/boot/efi/systemd-bootx64.efi, sha256: ${"ab".repeat(32)} }`;
+    const f = write("uefi32.yaml", `name: a\nversion: 1.0.0\nboot:\n  uefi:\n    loader: ${loader}\n`);
+    const r = mkbundle(["validate", f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${f}:4:3: warning: boot.uefi: boot.uefi needs an x86_64 kernel with an EFI stub`);
+    const g = write(
+      "uefi64.yaml",
+      `name: a\nversion: 1.0.0\nbase:\n  arch: x86_64\nboot:\n  uefi:\n    loader: ${loader}\n`,
+    );
+    expect(mkbundle(["validate", "--strict", g]).stderr).toBe("");
+    // A loader of neither shape is told in the words of the shape its keys pick.
+    const h = write("uefi-bad.yaml", `name: a\nboot:\n  uefi:\n    loader: { extension: systemd-boot }\n`);
+    const bad = mkbundle(["validate", h]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      `${h}:4:13: boot.uefi.loader: missing required key 'path'\nerror: 1 of 1 manifest invalid\n`,
+    );
+  });
+
   it("exits 2 with FILE:4:COL and a suggestion for a misspelt key", () => {
     const f = write("typo.yaml", "name: a\nversion: 1.0.0\nflavour: dev\nextenions:\n  builtin: [bash]\n");
     const r = mkbundle(["validate", f]);
