@@ -10,7 +10,7 @@ import type { ResolveContext } from "../lock/context.js";
 import type { ManifestInput } from "../manifest/input.js";
 import { isoFileName } from "../remaster/names.js";
 import type { OutputFile } from "../remaster/output.js";
-import { rebuildIso, type RebuildResult } from "../remaster/rebuild.js";
+import type { RebuildResult } from "../remaster/rebuild.js";
 import type { BuiltinMode } from "../remaster/unpack-builtin.js";
 import { hashFile, layerCacheOf } from "../store/cas.js";
 import { codeIdentity } from "../util/package-version.js";
@@ -104,6 +104,7 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
         : {}),
     };
   }
+  const { rebuildIso } = await import("../remaster/rebuild.js"); // not loaded when nothing changed
   const r = await rebuildIso({
     bundle: bundle.bundle.path,
     version,

@@ -1,29 +1,19 @@
 // The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
-import { MkError } from "../errors.js";
+import { relative, resolve } from "node:path";
 import { memoryLog } from "../log.js";
-import { fetchLocked } from "../lock/fetch-locked.js";
 import { lockStage, type LockStatus } from "../lock/stage.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { ResolveContext } from "../lock/context.js";
 import type { ManifestInput } from "../manifest/input.js";
-import { compileOverlay } from "../overlay/compile.js";
-import { pathSource } from "../formats/byte-source.js";
-import { blobPath, hashFile } from "../store/cas.js";
+import { hashFile } from "../store/cas.js";
 import { tcShadowField } from "../overlay/accounts.js";
 import { stampOf, stillStamped, type FileStamp } from "../util/file-stamp.js";
 import { codeIdentity } from "../util/package-version.js";
-import { openBaseImage } from "../tinycore/base-image.js";
-import { type Entry, readSmallText } from "../tree/entry.js";
 import { recordLastBundle } from "../remaster/choose-bundle.js";
 import { bundleFileName } from "../remaster/names.js";
-import { writeBundle, writeOverlay, type WrittenFile } from "./bundle.js";
-import { readRecords, writeRecord, type BundleRecord } from "./record.js";
-import { readBundle } from "./read-bundle.js";
-import { uefiLoaderSource } from "./uefi-loader.js";
-import { checkEfiStub } from "../tinycore/efi-stub.js";
+import type { WrittenFile } from "./bundle.js";
+import { readRecords, type BundleRecord } from "./record.js";
 
 export interface BundleStageOptions {
   input: ManifestInput;
@@ -71,47 +61,9 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   const why = whyRebuilt(record, parts, sources, o.input.dir);
 
   // Something changed: the downloads are checked (and fetched), then everything is compiled.
-  if (status === "up to date") await fetchLocked(lock, manifest, ctx);
-  const store = ctx.fetch.store;
-  const blob = (sha256: string) => pathSource(blobPath(store, sha256));
-  const basePath = blobPath(store, lock.base.sha256);
-  const bundlePath = join(o.out, name);
-  const previousTcHash = stillStamped(bundlePath, record?.bundle) ? record!.tcField : await previousHash(bundlePath);
-  const base = await openBaseImage(basePath);
-  let overlayEntries: Entry[];
-  try {
-    if (manifest.boot.uefi) checkEfiStub(await base.kernel(), base.boot.kernel, basename(lock.base.url));
-    overlayEntries = await compileOverlay({
-      manifest,
-      lock,
-      manifestDir: o.input.dir,
-      locate: o.input.locate,
-      blob,
-      base: await base.initrd(),
-      env: o.input.env,
-      log: ctx.log,
-      ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}),
-      ...(previousTcHash ? { previousTcHash } : {}),
-    });
-  } finally {
-    base.close();
-  }
-  const overlay = await writeOverlay(o.out, overlayEntries, manifest.epoch);
-  const loader = await uefiLoaderSource(manifest, lock, blob);
-  const { file: bundle } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch, loader);
-  await recordLastBundle(o.out, bundle.path);
-  const overlayFiles = overlayEntries.filter((e) => e.type !== "dir").length;
-  const shadow = overlayEntries.find((e) => e.path === "etc/shadow");
-  const tcField = /^tc:([^:]*):/m.exec(shadow ? await readSmallText(shadow) : "")?.[1] ?? "";
-  await writeRecord(o.out, name, {
-    key,
-    bundle: { path: bundle.path, ...stampOf(bundle.path, bundle.sha256) },
-    overlay: { path: overlay.path, ...stampOf(overlay.path, overlay.sha256) },
-    tcField,
-    overlayFiles,
-    sources,
-    parts,
-  });
+  // (Loaded only now: an unchanged build never reads the compiler's modules.)
+  const { compileBundle } = await import("./compile-bundle.js");
+  const { overlay, bundle, overlayFiles } = await compileBundle(o, ctx, { lock, status, record, key, sources, parts });
   return { ...lockResult, overlayFiles, overlay, bundle, why };
 }
 
@@ -199,17 +151,4 @@ function unchangedSince(
   for (const line of held.lines) ctx.log.warn(line.replace(/^warning: /, ""));
   const same = (f: BundleRecord["bundle"]) => ({ path: f.path, sha256: f.sha256, size: f.size, written: false });
   return { overlay: same(record.overlay), bundle: same(record.bundle), overlayFiles: record.overlayFiles };
-}
-
-/** tc's password hash in the bundle this stage wrote last time, if there is one that reads. */
-async function previousHash(bundle: string): Promise<string | undefined> {
-  if (!existsSync(bundle)) return undefined;
-  try {
-    const shadow = (await readBundle(bundle)).overlay.find((e) => e.path === "etc/shadow");
-    const text = shadow ? await readSmallText(shadow) : "";
-    return /^tc:([^:]*):/m.exec(text)?.[1];
-  } catch (e) {
-    if (e instanceof MkError) return undefined; // a damaged bundle is rebuilt, not trusted
-    throw e;
-  }
 }

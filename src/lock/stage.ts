@@ -5,10 +5,8 @@ import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { writeFileAtomic } from "../util/write-atomic.js";
 import type { ResolveContext } from "./context.js";
-import { fetchLocked } from "./fetch-locked.js";
 import { inputsDigest, lockPathFor, portableLock, readLock, renderLock, type Lock } from "./lock-file.js";
 import { dirname, resolve } from "node:path";
-import { resolveLock } from "./resolve.js";
 
 export type LockStatus = "up to date" | "wrote" | "updated" | "unchanged" | "resolved in memory";
 
@@ -29,7 +27,9 @@ export interface LockResult {
 }
 
 export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promise<LockResult> {
-  if (!o.manifestFile) return { lock: await resolveLock(o.manifest, ctx), status: "resolved in memory" };
+  // Resolving and fetching load the network and format code: only when they are needed.
+  const resolveLock = async () => (await import("./resolve.js")).resolveLock(o.manifest, ctx);
+  if (!o.manifestFile) return { lock: await resolveLock(), status: "resolved in memory" };
   const lockFile = lockPathFor(o.manifestFile);
   const existing = readLock(lockFile);
   const fresh = existing?.inputs === inputsDigest(o.manifest);
@@ -44,10 +44,10 @@ export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promi
       { hint: `run mkbundle lock ${o.manifestFile}` },
     );
   if (existing && fresh && !o.update) {
-    if (!o.deferDownloads) await fetchLocked(existing, o.manifest, ctx);
+    if (!o.deferDownloads) await (await import("./fetch-locked.js")).fetchLocked(existing, o.manifest, ctx);
     return { lock: existing, status: "up to date", lockFile };
   }
-  const lock = portableLock(await resolveLock(o.manifest, ctx), dirname(resolve(lockFile)));
+  const lock = portableLock(await resolveLock(), dirname(resolve(lockFile)));
   const text = renderLock(lock, o.manifestFile);
   const before = existing ? readFileSync(lockFile, "utf8") : undefined;
   if (before !== text) await writeFileAtomic(lockFile, Buffer.from(text));
