@@ -5,8 +5,8 @@ import type { ManifestInput } from "../manifest/input.js";
 import { manifestFromFile } from "../manifest/input.js";
 import type { Log } from "../log.js";
 import { openStore } from "../store/cas.js";
-import { registryBlobCache, type BlobCache } from "../store/registry-cache.js";
-import { isLoopback, parseReference, type Reference } from "../registry/reference.js";
+import type { BlobCache } from "../store/registry-cache.js";
+import { formatReference, isLoopback, parseReference, type Reference } from "../registry/reference.js";
 import { MkError } from "../errors.js";
 import { limiter } from "../store/limit.js";
 import { mirrorLocation } from "../store/location.js";
@@ -90,7 +90,18 @@ function sharedCache(opts: FetchOptions, log: Log): BlobCache | undefined {
   const ref = parseReference(given, opts.cacheRegistry ? "--cache-registry" : "MKBUNDLE_CACHE_REGISTRY");
   if (ref.tag || ref.digest)
     throw new MkError("usage", `--cache-registry ${given}: name a repository, without a tag or digest`);
-  return registryBlobCache(ref, registryOptions(opts, ref, log), (m) => log.warn(m));
+  const options = registryOptions(opts, ref, log);
+  // The registry client is loaded when the first download asks for it, not for every command.
+  let cache: Promise<BlobCache> | undefined;
+  const load = () =>
+    (cache ??= import("../store/registry-cache.js").then((m) =>
+      m.registryBlobCache(ref, options, (message) => log.warn(message)),
+    ));
+  return {
+    name: formatReference(ref),
+    get: async (sha256, file, maxBytes) => (await load()).get(sha256, file, maxBytes),
+    put: async (sha256, path, size) => (await load()).put(sha256, path, size),
+  };
 }
 
 /**
