@@ -5,7 +5,7 @@ import type { ByteSource } from "../formats/byte-source.js";
 import { bufferSource } from "../formats/byte-source.js";
 import type { Lock } from "../lock/lock-file.js";
 import { extensionName, type ResolvedManifest } from "../manifest/types.js";
-import { extensionFiles } from "../tinycore/extension-files.js";
+import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
 import { normalizeEntryPath, readAllData } from "../tree/entry.js";
 
 /** The bundle member that holds the loader, and the name firmware looks for on removable media. */
@@ -33,9 +33,8 @@ export async function uefiLoaderSource(
     });
   const want = normalizeEntryPath("boot.uefi.loader", loader.path);
   const entries = await extensionFiles(name, blob(pin.sha256));
-  let found = entries.find((e) => e.path === want);
-  if (found?.type === "hardlink") found = entries.find((e) => e.path === found!.linkTarget);
-  if (found?.type !== "file") {
+  const found = fileInExtension(entries, want);
+  if (typeof found === "string") {
     const near = entries.filter((e) => e.type === "file" && e.path.toLowerCase().endsWith(".efi")).map((e) => e.path);
     throw new MkError(
       "build",

@@ -1,7 +1,7 @@
 // files: entries, from a source next to the manifest, inline content, or out of an extension.
 import { resolve } from "node:path";
 import { pathSource } from "../formats/byte-source.js";
-import { extensionFiles } from "../tinycore/extension-files.js";
+import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
 import { extensionName } from "../manifest/types.js";
 import { normalizeEntryPath, type Entry } from "../tree/entry.js";
 import { file, fileFrom, type OverlayInput } from "./types.js";
@@ -30,8 +30,8 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
         images.set(name, entries);
       }
       const want = normalizeEntryPath("files", f.extract.path);
-      const found = entries.find((e) => e.path === want);
-      if (!found || (found.type !== "file" && found.type !== "hardlink")) {
+      const target = fileInExtension(entries, want);
+      if (target === "missing") {
         const near = entries
           .filter((e) => e.type === "file" && e.path.endsWith(`/${want.split("/").pop()}`))
           .map((e) => e.path);
@@ -40,8 +40,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
         );
         continue;
       }
-      const target = found.type === "hardlink" ? entries.find((e) => e.path === found.linkTarget) : found;
-      if (target?.type !== "file") {
+      if (target === "dangling hard link") {
         problems.push(`files[${i}]: ${name}.tcz: ${want} is a hard link to a missing file`);
         continue;
       }

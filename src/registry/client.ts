@@ -4,11 +4,11 @@
 // are sent only to the registry (and its token realm), never printed. Connection errors and
 // 5xx are retried with backoff; every request has a deadline.
 import { createHash } from "node:crypto";
-import { closeSync, constants, createReadStream, openSync, writeSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import type { Dispatcher } from "undici";
-import { errnoReason, MkError, problem } from "../errors.js";
+import { MkError, problem } from "../errors.js";
 import type { Env } from "../manifest/epoch.js";
-import { defaultDispatcher } from "../store/download.js";
+import { defaultDispatcher, download } from "../store/download.js";
 import { undiciLib } from "../util/lazy.js";
 import { parseChallenge } from "./challenge.js";
 import { findCredentials, type Credentials } from "./credentials.js";
@@ -130,15 +130,10 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
   async function answer(challengeHeader: string | undefined, scope: string): Promise<string> {
     const c = parseChallenge(challengeHeader);
     const login = creds();
-    const noLogin = () =>
-      fail(
-        "asks for a login and none is set",
-        "set MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD, or log in with docker/podman/skopeo login",
-      );
     if (!c) throw fail(`answered 401 without a usable WWW-Authenticate challenge`);
     const basic = login ? `Basic ${Buffer.from(`${login.username}:${login.password}`).toString("base64")}` : undefined;
     if (c.scheme === "basic") {
-      if (!basic) throw noLogin();
+      if (!basic) throw loginRefused();
       return basic;
     }
     const realm = c.params["realm"];
@@ -171,7 +166,10 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
     const login = creds();
     return login
       ? fail(`refused the login of user '${login.username}' (from ${login.from})`, "check the user name and password")
-      : fail("asks for a login and none is set", "set MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD");
+      : fail(
+          "asks for a login and none is set",
+          "set MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD, or log in with docker/podman/skopeo login",
+        );
   };
 
   /** A request, authenticated as the registry asks: one challenge answered, then a second 401 is a refused login. */
@@ -221,40 +219,25 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
     },
 
     async fetchBlob(digest, file, maxBytes) {
-      const res = await send("GET", `${repo}/blobs/${digest}`, false);
-      if (res.status !== 200) throw await unexpected(res, `GET blob ${digest}`);
-      const fd = openSync(
-        file,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o644,
-      );
-      const hash = createHash("sha256");
-      let size = 0;
-      try {
-        for await (const chunk of res.body) {
-          const c = chunk as Buffer;
-          if (size + c.length > maxBytes) {
-            res.body.destroy();
-            throw fail(`blob ${digest} is larger than the ${maxBytes} bytes it should have`);
-          }
-          try {
-            for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off, size + off);
-          } catch (e) {
-            throw new MkError("io", problem(file, `cannot write: ${errnoReason(e)}`));
-          }
-          size += c.length;
-          hash.update(c);
-        }
-      } finally {
-        closeSync(fd);
-      }
-      const got = `sha256:${hash.digest("hex")}`;
-      if (got !== digest)
+      // The HEAD answers the registry's challenge; the GET is the mirror's download (retries,
+      // resume, stall timeouts, the size bound), sent with the same Authorization.
+      if (!(await this.hasBlob(digest)))
+        throw new RegistryError("lookup", problem("", `registry ${name}: it has no blob ${digest}`));
+      const got = await download({ kind: "http", url: `${repo}/blobs/${digest}` }, file, {
+        timeoutMs,
+        retries,
+        backoffMs: 250,
+        maxBytes,
+        dispatcher,
+        ...(authorization ? { headers: { authorization } } : {}),
+      });
+      if (got.status !== "ok") throw fail(`blob ${digest} disappeared while it was fetched`);
+      if (`sha256:${got.sha256}` !== digest)
         throw new RegistryError(
           "verify",
-          problem("", `registry ${name}: blob ${digest} has the wrong bytes (they hash to ${got})`),
+          problem("", `registry ${name}: blob ${digest} has the wrong bytes (they hash to sha256:${got.sha256})`),
         );
-      return size;
+      return got.size;
     },
 
     async pushBlob(digest, data, size, mountFrom) {

@@ -8,6 +8,7 @@ import { rangeStream } from "../formats/byte-source.js";
 import { fatImage, type FatImage } from "../formats/fat/writer.js";
 import { fileEntry, type Entry } from "../tree/entry.js";
 import type { PreparedRemaster } from "./prepare.js";
+import { parseIsolinuxCfg } from "../tinycore/isolinux-cfg.js";
 
 /** The ESP's path on the ISO (what `mkbundle ls image.iso efi.img EFI/BOOT` opens). */
 export const ESP_PATH = "efi.img";
@@ -16,10 +17,8 @@ const ESP_LOADER_PATH = "EFI/BOOT/BOOTX64.EFI";
 /** Seconds systemd-boot shows its menu: boot.timeout, else the base's isolinux prompt (tenths, rounded up). */
 export function menuSeconds(boot: { timeout?: number }, isolinuxCfg: string): number {
   if (boot.timeout !== undefined) return boot.timeout;
-  const prompt = /^\s*prompt\s+(\d+)/im.exec(isolinuxCfg);
-  const timeout = /^\s*timeout\s+(\d+)/im.exec(isolinuxCfg);
-  if (!prompt || prompt[1] === "0" || !timeout) return 0;
-  return Math.ceil(Number(timeout[1]) / 10);
+  const { prompt, timeout } = parseIsolinuxCfg(isolinuxCfg);
+  return prompt && timeout ? Math.ceil(timeout / 10) : 0;
 }
 
 /** loader/loader.conf and the one loader entry: the same boot line as the isolinux label and PXE. */

@@ -25,6 +25,8 @@ export interface DownloadOptions {
   lastModified?: string;
   onBytes?: (n: number) => void;
   dispatcher?: Dispatcher;
+  /** Sent with every attempt (a registry's Authorization); dropped on a redirect to another origin. */
+  headers?: Record<string, string>;
 }
 
 export type DownloadResult =
@@ -144,7 +146,11 @@ async function fetchHttp(url: string, fd: number, file: string, opts: DownloadOp
     if (attempt > 0) await sleep(Math.min(opts.backoffMs * 2 ** (attempt - 1), Math.max(0, deadline - Date.now())));
     if (Date.now() >= deadline) throw overdue();
     const resuming = sink.size > 0;
-    const headers: Record<string, string> = { "user-agent": "mkbundle", "accept-encoding": "identity" };
+    const headers: Record<string, string> = {
+      "user-agent": "mkbundle",
+      "accept-encoding": "identity",
+      ...opts.headers,
+    };
     if (resuming) {
       headers["range"] = `bytes=${sink.size}-`;
       if (etag) headers["if-range"] = etag;

@@ -32,11 +32,11 @@ export function registryBlobCache(ref: Reference, o: ClientOptions, warn: (m: st
     async get(sha256, file, maxBytes) {
       if (broken) return false;
       try {
-        if (!(await client.hasBlob(`sha256:${sha256}`))) return false;
         await client.fetchBlob(`sha256:${sha256}`, file, maxBytes);
         return true;
       } catch (e) {
         rmSync(file, { force: true });
+        if (e instanceof MkError && e.code === "lookup") return false; // not shared yet
         if (e instanceof MkError && e.code === "verify") {
           warn(`--cache-registry ${name}: ${e.diagnostics[0]?.message}; fetching it from the mirror`);
           return false;

@@ -13,3 +13,11 @@ export async function extensionFiles(name: string, bytes: ByteSource | Buffer): 
     throw e;
   }
 }
+
+/** The regular file at `path` among an extension's entries, a hard link followed; or why there is none. */
+export function fileInExtension(entries: readonly Entry[], path: string): Entry | "missing" | "dangling hard link" {
+  const found = entries.find((e) => e.path === path);
+  if (!found || (found.type !== "file" && found.type !== "hardlink")) return "missing";
+  const target = found.type === "hardlink" ? entries.find((e) => e.path === found.linkTarget) : found;
+  return target?.type === "file" ? target : "dangling hard link";
+}

@@ -14,6 +14,8 @@ export interface IsolinuxConfig {
   lines: string[];
   defaultLabel?: string;
   timeout?: number; // tenths of a second
+  /** `prompt 1`: the boot prompt waits `timeout`; `prompt 0` boots the default at once. */
+  prompt?: boolean;
   labels: BootLabel[];
 }
 
@@ -27,6 +29,7 @@ export function parseIsolinuxCfg(text: string): IsolinuxConfig {
     const [key, value] = [m[1]!.toLowerCase(), m[2]!];
     if (key === "default") cfg.defaultLabel = value.split(/\s+/)[0]!;
     else if (key === "timeout") cfg.timeout = Number(value);
+    else if (key === "prompt") cfg.prompt = value.trim() !== "0";
     else if (key === "label") {
       current = { name: value, initrds: [], append: [], lines: { label: i } };
       cfg.labels.push(current);

@@ -45,6 +45,13 @@ boot:
 const build = (m: string, out: string, extra: string[] = []) =>
   mkbundleAsync(["build", m, "--mirror", mirror, "--work-dir", wd, "--out", out, ...extra]);
 
+/** mkbundle test: the service's own line, with the kernel command line it got carrying boot.append. */
+async function serviceRuns(image: string, way: string[]): Promise<void> {
+  const expectLine = `svc: up, cmdline .*console=ttyS0 ${MARK}`;
+  const r = await mkbundleAsync(["test", image, ...way, "--expect", expectLine, "--timeout", "240"]);
+  expect(r.code, r.stderr.slice(-4000)).toBe(0);
+}
+
 /** A file of the ISO, as xorriso extracts it. */
 function extract(iso: string, path: string, to: string): string {
   sh(`xorriso -osirrox on -indev ${q(iso)} -extract /${path} ${q(to)} 2>/dev/null`);
@@ -129,16 +136,7 @@ describe("boot.uefi: one ISO for BIOS and UEFI, CD and disk", () => {
 
   for (const way of [[], ["--disk"], ["--uefi"], ["--uefi", "--disk"]]) {
     it(`mkbundle test ${way.join(" ") || "(BIOS, CD)"}: the service runs and its kernel command line carries boot.append`, async () => {
-      const r = await mkbundleAsync([
-        "test",
-        iso,
-        ...way,
-        "--expect",
-        `svc: up, cmdline .*console=ttyS0 ${MARK}`,
-        "--timeout",
-        "240",
-      ]);
-      expect(r.code, r.stderr.slice(-4000)).toBe(0);
+      await serviceRuns(iso, way);
     }, 360_000);
   }
 
@@ -148,16 +146,7 @@ describe("boot.uefi: one ISO for BIOS and UEFI, CD and disk", () => {
     const appended = r.stdout.trim();
     const entry = await mkbundleAsync(["cat", appended, "efi.img", "loader/entries/uefi-svc.conf"]);
     expect(entry.stdout).toContain("initrd /boot/corepure64.gz\ninitrd /boot/uefi-svc.gz\n");
-    const t = await mkbundleAsync([
-      "test",
-      appended,
-      "--uefi",
-      "--expect",
-      `svc: up, cmdline .*${MARK}`,
-      "--timeout",
-      "240",
-    ]);
-    expect(t.code, t.stderr.slice(-4000)).toBe(0);
+    await serviceRuns(appended, ["--uefi"]);
   }, 360_000);
 
   it("the loader can come out of an extension on the mirror, pinned in the lock with it", async () => {

@@ -1,0 +1,51 @@
+// Where registry logins come from, in order: the environment, REGISTRY_AUTH_FILE, containers'
+// auth.json, Docker's config.json; unreadable or hostile files are skipped, never fatal.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { findCredentials } from "../../src/registry/credentials.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const { dir } = tempDir("mkbundle-creds-");
+const auth = (user: string, pw: string) => Buffer.from(`${user}:${pw}`).toString("base64");
+const file = (rel: string, data: unknown) => {
+  const p = join(dir, rel);
+  mkdirSync(join(p, ".."), { recursive: true });
+  writeFileSync(p, typeof data === "string" ? data : JSON.stringify(data));
+  return p;
+};
+
+describe("registry credentials", () => {
+  const host = "registry.example:5000";
+  const docker = file("home/.docker/config.json", {
+    auths: { [`https://${host}`]: { auth: auth("docker-user", "d:pw") } },
+  });
+  const podman = file("run/containers/auth.json", { auths: { [host]: { username: "podman-user", password: "p" } } });
+  const given = file("given.json", { auths: { [host]: { auth: auth("file-user", "f") } } });
+
+  it("takes the first place that has the registry, and keeps a ':' in the password", () => {
+    const env = { HOME: join(dir, "home"), XDG_RUNTIME_DIR: join(dir, "run"), REGISTRY_AUTH_FILE: given };
+    expect(
+      findCredentials(host, { ...env, MKBUNDLE_REGISTRY_USERNAME: "env", MKBUNDLE_REGISTRY_PASSWORD: "e" }),
+    ).toMatchObject({ username: "env", password: "e" });
+    expect(findCredentials(host, env)).toMatchObject({ username: "file-user", from: given });
+    expect(findCredentials(host, { ...env, REGISTRY_AUTH_FILE: undefined })).toMatchObject({
+      username: "podman-user",
+      from: podman,
+    });
+    expect(findCredentials(host, { HOME: join(dir, "home") })).toEqual({
+      username: "docker-user",
+      password: "d:pw",
+      from: docker,
+    });
+    expect(findCredentials("other.example", env)).toBeUndefined();
+  });
+
+  it("skips files that are not JSON, too large, or shaped wrongly", () => {
+    const junk = file("junk.json", "{not json");
+    const big = file("big.json", `{"auths":{},"pad":"${"x".repeat(1024 * 1024)}"}`);
+    const odd = file("odd.json", { auths: { [host]: { auth: 42 } } });
+    for (const f of [junk, big, odd])
+      expect(findCredentials(host, { REGISTRY_AUTH_FILE: f, HOME: join(dir, "none") })).toBeUndefined();
+  });
+});
