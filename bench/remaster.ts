@@ -9,6 +9,7 @@
 // `pigz -9 -p2` and the ISO by xorriso, the practical floor on two cores. Printed: times and
 // their ratios to the shell recipe and to the limit, ISO sizes, and mkbundle's peak RSS.
 // Also: an unchanged `mkbundle build` of the README's example (target <= 0.3 s).
+// MKBUNDLE_BENCH_SCENARIOS=razor,large,build picks some (default: all).
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -252,8 +253,15 @@ async function unchangedBuild(work: string): Promise<void> {
   );
 }
 
+const picked = (name: string): boolean => {
+  const only = process.env["MKBUNDLE_BENCH_SCENARIOS"];
+  return !only || only.split(",").includes(name);
+};
+
 export async function benchRemaster(): Promise<void> {
-  for (const make of [razorScenario, largeScenario]) {
+  const scenarios = { razor: razorScenario, large: largeScenario };
+  for (const [name, make] of Object.entries(scenarios)) {
+    if (!picked(name)) continue;
     const work = mkdtempSync(join(tmpdir(), "mkbundle-bench-remaster-"));
     try {
       const s = make(work);
@@ -269,6 +277,7 @@ export async function benchRemaster(): Promise<void> {
       rmSync(work, { recursive: true, force: true });
     }
   }
+  if (!picked("build")) return;
   const work = mkdtempSync(join(tmpdir(), "mkbundle-bench-build-"));
   try {
     await unchangedBuild(work);

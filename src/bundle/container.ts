@@ -6,7 +6,7 @@
 // nothing is inflated or recompressed. Small parts are deflated.
 import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 import { FormatError } from "../errors.js";
-import { type ByteSource } from "../formats/byte-source.js";
+import { readInto, type ByteSource } from "../formats/byte-source.js";
 
 const STORED_BLOCK = 65535;
 const KIND_DEFLATED = 0;
@@ -180,36 +180,48 @@ export function bundleTar(file: ByteSource): ByteSource | undefined {
     at += length;
   }
   const total = start;
-  const readSegment = (s: Segment, offset: number, n: number): Buffer => {
-    if ("bytes" in s) return s.bytes.subarray(offset, offset + n);
-    const parts: Buffer[] = [];
-    while (n > 0) {
+  /** Bytes of segment `s` from `offset` into `target` (read in place for stored data); returns how many. */
+  const segmentInto = (s: Segment, offset: number, target: Buffer): number => {
+    if ("bytes" in s) return s.bytes.copy(target, 0, offset, offset + target.length);
+    let done = 0;
+    while (done < target.length) {
       const block = Math.floor(offset / STORED_BLOCK);
       const within = offset % STORED_BLOCK;
-      const k = Math.min(n, STORED_BLOCK - within, s.size - offset);
+      const k = Math.min(target.length - done, STORED_BLOCK - within, s.size - offset);
       if (k <= 0) break;
-      parts.push(file.read(s.at + block * (STORED_BLOCK + 5) + 5 + within, k));
-      offset += k;
-      n -= k;
+      const got = readInto(file, target.subarray(done, done + k), s.at + block * (STORED_BLOCK + 5) + 5 + within);
+      done += got;
+      offset += got;
+      if (got < k) break;
     }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    return done;
+  };
+  const into = (target: Buffer, offset: number): number => {
+    let done = 0;
+    let i = segments.findIndex((s) => offset < s.start + s.size);
+    while (done < target.length && i >= 0 && i < segments.length) {
+      const s = segments[i]!;
+      const want = Math.min(target.length - done, s.start + s.size - offset);
+      const got = segmentInto(s, offset - s.start, target.subarray(done, done + want));
+      done += got;
+      offset += got;
+      if (got < want) break;
+      i++;
+    }
+    return done;
   };
   return {
     size: total,
     read(offset, length) {
-      const out: Buffer[] = [];
-      let n = Math.max(0, Math.min(length, total - offset));
-      let i = segments.findIndex((s) => offset < s.start + s.size);
-      while (n > 0 && i >= 0 && i < segments.length) {
-        const s = segments[i]!;
-        const piece = readSegment(s, offset - s.start, Math.min(n, s.start + s.size - offset));
-        out.push(piece);
-        offset += piece.length;
-        n -= piece.length;
-        i++;
-      }
-      return out.length === 1 ? out[0]! : Buffer.concat(out);
+      const n = Math.max(0, Math.min(length, total - offset));
+      const s = segments.find((x) => offset >= x.start && offset + n <= x.start + x.size);
+      if (s && "bytes" in s) return s.bytes.subarray(offset - s.start, offset - s.start + n);
+      const out = Buffer.allocUnsafe(n);
+      const got = into(out, offset);
+      return got === n ? out : out.subarray(0, got);
     },
+    readInto: (target, offset) =>
+      into(target.subarray(0, Math.max(0, Math.min(target.length, total - offset))), offset),
     close: () => file.close(),
   };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import "./thread-pool.js";
+import "./young-generation.js";
 import { exitOnSignals, exitOnStdoutErrors, run } from "./program.js";
 
 exitOnSignals();

@@ -38,7 +38,7 @@ export async function compressArchive(
   const path = tempPath("initrd.gz");
   const written = await writeNewFile(
     path,
-    gzipStream(writeCpio(reproducible(entries, { epoch })), { threads, byContent: true }),
+    gzipStream(writeCpio(reproducible(entries, { epoch }), { reuseBuffer: true }), { threads, byContent: true }),
   );
   return { source: fileSource(path), ...written };
 }

@@ -77,7 +77,7 @@ async function dataDigest(e: Entry): Promise<string> {
 }
 
 const compress = (group: readonly Entry[], threads: number) =>
-  gzipStream(writeCpio(group), { threads, byContent: true });
+  gzipStream(writeCpio(group, { reuseBuffer: true }), { threads, byContent: true });
 
 /** A cached layer `<key>.<sha256>.gz` whose bytes still have that digest. */
 async function cachedLayer(cache: string, key: string, names: readonly string[]): Promise<string | undefined> {

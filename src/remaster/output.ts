@@ -9,7 +9,10 @@ export interface OutputFile {
   written: boolean;
 }
 
-/** Writes a file (atomically, only when its bytes changed), returning what was written. */
+/**
+ * Writes a file (atomically, only when its bytes changed), returning what was written. It is
+ * done with each chunk before it asks for the next, so producers may reuse one buffer.
+ */
 export type WriteOutput = (path: string, data: AsyncIterable<Buffer> | Iterable<Buffer>) => Promise<OutputFile>;
 
 export type OutputMaker = (p: PreparedRemaster, write: WriteOutput) => Promise<OutputFile[]>;

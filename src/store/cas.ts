@@ -4,16 +4,8 @@
 // a cache both succeed, and the store never holds an unverified or partial file.
 import { ensureDir } from "../util/ensure-dir.js";
 import { createHash, randomBytes } from "node:crypto";
-import {
-  createReadStream,
-  existsSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
 
@@ -126,15 +118,26 @@ export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: 
   return { removed, freed };
 }
 
-/** sha256, md5 and size of a file, read as a stream. */
+/**
+ * sha256, md5 and size of a file, read in 1 MiB pieces into one reused buffer (a stream's
+ * fresh buffer per read left large files' worth of dead buffers for V8 to collect late).
+ */
 export async function hashFile(path: string): Promise<{ sha256: string; md5: string; size: number }> {
   const sha = createHash("sha256");
   const md5 = createHash("md5");
+  const piece = Buffer.allocUnsafe(1 << 20);
   let size = 0;
-  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    sha.update(c as Buffer);
-    md5.update(c as Buffer);
-    size += (c as Buffer).length;
+  const fh = await open(path, "r");
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(piece, 0, piece.length, null);
+      if (bytesRead === 0) break;
+      sha.update(piece.subarray(0, bytesRead));
+      md5.update(piece.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+  } finally {
+    await fh.close();
   }
   return { sha256: sha.digest("hex"), md5: md5.digest("hex"), size };
 }

@@ -3,56 +3,55 @@
 // symlink someone planted; rename replaces a symlink at the final name instead of following
 // it. An interrupted run removes its temporary files (util/cleanup.ts).
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writevSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { hashFile } from "../store/cas.js";
 import { onInterrupt } from "./cleanup.js";
 
-/** Writes buffers with writev in batches (no concatenated copy). */
-function writeBuffers(fd: number, parts: readonly Buffer[]): void {
-  for (let i = 0; i < parts.length; i += 1024) {
-    let batch = parts.slice(i, i + 1024);
-    let left = batch.reduce((n, b) => n + b.length, 0);
-    while (left > 0) {
-      const n = writevSync(fd, batch);
-      left -= n;
-      if (left > 0) batch = skip(batch, n);
-    }
-  }
+function writeFully(fd: number, b: Buffer): void {
+  for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
 }
 
-function skip(parts: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    if (n >= p.length) n -= p.length;
-    else {
-      out.push(p.subarray(n));
-      n = 0;
-    }
-  }
-  return out;
-}
+const BATCH = 1 << 20;
 
-/** Writes buffers (or a stream of them) to fd in 1 MiB batches, calling `seen` on each. */
+/**
+ * Writes buffers (or a stream of them) to fd, calling `seen` on each. Small chunks are
+ * copied into one 1 MiB batch and large ones written as they come, so no chunk is kept
+ * once the next is asked for: a producer may hand out one reused buffer.
+ */
 async function writeAll(
   fd: number,
   data: Buffer | readonly Buffer[] | AsyncIterable<Buffer> | Iterable<Buffer>,
   seen?: (c: Buffer) => void,
 ): Promise<void> {
-  const chunks = Buffer.isBuffer(data) ? [data] : data;
-  let batch: Buffer[] = [];
-  let pending = 0;
+  if (Buffer.isBuffer(data) || Array.isArray(data)) {
+    // The caller's own buffers, all present: written as they are, no batch needed.
+    for (const c of Buffer.isBuffer(data) ? [data] : (data as readonly Buffer[])) {
+      seen?.(c);
+      writeFully(fd, c);
+    }
+    return;
+  }
+  const chunks = data;
+  let batch: Buffer | undefined;
+  let fill = 0;
+  const flush = () => {
+    if (batch && fill) writeFully(fd, batch.subarray(0, fill));
+    fill = 0;
+  };
   for await (const c of chunks as AsyncIterable<Buffer>) {
     seen?.(c);
-    batch.push(c);
-    pending += c.length;
-    if (pending >= 1 << 20) {
-      writeBuffers(fd, batch);
-      [batch, pending] = [[], 0];
+    if (c.length >= BATCH / 4) {
+      flush();
+      writeFully(fd, c);
+      continue;
     }
+    batch ??= Buffer.allocUnsafe(BATCH);
+    if (fill + c.length > BATCH) flush();
+    fill += c.copy(batch, fill);
   }
-  writeBuffers(fd, batch);
+  flush();
 }
 
 /** A new, empty temporary file beside `path`: its name, its descriptor, and how to forget it. */

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { FormatError } from "../../errors.js";
 import { printable, type Entry } from "../../tree/entry.js";
+import { borrowedPieces } from "../byte-source.js";
 import {
   encodeBootRecord,
   encodePrimaryLike,
@@ -49,6 +50,11 @@ export interface IsoWriteOptions {
    * initrds inside the ESP): their records point there and no second copy is written.
    */
   within?: ReadonlyMap<string, { host: string; offset: number }>;
+  /**
+   * Read file data that has random access (Entry.source) into one reused buffer: only for a
+   * consumer done with each chunk before it asks for the next (see borrowedPieces).
+   */
+  reuseBuffer?: boolean;
 }
 
 export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions): AsyncGenerator<Buffer> {
@@ -221,6 +227,7 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
     yield* d.ce;
   }
   for (const d of jolietDirs) yield directoryExtent(d, "joliet");
+  const scratch = opts.reuseBuffer ? Buffer.allocUnsafe(1 << 20) : undefined;
   let written = layout.end - dataFiles.reduce((n, f) => n + sectorsFor(f.dataSize), 0);
   for (const n of dataFiles) {
     if (n.dataLba !== written && n.dataSize > 0)
@@ -236,7 +243,8 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
       yield n.entry.data;
       got = n.entry.data.length;
     } else if (n.entry.data) {
-      for await (const chunk of n.entry.data()) {
+      const chunks = scratch && n.entry.source ? borrowedPieces(n.entry.source(), scratch) : n.entry.data();
+      for await (const chunk of chunks) {
         const c = chunk as Buffer;
         got += c.length;
         if (got > n.dataSize) break;

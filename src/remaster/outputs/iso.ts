@@ -28,6 +28,7 @@ export const isoOutput: OutputMaker = async (p, write) => {
   replaced.set(built.path, {
     ...previous,
     data: () => rangeStream(built.source, [{ offset: 0, length: built.size }]),
+    source: () => built.source,
     size: built.size,
     mtime: epoch,
   });
@@ -55,6 +56,7 @@ export const isoOutput: OutputMaker = async (p, write) => {
     });
   const bytes = writeIso(entries, {
     epoch,
+    reuseBuffer: true, // write() hashes and writes each chunk before it asks for the next
     volume: {
       volumeId: m.boot.volume_id ?? iso.volume.volumeId,
       applicationId: "MKBUNDLE",
