@@ -47,7 +47,6 @@ export async function writeOverlay(out: string, entries: readonly Entry[], epoch
   ensureDir(out);
   // Streamed: tar, then gzip (by content: a .tcz inside is stored, not deflated again).
   const bytes = gzipStream(tarStreamOf(reproducible(entries, { epoch })), {
-    level: 9,
     threads: defaultThreads(),
     byContent: true,
   });

@@ -3,7 +3,7 @@
 // entries for directories the base already has (--append-initrd). Written as a stream to a
 // temporary file: the cpio is produced entry by entry, each file's data read when its turn
 // comes, and compressed by content (chunks of already-compressed payloads such as .tcz,
-// .gem, .gz are stored, the rest deflated at level 9) in parallel over a bounded window.
+// .gem, .gz are stored, the rest deflated at DEFAULT_LEVEL) in parallel over a bounded window.
 import { fileSource, type ByteSource } from "../formats/byte-source.js";
 import { writeCpio } from "../formats/cpio/writer.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";

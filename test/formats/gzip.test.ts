@@ -36,7 +36,10 @@ describe("gzip writer", () => {
 
   it("writes one member with a fixed header (mtime 0, OS 3) and the whole input's CRC and length", async () => {
     const out = await gzip(input, { threads: 2 });
-    expect([...out.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+    // XFL as gzip(1) sets it: 0 for the default level 8, 2 for level 9, 4 for level 1.
+    expect([...out.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+    expect((await gzip(input, { level: 9 }))[8]).toBe(2);
+    expect((await gzip(input, { level: 1 }))[8]).toBe(4);
     const file = join(dir, "one-member.gz");
     writeFileSync(file, out);
     const listing = sh(`gzip -lv ${q(file)}`).toString();

@@ -14,8 +14,16 @@ import { isCompressed } from "./by-content.js";
 export const CHUNK = 128 * 1024;
 const WINDOW = 32 * 1024;
 
+/**
+ * The default level. Node's zlib (Chromium's) writes at level 8 within 0.05% of level 9's
+ * size in 65-80% of its time (measured on the 4.4 initrd, 4.8 MB: 2,275,788 vs 2,274,813 B,
+ * 268 vs 338 ms; on 40 MB of /usr/lib: +0.02%, 2.3 vs 3.5 s): level 9's longer match chains
+ * buy almost nothing there.
+ */
+const DEFAULT_LEVEL = 8;
+
 export interface GzipOptions {
-  /** 1 (fast) to 9 (small); default 9. */
+  /** 1 (fast) to 9 (small); default DEFAULT_LEVEL. */
   level?: number;
   /** Blocks compressed at once on the thread pool; 1 compresses on the calling thread. Default 1. */
   threads?: number;
@@ -83,7 +91,7 @@ export async function* gzipStream(
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   opts: GzipOptions = {},
 ): AsyncGenerator<Buffer> {
-  const level = opts.level ?? 9;
+  const level = opts.level ?? DEFAULT_LEVEL;
   checkLevel(level);
   const threads = opts.threads ?? 1;
   const blocks = bufferPool(CHUNK);
@@ -155,7 +163,7 @@ export async function gzip(input: Uint8Array | readonly Uint8Array[], opts: Gzip
 }
 
 export function gzipSync(input: Uint8Array, opts: Omit<GzipOptions, "threads"> = {}): Buffer {
-  const level = opts.level ?? 9;
+  const level = opts.level ?? DEFAULT_LEVEL;
   checkLevel(level);
   const data = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const out = [gzipHeader(level)];
