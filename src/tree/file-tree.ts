@@ -4,7 +4,13 @@ import type { Entry } from "./entry.js";
 
 export type FileTree = Map<string, Entry>;
 
-export const byPathBytes = (a: Entry, b: Entry): number => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path));
+/** Entries in byte order of their UTF-8 paths (each path encoded once, not once per comparison). */
+export function sortedByPathBytes(entries: Iterable<Entry>): Entry[] {
+  return [...entries]
+    .map((e) => ({ e, key: Buffer.from(e.path) }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map((k) => k.e);
+}
 
 export function treeOf(entries: Iterable<Entry>): FileTree {
   const t: FileTree = new Map();
@@ -19,7 +25,7 @@ export function mergeEntry(t: FileTree, e: Entry): void {
   else t.set(e.path, e);
 }
 
-export const sorted = (t: FileTree): Entry[] => [...t.values()].sort(byPathBytes);
+export const sorted = (t: FileTree): Entry[] => sortedByPathBytes(t.values());
 
 export const parentsOf = (path: string): string[] => {
   const parts = path.split("/");

@@ -1,8 +1,8 @@
 // The one transform that makes an archive reproducible, whatever wrote its entries: a
 // canonical order (byte order of the path) and no time later than the build's epoch.
 import type { Entry } from "./entry.js";
-import { byPathBytes } from "./file-tree.js";
+import { sortedByPathBytes } from "./file-tree.js";
 
 export function reproducible(entries: Iterable<Entry>, opts: { epoch: number }): Entry[] {
-  return [...entries].map((e) => (e.mtime > opts.epoch ? { ...e, mtime: opts.epoch } : e)).sort(byPathBytes);
+  return sortedByPathBytes([...entries].map((e) => (e.mtime > opts.epoch ? { ...e, mtime: opts.epoch } : e)));
 }
