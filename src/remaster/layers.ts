@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import { fileSource } from "../formats/byte-source.js";
+import { borrowedPieces, fileSource } from "../formats/byte-source.js";
 import { writeCpio } from "../formats/cpio/writer.js";
 import { gzipStream } from "../formats/gzip/writer.js";
 import { hashFile } from "../store/cas.js";
@@ -59,19 +59,20 @@ export function layerGroups(sorted: readonly Entry[]): Entry[][] {
 }
 
 /** Everything that decides a layer's bytes: our code, each entry's metadata and its data's digest. */
-async function layerKey(group: readonly Entry[]): Promise<string> {
+async function layerKey(group: readonly Entry[], scratch: Buffer): Promise<string> {
   const h = createHash("sha256").update(codeIdentity());
   for (const e of group) {
     const { data: _data, source: _source, ...meta } = e;
     h.update(JSON.stringify(meta));
-    if (e.type === "file") h.update(await dataDigest(e));
+    if (e.type === "file") h.update(await dataDigest(e, scratch));
   }
   return h.digest("hex");
 }
 
-async function dataDigest(e: Entry): Promise<string> {
+async function dataDigest(e: Entry, scratch: Buffer): Promise<string> {
   const h = createHash("sha256");
   if (Buffer.isBuffer(e.data)) h.update(e.data);
+  else if (e.source) for (const piece of borrowedPieces(e.source(), scratch)) h.update(piece);
   else if (e.data) for await (const c of e.data()) h.update(c as Buffer);
   return h.digest("hex");
 }
@@ -89,10 +90,11 @@ async function cachedLayer(cache: string, key: string, names: readonly string[])
   return undefined;
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+/** A file's bytes through `scratch` (borrowed: the writer is done with each piece before the next). */
+function* fileChunks(path: string, scratch: Buffer): Generator<Buffer> {
   const src = fileSource(path);
   try {
-    for (let at = 0; at < src.size; at += 1 << 20) yield src.read(at, Math.min(1 << 20, src.size - at));
+    yield* borrowedPieces(src, scratch);
   } finally {
     src.close();
   }
@@ -121,8 +123,10 @@ export async function layeredArchive(
   const names = readdirSync(cache);
   let reused = 0;
   const layerFiles: string[] = [];
+  // One buffer for every read of file data: hashing each file, then copying the layers.
+  const scratch = Buffer.allocUnsafe(1 << 20);
   for (const g of groups) {
-    const key = await layerKey(g);
+    const key = await layerKey(g, scratch);
     let file = await cachedLayer(cache, key, names);
     if (file) reused++;
     else file = (await writeContentAddressed(cache, (sha) => `${key}.${sha}.gz`, compress(g, opts.threads))).path;
@@ -133,7 +137,7 @@ export async function layeredArchive(
   const written = await writeNewFile(
     path,
     (async function* () {
-      for (const f of layerFiles) yield* fileChunks(f);
+      for (const f of layerFiles) yield* fileChunks(f, scratch);
     })(),
   );
   pruneCache(cache, new Set(layerFiles));

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
+import { giveBuffer, takeBuffer } from "../util/buffer-pool.js";
 
 export interface Store {
   root: string;
@@ -125,9 +126,9 @@ export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: 
 export async function hashFile(path: string): Promise<{ sha256: string; md5: string; size: number }> {
   const sha = createHash("sha256");
   const md5 = createHash("md5");
-  const piece = Buffer.allocUnsafe(1 << 20);
   let size = 0;
   const fh = await open(path, "r");
+  const piece = takeBuffer(1 << 20);
   try {
     for (;;) {
       const { bytesRead } = await fh.read(piece, 0, piece.length, null);
@@ -137,6 +138,7 @@ export async function hashFile(path: string): Promise<{ sha256: string; md5: str
       size += bytesRead;
     }
   } finally {
+    giveBuffer(piece);
     await fh.close();
   }
   return { sha256: sha.digest("hex"), md5: md5.digest("hex"), size };

@@ -7,6 +7,7 @@ import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writeSyn
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { hashFile } from "../store/cas.js";
+import { giveBuffer, takeBuffer } from "./buffer-pool.js";
 import { onInterrupt } from "./cleanup.js";
 
 function writeFully(fd: number, b: Buffer): void {
@@ -40,18 +41,22 @@ async function writeAll(
     if (batch && fill) writeFully(fd, batch.subarray(0, fill));
     fill = 0;
   };
-  for await (const c of chunks as AsyncIterable<Buffer>) {
-    seen?.(c);
-    if (c.length >= BATCH / 4) {
-      flush();
-      writeFully(fd, c);
-      continue;
+  try {
+    for await (const c of chunks as AsyncIterable<Buffer>) {
+      seen?.(c);
+      if (c.length >= BATCH / 4) {
+        flush();
+        writeFully(fd, c);
+        continue;
+      }
+      batch ??= takeBuffer(BATCH);
+      if (fill + c.length > BATCH) flush();
+      fill += c.copy(batch, fill);
     }
-    batch ??= Buffer.allocUnsafe(BATCH);
-    if (fill + c.length > BATCH) flush();
-    fill += c.copy(batch, fill);
+    flush();
+  } finally {
+    if (batch) giveBuffer(batch);
   }
-  flush();
 }
 
 /** A new, empty temporary file beside `path`: its name, its descriptor, and how to forget it. */

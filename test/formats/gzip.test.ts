@@ -1,6 +1,7 @@
 // gzip both ways: gzip(1) and zcat read ours; we read gzip -9 output and multi-member streams.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { gunzip } from "../../src/formats/gzip/reader.js";
 import { CHUNK, gzip, gzipSync } from "../../src/formats/gzip/writer.js";
@@ -32,6 +33,22 @@ describe("gzip writer", () => {
       sh(`gzip -t ${q(file)}`);
       expect(sh(`zcat ${q(file)}`).equals(input)).toBe(true);
     }
+  });
+
+  it("gives the same bytes when streams run at once and share the block pool", async () => {
+    const other = sample(5 * CHUNK + 777).reverse();
+    const alone = [await gzip(input, { threads: 2 }), await gzip(other, { threads: 2 })];
+    for (let round = 0; round < 3; round++) {
+      const together = await Promise.all([
+        gzip(input, { threads: 2 }),
+        gzip(other, { threads: 2 }),
+        gzip(input, { threads: 1 }),
+      ]);
+      expect(together[0].equals(alone[0]!)).toBe(true);
+      expect(together[1].equals(alone[1]!)).toBe(true);
+      expect(together[2].equals(alone[0]!)).toBe(true);
+    }
+    expect(gunzipSync(alone[1]!).equals(other)).toBe(true);
   });
 
   it("writes one member with a fixed header (mtime 0, OS 3) and the whole input's CRC and length", async () => {

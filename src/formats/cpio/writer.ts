@@ -5,6 +5,7 @@ import { FormatError } from "../../errors.js";
 import { printable, typeBits, type Entry } from "../../tree/entry.js";
 import { encodeHeader, HEADER_SIZE, pad4, TRAILER } from "./newc-header.js";
 import { borrowedPieces } from "../byte-source.js";
+import { giveBuffer, takeBuffer } from "../../util/buffer-pool.js";
 
 const MAX_FIELD = 0xffffffff; // every newc field is 32 bits
 
@@ -28,6 +29,19 @@ const ZEROS = Buffer.alloc(512);
 export async function* writeCpio(
   input: Iterable<Entry> | AsyncIterable<Entry>,
   opts: CpioWriteOptions = {},
+): AsyncGenerator<Buffer> {
+  const scratch = opts.reuseBuffer ? takeBuffer(PIECE) : undefined;
+  try {
+    yield* records(input, opts.padTo ?? 512, scratch);
+  } finally {
+    if (scratch) giveBuffer(scratch);
+  }
+}
+
+async function* records(
+  input: Iterable<Entry> | AsyncIterable<Entry>,
+  padTo: number,
+  scratch: Buffer | undefined,
 ): AsyncGenerator<Buffer> {
   const entries: Entry[] = [];
   for await (const e of input) entries.push(e);
@@ -54,7 +68,6 @@ export async function* writeCpio(
     for (const m of members) groupOf.set(m.path, members);
   }
 
-  const scratch = opts.reuseBuffer ? Buffer.allocUnsafe(PIECE) : undefined;
   let ino = 0;
   const seen = new Map<Entry[], number>();
   for (const e of entries) {
@@ -94,7 +107,6 @@ export async function* writeCpio(
     }
   }
   yield emit(header({ path: TRAILER, type: "file", mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 }, 0, 1, 0, 0));
-  const padTo = opts.padTo ?? 512;
   const tail = (padTo - (length % padTo)) % padTo;
   if (tail) yield emit(Buffer.alloc(tail));
 }

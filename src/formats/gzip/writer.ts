@@ -9,6 +9,7 @@
 // never depends on the thread count: 1 or N threads give the same bytes.
 import { availableParallelism } from "node:os";
 import { constants, crc32, deflateRaw, deflateRawSync } from "node:zlib";
+import { giveBuffer, takeBuffer } from "../../util/buffer-pool.js";
 import { isCompressed } from "./by-content.js";
 
 export const CHUNK = 128 * 1024;
@@ -51,6 +52,8 @@ interface Block {
   dictionary: Buffer;
   level: number;
   last: boolean;
+  /** Pooled buffers behind data and dictionary, given back when the block is compressed. */
+  pooled?: Buffer[];
 }
 
 /** One block's raw deflate on the calling thread (threads: 1, and gzipSync). */
@@ -77,15 +80,6 @@ function deflateBlockAsync(b: Block): Promise<Buffer> {
   );
 }
 
-/** Buffers of one size, handed out and taken back: the gzip window's blocks and dictionaries. */
-function bufferPool(size: number) {
-  const free: Buffer[] = [];
-  return {
-    take: (): Buffer => free.pop() ?? Buffer.allocUnsafe(size),
-    give: (b: Buffer): void => void free.push(b),
-  };
-}
-
 /** The gzip stream of `input`, produced as the input arrives, in bounded memory. */
 export async function* gzipStream(
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -94,14 +88,10 @@ export async function* gzipStream(
   const level = opts.level ?? DEFAULT_LEVEL;
   checkLevel(level);
   const threads = opts.threads ?? 1;
-  const blocks = bufferPool(CHUNK);
-  const dictionaries = bufferPool(WINDOW);
   const inFlight: Promise<Buffer>[] = [];
   // A block's buffers go back to the pools when its deflate is done (data is copied out by then).
-  const release = (b: Block) => {
-    if (b.data.length === CHUNK) blocks.give(b.data);
-    if (b.dictionary.length === WINDOW) dictionaries.give(b.dictionary);
-  };
+  // A block's pooled buffers go back once its deflate is done (zlib has copied out by then).
+  const release = (b: Block) => b.pooled?.forEach(giveBuffer);
   const deflate = (b: Block) =>
     inFlight.push(
       threads > 1
@@ -112,10 +102,11 @@ export async function* gzipStream(
     yield gzipHeader(level);
     let crc = 0;
     let total = 0;
-    let block = blocks.take();
+    let block = takeBuffer(CHUNK);
     let fill = 0;
     let packed = 0; // bytes of the current block from already-compressed parts
     let dictionary: Buffer = Buffer.alloc(0);
+    const owned = (d: Buffer) => (d.length === WINDOW ? [d] : []); // the first block's empty one is not pooled
     let held: Block | undefined; // complete, but it may yet turn out to be the last
     const levelOf = (bytes: number) => (opts.byContent && packed * 2 >= bytes ? 0 : level);
     for await (const raw of input) {
@@ -132,18 +123,28 @@ export async function* gzipStream(
         if (compressedPart) packed += n;
         if (fill < CHUNK) continue;
         if (held) deflate(held);
-        held = { data: block, dictionary, level: levelOf(CHUNK), last: false };
-        dictionary = dictionaries.take();
+        held = { data: block, dictionary, level: levelOf(CHUNK), last: false, pooled: [block, ...owned(dictionary)] };
+        dictionary = takeBuffer(WINDOW);
         block.copy(dictionary, 0, CHUNK - WINDOW);
-        [block, fill, packed] = [blocks.take(), 0, 0];
+        [block, fill, packed] = [takeBuffer(CHUNK), 0, 0];
         while (inFlight.length > threads * 4) yield await inFlight.shift()!;
       }
     }
     if (fill > 0) {
       if (held) deflate(held);
-      held = { data: block.subarray(0, fill), dictionary, level: levelOf(fill), last: false };
+      held = {
+        data: block.subarray(0, fill),
+        dictionary,
+        level: levelOf(fill),
+        last: false,
+        pooled: [block, ...owned(dictionary)],
+      };
+    } else {
+      // The block and dictionary taken for data that never came.
+      giveBuffer(block);
+      owned(dictionary).forEach(giveBuffer);
     }
-    deflate(held ? { ...held, last: true } : { data: Buffer.alloc(0), dictionary, level, last: true });
+    deflate(held ? { ...held, last: true } : { data: Buffer.alloc(0), dictionary: Buffer.alloc(0), level, last: true });
     while (inFlight.length) yield await inFlight.shift()!;
     const t = Buffer.alloc(8);
     t.writeUInt32LE(crc >>> 0, 0);
