@@ -13,7 +13,7 @@ import { borrowedPieces, fileSource } from "../formats/byte-source.js";
 import { writeCpio } from "../formats/cpio/writer.js";
 import { gzipStream } from "../formats/gzip/writer.js";
 import { hashFile } from "../store/cas.js";
-import type { Entry } from "../tree/entry.js";
+import { dataChunks, type Entry } from "../tree/entry.js";
 import { reproducible } from "../tree/reproducible.js";
 import { ensureDir } from "../util/ensure-dir.js";
 import { codeIdentity } from "../util/package-version.js";
@@ -71,9 +71,7 @@ async function layerKey(group: readonly Entry[], scratch: Buffer): Promise<strin
 
 async function dataDigest(e: Entry, scratch: Buffer): Promise<string> {
   const h = createHash("sha256");
-  if (Buffer.isBuffer(e.data)) h.update(e.data);
-  else if (e.source) for (const piece of borrowedPieces(e.source(), scratch)) h.update(piece);
-  else if (e.data) for await (const c of e.data()) h.update(c as Buffer);
+  for await (const c of dataChunks(e, scratch)) h.update(c);
   return h.digest("hex");
 }
 

@@ -1,7 +1,7 @@
 // The one record every container format reads and writes (see ../shared/DESIGN.md).
 import type { Readable } from "node:stream";
 import { FormatError, MkError } from "../errors.js";
-import type { ByteSource } from "../formats/byte-source.js";
+import { borrowedPieces, type ByteSource } from "../formats/byte-source.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
 
@@ -78,6 +78,17 @@ export const MAX_ID = 0o777777;
 export function printable(s: string, max = 120): string {
   const clean = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
   return clean.length > max ? clean.slice(0, max) + "…" : clean;
+}
+
+/**
+ * A file's data as chunks: its bytes; with `scratch`, pieces of its random-access source read
+ * into that one buffer (borrowed: each is overwritten by the next, see borrowedPieces); else
+ * its stream.
+ */
+export async function* dataChunks(e: Entry, scratch?: Buffer): AsyncGenerator<Buffer> {
+  if (Buffer.isBuffer(e.data)) yield e.data;
+  else if (scratch && e.source) yield* borrowedPieces(e.source(), scratch);
+  else if (e.data) for await (const c of e.data()) yield c as Buffer;
 }
 
 export async function readAllData(e: Entry): Promise<Buffer> {

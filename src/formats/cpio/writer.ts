@@ -2,9 +2,8 @@
 // links as GNU cpio writes them (one group, data on the last link), trailer padded to 512.
 // File data may be bytes or a stream: it is streamed through, never gathered.
 import { FormatError } from "../../errors.js";
-import { printable, typeBits, type Entry } from "../../tree/entry.js";
+import { dataChunks, printable, typeBits, type Entry } from "../../tree/entry.js";
 import { encodeHeader, HEADER_SIZE, pad4, TRAILER } from "./newc-header.js";
-import { borrowedPieces } from "../byte-source.js";
 import { giveBuffer, takeBuffer } from "../../util/buffer-pool.js";
 
 const MAX_FIELD = 0xffffffff; // every newc field is 32 bits
@@ -149,7 +148,5 @@ function header(e: Entry, inode: number, nlink: number, filesize: number, mode: 
 
 async function* dataOf(e: Entry, scratch?: Buffer): AsyncGenerator<Buffer> {
   if (e.type === "symlink") yield Buffer.from(e.linkTarget ?? "", "utf8");
-  else if (scratch && e.source && !Buffer.isBuffer(e.data)) yield* borrowedPieces(e.source(), scratch);
-  else if (Buffer.isBuffer(e.data)) yield e.data;
-  else if (e.data) for await (const c of e.data()) yield c as Buffer;
+  else yield* dataChunks(e, scratch);
 }

@@ -16,10 +16,10 @@ export const CHUNK = 128 * 1024;
 const WINDOW = 32 * 1024;
 
 /**
- * The default level. Node's zlib (Chromium's) writes at level 8 within 0.05% of level 9's
- * size in 65-80% of its time (measured on the 4.4 initrd, 4.8 MB: 2,275,788 vs 2,274,813 B,
- * 268 vs 338 ms; on 40 MB of /usr/lib: +0.02%, 2.3 vs 3.5 s): level 9's longer match chains
- * buy almost nothing there.
+ * The default level. Node's zlib (Chromium's) writes at level 8 within 0.1% of level 9's
+ * size in 45-80% of its time (the 4.4 initrd, 4.8 MB: 2,275,788 vs 2,274,813 B, 268 vs
+ * 338 ms; `npm run bench -- formats`, 54 MB of /usr/lib on 2 threads: +0.04%, 1.7 vs 3.6 s):
+ * level 9's longer match chains buy almost nothing there.
  */
 const DEFAULT_LEVEL = 8;
 
@@ -89,7 +89,6 @@ export async function* gzipStream(
   checkLevel(level);
   const threads = opts.threads ?? 1;
   const inFlight: Promise<Buffer>[] = [];
-  // A block's buffers go back to the pools when its deflate is done (data is copied out by then).
   // A block's pooled buffers go back once its deflate is done (zlib has copied out by then).
   const release = (b: Block) => b.pooled?.forEach(giveBuffer);
   const deflate = (b: Block) =>

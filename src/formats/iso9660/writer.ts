@@ -6,8 +6,7 @@
 // streamed from the entries.
 import { createHash } from "node:crypto";
 import { FormatError } from "../../errors.js";
-import { printable, type Entry } from "../../tree/entry.js";
-import { borrowedPieces } from "../byte-source.js";
+import { dataChunks, printable, type Entry } from "../../tree/entry.js";
 import {
   encodeBootRecord,
   encodePrimaryLike,
@@ -239,13 +238,8 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
         boot.bootInfoTable === false ? bootImage! : patchBootInfoTable(bootImage!, FIRST_DESCRIPTOR_LBA, n.dataLba);
       yield img;
       got = img.length;
-    } else if (Buffer.isBuffer(n.entry.data)) {
-      yield n.entry.data;
-      got = n.entry.data.length;
-    } else if (n.entry.data) {
-      const chunks = scratch && n.entry.source ? borrowedPieces(n.entry.source(), scratch) : n.entry.data();
-      for await (const chunk of chunks) {
-        const c = chunk as Buffer;
+    } else {
+      for await (const c of dataChunks(n.entry, scratch)) {
         got += c.length;
         if (got > n.dataSize) break;
         yield c;
