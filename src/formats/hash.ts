@@ -4,11 +4,13 @@ import { borrowedPieces, type ByteSource } from "./byte-source.js";
 
 export async function hashSource(src: ByteSource, algorithm = "sha256"): Promise<string> {
   const h = createHash(algorithm);
-  let seen = 0;
+  let sinceYield = 0;
   for (const piece of borrowedPieces(src, Buffer.allocUnsafe(Math.min(1 << 20, src.size)))) {
     h.update(piece);
-    seen += piece.length;
-    if (seen % (64 << 20) === 0) await new Promise((r) => setImmediate(r)); // let timers and signals run
+    sinceYield += piece.length;
+    if (sinceYield < 64 << 20) continue;
+    sinceYield = 0;
+    await new Promise((r) => setImmediate(r)); // every 64 MiB, let timers and signals run
   }
   return h.digest("hex");
 }

@@ -1,7 +1,7 @@
 // Reading into a caller's buffer (readInto, borrowedPieces) gives the bytes read() gives,
 // for every kind of source, and the writers that reuse one buffer write what they wrote
 // before: the reuse saves memory and must never change a byte.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -18,6 +18,7 @@ import {
 } from "../../src/formats/byte-source.js";
 import { writeCpio } from "../../src/formats/cpio/writer.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
+import { hashSource } from "../../src/formats/hash.js";
 import { fileEntry, type Entry } from "../../src/tree/entry.js";
 import { writeFileAtomic } from "../../src/util/write-atomic.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -126,5 +127,29 @@ describe("reading into a caller's buffer", () => {
     const isoReused = await collect(writeIso(entries, { epoch: 1, reuseBuffer: true }));
     expect(isoReused.equals(isoPlain)).toBe(true);
     expect(isoPlain.includes(big.subarray(big.length - 4096))).toBe(true);
+  });
+
+  it("hashSource gives the sha256 of the bytes and lets the event loop run on a source that reads short", async () => {
+    // 200 MB of a repeating pattern, handed out 999,999 bytes at a time (a source may return
+    // fewer bytes than asked): the hash must still yield every 64 MiB, so signals are heard.
+    const pattern = randomBytes(999_999);
+    const size = 200 * 999_999 + 17;
+    const src: ByteSource = {
+      size,
+      read: (o, n) =>
+        Buffer.concat([pattern.subarray(o % 999_999), pattern]).subarray(
+          0,
+          Math.min(n, size - o, 999_999 - (o % 999_999)),
+        ),
+      close: () => {},
+    };
+    let ticks = 0;
+    const tick = setInterval(() => ticks++, 0);
+    const digest = await hashSource(src).finally(() => clearInterval(tick));
+    const expected = createHash("sha256");
+    for (let i = 0; i < 200; i++) expected.update(pattern);
+    expected.update(pattern.subarray(0, 17));
+    expect(digest).toBe(expected.digest("hex"));
+    expect(ticks).toBeGreaterThan(0);
   });
 });
