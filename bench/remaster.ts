@@ -20,7 +20,21 @@ import { buildTree } from "./tree.js";
 
 const BIN = resolve(fileURLToPath(import.meta.url), "../../src/cli/main.js");
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
-const REPS = Number(process.env["MKBUNDLE_BENCH_REPS"] ?? 5);
+const SCENARIOS = ["razor", "large", "build"];
+
+/** MKBUNDLE_BENCH_REPS and MKBUNDLE_BENCH_SCENARIOS, checked before minutes of work: a typo is one line, exit 2. */
+function settings(): { reps: number; picked: (name: string) => boolean } {
+  const reps = process.env["MKBUNDLE_BENCH_REPS"] ?? "5";
+  const only = process.env["MKBUNDLE_BENCH_SCENARIOS"]?.split(",");
+  const unknown = only?.filter((n) => !SCENARIOS.includes(n)) ?? [];
+  const fail = (message: string) => {
+    console.error(message);
+    process.exit(2);
+  };
+  if (!/^[1-9][0-9]?$/.test(reps)) fail(`MKBUNDLE_BENCH_REPS=${reps}: want a whole number of repetitions, 1 to 99`);
+  if (unknown.length) fail(`MKBUNDLE_BENCH_SCENARIOS: unknown ${unknown.join(", ")}; known: ${SCENARIOS.join(", ")}`);
+  return { reps: Number(reps), picked: (name) => !only || only.includes(name) };
+}
 
 function fixtures(): string {
   const dir = process.env["MKBUNDLE_FIXTURES"] ?? resolve(ROOT, "../shared/fixtures");
@@ -168,12 +182,12 @@ interface Row {
   rssMiB?: number;
 }
 
-async function measureScenario(s: Scenario, work: string): Promise<Row[]> {
+async function measureScenario(s: Scenario, work: string, reps: number): Promise<Row[]> {
   const { script, limit } = recipe(work, s.bundle);
-  const shellMs = await median(REPS, () => shell(`sh ${script}`, work));
+  const shellMs = await median(reps, () => shell(`sh ${script}`, work));
   const shellIso = statSync(join(work, "shell.iso")).size;
   shell(`sh ${join(work, "limit-prepare.sh")}`, work);
-  const limitMs = await median(REPS, () => shell(`sh ${limit}`, work));
+  const limitMs = await median(reps, () => shell(`sh ${limit}`, work));
   const rows: Row[] = [
     { name: "shell recipe (cpio -idm, gzip -9, xorriso)", ms: shellMs, isoBytes: shellIso },
     { name: "limit: pigz -9 -p2 + xorriso", ms: limitMs, isoBytes: statSync(join(work, "shell.iso")).size },
@@ -187,14 +201,14 @@ async function measureScenario(s: Scenario, work: string): Promise<Row[]> {
     rmSync(d, { recursive: true, force: true });
     return d;
   };
-  const fullMs = await median(REPS, run([], "full", fresh));
+  const fullMs = await median(reps, run([], "full", fresh));
   rows.push({
     name: "mkbundle rebuild-iso (full)",
     ms: fullMs,
     isoBytes: statSync(isoIn(join(work, "full"))).size,
     rssMiB: peakMiB([...rebuildArgs(s.bundle, join(work, "full-rss"), []), "--work-dir", fresh()], work),
   });
-  const appendMs = await median(REPS, run(["--append-initrd"], "append", fresh));
+  const appendMs = await median(reps, run(["--append-initrd"], "append", fresh));
   rows.push({
     name: "mkbundle --append-initrd (no layer cache)",
     ms: appendMs,
@@ -209,7 +223,7 @@ async function measureScenario(s: Scenario, work: string): Promise<Row[]> {
     const wd = join(work, "wd-iter");
     mkbundle([...rebuildArgs(s.bundle, join(work, "iter"), ["--append-initrd"]), "--work-dir", wd], work);
     let flip = false;
-    const iterMs = await median(REPS, () => {
+    const iterMs = await median(reps, () => {
       flip = !flip;
       mkbundle(
         [...rebuildArgs(flip ? s.changed! : s.bundle, join(work, "iter"), ["--append-initrd"]), "--work-dir", wd],
@@ -226,10 +240,10 @@ async function measureScenario(s: Scenario, work: string): Promise<Row[]> {
   return rows;
 }
 
-function print(title: string, rows: Row[], unpackedMiB: number): void {
+function print(title: string, rows: Row[], unpackedMiB: number, reps: number): void {
   const shellRow = rows[0]!;
   const limitRow = rows[1]!;
-  console.log(`\n${title} (unpacked initrd ${unpackedMiB.toFixed(1)} MiB), median of ${REPS}`);
+  console.log(`\n${title} (unpacked initrd ${unpackedMiB.toFixed(1)} MiB), median of ${reps}`);
   console.log(
     `  ${"".padEnd(46)} ${"time".padStart(8)}  ${"/shell".padStart(7)}  ${"/limit".padStart(7)}  ${"ISO/shell".padStart(9)}  ${"peak RSS".padStart(9)}`,
   );
@@ -240,39 +254,35 @@ function print(title: string, rows: Row[], unpackedMiB: number): void {
   }
 }
 
-async function unchangedBuild(work: string): Promise<void> {
+async function unchangedBuild(work: string, reps: number): Promise<void> {
   const dir = join(work, "readme");
   mkdirSync(dir);
   cpSync(join(ROOT, "manifests", "hello-service.yaml"), join(dir, "hello-service.yaml"));
   const args = ["build", "hello-service.yaml", "--mirror", mirror(), "-q"];
   mkbundle(args, dir);
-  const ms = await median(REPS, () => mkbundle(args, dir));
-  const startup = await median(REPS, () => mkbundle(["--version"], dir));
+  const ms = await median(reps, () => mkbundle(args, dir));
+  const startup = await median(reps, () => mkbundle(["--version"], dir));
   console.log(
     `\nunchanged mkbundle build of manifests/hello-service.yaml: ${(ms / 1000).toFixed(2)} s (target <= 0.3 s; mkbundle --version alone: ${(startup / 1000).toFixed(2)} s)`,
   );
 }
 
-const picked = (name: string): boolean => {
-  const only = process.env["MKBUNDLE_BENCH_SCENARIOS"];
-  return !only || only.split(",").includes(name);
-};
-
 export async function benchRemaster(): Promise<void> {
+  const { reps, picked } = settings();
   const scenarios = { razor: razorScenario, large: largeScenario };
   for (const [name, make] of Object.entries(scenarios)) {
     if (!picked(name)) continue;
     const work = mkdtempSync(join(tmpdir(), "mkbundle-bench-remaster-"));
     try {
       const s = make(work);
-      const rows = await measureScenario(s, work);
+      const rows = await measureScenario(s, work, reps);
       const unpacked =
         Number(
           execFileSync("du", ["-sb", join(work, "w/initrd")])
             .toString()
             .split(/\s/)[0],
         ) / 1048576;
-      print(s.title, rows, unpacked);
+      print(s.title, rows, unpacked, reps);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -280,7 +290,7 @@ export async function benchRemaster(): Promise<void> {
   if (!picked("build")) return;
   const work = mkdtempSync(join(tmpdir(), "mkbundle-bench-build-"));
   try {
-    await unchangedBuild(work);
+    await unchangedBuild(work, reps);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
