@@ -102,7 +102,7 @@ export function qemuCommands(program: Command): void {
         .description(
           "Boot IMAGE headless and wait until every --expect regex has appeared on the serial console and every " +
             "--http check has answered 2xx with a matching body (polled through the --port forwards). QEMU exiting " +
-            "early (a crash, a reboot) fails at once. On failure, print what was missing and the console, and save " +
+            "early (a crash, a reboot) or a guest kernel panic fails at once. On failure, print what was missing and the console, and save " +
             "the console in --out. QEMU is always killed. Exit 0 or 1: the boot test for CI.\n\n" +
             "  mkbundle test build-files/hello-service-prod-1.0.0.iso --expect 'mkbundle: service hello started'\n" +
             "  mkbundle test IMAGE --port 18080:80 --http 'http://127.0.0.1:18080/~Hello' --junit report.xml   # a base with e1000",
