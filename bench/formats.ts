@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readCpio } from "../src/formats/cpio/reader.js";
 import { writeCpio } from "../src/formats/cpio/writer.js";
 import { gzip } from "../src/formats/gzip/writer.js";
-import { writeFileAtomic } from "../src/util/write-atomic.js";
+import { writeFileAtomic } from "../src/io/write-atomic.js";
 import { median, printTable, shell } from "./measure.js";
 import { buildTree, readTree } from "./tree.js";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openIso } from "../src/formats/iso9660/reader.js";
 import { writeIso } from "../src/formats/iso9660/writer.js";
-import { writeFileAtomic } from "../src/util/write-atomic.js";
+import { writeFileAtomic } from "../src/io/write-atomic.js";
 import { readAllData } from "../src/tree/entry.js";
 import { median, printTable, shell } from "./measure.js";
 import { buildTree, readTree } from "./tree.js";

@@ -12,10 +12,11 @@ import { isoFileName } from "../remaster/names.js";
 import type { OutputFile } from "../remaster/output.js";
 import type { RebuildResult } from "../remaster/rebuild.js";
 import type { BuiltinMode } from "../remaster/unpack-builtin.js";
-import { hashFile, layerCacheOf } from "../store/cas.js";
-import { codeIdentity } from "../util/package-version.js";
-import { stampOf, stillStamped, type FileStamp } from "../util/file-stamp.js";
-import { writeFileAtomic } from "../util/write-atomic.js";
+import { hashFile } from "../io/hash.js";
+import { layerCacheOf } from "../store/cas.js";
+import { codeIdentity } from "../io/package-version.js";
+import { stampOf, stillStamped, type FileStamp } from "../io/file-stamp.js";
+import { writeFileAtomic } from "../io/write-atomic.js";
 
 export interface BuildOptions {
   input: ManifestInput;

@@ -3,18 +3,18 @@
 // written as streams: memory does not grow with the overlay or the base.
 import { bundleFileName } from "../remaster/names.js";
 import { basename, join } from "node:path";
-import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
-import { hashSource } from "../formats/hash.js";
+import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
+import { hashSource } from "../io/hash.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
-import { ensureDir } from "../util/ensure-dir.js";
+import { ensureDir } from "../io/ensure-dir.js";
 import { tarStreamOf } from "../formats/tar/writer.js";
 import type { Lock } from "../lock/lock-file.js";
 import { withoutSecrets } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Entry } from "../tree/entry.js";
 import { reproducible } from "../tree/reproducible.js";
-import { packageVersion } from "../util/package-version.js";
-import { writeContentAddressed, writeIfChanged } from "../util/write-atomic.js";
+import { packageVersion } from "../io/package-version.js";
+import { writeContentAddressed, writeIfChanged } from "../io/write-atomic.js";
 import { bundleBytes } from "./container.js";
 import { LOADER_MEMBER } from "./uefi-loader.js";
 

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { MkError } from "../errors.js";
-import { pathSource } from "../formats/byte-source.js";
+import { pathSource } from "../io/byte-source.js";
 import type { ResolveContext } from "../lock/context.js";
 import { fetchLocked } from "../lock/fetch-locked.js";
 import type { Lock } from "../lock/lock-file.js";
@@ -16,7 +16,7 @@ import { blobPath } from "../store/cas.js";
 import { checkEfiStub } from "../tinycore/efi-stub.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 import { readSmallText, type Entry } from "../tree/entry.js";
-import { stampOf, stillStamped, type FileStamp } from "../util/file-stamp.js";
+import { stampOf, stillStamped, type FileStamp } from "../io/file-stamp.js";
 import { writeBundle, writeOverlay, type WrittenFile } from "./bundle.js";
 import { readBundle } from "./read-bundle.js";
 import { writeRecord, type BundleRecord } from "./record.js";

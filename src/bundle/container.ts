@@ -6,7 +6,7 @@
 // nothing is inflated or recompressed. Small parts are deflated.
 import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 import { FormatError } from "../errors.js";
-import { readInto, type ByteSource } from "../formats/byte-source.js";
+import { readInto, type ByteSource } from "../io/byte-source.js";
 
 const STORED_BLOCK = 65535;
 const KIND_DEFLATED = 0;

@@ -1,8 +1,8 @@
 // Reading a bundle back: bundle.json, and the overlay's entries.
-import { fileSource } from "../formats/byte-source.js";
+import { fileSource } from "../io/byte-source.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { bundleTar } from "./container.js";
-import { hashSource } from "../formats/hash.js";
+import { hashSource } from "../io/hash.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import { readTar } from "../formats/tar/reader.js";
 import { collect, readSmallText, type Entry } from "../tree/entry.js";

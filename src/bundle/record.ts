@@ -3,8 +3,8 @@
 // ISO opened, no overlay compiled or compressed). Kept in --out beside the bundles.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FileStamp } from "../util/file-stamp.js";
-import { writeFileAtomic } from "../util/write-atomic.js";
+import type { FileStamp } from "../io/file-stamp.js";
+import { writeFileAtomic } from "../io/write-atomic.js";
 
 const RECORD_FILE = ".mkbundle-bundles.json";
 

@@ -1,8 +1,8 @@
 // boot.uefi's loader for the bundle: the pinned file from the store, or the file taken out
 // of its (pinned) extension. Loaders are small programs; anything larger is refused.
 import { MkError } from "../errors.js";
-import type { ByteSource } from "../formats/byte-source.js";
-import { bufferSource } from "../formats/byte-source.js";
+import type { ByteSource } from "../io/byte-source.js";
+import { bufferSource } from "../io/byte-source.js";
 import type { Lock } from "../lock/lock-file.js";
 import { extensionName, type ResolvedManifest } from "../manifest/types.js";
 import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";

@@ -1,8 +1,8 @@
 import { Command, CommanderError, Help } from "commander";
 import { errnoReason, formatDiagnostic, fromSystemError, MkError, usageError } from "../errors.js";
 import { applyLimitsFromEnv } from "../formats/limits.js";
-import { runInterruptTasks } from "../util/cleanup.js";
-import { packageVersion } from "../util/package-version.js";
+import { runInterruptTasks } from "../io/cleanup.js";
+import { packageVersion } from "../io/package-version.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommands } from "./commands/inspect.js";
 import { lockCommand } from "./commands/lock.js";

@@ -8,7 +8,7 @@ import { compileOverlay } from "../overlay/compile.js";
 import { appendArchiveEntries, compressArchive } from "../remaster/initrd.js";
 import { mkVersionYaml } from "../remaster/texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "../remaster/unpack-builtin.js";
-import { pathSource } from "../formats/byte-source.js";
+import { pathSource } from "../io/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import type { BaseImage } from "../tinycore/base-image.js";
 import { MK_VERSION } from "../tinycore/layout.js";

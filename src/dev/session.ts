@@ -21,7 +21,7 @@ import { hasSerialConsole } from "../qemu/image.js";
 import type { BuiltinMode } from "../remaster/unpack-builtin.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
-import { onInterrupt } from "../util/cleanup.js";
+import { onInterrupt } from "../io/cleanup.js";
 import { devOverlay } from "./image.js";
 import { pollFiles, watchedFiles } from "./watch.js";
 

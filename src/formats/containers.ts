@@ -1,6 +1,6 @@
 // Every container format behind one shape: detected by content, read as a stream of Entries.
 import type { Entry } from "../tree/entry.js";
-import type { ByteSource } from "./byte-source.js";
+import type { ByteSource } from "../io/byte-source.js";
 import { readCpio } from "./cpio/reader.js";
 import { isFat, readFat } from "./fat/reader.js";
 import { isGzip } from "./gzip/reader.js";

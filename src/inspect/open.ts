@@ -3,11 +3,11 @@
 // is read through the one registry in formats/containers.ts.
 import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { FormatError, MkError } from "../errors.js";
-import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
+import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
 import { DETECT_BYTES, detectContainer, READERS } from "../formats/containers.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { collect, normalizeEntryPath, printable, readAllData, type Entry } from "../tree/entry.js";
-import { tempPath } from "../util/temp.js";
+import { tempPath } from "../io/temp.js";
 
 export interface Layer {
   /** "core.gz" or "Core.iso > boot/core.gz": where we are, for messages. */

@@ -2,7 +2,7 @@
 // the file's size (a sparse 2 GiB file in a .tcz costs a block at a time).
 import { FormatError, MkError } from "../errors.js";
 import type { Entry } from "../tree/entry.js";
-import { drained } from "../util/drained.js";
+import { drained } from "../io/drained.js";
 
 export async function writeEntryData(e: Entry, out: NodeJS.WritableStream, label: string): Promise<void> {
   const chunks: AsyncIterable<Buffer> | Buffer[] = !e.data

@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { describeLocation, locationOf, under, type Location } from "../store/location.js";
+import { describeLocation, locationOf, under, type Location } from "../net/location.js";
 import { releasePath } from "../tinycore/mirror-layout.js";
 import type { Collector } from "./collector.js";
 import { distributionFiles, resolveBaseParts, type BaseIso } from "./base-parts.js";

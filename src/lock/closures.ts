@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { MkError, type Diagnostic } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Fetched } from "../store/fetch.js";
-import { describeLocation, under } from "../store/location.js";
+import { describeLocation, under } from "../net/location.js";
 import { describeMissing, resolveClosure, type Closure, type MissingExtension } from "../tinycore/closure.js";
 import { didYouMean } from "../manifest/did-you-mean.js";
 import { listIndex } from "../store/cas.js";

@@ -1,9 +1,9 @@
 // Fetching for resolution: failures are collected and reported together at the end (every
 // missing file, not the first), --offline misses as one list.
 import { MkError, type Diagnostic } from "../errors.js";
-import { FetchError, OfflineMissError } from "../store/errors.js";
+import { FetchError, OfflineMissError } from "../net/errors.js";
 import { fetchToStore, type Expect, type Fetched } from "../store/fetch.js";
-import type { Location } from "../store/location.js";
+import type { Location } from "../net/location.js";
 import type { ResolveContext } from "./context.js";
 
 export interface Collector {

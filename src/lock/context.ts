@@ -1,7 +1,7 @@
 // What resolving needs: where to fetch from, the verified store, and a log for warnings.
 import type { Log } from "../log.js";
 import type { FetchContext } from "../store/fetch.js";
-import type { Location } from "../store/location.js";
+import type { Location } from "../net/location.js";
 
 export interface ResolveContext {
   fetch: FetchContext;

@@ -1,7 +1,7 @@
 // Fetches (or finds in the store) everything a lock pins, each verified against its pin.
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Expect } from "../store/fetch.js";
-import { describeLocation, locationOf, under, type Location } from "../store/location.js";
+import { describeLocation, locationOf, under, type Location } from "../net/location.js";
 import { tczPath } from "../tinycore/mirror-layout.js";
 import { baseIsoLocation } from "./base.js";
 import { resolveBaseParts } from "./base-parts.js";

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { MkError } from "../errors.js";
 import { resolveGems } from "../gems/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { locationOf, under } from "../store/location.js";
+import { locationOf, under } from "../net/location.js";
 import type { Collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { LockedGem } from "./lock-file.js";

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { yamlLib } from "../util/lazy.js";
+import { yamlLib } from "../io/lazy.js";
 import { capDiagnostics, hasErrors, MkError, type Diagnostic } from "../errors.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import { extensionName, type ResolvedManifest } from "../manifest/types.js";

@@ -2,7 +2,7 @@
 // gems, every file fetched through the verified store.
 import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { describeLocation } from "../store/location.js";
+import { describeLocation } from "../net/location.js";
 import { openBaseImage, type KernelRelease } from "../tinycore/base-image.js";
 import { resolveBase } from "./base.js";
 import { resolveClosures } from "./closures.js";

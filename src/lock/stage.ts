@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { writeFileAtomic } from "../util/write-atomic.js";
+import { writeFileAtomic } from "../io/write-atomic.js";
 import type { ResolveContext } from "./context.js";
 import { inputsDigest, lockPathFor, portableLock, readLock, renderLock, type Lock } from "./lock-file.js";
 import { dirname, resolve } from "node:path";

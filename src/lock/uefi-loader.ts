@@ -3,7 +3,7 @@
 // (lock-file.ts counts it among the extract sources).
 import { MkError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { describeLocation, locationOf, type Location } from "../store/location.js";
+import { describeLocation, locationOf, type Location } from "../net/location.js";
 import type { Collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { Lock } from "./lock-file.js";

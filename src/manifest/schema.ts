@@ -4,8 +4,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
-import { ajvFormats, ajvLib } from "../util/lazy.js";
-import { packageRoot } from "../util/package-root.js";
+import { ajvFormats, ajvLib } from "../io/lazy.js";
+import { packageRoot } from "../io/package-root.js";
 import { keyPath, type Diagnostic, type Severity } from "../errors.js";
 import { didYouMean } from "./did-you-mean.js";
 

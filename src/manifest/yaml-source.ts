@@ -1,6 +1,6 @@
 // YAML parsing that keeps source positions, so every problem can name FILE:LINE:COL.
 import type { Document, LineCounter, Node, Pair, YAMLMap } from "yaml";
-import { yamlLib } from "../util/lazy.js";
+import { yamlLib } from "../io/lazy.js";
 import type { Diagnostic } from "../errors.js";
 
 export interface YamlSource {

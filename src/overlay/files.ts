@@ -1,6 +1,6 @@
 // files: entries, from a source next to the manifest, inline content, or out of an extension.
 import { resolve } from "node:path";
-import { pathSource } from "../formats/byte-source.js";
+import { pathSource } from "../io/byte-source.js";
 import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
 import { extensionName } from "../manifest/types.js";
 import { normalizeEntryPath, type Entry } from "../tree/entry.js";

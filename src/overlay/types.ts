@@ -1,4 +1,4 @@
-import { rangeStream, type ByteSource } from "../formats/byte-source.js";
+import { rangeStream, type ByteSource } from "../io/byte-source.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { Env } from "../manifest/epoch.js";
 import type { Locator } from "../manifest/schema.js";

@@ -10,7 +10,7 @@ import { lockPathFor, readLock } from "../lock/lock-file.js";
 import { resolveLock } from "../lock/resolve.js";
 import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
-import { pathSource } from "../formats/byte-source.js";
+import { pathSource } from "../io/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 import { makePlan, overlayFacts, settingsOf, type Plan, type State } from "./plan.js";

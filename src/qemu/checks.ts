@@ -1,6 +1,6 @@
 // What `mkbundle test` waits for: regexes on the serial console and HTTP answers.
 import { usageError } from "../errors.js";
-import { undiciLib } from "../util/lazy.js";
+import { undiciLib } from "../io/lazy.js";
 
 export interface HttpCheck {
   url: string;

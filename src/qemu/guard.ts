@@ -3,7 +3,7 @@
 // read returns, and the watchdog kills QEMU. On SIGINT and SIGTERM the CLI kills QEMU
 // itself before it exits (util/cleanup.ts).
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { onInterrupt } from "../util/cleanup.js";
+import { onInterrupt } from "../io/cleanup.js";
 
 export interface GuardedProcess {
   process: ChildProcess;

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
-import { fileSource } from "../formats/byte-source.js";
+import { fileSource } from "../io/byte-source.js";
 import { PLATFORM_EFI } from "../formats/iso9660/el-torito.js";
 import { hasEspPartition, hasHybridMbr } from "../formats/iso9660/hybrid.js";
 import { isIso9660 } from "../formats/iso9660/reader.js";

@@ -4,8 +4,8 @@
 import { renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
-import { ensureDir } from "../util/ensure-dir.js";
-import { onInterrupt } from "../util/cleanup.js";
+import { ensureDir } from "../io/ensure-dir.js";
+import { onInterrupt } from "../io/cleanup.js";
 import { artifactLayers, layerTitle } from "./artifact.js";
 import { registryClient, type ClientOptions } from "./client.js";
 import { formatReference, type Reference } from "./reference.js";

@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { readBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
-import { hashFile } from "../store/cas.js";
+import { hashFile } from "../io/hash.js";
 import { artifactManifest, EMPTY_CONFIG, mediaTypeOf, safeTitle, titled, type Layer } from "./artifact.js";
 import { registryClient, type ClientOptions } from "./client.js";
 import { formatReference, type Reference } from "./reference.js";

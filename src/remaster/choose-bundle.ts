@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { MkError } from "../errors.js";
-import { writeFileAtomic } from "../util/write-atomic.js";
+import { writeFileAtomic } from "../io/write-atomic.js";
 
 const RECORD = ".mkbundle-last-bundle";
 const BUNDLE = /^[a-z0-9][a-z0-9-]*-bundle-(dev|prod|debug)\.tar\.gz$/;

@@ -4,7 +4,7 @@
 // and initrds live in the ESP; their files start on CD sectors, so the ISO's directory
 // records point at those same bytes (outputs/iso.ts) and the image holds them once.
 import { createHash } from "node:crypto";
-import { rangeStream } from "../formats/byte-source.js";
+import { rangeStream } from "../io/byte-source.js";
 import { fatImage, type FatImage } from "../formats/fat/writer.js";
 import { fileEntry, type Entry } from "../tree/entry.js";
 import type { PreparedRemaster } from "./prepare.js";

@@ -4,14 +4,14 @@
 // temporary file: the cpio is produced entry by entry, each file's data read when its turn
 // comes, and compressed by content (chunks of already-compressed payloads such as .tcz,
 // .gem, .gz are stored, the rest deflated at DEFAULT_LEVEL) in parallel over a bounded window.
-import { fileSource, type ByteSource } from "../formats/byte-source.js";
+import { fileSource, type ByteSource } from "../io/byte-source.js";
 import { writeCpio } from "../formats/cpio/writer.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
 import type { Entry } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
 import { reproducible } from "../tree/reproducible.js";
-import { tempPath } from "../util/temp.js";
-import { writeNewFile } from "../util/write-atomic.js";
+import { tempPath } from "../io/temp.js";
+import { writeNewFile } from "../io/write-atomic.js";
 
 export function mergedInitrd(base: FileTree, overlay: readonly Entry[]): Entry[] {
   const t = treeOf(base.values());

@@ -9,16 +9,16 @@
 import { createHash } from "node:crypto";
 import { readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import { borrowedPieces, fileSource } from "../formats/byte-source.js";
+import { borrowedPieces, fileSource } from "../io/byte-source.js";
 import { writeCpio } from "../formats/cpio/writer.js";
 import { gzipStream } from "../formats/gzip/writer.js";
-import { hashFile } from "../store/cas.js";
+import { hashFile } from "../io/hash.js";
 import { dataChunks, type Entry } from "../tree/entry.js";
 import { reproducible } from "../tree/reproducible.js";
-import { ensureDir } from "../util/ensure-dir.js";
-import { codeIdentity } from "../util/package-version.js";
-import { tempPath } from "../util/temp.js";
-import { writeContentAddressed, writeNewFile } from "../util/write-atomic.js";
+import { ensureDir } from "../io/ensure-dir.js";
+import { codeIdentity } from "../io/package-version.js";
+import { tempPath } from "../io/temp.js";
+import { writeContentAddressed, writeNewFile } from "../io/write-atomic.js";
 import type { Initrd } from "./initrd.js";
 
 /** Below this much file data an overlay stays one archive (what GNU cpio reads whole). */

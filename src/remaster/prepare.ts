@@ -4,8 +4,8 @@
 import { createHash } from "node:crypto";
 import { readBundle, type OpenedBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
-import { bufferSource } from "../formats/byte-source.js";
-import { hashSource } from "../formats/hash.js";
+import { bufferSource } from "../io/byte-source.js";
+import { hashSource } from "../io/hash.js";
 import { sourceDateEpoch, type Env } from "../manifest/epoch.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { BUILTIN_OPTIONAL, inImageMirror, MK_VERSION } from "../tinycore/layout.js";

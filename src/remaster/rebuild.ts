@@ -1,11 +1,11 @@
 // rebuild-iso (Razor's rebuild_iso.sh): a bundle -> the chosen outputs (ISO, PXE files, ...)
 // and SHA256SUMS. Every output path is checked to stay inside --out.
-import { ensureDir } from "../util/ensure-dir.js";
+import { ensureDir } from "../io/ensure-dir.js";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { BundleJson } from "../bundle/bundle.js";
 import { MkError } from "../errors.js";
-import { writeIfChanged } from "../util/write-atomic.js";
+import { writeIfChanged } from "../io/write-atomic.js";
 import { SUMS_FILE } from "./names.js";
 import type { OutputFile, OutputMaker, WriteOutput } from "./output.js";
 import { defaultFormats, OUTPUTS } from "./outputs.js";

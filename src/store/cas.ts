@@ -2,13 +2,12 @@
 // from URL to sha256 (with ETag and Last-Modified, or "missing" for a 404). Blobs and
 // index records are written to temporary names and renamed: concurrent builds sharing
 // a cache both succeed, and the store never holds an unverified or partial file.
-import { ensureDir } from "../util/ensure-dir.js";
+import { ensureDir } from "../io/ensure-dir.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
-import { giveBuffer, takeBuffer } from "../util/buffer-pool.js";
+import { hashFile } from "../io/hash.js";
 
 export interface Store {
   root: string;
@@ -117,31 +116,6 @@ export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: 
     if (Date.now() - statSync(p).mtimeMs > 24 * 3600 * 1000) rmSync(p, { force: true });
   }
   return { removed, freed };
-}
-
-/**
- * sha256, md5 and size of a file, read in 1 MiB pieces into one reused buffer (a stream's
- * fresh buffer per read left large files' worth of dead buffers for V8 to collect late).
- */
-export async function hashFile(path: string): Promise<{ sha256: string; md5: string; size: number }> {
-  const sha = createHash("sha256");
-  const md5 = createHash("md5");
-  let size = 0;
-  const fh = await open(path, "r");
-  const piece = takeBuffer(1 << 20);
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(piece, 0, piece.length, null);
-      if (bytesRead === 0) break;
-      sha.update(piece.subarray(0, bytesRead));
-      md5.update(piece.subarray(0, bytesRead));
-      size += bytesRead;
-    }
-  } finally {
-    giveBuffer(piece);
-    await fh.close();
-  }
-  return { sha256: sha.digest("hex"), md5: md5.digest("hex"), size };
 }
 
 export const removeBlob = (s: Store, sha256: string): void => rmSync(blobPath(s, sha256), { force: true });

@@ -2,21 +2,12 @@
 // verifies), else from the network (conditional on the cached ETag/Last-Modified), verified
 // (md5 and/or sha256, hashed from the file on disk) before it is stored under its sha256.
 import { rmSync } from "node:fs";
-import { onInterrupt } from "../util/cleanup.js";
-import {
-  adoptBlob,
-  blobPath,
-  hashFile,
-  hasBlob,
-  readIndex,
-  removeBlob,
-  tempFile,
-  writeIndex,
-  type Store,
-} from "./cas.js";
-import { download, type DownloadOptions } from "./download.js";
-import { OfflineMissError, VerifyError } from "./errors.js";
-import { describeLocation, type Location } from "./location.js";
+import { onInterrupt } from "../io/cleanup.js";
+import { hashFile } from "../io/hash.js";
+import { adoptBlob, blobPath, hasBlob, readIndex, removeBlob, tempFile, writeIndex, type Store } from "./cas.js";
+import { download, type DownloadOptions } from "../net/download.js";
+import { OfflineMissError, VerifyError } from "../net/errors.js";
+import { describeLocation, type Location } from "../net/location.js";
 import type { Progress } from "./progress.js";
 import type { BlobCache } from "./registry-cache.js";
 

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { MkError } from "../errors.js";
 import { fileFrom } from "../overlay/types.js";
-import { pathSource } from "../formats/byte-source.js";
+import { pathSource } from "../io/byte-source.js";
 import { writeIso } from "../formats/iso9660/writer.js";
 import type { Entry } from "../tree/entry.js";
 

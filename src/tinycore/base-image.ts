@@ -3,7 +3,7 @@
 // archive of every initrd, later ones on top) and the kernel release. Lock, remaster and
 // qemu all read the base through here; each part is read on first use.
 import { FormatError } from "../errors.js";
-import { bufferSource, fileSource, type ByteSource } from "../formats/byte-source.js";
+import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
 import { readCpio } from "../formats/cpio/reader.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { isGzip } from "../formats/gzip/reader.js";

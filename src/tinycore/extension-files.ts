@@ -1,7 +1,7 @@
 // The files of one extension (.tcz, a squashfs): a malformed or hostile one is named in the
 // error, so a failure deep in a build says which download is at fault.
 import { FormatError, MkError } from "../errors.js";
-import type { ByteSource } from "../formats/byte-source.js";
+import type { ByteSource } from "../io/byte-source.js";
 import { readSquashfs } from "../formats/squashfs/reader.js";
 import { collect, type Entry } from "../tree/entry.js";
 

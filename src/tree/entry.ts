@@ -1,7 +1,7 @@
 // The one record every container format reads and writes (see ../shared/DESIGN.md).
 import type { Readable } from "node:stream";
 import { FormatError, MkError } from "../errors.js";
-import { borrowedPieces, type ByteSource } from "../formats/byte-source.js";
+import { borrowedPieces, type ByteSource } from "../io/byte-source.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
 

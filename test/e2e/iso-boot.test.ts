@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
-import { writeFileAtomic } from "../../src/util/write-atomic.js";
+import { writeFileAtomic } from "../../src/io/write-atomic.js";
 import { readAllData, type Entry } from "../../src/tree/entry.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { bootUntil } from "../helpers/qemu.js";

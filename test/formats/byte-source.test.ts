@@ -15,12 +15,12 @@ import {
   readInto,
   sliceSource,
   type ByteSource,
-} from "../../src/formats/byte-source.js";
+} from "../../src/io/byte-source.js";
 import { writeCpio } from "../../src/formats/cpio/writer.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
-import { hashSource } from "../../src/formats/hash.js";
+import { hashSource } from "../../src/io/hash.js";
 import { fileEntry, type Entry } from "../../src/tree/entry.js";
-import { writeFileAtomic } from "../../src/util/write-atomic.js";
+import { writeFileAtomic } from "../../src/io/write-atomic.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir } = tempDir("mkbundle-byte-source-");

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bufferSource } from "../../src/formats/byte-source.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 import { isFat, readFat } from "../../src/formats/fat/reader.js";
 import { fatImage, type FatOptions } from "../../src/formats/fat/writer.js";
 import { fileEntry, readAllData, type Entry } from "../../src/tree/entry.js";

@@ -11,7 +11,7 @@ import { writeCpio } from "../../src/formats/cpio/writer.js";
 import { gunzip } from "../../src/formats/gzip/reader.js";
 import { gzipSync } from "../../src/formats/gzip/writer.js";
 import { readSquashfs } from "../../src/formats/squashfs/reader.js";
-import { bufferSource } from "../../src/formats/byte-source.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 import { readIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readTar } from "../../src/formats/tar/reader.js";

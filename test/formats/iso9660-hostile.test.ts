@@ -1,6 +1,6 @@
 // Malformed and hostile ISO images: a clear FormatError in bounded time, never a hang.
 import { describe, expect, it } from "vitest";
-import { bufferSource } from "../../src/formats/byte-source.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 import { decodeRecord } from "../../src/formats/iso9660/directory-record.js";
 import { readIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bufferSource } from "../../src/formats/byte-source.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 import { fatImage } from "../../src/formats/fat/writer.js";
 import { decodeCatalog, encodeCatalog, sectionSectorCount } from "../../src/formats/iso9660/el-torito.js";
 import { hasEspPartition } from "../../src/formats/iso9660/hybrid.js";

@@ -3,11 +3,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bufferSource } from "../../src/formats/byte-source.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 import { hasHybridMbr } from "../../src/formats/iso9660/hybrid.js";
 import { openIso, readIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso, type IsoWriteOptions } from "../../src/formats/iso9660/writer.js";
-import { writeFileAtomic } from "../../src/util/write-atomic.js";
+import { writeFileAtomic } from "../../src/io/write-atomic.js";
 import { formatLine, toListed } from "../../src/inspect/format-listing.js";
 import { readAllData, type Entry } from "../../src/tree/entry.js";
 import { fixturesDir } from "../helpers/paths.js";

@@ -7,7 +7,7 @@ import { MetadataReader } from "../../src/formats/squashfs/metadata.js";
 import { readSquashfs } from "../../src/formats/squashfs/reader.js";
 import { readInode } from "../../src/formats/squashfs/inode.js";
 import { readSuperblock } from "../../src/formats/squashfs/superblock.js";
-import { bufferSource } from "../../src/formats/byte-source.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 import { collect, readAllData, type Entry } from "../../src/tree/entry.js";
 import { FormatError } from "../../src/errors.js";
 import { fixturesDir } from "../helpers/paths.js";

@@ -4,8 +4,8 @@ import type { ResolveContext } from "../../src/lock/context.js";
 import { manifestFromFile, type ManifestInput } from "../../src/manifest/input.js";
 import { memoryLog } from "../../src/log.js";
 import { openStore } from "../../src/store/cas.js";
-import { limiter } from "../../src/store/limit.js";
-import { locationOf } from "../../src/store/location.js";
+import { limiter } from "../../src/net/limit.js";
+import { locationOf } from "../../src/net/location.js";
 import { makeProgress } from "../../src/store/progress.js";
 
 export function stageInput(

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { openIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readAllData, type Entry } from "../../src/tree/entry.js";
-import { writeFileAtomic } from "../../src/util/write-atomic.js";
+import { writeFileAtomic } from "../../src/io/write-atomic.js";
 import { fixturesDir } from "./paths.js";
 
 export const TINY_KERNEL_MARKER = "MKBUNDLE-TINY-KERNEL";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Lock } from "../../src/lock/lock-file.js";
-import { download } from "../../src/store/download.js";
+import { download } from "../../src/net/download.js";
 import { mkbundleAsync } from "../helpers/cli.js";
 import { startMirror, type MirrorServer } from "../helpers/mirror-server.js";
 import { fixturesDir, repoRoot } from "../helpers/paths.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { assembleBaseIso, type BaseParts } from "../../src/tinycore/assemble-base.js";
 import { openBaseImage } from "../../src/tinycore/base-image.js";
-import { writeNewFile } from "../../src/util/write-atomic.js";
+import { writeNewFile } from "../../src/io/write-atomic.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { ISOLINUX, sha256 } from "../helpers/pure64.js";
 import { q, sh } from "../helpers/run.js";

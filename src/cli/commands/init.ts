@@ -1,10 +1,10 @@
-import { ensureDir } from "../../util/ensure-dir.js";
+import { ensureDir } from "../../io/ensure-dir.js";
 import { existsSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { MkError } from "../../errors.js";
 import { schemaPath } from "../../manifest/schema.js";
-import { writeFileAtomic } from "../../util/write-atomic.js";
+import { writeFileAtomic } from "../../io/write-atomic.js";
 import { addGlobalOptions, globalsOf } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 

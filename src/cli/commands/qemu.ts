@@ -1,5 +1,5 @@
 // `mkbundle run` and `mkbundle test`: boot an image in QEMU; prove the service came up.
-import { ensureDir } from "../../util/ensure-dir.js";
+import { ensureDir } from "../../io/ensure-dir.js";
 import { writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Option, type Command } from "commander";

@@ -7,7 +7,7 @@ import type { ManifestInput } from "../../manifest/input.js";
 import { flavourDrops, redacted } from "../../manifest/resolve.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
 import { bundleFileName, isoFileName, pxeDirName, SUMS_FILE } from "../../remaster/names.js";
-import { yamlLib } from "../../util/lazy.js";
+import { yamlLib } from "../../io/lazy.js";
 import { addGlobalOptions, globalsOf, loadManifest } from "../options.js";
 import { makeLog, stdout } from "../output.js";
 

@@ -4,8 +4,8 @@
 // last link) into one file and hardlink entries to it.
 import { normalizeEntryPath, printable, typeFromMode, type Entry } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
-import { bufferSource, isByteSource, rangeStream, sliceSource, type ByteSource } from "../byte-source.js";
-import { ByteStream } from "../byte-stream.js";
+import { bufferSource, isByteSource, rangeStream, sliceSource, type ByteSource } from "../../io/byte-source.js";
+import { ByteStream } from "../../io/byte-stream.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeHeader, HEADER_SIZE, MAGIC_CRC, pad4, TRAILER, type NewcHeader } from "./newc-header.js";
 

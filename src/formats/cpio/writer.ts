@@ -4,7 +4,7 @@
 import { FormatError } from "../../errors.js";
 import { dataChunks, printable, typeBits, type Entry } from "../../tree/entry.js";
 import { encodeHeader, HEADER_SIZE, pad4, TRAILER } from "./newc-header.js";
-import { giveBuffer, takeBuffer } from "../../util/buffer-pool.js";
+import { giveBuffer, takeBuffer } from "../../io/buffer-pool.js";
 
 const MAX_FIELD = 0xffffffff; // every newc field is 32 bits
 

@@ -5,7 +5,7 @@
 import type { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
-import { rangeStream, type ByteSource } from "../byte-source.js";
+import { rangeStream, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { fromDosDateTime } from "./dos-time.js";
 import { clusterBytes, clusterOffset, decodeBootSector, SECTOR } from "./geometry.js";

@@ -4,9 +4,9 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { FormatError } from "../../errors.js";
-import { drained } from "../../util/drained.js";
-import { tempPath } from "../../util/temp.js";
-import { bufferSource, fileSource, type ByteSource } from "../byte-source.js";
+import { drained } from "../../io/drained.js";
+import { tempPath } from "../../io/temp.js";
+import { bufferSource, fileSource, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { isGzip } from "./reader.js";
 

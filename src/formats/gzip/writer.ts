@@ -9,7 +9,7 @@
 // never depends on the thread count: 1 or N threads give the same bytes.
 import { availableParallelism } from "node:os";
 import { constants, crc32, deflateRaw, deflateRawSync } from "node:zlib";
-import { giveBuffer, takeBuffer } from "../../util/buffer-pool.js";
+import { giveBuffer, takeBuffer } from "../../io/buffer-pool.js";
 import { isCompressed } from "./by-content.js";
 
 export const CHUNK = 128 * 1024;

@@ -3,7 +3,7 @@
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
 import type { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
-import { fileSource, rangeStream, sliceSource, type ByteSource } from "../byte-source.js";
+import { fileSource, rangeStream, sliceSource, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeCatalog, type BootInfo } from "./el-torito.js";
 import {

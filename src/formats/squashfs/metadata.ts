@@ -1,7 +1,7 @@
 // Metadata blocks: a 16-bit header (bit 15 = stored uncompressed, low bits = size on disk)
 // then at most 8 KiB. Inode and directory tables are read through a cursor over them.
 import { FormatError } from "../../errors.js";
-import type { ByteSource } from "../byte-source.js";
+import type { ByteSource } from "../../io/byte-source.js";
 import { decompressBlock } from "./compression.js";
 
 const METADATA_SIZE = 8192;

@@ -6,7 +6,7 @@
 import { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
 import { printable, type Entry } from "../../tree/entry.js";
-import { bufferSource, type ByteSource } from "../byte-source.js";
+import { bufferSource, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decompressBlock } from "./compression.js";
 import { readInode, NO_FRAGMENT, type Inode } from "./inode.js";

@@ -4,7 +4,7 @@
 // names; checksums verified; every size checked against what is left.
 import { normalizeEntryPath, printable, type Entry, type EntryType } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
-import { bufferSource, rangeStream, sliceSource, type ByteSource } from "../byte-source.js";
+import { bufferSource, rangeStream, sliceSource, type ByteSource } from "../../io/byte-source.js";
 
 const BLOCK = 512;
 /** pax headers and GNU long names larger than this are hostile, not metadata. */

@@ -3,11 +3,11 @@
 // also efi.img (esp.ts) as a second El Torito entry and, on a hybrid, a partition.
 import { join } from "node:path";
 import { MkError } from "../../errors.js";
-import { rangeStream } from "../../formats/byte-source.js";
+import { rangeStream } from "../../io/byte-source.js";
 import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
 import { writeIso } from "../../formats/iso9660/writer.js";
 import { fileEntry, type Entry } from "../../tree/entry.js";
-import { packageVersion } from "../../util/package-version.js";
+import { packageVersion } from "../../io/package-version.js";
 import { isoFileName } from "../names.js";
 import { ESP_PATH, espImage } from "../esp.js";
 import { Readable } from "node:stream";

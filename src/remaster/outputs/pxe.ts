@@ -1,6 +1,6 @@
 // PXE: the kernel, the initrd(s) and an iPXE script that boots them with the image's boot line.
 import { join } from "node:path";
-import { sourceChunks } from "../../formats/byte-source.js";
+import { sourceChunks } from "../../io/byte-source.js";
 import { pxeDirName } from "../names.js";
 import type { OutputMaker } from "../output.js";
 import { ipxeScript } from "../texts.js";

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { hashFile } from "../store/cas.js";
+import { hashFile } from "./hash.js";
 import { giveBuffer, takeBuffer } from "./buffer-pool.js";
 import { onInterrupt } from "./cleanup.js";
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { writeFileAtomic } from "../src/util/write-atomic.js";
+import { writeFileAtomic } from "../src/io/write-atomic.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const { dir } = tempDir("mkbundle-util-");

@@ -6,7 +6,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, constants, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
 import type { Dispatcher } from "undici";
-import { undiciLib } from "../util/lazy.js";
+import { undiciLib } from "../io/lazy.js";
 import { errnoReason, MkError, problem } from "../errors.js";
 import { FetchError } from "./errors.js";
 import type { Location } from "./location.js";
