@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { openIso } from "../src/formats/iso9660/reader.js";
 import { writeIso } from "../src/formats/iso9660/writer.js";
 import { writeFileAtomic } from "../src/io/write-atomic.js";
-import { readAllData } from "../src/tree/entry.js";
+import { readContent } from "../src/tree/entry.js";
 import { median, printTable, shell } from "./measure.js";
 import { buildTree, readTree } from "./tree.js";
 
@@ -36,7 +36,7 @@ export async function benchIso(): Promise<void> {
         for (const e of img.entries) {
           const p = join(out, e.path);
           if (e.type === "dir") mkdirSync(p, { recursive: true });
-          else if (e.type === "file") writeFileSync(p, await readAllData(e));
+          else if (e.type === "file") writeFileSync(p, readContent(e));
           else if (e.type === "symlink") symlinkSync(e.linkTarget!, p);
         }
       } finally {

@@ -2,6 +2,7 @@
 import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { typeFromMode, type Entry } from "../src/tree/entry.js";
+import { bufferSource } from "../src/io/byte-source.js";
 
 /** Copies files from /usr/lib (each under 8 MiB) until `target` bytes; returns the bytes copied. */
 export function buildTree(dir: string, target: number): number {
@@ -39,7 +40,7 @@ export function readTree(root: string): Entry[] {
       mtime: Math.floor(st.mtimeMs / 1000),
       size: 0,
     };
-    if (type === "file") [e.data, e.size] = [readFileSync(full), st.size];
+    if (type === "file") [e.content, e.size] = [() => bufferSource(readFileSync(full)), st.size];
     if (type === "symlink") e.linkTarget = readlinkSync(full);
     out.push(e);
     if (type === "dir") for (const n of readdirSync(full).sort()) walk(rel ? `${rel}/${n}` : n);

@@ -7,7 +7,7 @@ import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js"
 import { hashSource } from "../io/hash.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
 import { ensureDir } from "../io/ensure-dir.js";
-import { tarStreamOf } from "../formats/tar/writer.js";
+import { writeTar } from "../formats/tar/writer.js";
 import type { Lock } from "../lock/lock-file.js";
 import { withoutSecrets } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
@@ -46,7 +46,7 @@ export interface WrittenFile {
 export async function writeOverlay(out: string, entries: readonly Entry[], epoch: number): Promise<WrittenFile> {
   ensureDir(out);
   // Streamed: tar, then gzip (by content: a .tcz inside is stored, not deflated again).
-  const bytes = gzipStream(tarStreamOf(reproducible(entries, { epoch })), {
+  const bytes = gzipStream(writeTar(reproducible(entries, { epoch })), {
     threads: defaultThreads(),
     byContent: true,
   });

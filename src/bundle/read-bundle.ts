@@ -5,7 +5,7 @@ import { bundleTar } from "./container.js";
 import { hashSource } from "../io/hash.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import { readTar } from "../formats/tar/reader.js";
-import { collect, readSmallText, type Entry } from "../tree/entry.js";
+import { collect, openContent, readSmallText, type Entry } from "../tree/entry.js";
 import { FormatError, MkError } from "../errors.js";
 import type { BundleJson } from "./bundle.js";
 
@@ -18,7 +18,7 @@ export interface OpenedBundle {
 export async function readBundle(path: string): Promise<OpenedBundle> {
   // A bundle mkbundle wrote is read in place; one gzip'd again by another tool is inflated first.
   const file = fileSource(path);
-  const tar = bundleTar(file) ?? (await gunzipSource(file, { label: "bundle" }));
+  const tar = (await bundleTar(file)) ?? (await gunzipSource(file, { label: "bundle" }));
   const members = new Map((await collect(readTar(tar))).map((e) => [e.path, e]));
   const jsonEntry = members.get("bundle.json");
   if (!jsonEntry) throw new FormatError("bundle", `${path} has no bundle.json`);
@@ -44,7 +44,7 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
     );
   const overlayEntry = members.get(json.overlay);
   if (!overlayEntry) throw new FormatError("bundle", `${path} lacks its overlay ${json.overlay}`);
-  const overlaySource = overlayEntry.source!();
+  const overlaySource = openContent(overlayEntry);
   if ((await hashSource(overlaySource)) !== json.members[json.overlay])
     throw new MkError("verify", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
   const overlay = await collect(readTar(await gunzipSource(overlaySource, { label: "overlay" })));

@@ -6,7 +6,7 @@ import { bufferSource } from "../io/byte-source.js";
 import type { Lock } from "../lock/lock-file.js";
 import { extensionName, type ResolvedManifest } from "../manifest/types.js";
 import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
-import { normalizeEntryPath, readAllData } from "../tree/entry.js";
+import { normalizeEntryPath, readContent } from "../tree/entry.js";
 
 /** The bundle member that holds the loader, and the name firmware looks for on removable media. */
 export const LOADER_MEMBER = "BOOTX64.EFI";
@@ -46,5 +46,5 @@ export async function uefiLoaderSource(
       "build",
       `boot.uefi.loader: ${name}.tcz: ${want} is ${found.size} bytes; a loader is at most 64 MiB`,
     );
-  return bufferSource(await readAllData(found));
+  return bufferSource(readContent(found));
 }

@@ -12,7 +12,7 @@ import { pathSource } from "../io/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import type { BaseImage } from "../tinycore/base-image.js";
 import { MK_VERSION } from "../tinycore/layout.js";
-import type { Entry } from "../tree/entry.js";
+import { fileEntry } from "../tree/entry.js";
 
 export interface DevOverlay {
   /** The overlay as a gzip'd newc archive, to follow the base initrd. */
@@ -42,17 +42,7 @@ export async function devOverlay(
   });
   const mode = await chooseMode(builtin, tree, lock);
   const overlay = mode.unpack ? await unpackBuiltin(entries, lock, tree, m.epoch) : entries;
-  const version: Entry = {
-    path: MK_VERSION,
-    type: "file",
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: m.epoch,
-    size: 0,
-    data: Buffer.from(mkVersionYaml(m.version ?? "dev")),
-  };
-  version.size = (version.data as Buffer).length;
+  const version = fileEntry(MK_VERSION, Buffer.from(mkVersionYaml(m.version ?? "dev")), m.epoch);
   const initrd = await compressArchive(appendArchiveEntries(tree, [...overlay, version]), m.epoch);
   const archive = initrd.source.read(0, initrd.size);
   initrd.source.close();

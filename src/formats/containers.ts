@@ -7,7 +7,8 @@ import { isGzip } from "./gzip/reader.js";
 import { readIso } from "./iso9660/reader.js";
 import type { ReadLimits } from "./limits.js";
 import { isSquashfs, readSquashfs } from "./squashfs/reader.js";
-import { isTar, readTar } from "./tar/reader.js";
+import { isTar } from "./tar/header.js";
+import { readTar } from "./tar/reader.js";
 
 export type ArchiveKind = "cpio" | "squashfs" | "tar" | "iso9660" | "fat";
 export type ContainerKind = "gzip" | ArchiveKind;

@@ -1,13 +1,12 @@
 // Opens nested containers for `ls` and `cat`: FILE, then each INNER path inside the
 // previous layer, descending whenever the named file is itself a container. Every format
 // is read through the one registry in formats/containers.ts.
-import { closeSync, openSync, statSync, writeSync } from "node:fs";
+import { statSync } from "node:fs";
 import { FormatError, MkError } from "../errors.js";
-import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
+import { fileSource, type ByteSource } from "../io/byte-source.js";
 import { DETECT_BYTES, detectContainer, READERS } from "../formats/containers.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
-import { collect, normalizeEntryPath, printable, readAllData, type Entry } from "../tree/entry.js";
-import { tempPath } from "../io/temp.js";
+import { collect, normalizeEntryPath, openContent, printable, type Entry } from "../tree/entry.js";
 
 export interface Layer {
   /** "core.gz" or "Core.iso > boot/core.gz": where we are, for messages. */
@@ -144,12 +143,13 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
     const entry = lookup(layer, name);
     const last = i === inner.length - 1;
     if (entry.type === "file") {
-      const content = await inLayer(
+      const content = openContent(entry);
+      const head = await inLayer(
         layer.label,
         () => layer.kind,
-        () => sourceOf(entry),
+        async () => content.read(0, DETECT_BYTES),
       );
-      if (detectContainer(content.read(0, DETECT_BYTES))) {
+      if (detectContainer(head)) {
         layer = await openSource(content, `${layer.label} > ${entry.path}`);
         continue;
       }
@@ -164,24 +164,3 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
   }
   return { layer };
 }
-
-/** A file's bytes with random access: in place when the container allows, in memory when small, else spooled to a temporary file. */
-async function sourceOf(entry: Entry): Promise<ByteSource> {
-  if (entry.source) return entry.source();
-  if (entry.size <= SPOOL_ABOVE) return bufferSource(await readAllData(entry));
-  const path = tempPath(entry.path.split("/").pop()!);
-  const fd = openSync(path, "wx");
-  try {
-    const chunks: AsyncIterable<Buffer> | Buffer[] = !entry.data
-      ? []
-      : Buffer.isBuffer(entry.data)
-        ? [entry.data]
-        : (entry.data() as AsyncIterable<Buffer>);
-    for await (const c of chunks) for (let off = 0; off < c.length;) off += writeSync(fd, c, off);
-  } finally {
-    closeSync(fd);
-  }
-  return fileSource(path);
-}
-
-const SPOOL_ABOVE = 64 * 1024 * 1024;

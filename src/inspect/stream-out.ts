@@ -1,17 +1,12 @@
 // Writes a file's bytes to a stream as they are read: memory follows the read size, never
 // the file's size (a sparse 2 GiB file in a .tcz costs a block at a time).
 import { FormatError, MkError } from "../errors.js";
-import type { Entry } from "../tree/entry.js";
+import { contentChunks, type Entry } from "../tree/entry.js";
 import { drained } from "../io/drained.js";
 
 export async function writeEntryData(e: Entry, out: NodeJS.WritableStream, label: string): Promise<void> {
-  const chunks: AsyncIterable<Buffer> | Buffer[] = !e.data
-    ? []
-    : Buffer.isBuffer(e.data)
-      ? [e.data]
-      : (e.data() as AsyncIterable<Buffer>);
   try {
-    for await (const c of chunks) {
+    for await (const c of contentChunks(e)) {
       if (!out.write(c)) await drained(out);
       if ((out as { destroyed?: boolean }).destroyed) return; // the reader went away (| head)
     }

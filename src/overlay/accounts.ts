@@ -5,8 +5,8 @@ import { readTextFile } from "../manifest/text-file.js";
 import { createHash, randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { encrypt } from "unixcrypt";
-import { type Entry, readSmallText } from "../tree/entry.js";
-import { file, type OverlayInput } from "./types.js";
+import { fileEntry, type Entry, readSmallText } from "../tree/entry.js";
+import type { OverlayInput } from "./types.js";
 
 const PLAIN_GETTY = "tty1::respawn:/sbin/getty 38400 tty1";
 const AUTOLOGIN_GETTY = "tty1::respawn:/sbin/getty -nl /sbin/autologin 38400 tty1";
@@ -103,12 +103,12 @@ export async function accountEntries(input: OverlayInput, problems: string[]): P
     return f.join(":");
   });
   if (!hasTc) edited.push(`tc:${tcField}:${Math.floor(epoch / 86400)}:0:99999:7:::`);
-  out.push(file("etc/shadow", Buffer.from(edited.join("\n") + "\n"), epoch, ...keep(shadow.entry, 0o640)));
+  out.push(fileEntry("etc/shadow", Buffer.from(edited.join("\n") + "\n"), epoch, ...keep(shadow.entry, 0o640)));
 
   const passwd = await baseText(input, "etc/passwd");
   if (!/^tc:/m.test(passwd.text))
     out.push(
-      file(
+      fileEntry(
         "etc/passwd",
         Buffer.from(`${passwd.text.replace(/\n?$/, "\n")}${TC_PASSWD}\n`.replace(/^\n/, "")),
         epoch,
@@ -123,7 +123,7 @@ export async function accountEntries(input: OverlayInput, problems: string[]): P
   if (at >= 0) tab[at] = getty;
   else tab.splice(tab.length && tab[tab.length - 1] === "" ? tab.length - 1 : tab.length, 0, getty);
   out.push(
-    file("etc/inittab", Buffer.from(tab.join("\n").replace(/\n?$/, "\n")), epoch, ...keep(inittab.entry, 0o644)),
+    fileEntry("etc/inittab", Buffer.from(tab.join("\n").replace(/\n?$/, "\n")), epoch, ...keep(inittab.entry, 0o644)),
   );
   return out;
 }

@@ -4,8 +4,8 @@ import type { LockedExtension } from "../lock/lock-file.js";
 import { expandKernel } from "../tinycore/kernel-names.js";
 import { BUILTIN_OPTIONAL, GEM_MIRROR, inImageMirror, ONBOOT_LIST } from "../tinycore/layout.js";
 import { md5FileText } from "../tinycore/md5-file.js";
-import type { Entry } from "../tree/entry.js";
-import { file, fileFrom, type OverlayInput } from "./types.js";
+import { fileEntry, fileFrom, type Entry } from "../tree/entry.js";
+import type { OverlayInput } from "./types.js";
 
 export function extensionEntries(input: OverlayInput): Entry[] {
   const { lock, manifest } = input;
@@ -13,7 +13,7 @@ export function extensionEntries(input: OverlayInput): Entry[] {
   const out: Entry[] = [];
   const put = (dir: string, e: LockedExtension, siblings: readonly (".dep" | ".info" | ".list")[]) => {
     out.push(fileFrom(`${dir}/${e.name}.tcz`, input.blob(e.sha256), epoch));
-    out.push(file(`${dir}/${e.name}.tcz.md5.txt`, Buffer.from(md5FileText(e.md5, `${e.name}.tcz`)), epoch));
+    out.push(fileEntry(`${dir}/${e.name}.tcz.md5.txt`, Buffer.from(md5FileText(e.md5, `${e.name}.tcz`)), epoch));
     for (const s of siblings) {
       const sha = e.files?.[s];
       if (sha) out.push(fileFrom(`${dir}/${e.name}.tcz${s}`, input.blob(sha), epoch));
@@ -24,7 +24,7 @@ export function extensionEntries(input: OverlayInput): Entry[] {
     put(inImageMirror(lock.release, lock.arch), e, [".dep", ".info", ".list"]);
   // tce-setup loads these at boot, in this order; their dependencies come from the .dep files.
   const top = manifest.extensions.builtin.map((n) => expandKernel(n, lock.kernel));
-  if (top.length) out.push(file(ONBOOT_LIST, Buffer.from(top.map((n) => `${n}.tcz\n`).join("")), epoch));
+  if (top.length) out.push(fileEntry(ONBOOT_LIST, Buffer.from(top.map((n) => `${n}.tcz\n`).join("")), epoch));
   return out;
 }
 
@@ -35,6 +35,6 @@ export function gemEntries(input: OverlayInput): Entry[] {
     fileFrom(`${GEM_MIRROR}/gems/${g.name}-${g.version}.gem`, input.blob(g.sha256), manifest.epoch),
   );
   const names = manifest.gems.require.map((r) => r.split(/\s/)[0]!);
-  out.push(file(`${GEM_MIRROR}/gem.list`, Buffer.from(names.map((n) => `${n}\n`).join("")), manifest.epoch));
+  out.push(fileEntry(`${GEM_MIRROR}/gem.list`, Buffer.from(names.map((n) => `${n}\n`).join("")), manifest.epoch));
   return out;
 }

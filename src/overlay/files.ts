@@ -3,8 +3,8 @@ import { resolve } from "node:path";
 import { pathSource } from "../io/byte-source.js";
 import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
 import { extensionName } from "../manifest/types.js";
-import { normalizeEntryPath, type Entry } from "../tree/entry.js";
-import { file, fileFrom, type OverlayInput } from "./types.js";
+import { fileEntry, fileFrom, normalizeEntryPath, type Entry } from "../tree/entry.js";
+import type { OverlayInput } from "./types.js";
 
 export async function fileEntries(input: OverlayInput, problems: string[]): Promise<Entry[]> {
   const out: Entry[] = [];
@@ -16,7 +16,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
     const path = f.path.replace(/^\/+/, "");
     if ("source" in f)
       out.push(fileFrom(path, pathSource(resolve(input.manifestDir, f.source)), epoch, mode, uid, gid));
-    else if ("content" in f) out.push(file(path, Buffer.from(f.content, "utf8"), epoch, mode, uid, gid));
+    else if ("content" in f) out.push(fileEntry(path, Buffer.from(f.content, "utf8"), epoch, mode, uid, gid));
     else {
       const name = extensionName(f.extract.extension);
       const pin = input.lock.extensions.find((e) => e.name === name);

@@ -3,8 +3,8 @@
 // console when it starts and when it exits (with its status), so a boot log shows whether
 // the service ran; its own output goes to its log.
 import { BOOTLOCAL, editBootlocal, SERVICES_DIR } from "../tinycore/layout.js";
-import { type Entry, readSmallText } from "../tree/entry.js";
-import { file, type OverlayInput } from "./types.js";
+import { fileEntry, type Entry, readSmallText } from "../tree/entry.js";
+import type { OverlayInput } from "./types.js";
 
 function serviceScript(name: string, run: string, log: string): string {
   return [
@@ -24,7 +24,7 @@ export async function serviceEntries(input: OverlayInput): Promise<Entry[]> {
   const { services, epoch } = input.manifest;
   if (!services.length) return [];
   const out = services.map((s) =>
-    file(`${SERVICES_DIR}/${s.name}.sh`, Buffer.from(serviceScript(s.name, s.run, s.log)), epoch, 0o755),
+    fileEntry(`${SERVICES_DIR}/${s.name}.sh`, Buffer.from(serviceScript(s.name, s.run, s.log)), epoch, 0o755),
   );
   const base = input.base.get(BOOTLOCAL);
   const original = base?.type === "file" ? await readSmallText(base) : undefined;
@@ -32,6 +32,6 @@ export async function serviceEntries(input: OverlayInput): Promise<Entry[]> {
     last: services.map((s) => `/${SERVICES_DIR}/${s.name}.sh &`),
     comment: "services added by mkbundle",
   });
-  out.push(file(BOOTLOCAL, Buffer.from(text), epoch, base?.mode ?? 0o755, base?.uid ?? 0, base?.gid ?? 0));
+  out.push(fileEntry(BOOTLOCAL, Buffer.from(text), epoch, base?.mode ?? 0o755, base?.uid ?? 0, base?.gid ?? 0));
   return out;
 }

@@ -1,10 +1,9 @@
-import { rangeStream, type ByteSource } from "../io/byte-source.js";
+import type { ByteSource } from "../io/byte-source.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { Env } from "../manifest/epoch.js";
 import type { Locator } from "../manifest/schema.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Log } from "../log.js";
-import { fileEntry, type Entry } from "../tree/entry.js";
 import type { FileTree } from "../tree/file-tree.js";
 
 export interface OverlayInput {
@@ -26,13 +25,3 @@ export interface OverlayInput {
   /** Build even when a service's program is not in the image (--allow-missing-commands). */
   allowMissingCommands?: boolean;
 }
-
-/** A file whose bytes stay where they are (a blob in the store) until the overlay is written. */
-export const fileFrom = (path: string, src: ByteSource, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
-  ...file(path, Buffer.alloc(0), mtime, mode, uid, gid),
-  size: src.size,
-  data: () => rangeStream(src, [{ offset: 0, length: src.size }]),
-  source: () => src,
-});
-
-export const file = fileEntry;

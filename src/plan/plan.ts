@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import type { Lock } from "../lock/lock-file.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { readContent, type Entry } from "../tree/entry.js";
 
 export interface FileFacts {
   sha256: string;
@@ -49,7 +49,7 @@ export async function overlayFacts(entries: readonly Entry[]): Promise<Map<strin
   const out = new Map<string, FileFacts>();
   for (const e of entries) {
     if (e.type === "dir") continue;
-    const data = e.type === "file" ? await readAllData(e) : Buffer.from(e.linkTarget ?? "");
+    const data = e.type === "file" ? readContent(e) : Buffer.from(e.linkTarget ?? "");
     const compared =
       e.path === "etc/shadow" ? Buffer.from(data.toString("utf8").replace(/\$[0-9a-z]+\$[^:\n]*/g, "$crypt")) : data;
     out.set(e.path, {

@@ -4,9 +4,8 @@
 // and initrds live in the ESP; their files start on CD sectors, so the ISO's directory
 // records point at those same bytes (outputs/iso.ts) and the image holds them once.
 import { createHash } from "node:crypto";
-import { rangeStream } from "../io/byte-source.js";
 import { fatImage, type FatImage } from "../formats/fat/writer.js";
-import { fileEntry, type Entry } from "../tree/entry.js";
+import { fileEntry, fileFrom, type Entry } from "../tree/entry.js";
 import type { PreparedRemaster } from "./prepare.js";
 import { parseIsolinuxCfg } from "../tinycore/isolinux-cfg.js";
 
@@ -62,16 +61,7 @@ export function espImage(p: PreparedRemaster): FatImage | undefined {
     fileEntry("loader/loader.conf", Buffer.from(config.loader), t),
     fileEntry(`loader/entries/${config.entryName}`, Buffer.from(config.entry), t),
     fileEntry(p.kernel.path, p.kernel.bytes, t),
-    ...p.initrds.map((i): Entry => ({
-      path: i.path,
-      type: "file",
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      mtime: t,
-      size: i.size,
-      data: () => rangeStream(i.source, [{ offset: 0, length: i.size }]),
-    })),
+    ...p.initrds.map((i) => fileFrom(i.path, i.source, t)),
   ];
   // The serial follows the content, so the same inputs give the same image.
   const serial = createHash("sha256")

@@ -13,7 +13,7 @@ import { borrowedPieces, fileSource } from "../io/byte-source.js";
 import { writeCpio } from "../formats/cpio/writer.js";
 import { gzipStream } from "../formats/gzip/writer.js";
 import { hashFile } from "../io/hash.js";
-import { dataChunks, type Entry } from "../tree/entry.js";
+import { contentChunks, type Entry } from "../tree/entry.js";
 import { reproducible } from "../tree/reproducible.js";
 import { ensureDir } from "../io/ensure-dir.js";
 import { codeIdentity } from "../io/package-version.js";
@@ -62,7 +62,7 @@ export function layerGroups(sorted: readonly Entry[]): Entry[][] {
 async function layerKey(group: readonly Entry[], scratch: Buffer): Promise<string> {
   const h = createHash("sha256").update(codeIdentity());
   for (const e of group) {
-    const { data: _data, source: _source, ...meta } = e;
+    const { content: _content, ...meta } = e;
     h.update(JSON.stringify(meta));
     if (e.type === "file") h.update(await dataDigest(e, scratch));
   }
@@ -71,7 +71,7 @@ async function layerKey(group: readonly Entry[], scratch: Buffer): Promise<strin
 
 async function dataDigest(e: Entry, scratch: Buffer): Promise<string> {
   const h = createHash("sha256");
-  for await (const c of dataChunks(e, scratch)) h.update(c);
+  for await (const c of contentChunks(e, scratch)) h.update(c);
   return h.digest("hex");
 }
 

@@ -4,12 +4,11 @@
 import { createHash } from "node:crypto";
 import { readBundle, type OpenedBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
-import { bufferSource } from "../io/byte-source.js";
 import { hashSource } from "../io/hash.js";
 import { sourceDateEpoch, type Env } from "../manifest/epoch.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { BUILTIN_OPTIONAL, inImageMirror, MK_VERSION } from "../tinycore/layout.js";
-import { fileEntry, readAllData, type Entry, readSmallText } from "../tree/entry.js";
+import { fileEntry, openContent, readContent, type Entry, readSmallText } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
 import { auditProd, type AuditedExtension } from "../overlay/audit.js";
@@ -76,8 +75,8 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     throw new MkError("usage", `'${version}' is not a usable version`, { hint: "letters, digits, '.', '_', '+', '-'" });
   const epoch = json.epoch;
   const member = bundle.members.get(json.base);
-  if (!member?.source) throw new MkError("input", `the bundle lacks its base ISO ${json.base}`);
-  const isoSource = member.source();
+  if (!member) throw new MkError("input", `the bundle lacks its base ISO ${json.base}`);
+  const isoSource = openContent(member);
   if ((await hashSource(isoSource)) !== json.members[json.base])
     throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
   const base = await openBaseImage(isoSource);
@@ -155,7 +154,7 @@ async function loaderOf(bundle: OpenedBundle): Promise<Buffer | undefined> {
   if (!entry) throw new MkError("input", "the bundle's manifest has boot.uefi but the bundle holds no EFI loader");
   if (entry.size > MAX_LOADER)
     throw new MkError("input", `the bundle's EFI loader is ${entry.size} bytes; a loader is at most 64 MiB`);
-  const bytes = await readAllData(entry);
+  const bytes = readContent(entry);
   if (sha256(bytes) !== json.members[json.uefiLoader!])
     throw new MkError("verify", `${json.uefiLoader} does not match its sha256 in bundle.json`);
   return bytes;
@@ -163,7 +162,7 @@ async function loaderOf(bundle: OpenedBundle): Promise<Buffer | undefined> {
 
 async function baseInitrd(base: BaseImage, path: string): Promise<{ path: string } & Initrd> {
   const entry = base.file(path)!;
-  const source = entry.source?.() ?? bufferSource(await readAllData(entry));
+  const source = openContent(entry);
   return { path, source, sha256: await hashSource(source), size: source.size };
 }
 
@@ -187,7 +186,7 @@ async function auditBundle(bundle: OpenedBundle, tree: FileTree): Promise<void> 
       name: x.name,
       role: x.role,
       requiredBy: x.requiredBy,
-      entries: await extensionFiles(x.name, tcz.source?.() ?? (await readAllData(tcz))),
+      entries: await extensionFiles(x.name, openContent(tcz)),
     });
   }
   const problems = await auditProd(tree, extensions);

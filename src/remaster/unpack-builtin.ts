@@ -14,9 +14,11 @@ import {
   BUILTIN_OPTIONAL,
   BUILTIN_SETUP,
   editBootlocal,
+  NEW_MODULES,
+  STAFF_GID,
   TCE_INSTALLED,
 } from "../tinycore/layout.js";
-import { readAllData, type Entry, readSmallText } from "../tree/entry.js";
+import { fileEntry, openContent, type Entry, readSmallText } from "../tree/entry.js";
 import { parentsOf, type FileTree } from "../tree/file-tree.js";
 
 export type BuiltinMode = "auto" | "load" | "unpack";
@@ -84,7 +86,7 @@ export async function unpackBuiltin(
     const tcz = byPath.get(`${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
     if (!tcz) throw new MkError("input", `the bundle lacks ${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
     names.push(ext.name);
-    const files = await extensionFiles(ext.name, tcz.source?.() ?? (await readAllData(tcz)));
+    const files = await extensionFiles(ext.name, openContent(tcz));
     const realOf = new Map(files.map((f) => [f.path, f]));
     for (const f of files) {
       if (f.path === "") continue;
@@ -113,35 +115,21 @@ export async function unpackBuiltin(
       out.set(
         f.path,
         f.type === "file" || f.type === "hardlink"
-          ? { ...meta, type: "file", size: real!.size, ...(real!.data ? { data: real!.data } : {}), mtime: epoch }
+          ? {
+              ...meta,
+              type: "file",
+              size: real!.size,
+              ...(real!.content ? { content: real!.content } : {}),
+              mtime: epoch,
+            }
           : { ...f, mtime: epoch },
       );
       origin.set(f.path, `builtin ${ext.name}.tcz`);
     }
     const marker = `${TCE_INSTALLED}/${ext.name}`;
-    if (!taken(marker))
-      out.set(marker, {
-        path: marker,
-        type: "file",
-        mode: 0o644,
-        uid: 0,
-        gid: 50,
-        mtime: epoch,
-        size: 0,
-        data: Buffer.alloc(0),
-      });
+    if (!taken(marker)) out.set(marker, fileEntry(marker, Buffer.alloc(0), epoch, 0o644, 0, STAFF_GID));
   }
-  if (modules)
-    out.set("etc/sysconfig/newmodules", {
-      path: "etc/sysconfig/newmodules",
-      type: "file",
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      mtime: epoch,
-      size: 0,
-      data: Buffer.alloc(0),
-    });
+  if (modules) out.set(NEW_MODULES, fileEntry(NEW_MODULES, Buffer.alloc(0), epoch));
   // What tce-load's update_system does for each extension, in load order.
   const installed = (n: string) => `/${TCE_INSTALLED}/${n}`;
   const script = [
@@ -152,28 +140,22 @@ export async function unpackBuiltin(
     "exit 0",
     "",
   ].join("\n");
-  out.set(BUILTIN_SETUP, {
-    path: BUILTIN_SETUP,
-    type: "file",
-    mode: 0o755,
-    uid: 0,
-    gid: 0,
-    mtime: epoch,
-    size: Buffer.byteLength(script),
-    data: Buffer.from(script),
-  });
+  out.set(BUILTIN_SETUP, fileEntry(BUILTIN_SETUP, Buffer.from(script), epoch, 0o755));
   const bootlocal = out.get(BOOTLOCAL) ?? base.get(BOOTLOCAL);
   const edited = editBootlocal(bootlocal?.type === "file" ? await readSmallText(bootlocal) : undefined, {
     first: [`/${BUILTIN_SETUP}`],
   });
-  out.set(BOOTLOCAL, {
-    ...(bootlocal ?? { path: BOOTLOCAL, type: "file", mode: 0o755, uid: 0, gid: 0 }),
-    path: BOOTLOCAL,
-    type: "file",
-    mtime: epoch,
-    size: Buffer.byteLength(edited),
-    data: Buffer.from(edited),
-  });
+  out.set(
+    BOOTLOCAL,
+    fileEntry(
+      BOOTLOCAL,
+      Buffer.from(edited),
+      epoch,
+      bootlocal?.mode ?? 0o755,
+      bootlocal?.uid ?? 0,
+      bootlocal?.gid ?? 0,
+    ),
+  );
   // New directories need their parents; existing ones stay as the base has them.
   for (const p of [...out.keys()]) {
     for (const parent of parentsOf(p)) {
@@ -182,7 +164,7 @@ export async function unpackBuiltin(
       out.set(
         parent,
         b?.type === "dir"
-          ? withoutData(b)
+          ? withoutContent(b)
           : { path: parent, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: epoch, size: 0 },
       );
     }
@@ -190,7 +172,7 @@ export async function unpackBuiltin(
   return [...out.values()];
 }
 
-function withoutData(e: Entry): Entry {
-  const { data: _data, ...rest } = e;
+function withoutContent(e: Entry): Entry {
+  const { content: _content, ...rest } = e;
   return rest;
 }

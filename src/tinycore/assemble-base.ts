@@ -4,10 +4,9 @@
 // fixed dates, fixed names, a generated isolinux.cfg.
 import { readFileSync, statSync } from "node:fs";
 import { MkError } from "../errors.js";
-import { fileFrom } from "../overlay/types.js";
 import { pathSource } from "../io/byte-source.js";
 import { writeIso } from "../formats/iso9660/writer.js";
-import type { Entry } from "../tree/entry.js";
+import { fileEntry, fileFrom, type Entry } from "../tree/entry.js";
 
 /** The assembled ISO's dates: a constant, so that the lock's pin of it depends on the parts only. */
 const ASSEMBLY_EPOCH = 1577836800;
@@ -70,7 +69,7 @@ export function assembleBaseIso(parts: BaseParts): AsyncGenerator<Buffer> {
     dir(ISOLINUX_DIR),
     fileFrom(paths.kernel, pathSource(parts.kernel.path), t),
     ...parts.initrds.map((i, n) => fileFrom(paths.initrds[n]!, pathSource(i.path), t)),
-    { path: CFG, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: t, size: cfg.length, data: cfg },
+    fileEntry(CFG, cfg, t),
   ];
   const isolinux = parts.isolinux;
   if (isolinux)

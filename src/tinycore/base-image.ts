@@ -8,7 +8,7 @@ import { readCpio } from "../formats/cpio/reader.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { isGzip } from "../formats/gzip/reader.js";
 import { readIso, type IsoImage } from "../formats/iso9660/reader.js";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { openContent, readContent, type Entry } from "../tree/entry.js";
 import { treeOf, type FileTree } from "../tree/file-tree.js";
 import { findBootFiles, type BootFiles } from "./boot-files.js";
 import { kernelFromBzImage, kernelFromInitrd } from "./kernel-release.js";
@@ -44,14 +44,14 @@ export async function openBaseImage(from: string | Buffer | ByteSource): Promise
       let p: Promise<T> | undefined;
       return () => (p ??= load());
     };
-    const initrdBytes = once(() => Promise.all(boot.initrds.map((p) => readAllData(byPath.get(p)!))));
+    const initrdBytes = once(async () => boot.initrds.map((p) => readContent(byPath.get(p)!)));
     // Each initrd is decompressed once, as a stream (to a temporary file when large); its
     // files' data stay there and are read when opened.
     const initrd = once(async () => {
       const entries: Entry[] = [];
       for (const path of boot.initrds) {
         const file = byPath.get(path)!;
-        const raw = file.source?.() ?? bufferSource(await readAllData(file));
+        const raw = openContent(file);
         try {
           const archive = isGzip(raw.read(0, 3)) ? await gunzipSource(raw, { label: path.split("/").pop()! }) : raw;
           for await (const e of readCpio(archive)) entries.push(e);
@@ -63,7 +63,7 @@ export async function openBaseImage(from: string | Buffer | ByteSource): Promise
       }
       return treeOf(entries);
     });
-    const kernel = once(() => readAllData(byPath.get(boot.kernel)!));
+    const kernel = once(async () => readContent(byPath.get(boot.kernel)!));
     const kernelRelease = once(async (): Promise<KernelRelease | undefined> => {
       const fromModules = kernelFromInitrd([...(await initrd()).values()]);
       if (fromModules) return { release: fromModules, source: "initrd lib/modules" };

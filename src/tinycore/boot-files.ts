@@ -1,7 +1,7 @@
 // Which kernel and initrds a Tiny Core ISO boots: read from isolinux.cfg's default label,
 // never hard-coded (Core: boot/vmlinuz + boot/core.gz; CorePure64: vmlinuz64 + corepure64.gz).
 import { MkError } from "../errors.js";
-import { readAllData, type Entry } from "../tree/entry.js";
+import { readContent, type Entry } from "../tree/entry.js";
 import { defaultLabel, parseIsolinuxCfg, type BootLabel, type IsolinuxConfig } from "./isolinux-cfg.js";
 
 export interface BootFiles {
@@ -24,7 +24,7 @@ export async function findBootFiles(entries: readonly Entry[]): Promise<BootFile
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const cfgPath = CFG_CANDIDATES.find((p) => byPath.get(p)?.type === "file");
   if (!cfgPath) throw new MkError("input", `no isolinux.cfg in the image (looked for ${CFG_CANDIDATES.join(", ")})`);
-  const cfg = parseIsolinuxCfg((await readAllData(byPath.get(cfgPath)!)).toString("utf8"));
+  const cfg = parseIsolinuxCfg(readContent(byPath.get(cfgPath)!).toString("utf8"));
   const label = defaultLabel(cfg);
   if (!label?.kernel) throw new MkError("input", `${cfgPath} has no default label with a kernel`);
   const dir = cfgPath.includes("/") ? cfgPath.slice(0, cfgPath.lastIndexOf("/")) : "";

@@ -17,6 +17,10 @@ export const SERVICES_DIR = "opt/mkbundle/services";
 /** Set-up of builtin extensions unpacked into the initrd, run before any service. */
 export const BUILTIN_SETUP = "opt/mkbundle/builtin-setup.sh";
 export const TCE_INSTALLED = "usr/local/tce.installed";
+/** Tiny Core's staff group (gid 50): tce.installed markers and tc's primary group. */
+export const STAFF_GID = 50;
+/** Present when extensions brought kernel modules: tc-config then runs depmod. */
+export const NEW_MODULES = "etc/sysconfig/newmodules";
 export const MK_VERSION = "tmp/mk-version.yaml";
 
 /** PATH when bootlocal.sh runs: busybox init's, with tc-config's /usr/local directories first. */

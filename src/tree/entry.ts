@@ -1,7 +1,6 @@
-// The one record every container format reads and writes (see ../shared/DESIGN.md).
-import type { Readable } from "node:stream";
+// The one record every container format reads and writes (docs/architecture.md, "The Entry").
 import { FormatError, MkError } from "../errors.js";
-import { borrowedPieces, type ByteSource } from "../io/byte-source.js";
+import { bufferSource, EMPTY_SOURCE, sourceChunks, type ByteSource } from "../io/byte-source.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
 
@@ -21,22 +20,27 @@ export interface Entry {
   linkTarget?: string;
   rdevMajor?: number;
   rdevMinor?: number;
-  /** File data: bytes, or a function that opens a stream of them. */
-  data?: Buffer | (() => Readable);
-  /** The same data with random access, when the container stores it uncompressed in one piece. */
-  source?: () => ByteSource;
+  /**
+   * A file's bytes, opened when needed: random access over memory, a file, a range of a
+   * container, or compressed blocks decompressed on demand. Its size is `size`.
+   */
+  content?: () => ByteSource;
 }
 
 /** A regular file held in memory: what generated files (configs, metadata) are made of. */
-export const fileEntry = (path: string, data: Buffer, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
+export const fileEntry = (path: string, data: Buffer, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry =>
+  fileFrom(path, bufferSource(data), mtime, mode, uid, gid);
+
+/** A regular file whose bytes stay where they are (a blob in the store, an initrd on disk) until read. */
+export const fileFrom = (path: string, src: ByteSource, mtime: number, mode = 0o644, uid = 0, gid = 0): Entry => ({
   path,
   type: "file",
   mode,
   uid,
   gid,
   mtime,
-  size: data.length,
-  data,
+  size: src.size,
+  content: () => src,
 });
 
 // File-type bits of st_mode, as cpio, tar and squashfs store them.
@@ -80,23 +84,20 @@ export function printable(s: string, max = 120): string {
   return clean.length > max ? clean.slice(0, max) + "…" : clean;
 }
 
-/**
- * A file's data as chunks: its bytes; with `scratch`, pieces of its random-access source read
- * into that one buffer (borrowed: each is overwritten by the next, see borrowedPieces); else
- * its stream.
- */
-export async function* dataChunks(e: Entry, scratch?: Buffer): AsyncGenerator<Buffer> {
-  if (Buffer.isBuffer(e.data)) yield e.data;
-  else if (scratch && e.source) yield* borrowedPieces(e.source(), scratch);
-  else if (e.data) for await (const c of e.data()) yield c as Buffer;
-}
+/** A file's bytes with random access; an empty source for entries without content. */
+export const openContent = (e: Entry): ByteSource => e.content?.() ?? EMPTY_SOURCE;
 
-export async function readAllData(e: Entry): Promise<Buffer> {
-  if (!e.data) return Buffer.alloc(0);
-  if (Buffer.isBuffer(e.data)) return e.data;
-  const chunks: Buffer[] = [];
-  for await (const c of e.data()) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/**
+ * A file's bytes as chunks of at most 1 MiB, read into `scratch` when given (borrowed: see
+ * sourceChunks), else into fresh buffers.
+ */
+export const contentChunks = (e: Entry, scratch?: Buffer): AsyncGenerator<Buffer> =>
+  sourceChunks(openContent(e), scratch);
+
+/** A file's whole bytes (for small files; a large one is read through contentChunks). */
+export function readContent(e: Entry): Buffer {
+  const src = openContent(e);
+  return src.read(0, src.size);
 }
 
 /** Larger than any real configuration file (passwd, inittab, bootlocal.sh, isolinux.cfg). */
@@ -109,7 +110,7 @@ export async function readSmallText(e: Entry): Promise<string> {
       "format",
       `'${printable(e.path)}' is ${e.size} bytes; a configuration file is at most ${MAX_TEXT_FILE}`,
     );
-  return (await readAllData(e)).toString("utf8");
+  return readContent(e).toString("utf8");
 }
 
 /** Every item of a (possibly async) sequence, in order. */

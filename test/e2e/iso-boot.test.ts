@@ -6,10 +6,11 @@ import { describe, expect, it } from "vitest";
 import { openIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { writeFileAtomic } from "../../src/io/write-atomic.js";
-import { readAllData, type Entry } from "../../src/tree/entry.js";
+import { readContent, type Entry } from "../../src/tree/entry.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { bootUntil } from "../helpers/qemu.js";
 import { tempDir } from "../helpers/tmp.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 
 const { dir } = tempDir("mkbundle-boot-");
 
@@ -22,11 +23,11 @@ async function remastered(target: string, hybrid: boolean): Promise<void> {
         entries.push(e);
         continue;
       }
-      const cfg = (await readAllData(e))
+      const cfg = readContent(e)
         .toString()
         .replace(/^(\s*append .*)$/gm, "$1 console=ttyS0")
         .replace(/^timeout \d+$/m, "timeout 1");
-      entries.push({ ...e, data: Buffer.from(cfg), size: Buffer.byteLength(cfg) });
+      entries.push({ ...e, content: () => bufferSource(Buffer.from(cfg)), size: Buffer.byteLength(cfg) });
     }
     await writeFileAtomic(
       target,

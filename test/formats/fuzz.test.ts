@@ -17,7 +17,7 @@ import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readTar } from "../../src/formats/tar/reader.js";
 import { readFat } from "../../src/formats/fat/reader.js";
 import { fatImage } from "../../src/formats/fat/writer.js";
-import { writeTar } from "../../src/formats/tar/writer.js";
+import { tarBytes } from "../../src/formats/tar/writer.js";
 import { collect, type Entry } from "../../src/tree/entry.js";
 import { MkError } from "../../src/errors.js";
 import { lookup } from "../../src/inspect/open.js";
@@ -114,7 +114,16 @@ async function drain(kind: string, entries: AsyncIterable<Entry> | Iterable<Entr
 const small: Entry[] = [
   { path: "", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1, size: 0 },
   { path: "etc", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1, size: 0 },
-  { path: "etc/motd", type: "file", mode: 0o644, uid: 1000, gid: 50, mtime: 2, size: 6, data: Buffer.from("hello\n") },
+  {
+    path: "etc/motd",
+    type: "file",
+    mode: 0o644,
+    uid: 1000,
+    gid: 50,
+    mtime: 2,
+    size: 6,
+    content: () => bufferSource(Buffer.from("hello\n")),
+  },
   { path: "etc/link", type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime: 3, size: 0, linkTarget: "motd" },
   { path: "etc/hard", type: "hardlink", mode: 0o644, uid: 1000, gid: 50, mtime: 2, size: 0, linkTarget: "etc/motd" },
   { path: "dev", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1, size: 0 },
@@ -147,14 +156,14 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
       gid: 0,
       mtime: 1,
       size: 2048,
-      data: Buffer.alloc(2048, 7),
+      content: () => bufferSource(Buffer.alloc(2048, 7)),
     };
     for await (const c of writeIso(
       [
         ...small.filter((e) => e.type !== "hardlink"),
         { ...small[2]!, path: "n".repeat(200) },
         boot,
-        { ...boot, path: "efi.img", data: Buffer.alloc(4096, 3), size: 4096 },
+        { ...boot, path: "efi.img", content: () => bufferSource(Buffer.alloc(4096, 3)), size: 4096 },
       ],
       { epoch: 1, boot: { imagePath: boot.path, catalogPath: "boot/boot.cat", efiImagePath: "efi.img" } },
     ))
@@ -164,7 +173,7 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
 
   it("fat (long names, nested directories)", async () => {
     const files: Entry[] = [
-      { ...small[2]!, path: "EFI/BOOT/BOOTX64.EFI", data: Buffer.alloc(3000, 9), size: 3000 },
+      { ...small[2]!, path: "EFI/BOOT/BOOTX64.EFI", content: () => bufferSource(Buffer.alloc(3000, 9)), size: 3000 },
       { ...small[2]!, path: "loader/entries/a long name.conf" },
       { ...small[2]!, path: "SHORT.TXT" },
     ];
@@ -173,7 +182,7 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
   });
 
   it("tar", async () => {
-    const seed = await writeTar(small);
+    const seed = await tarBytes(small);
     await fuzz("tar", seed, async (b) => drain("tar", readTar(b)));
   });
 });

@@ -4,7 +4,7 @@ import { bufferSource } from "../../src/io/byte-source.js";
 import { decodeRecord } from "../../src/formats/iso9660/directory-record.js";
 import { readIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
-import { readAllData, type Entry } from "../../src/tree/entry.js";
+import { readContent, type Entry } from "../../src/tree/entry.js";
 import { FormatError } from "../../src/errors.js";
 
 const file = (path: string, text: string): Entry => ({
@@ -15,7 +15,7 @@ const file = (path: string, text: string): Entry => ({
   gid: 0,
   mtime: 1700000000,
   size: Buffer.byteLength(text),
-  data: Buffer.from(text),
+  content: () => bufferSource(Buffer.from(text)),
 });
 const dirE = (path: string): Entry => ({ path, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 1700000000, size: 0 });
 
@@ -30,7 +30,7 @@ async function image(): Promise<Buffer> {
 }
 
 async function readEverything(b: Buffer): Promise<void> {
-  for (const e of readIso(bufferSource(b)).entries) await readAllData(e);
+  for (const e of readIso(bufferSource(b)).entries) readContent(e);
 }
 
 /** Records of the directory at `lba` (one sector), with their offsets. */

@@ -3,12 +3,13 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readTar } from "../../src/formats/tar/reader.js";
-import { writeTar } from "../../src/formats/tar/writer.js";
+import { tarBytes } from "../../src/formats/tar/writer.js";
 import { collect, type Entry } from "../../src/tree/entry.js";
 import { reproducible } from "../../src/tree/reproducible.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
 import { makeEveryTypeTree, summarizeDisk, summarizeEntries } from "../helpers/tree.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 
 const { dir } = tempDir("mkbundle-tar-");
 const tree = join(dir, "tree");
@@ -31,7 +32,7 @@ describe("tar", () => {
   });
 
   it("writes what GNU tar extracts byte-identically, with owners, devices and links", async () => {
-    const ours = await writeTar(entries);
+    const ours = await tarBytes(entries);
     const out = join(dir, "extracted");
     mkdirSync(out);
     sh(`tar -C ${q(out)} --numeric-owner -xpf -`, { input: ours });
@@ -42,8 +43,8 @@ describe("tar", () => {
   });
 
   it("through reproducible(): sorted and identical across runs, no time after the epoch", async () => {
-    const a = await writeTar(reproducible([...entries].reverse(), { epoch: 1234567890 }));
-    const b = await writeTar(reproducible(entries, { epoch: 1234567890 }));
+    const a = await tarBytes(reproducible([...entries].reverse(), { epoch: 1234567890 }));
+    const b = await tarBytes(reproducible(entries, { epoch: 1234567890 }));
     expect(a.equals(b)).toBe(true);
     const names = sh("tar -tf -", { input: a }).toString().trim().split("\n");
     expect(names).toEqual([...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
@@ -61,7 +62,7 @@ describe("tar", () => {
       gid: 0,
       mtime: 0,
       size: 2,
-      data: Buffer.from("hi"),
+      content: () => bufferSource(Buffer.from("hi")),
     };
     const link: Entry = {
       path: "a",
@@ -75,7 +76,7 @@ describe("tar", () => {
     };
     const out = join(dir, "links");
     mkdirSync(out);
-    sh(`tar -C ${q(out)} -xf -`, { input: await writeTar([file, link]) });
+    sh(`tar -C ${q(out)} -xf -`, { input: await tarBytes([file, link]) });
     expect(summarizeDisk(out).map((s) => [s.path, s.links, s.size])).toEqual([
       ["a", "a z", 2],
       ["z", "a z", 2],

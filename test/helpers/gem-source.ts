@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { writeTar } from "../../src/formats/tar/writer.js";
+import { tarBytes } from "../../src/formats/tar/writer.js";
+import { fileEntry } from "../../src/tree/entry.js";
 
 /** name -> version -> dependencies ("dep:>= 1.0&< 2" style, as the compact index writes them) */
 export type GemSpec = Record<string, Record<string, string[]>>;
@@ -21,23 +22,10 @@ export async function makeGemSource(dir: string, spec: GemSpec): Promise<void> {
         ),
       );
       const rb = Buffer.from(`module X; VERSION = "${version}"; end\n`);
-      const data = gzipSync(
-        await writeTar([
-          { path: `lib/${name}.rb`, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: rb.length, data: rb },
-        ]),
-      );
-      const gem = await writeTar([
-        {
-          path: "metadata.gz",
-          type: "file",
-          mode: 0o444,
-          uid: 0,
-          gid: 0,
-          mtime: 0,
-          size: metadata.length,
-          data: metadata,
-        },
-        { path: "data.tar.gz", type: "file", mode: 0o444, uid: 0, gid: 0, mtime: 0, size: data.length, data },
+      const data = gzipSync(await tarBytes([fileEntry(`lib/${name}.rb`, rb, 0)]));
+      const gem = await tarBytes([
+        fileEntry("metadata.gz", metadata, 0, 0o444),
+        fileEntry("data.tar.gz", data, 0, 0o444),
       ]);
       writeFileSync(join(dir, "gems", `${name}-${version}.gem`), gem);
       const sha = createHash("sha256").update(gem).digest("hex");

@@ -6,9 +6,10 @@
 import { join } from "node:path";
 import { openIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
-import { readAllData, type Entry } from "../../src/tree/entry.js";
+import { readContent, type Entry } from "../../src/tree/entry.js";
 import { writeFileAtomic } from "../../src/io/write-atomic.js";
 import { fixturesDir } from "./paths.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 
 export const TINY_KERNEL_MARKER = "MKBUNDLE-TINY-KERNEL";
 
@@ -44,15 +45,15 @@ export async function tinyIso(dir: string, name: string, kernel: Buffer): Promis
   try {
     const entries: Entry[] = [];
     for (const e of src.entries) {
-      if (e.path === "boot/vmlinuz") entries.push({ ...e, data: kernel, size: kernel.length });
+      if (e.path === "boot/vmlinuz") entries.push({ ...e, content: () => bufferSource(kernel), size: kernel.length });
       else if (e.path === "boot/isolinux/isolinux.cfg") {
-        const cfg = (await readAllData(e))
+        const cfg = readContent(e)
           .toString()
           .replace(/^(\s*append .*)$/m, "$1 console=ttyS0")
           .replace(/^timeout \d+$/m, "timeout 1")
           .replace(/^prompt 1$/m, "prompt 0");
-        entries.push({ ...e, data: Buffer.from(cfg), size: Buffer.byteLength(cfg) });
-      } else entries.push({ ...e, data: await readAllData(e) });
+        entries.push({ ...e, content: () => bufferSource(Buffer.from(cfg)), size: Buffer.byteLength(cfg) });
+      } else entries.push(e);
     }
     const iso = join(dir, `${name}.iso`);
     await writeFileAtomic(

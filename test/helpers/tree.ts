@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { Entry } from "../../src/tree/entry.js";
-import { readAllData } from "../../src/tree/entry.js";
+import { readContent } from "../../src/tree/entry.js";
 
 const LONG_NAME = "n".repeat(196) + ".txt"; // a 200-byte name
 export const UTF8_NAME = "ünïcødé-文件.txt";
@@ -160,7 +160,7 @@ export async function summarizeEntries(
     const real = e.type === "hardlink" ? byPath.get(e.linkTarget!)! : e;
     const s: Summary = { path: e.path, type: real.type, mode: oct(e.mode), uid: e.uid, gid: e.gid };
     if (real.type === "file") {
-      const data = await readAllData(real);
+      const data = readContent(real);
       [s.size, s.sha256] = [data.length, sha(data)];
     }
     if (e.type === "symlink") s.target = e.linkTarget!;

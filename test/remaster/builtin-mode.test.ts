@@ -5,6 +5,7 @@ import type { Lock } from "../../src/lock/lock-file.js";
 import { chooseMode, missingLoopDrivers } from "../../src/remaster/unpack-builtin.js";
 import type { Entry } from "../../src/tree/entry.js";
 import { treeOf } from "../../src/tree/file-tree.js";
+import { bufferSource } from "../../src/io/byte-source.js";
 
 const file = (path: string, text = ""): Entry => ({
   path,
@@ -14,7 +15,7 @@ const file = (path: string, text = ""): Entry => ({
   gid: 0,
   mtime: 0,
   size: Buffer.byteLength(text),
-  data: Buffer.from(text),
+  content: () => bufferSource(Buffer.from(text)),
 });
 const dir = (path: string): Entry => ({ path, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 });
 const REL = "6.1.0-57-amd64";

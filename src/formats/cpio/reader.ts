@@ -1,11 +1,10 @@
-// newc reader, over a stream or over random-access bytes (then file data stays in place and
-// is read when opened). Goes on past each TRAILER!!! and NUL padding into the next
-// archive (Tiny Core's core.gz is two), and turns GNU's hard-link groups (data on the
-// last link) into one file and hardlink entries to it.
+// newc reader over random-access bytes: file data stays in place and is read when opened.
+// Goes on past each TRAILER!!! and NUL padding into the next archive (Tiny Core's core.gz is
+// two), and turns GNU's hard-link groups (data on the last link) into one file and hardlink
+// entries to it.
 import { normalizeEntryPath, printable, typeFromMode, type Entry } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
-import { bufferSource, isByteSource, rangeStream, sliceSource, type ByteSource } from "../../io/byte-source.js";
-import { ByteStream } from "../../io/byte-stream.js";
+import { bufferSource, sliceSource, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeHeader, HEADER_SIZE, MAGIC_CRC, pad4, TRAILER, type NewcHeader } from "./newc-header.js";
 
@@ -17,36 +16,14 @@ interface Pending {
   entry: Entry;
 }
 
-/** Where the reader takes bytes from: a stream (data taken as it passes) or a random-access source (data left in place). */
+/** Where the reader is in the archive: data is left in place and read when opened. */
 interface Cursor {
   readonly position: number;
   /** Skips NUL bytes; the next byte, or undefined at the end. */
   skipZeros(): Promise<number | undefined>;
   take(n: number, what: string): Promise<Buffer>;
-  /** `n` bytes of file data: opened later from the source, or taken now from a stream. */
-  data(n: number, what: string): Promise<Pick<Entry, "data" | "source"> & { bytes?: Buffer }>;
-}
-
-function streamCursor(chunks: AsyncIterable<Buffer | Uint8Array>): Cursor {
-  const s = new ByteStream(chunks, "cpio");
-  return {
-    get position() {
-      return s.position;
-    },
-    async skipZeros() {
-      let b = await s.peekByte();
-      while (b === 0) {
-        await s.take(1, "padding");
-        b = await s.peekByte();
-      }
-      return b;
-    },
-    take: (n, what) => s.take(n, what),
-    async data(n, what) {
-      const bytes = await s.take(n, what);
-      return { data: bytes, bytes };
-    },
-  };
+  /** `n` bytes of file data, opened later from the source. */
+  data(n: number, what: string): Promise<NonNullable<Entry["content"]>>;
 }
 
 function sourceCursor(src: ByteSource): Cursor {
@@ -84,22 +61,17 @@ function sourceCursor(src: ByteSource): Cursor {
       need(n, what);
       const at = pos;
       pos += n;
-      return { data: () => rangeStream(src, [{ offset: at, length: n }]), source: () => sliceSource(src, at, n) };
+      return () => sliceSource(src, at, n);
     },
   };
 }
 
 /** Every entry of every archive in `source` (concatenated archives are one initrd). */
 export async function* readCpio(
-  source: AsyncIterable<Buffer | Uint8Array> | Buffer | ByteSource,
+  source: Buffer | ByteSource,
   limits: ReadLimits = DEFAULT_LIMITS,
 ): AsyncGenerator<Entry> {
-  // Bytes in memory or on disk are read in place: file data stays there until opened.
-  const c = Buffer.isBuffer(source)
-    ? sourceCursor(bufferSource(source))
-    : isByteSource(source)
-      ? sourceCursor(source)
-      : streamCursor(source);
+  const c = sourceCursor(Buffer.isBuffer(source) ? bufferSource(source) : source);
   let archives = 0;
   let count = 0;
   for (;;) {
@@ -144,13 +116,12 @@ async function* readOneArchive(s: Cursor): AsyncGenerator<Entry> {
         `symlink '${printable(rawName)}' at offset ${offset} has a ${h.filesize}-byte target`,
       );
     const crc = h.magic === MAGIC_CRC && type === "file";
-    const data =
-      type === "file" && !crc
-        ? await s.data(h.filesize, `data of '${printable(rawName)}'`)
-        : { bytes: await s.take(h.filesize, `data of '${printable(rawName)}'`) };
+    const what = `data of '${printable(rawName)}'`;
+    const content = type === "file" && !crc ? await s.data(h.filesize, what) : undefined;
+    const bytes = content ? undefined : await s.take(h.filesize, what);
     await s.take(pad4(h.filesize), "data padding");
-    if (crc) checkSum(h, data.bytes!, rawName, offset);
-    const entry = toEntry(h, rawName, data, offset);
+    if (crc) checkSum(h, bytes!, rawName, offset);
+    const entry = toEntry(h, rawName, content ?? (() => bufferSource(bytes!)), offset);
     if (entry.type === "file" && h.nlink > 1) {
       const key = `${h.devmajor}:${h.devminor}:${h.ino}`;
       const group = groups.get(key) ?? [];
@@ -166,12 +137,7 @@ async function* readOneArchive(s: Cursor): AsyncGenerator<Entry> {
   }
 }
 
-function toEntry(
-  h: NewcHeader,
-  rawName: string,
-  data: Pick<Entry, "data" | "source"> & { bytes?: Buffer },
-  offset: number,
-): Entry {
+function toEntry(h: NewcHeader, rawName: string, content: NonNullable<Entry["content"]>, offset: number): Entry {
   const type = typeFromMode(h.mode);
   if (!type)
     throw new FormatError(
@@ -187,10 +153,8 @@ function toEntry(
     mtime: h.mtime,
     size: type === "file" ? h.filesize : 0,
   };
-  if (type === "file") {
-    entry.data = data.data ?? data.bytes!;
-    if (data.source) entry.source = data.source;
-  } else if (type === "symlink") entry.linkTarget = data.bytes!.toString("utf8");
+  if (type === "file") entry.content = content;
+  else if (type === "symlink") entry.linkTarget = readAll(content).toString("utf8");
   else if (type === "char" || type === "block") [entry.rdevMajor, entry.rdevMinor] = [h.rdevmajor, h.rdevminor];
   else if (h.filesize > 0)
     throw new FormatError(
@@ -204,15 +168,10 @@ function toEntry(
 function* emitGroup(group: Pending[]): Generator<Entry> {
   const withData = group.find((p) => p.header.filesize > 0) ?? group[0]!;
   const [first, ...rest] = group;
-  const { source } = withData.entry;
-  yield {
-    ...first!.entry,
-    size: withData.entry.size,
-    data: withData.entry.data ?? Buffer.alloc(0),
-    ...(source ? { source } : {}),
-  };
+  const { content } = withData.entry;
+  yield { ...first!.entry, size: withData.entry.size, ...(content ? { content } : {}) };
   for (const p of rest) {
-    const { data: _data, source: _source, ...meta } = p.entry;
+    const { content: _content, ...meta } = p.entry;
     yield { ...meta, type: "hardlink", size: 0, linkTarget: first!.entry.path };
   }
 }
@@ -230,4 +189,9 @@ function checkSum(h: NewcHeader, data: Buffer, name: string, offset: number): vo
       "cpio",
       `checksum mismatch for '${printable(name)}' at offset ${offset}: header ${h.check}, data ${sum}`,
     );
+}
+
+function readAll(content: NonNullable<Entry["content"]>): Buffer {
+  const src = content();
+  return src.read(0, src.size);
 }

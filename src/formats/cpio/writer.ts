@@ -2,7 +2,7 @@
 // links as GNU cpio writes them (one group, data on the last link), trailer padded to 512.
 // File data may be bytes or a stream: it is streamed through, never gathered.
 import { FormatError } from "../../errors.js";
-import { dataChunks, printable, typeBits, type Entry } from "../../tree/entry.js";
+import { contentChunks, printable, typeBits, type Entry } from "../../tree/entry.js";
 import { encodeHeader, HEADER_SIZE, pad4, TRAILER } from "./newc-header.js";
 import { giveBuffer, takeBuffer } from "../../io/buffer-pool.js";
 
@@ -148,5 +148,5 @@ function header(e: Entry, inode: number, nlink: number, filesize: number, mode: 
 
 async function* dataOf(e: Entry, scratch?: Buffer): AsyncGenerator<Buffer> {
   if (e.type === "symlink") yield Buffer.from(e.linkTarget ?? "", "utf8");
-  else yield* dataChunks(e, scratch);
+  else yield* contentChunks(e, scratch);
 }

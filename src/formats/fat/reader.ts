@@ -2,10 +2,9 @@
 // names and streams file data cluster run by cluster run. Guards: the geometry must fit the
 // image, every cluster number is checked, a chain may not loop or outgrow the volume, each
 // directory is expanded once, and names cannot escape.
-import type { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
-import { rangeStream, type ByteSource } from "../../io/byte-source.js";
+import { rangesSource, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { fromDosDateTime } from "./dos-time.js";
 import { clusterBytes, clusterOffset, decodeBootSector, SECTOR } from "./geometry.js";
@@ -149,7 +148,7 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
         gid: 0,
         mtime,
         size,
-        data: (): Readable => rangeStream(src, rs),
+        content: () => rangesSource(src, rs),
       });
     }
   };

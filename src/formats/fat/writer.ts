@@ -1,10 +1,18 @@
 // Reproducible FAT12/16/32 writer: an EFI System Partition image from Entries. The layout
 // (names, clusters, FATs, directories) is computed from names and sizes alone, so the
-// image's size is known before a byte is written; file data is then streamed from the
-// entries in cluster order and never held whole. Dates come from the entries, the serial
+// image's size is known before a byte is written; the image is then a random-access source
+// whose file data is read from the entries where it lies, never held whole. Dates come from the entries, the serial
 // and label from the caller: same entries, same bytes.
 import { FormatError } from "../../errors.js";
-import { printable, type Entry } from "../../tree/entry.js";
+import {
+  bufferSource,
+  concatSource,
+  deferredSource,
+  sourceChunks,
+  zeroSource,
+  type ByteSource,
+} from "../../io/byte-source.js";
+import { openContent, printable, type Entry } from "../../tree/entry.js";
 import { dosDateTime } from "./dos-time.js";
 import {
   chooseGeometry,
@@ -55,7 +63,9 @@ export interface FatImage {
   size: number;
   /** Where each file's data starts in the image (contiguous, `size` bytes), by path. */
   fileOffsets: ReadonlyMap<string, number>;
-  /** The image's bytes, in order; file data read from the entries as it is reached. */
+  /** The image's bytes with random access; file data read from the entries when reached. */
+  source(): ByteSource;
+  /** The image's bytes in order. */
   stream(): AsyncGenerator<Buffer>;
 }
 
@@ -222,7 +232,8 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
   const ids: VolumeIds = { label, serial: opts.serial };
   const used = next - 2;
 
-  async function* stream(): AsyncGenerator<Buffer> {
+  /** The image: reserved sectors, FATs, directories, then each file's data (read when reached) and padding. */
+  function source(): ByteSource {
     const reserved = Buffer.alloc(g.reservedSectors * SECTOR);
     const boot = encodeBootSector(g, ids);
     boot.copy(reserved, 0);
@@ -232,40 +243,29 @@ export function fatImage(entries: readonly Entry[], opts: FatOptions): FatImage 
       boot.copy(reserved, 6 * SECTOR);
       info.copy(reserved, 7 * SECTOR);
     }
-    yield reserved;
-    for (let i = 0; i < g.fatCount; i++) yield fat;
-    if (g.type !== 32) yield directory(root);
-    for (const d of dirs) if (d.clusters) yield directory(d);
+    const parts: ByteSource[] = [bufferSource(reserved)];
+    for (let i = 0; i < g.fatCount; i++) parts.push(bufferSource(fat));
+    if (g.type !== 32) parts.push(bufferSource(directory(root)));
+    for (const d of dirs) if (d.clusters) parts.push(bufferSource(directory(d)));
     for (const f of files) {
       if (!f.clusters) continue;
-      let got = 0;
-      const data = f.entry.data;
-      if (Buffer.isBuffer(data)) {
-        got = data.length;
-        if (got === f.entry.size) yield data;
-      } else if (data) {
-        for await (const chunk of data()) {
-          const c = chunk as Buffer;
-          got += c.length;
-          if (got > f.entry.size) break;
-          yield c;
-        }
-      }
-      if (got !== f.entry.size)
-        throw new FormatError(
-          "fat",
-          `'${printable(f.entry.path)}' delivered ${got} bytes, its entry says ${f.entry.size}`,
-        );
-      const pad = f.clusters * cb - f.entry.size;
-      if (pad) yield Buffer.alloc(pad);
+      const { size, path } = f.entry;
+      parts.push(
+        deferredSource(
+          size,
+          () => openContent(f.entry),
+          (got) => new FormatError("fat", `'${printable(path)}' delivered ${got} bytes, its entry says ${size}`),
+        ),
+        zeroSource(f.clusters * cb - size),
+      );
     }
-    const tail = (g.totalSectors - g.dataStart) * SECTOR - used * cb;
-    for (let left = tail; left > 0; left -= 1 << 20) yield Buffer.alloc(Math.min(left, 1 << 20));
+    parts.push(zeroSource((g.totalSectors - g.dataStart) * SECTOR - used * cb));
+    return concatSource(parts);
   }
   const fileOffsets = new Map(
     files
       .filter((f) => f.clusters)
       .map((f) => [f.entry.path, (g.dataStart + (f.firstCluster - 2) * g.sectorsPerCluster) * SECTOR]),
   );
-  return { geometry: g, size: g.totalSectors * SECTOR, fileOffsets, stream };
+  return { geometry: g, size: g.totalSectors * SECTOR, fileOffsets, source, stream: () => sourceChunks(source()) };
 }

@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { constants, crc32, deflateRaw, deflateRawSync } from "node:zlib";
 import { giveBuffer, takeBuffer } from "../../io/buffer-pool.js";
 import { isCompressed } from "./by-content.js";
+import { memberHeader, memberTrailer, xflOf } from "./member.js";
 
 export const CHUNK = 128 * 1024;
 const WINDOW = 32 * 1024;
@@ -37,10 +38,8 @@ export interface GzipOptions {
 
 export const defaultThreads = (): number => Math.max(1, Math.min(availableParallelism(), 8));
 
-function gzipHeader(level: number): Buffer {
-  // mtime 0, XFL by level as gzip(1) sets it, OS 3 (Unix) whatever the host: reproducible.
-  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level === 1 ? 4 : 0, 3]);
-}
+/** mtime 0, XFL by level as gzip(1) sets it, OS 3 (Unix) whatever the host: reproducible. */
+const gzipHeader = (level: number): Buffer => memberHeader(xflOf(level));
 
 function checkLevel(level: number): void {
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError(`gzip level must be 1..9, got ${level}`);
@@ -145,10 +144,7 @@ export async function* gzipStream(
     }
     deflate(held ? { ...held, last: true } : { data: Buffer.alloc(0), dictionary: Buffer.alloc(0), level, last: true });
     while (inFlight.length) yield await inFlight.shift()!;
-    const t = Buffer.alloc(8);
-    t.writeUInt32LE(crc >>> 0, 0);
-    t.writeUInt32LE(total % 2 ** 32, 4);
-    yield t;
+    yield memberTrailer(crc, total);
   } finally {
     await Promise.allSettled(inFlight);
   }
@@ -178,8 +174,5 @@ export function gzipSync(input: Uint8Array, opts: Omit<GzipOptions, "threads"> =
       }),
     );
   }
-  const t = Buffer.alloc(8);
-  t.writeUInt32LE(crc32(data) >>> 0, 0);
-  t.writeUInt32LE(data.length % 2 ** 32, 4);
-  return Buffer.concat([...out, t]);
+  return Buffer.concat([...out, memberTrailer(crc32(data), data.length)]);
 }

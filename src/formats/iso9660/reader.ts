@@ -1,9 +1,8 @@
 // ISO 9660 reader: Rock Ridge names and attributes when present, else Joliet, else plain
 // ISO names; El Torito boot catalog; file data streamed from the image on demand.
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
-import type { Readable } from "node:stream";
 import { FormatError } from "../../errors.js";
-import { fileSource, rangeStream, sliceSource, type ByteSource } from "../../io/byte-source.js";
+import { fileSource, rangesSource, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeCatalog, type BootInfo } from "./el-torito.js";
 import {
@@ -143,7 +142,7 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
   let dataBytes = 0;
   const pathAtLba = new Map<number, string>(); // first file at each extent: finds the boot image and catalog
   const volumeEnd = Math.max(tree.volumeSpaceSize, Math.ceil(src.size / SECTOR));
-  const dataOf = (extents: DirectoryRecord[], path: string): (() => Readable) => {
+  const contentOf = (extents: DirectoryRecord[], path: string): (() => ByteSource) => {
     for (const x of extents) {
       if (x.size > 0 && (x.lba + Math.ceil(x.size / SECTOR)) * SECTOR > src.size)
         throw new FormatError(
@@ -151,11 +150,8 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
           `'${printable(path)}': data at sector ${x.lba} (${x.size} bytes) is past the end of the image`,
         );
     }
-    return () =>
-      rangeStream(
-        src,
-        extents.map((x) => ({ offset: x.lba * SECTOR, length: x.size })),
-      );
+    const ranges = extents.map((x) => ({ offset: x.lba * SECTOR, length: x.size }));
+    return () => rangesSource(src, ranges);
   };
 
   // Each directory extent is expanded once: a second record pointing at it (a loop, or a
@@ -213,9 +209,7 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
             `'${printable(path)}': its files claim ${dataBytes} bytes in an image of ${src.size} (extents used over and over)`,
           );
         }
-        entry.data = dataOf(extents, path);
-        const only = extents.length === 1 ? extents[0]! : undefined;
-        if (only) entry.source = () => sliceSource(src, only.lba * SECTOR, only.size);
+        entry.content = contentOf(extents, path);
         if (!pathAtLba.has(r.lba)) pathAtLba.set(r.lba, path);
       } else if (entry.type === "symlink") entry.linkTarget = rr.symlink ?? "";
       else if (entry.type === "char" || entry.type === "block")

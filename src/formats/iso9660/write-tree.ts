@@ -1,7 +1,7 @@
 // The ISO writer's first step: entries -> a tree of nodes with their ISO 9660 and Joliet
 // identifiers, hard-link counts, and the boot catalog as a file of its own.
 import { FormatError } from "../../errors.js";
-import { printable, readAllData, type Entry } from "../../tree/entry.js";
+import { printable, readContent, type Entry } from "../../tree/entry.js";
 import { encodeUcs2, SECTOR } from "./descriptors.js";
 import { isoName, jolietName, uniqueNames } from "./names.js";
 
@@ -176,7 +176,7 @@ export async function isoTree(
     const image = byPath.get(imagePath);
     if (!image || image.entry.type !== "file")
       throw new FormatError("iso9660", `boot image '${printable(imagePath)}' is not a file among the entries`);
-    bootImage = await readAllData(image.entry);
+    bootImage = readContent(image.entry);
     if (!byPath.has(catalogPath)) {
       const slash = catalogPath.lastIndexOf("/");
       const parent = byPath.get(slash < 0 ? "" : catalogPath.slice(0, slash));

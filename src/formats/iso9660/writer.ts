@@ -6,7 +6,7 @@
 // streamed from the entries.
 import { createHash } from "node:crypto";
 import { FormatError } from "../../errors.js";
-import { dataChunks, printable, type Entry } from "../../tree/entry.js";
+import { contentChunks, printable, type Entry } from "../../tree/entry.js";
 import {
   encodeBootRecord,
   encodePrimaryLike,
@@ -239,7 +239,7 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
       yield img;
       got = img.length;
     } else {
-      for await (const c of dataChunks(n.entry, scratch)) {
+      for await (const c of contentChunks(n.entry, scratch)) {
         got += c.length;
         if (got > n.dataSize) break;
         yield c;

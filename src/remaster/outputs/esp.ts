@@ -2,6 +2,7 @@
 // setups, or to write onto a partition. The same bytes the ISO carries as efi.img.
 import { join } from "node:path";
 import { MkError } from "../../errors.js";
+import { borrowedPieces } from "../../io/byte-source.js";
 import { espImage } from "../esp.js";
 import { isoFileName } from "../names.js";
 import type { OutputMaker } from "../output.js";
@@ -13,5 +14,5 @@ export const espOutput: OutputMaker = async (p, write) => {
       hint: "add boot.uefi.loader to the manifest (see the README's UEFI section)",
     });
   const name = isoFileName(p.name, p.flavour, p.version).replace(/\.iso$/, "-efi.img");
-  return [await write(join(p.out, name), esp.stream())];
+  return [await write(join(p.out, name), borrowedPieces(esp.source(), Buffer.allocUnsafe(1 << 20)))];
 };

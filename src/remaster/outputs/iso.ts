@@ -3,14 +3,12 @@
 // also efi.img (esp.ts) as a second El Torito entry and, on a hybrid, a partition.
 import { join } from "node:path";
 import { MkError } from "../../errors.js";
-import { rangeStream } from "../../io/byte-source.js";
 import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
 import { writeIso } from "../../formats/iso9660/writer.js";
-import { fileEntry, type Entry } from "../../tree/entry.js";
+import { fileEntry, fileFrom, type Entry } from "../../tree/entry.js";
 import { packageVersion } from "../../io/package-version.js";
 import { isoFileName } from "../names.js";
 import { ESP_PATH, espImage } from "../esp.js";
-import { Readable } from "node:stream";
 import type { OutputMaker } from "../output.js";
 
 export const isoOutput: OutputMaker = async (p, write) => {
@@ -20,18 +18,12 @@ export const isoOutput: OutputMaker = async (p, write) => {
   // Base files stay as they are; changed and new ones carry the bundle's epoch.
   const cfgEntry = base.file(p.cfg.path)!;
   const replaced = new Map<string, Entry>([
-    [p.cfg.path, { ...cfgEntry, data: Buffer.from(p.cfg.text), size: Buffer.byteLength(p.cfg.text), mtime: epoch }],
+    [p.cfg.path, fileEntry(p.cfg.path, Buffer.from(p.cfg.text), epoch, cfgEntry.mode, cfgEntry.uid, cfgEntry.gid)],
     ["iso-metadata.yaml", fileEntry("iso-metadata.yaml", Buffer.from(p.metadata), epoch)],
   ]);
   const built = p.initrds[p.initrds.length - 1]!; // the merged initrd, or the appended archive
-  const { source: _source, ...previous } = base.file(built.path) ?? fileEntry(built.path, Buffer.alloc(0), epoch);
-  replaced.set(built.path, {
-    ...previous,
-    data: () => rangeStream(built.source, [{ offset: 0, length: built.size }]),
-    source: () => built.source,
-    size: built.size,
-    mtime: epoch,
-  });
+  const previous = base.file(built.path);
+  replaced.set(built.path, fileFrom(built.path, built.source, epoch, previous?.mode, previous?.uid, previous?.gid));
   // A base's own ESP would boot its old initrd: it is left out (and ours written when boot.uefi asks).
   const dropped = new Set([
     ...p.droppedInitrds,
@@ -39,12 +31,7 @@ export const isoOutput: OutputMaker = async (p, write) => {
   ]);
   const esp = espImage(p);
   if (esp) {
-    const stream = () => esp.stream();
-    replaced.set(ESP_PATH, {
-      ...fileEntry(ESP_PATH, Buffer.alloc(0), epoch),
-      size: esp.size,
-      data: () => Readable.from(stream()),
-    });
+    replaced.set(ESP_PATH, fileFrom(ESP_PATH, esp.source(), epoch));
   }
   const entries = [...iso.entries.filter((e) => !replaced.has(e.path) && !dropped.has(e.path)), ...replaced.values()];
   const boot = iso.boot;

@@ -1,6 +1,6 @@
 // PXE: the kernel, the initrd(s) and an iPXE script that boots them with the image's boot line.
 import { join } from "node:path";
-import { sourceChunks } from "../../io/byte-source.js";
+import { borrowedPieces } from "../../io/byte-source.js";
 import { pxeDirName } from "../names.js";
 import type { OutputMaker } from "../output.js";
 import { ipxeScript } from "../texts.js";
@@ -10,7 +10,8 @@ export const pxeOutput: OutputMaker = async (p, write) => {
   const base = (path: string) => path.split("/").pop()!;
   const kernelName = base(p.kernel.path);
   const files = [await write(join(dir, kernelName), [p.kernel.bytes])];
-  for (const i of p.initrds) files.push(await write(join(dir, base(i.path)), sourceChunks(i.source)));
+  for (const i of p.initrds)
+    files.push(await write(join(dir, base(i.path)), borrowedPieces(i.source, Buffer.allocUnsafe(1 << 20))));
   files.push(
     await write(join(dir, "boot.ipxe"), [
       Buffer.from(
