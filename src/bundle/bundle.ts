@@ -7,12 +7,11 @@ import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js"
 import { hashSource } from "../io/hash.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
 import { ensureDir } from "../io/ensure-dir.js";
-import { writeTar } from "../formats/tar/writer.js";
+import { tar } from "../formats/tar/codec.js";
 import type { Lock } from "../lock/lock-file.js";
 import { withoutSecrets } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Entry } from "../tree/entry.js";
-import { reproducible } from "../tree/reproducible.js";
 import { packageVersion } from "../io/package-version.js";
 import { writeContentAddressed, writeIfChanged } from "../io/write-atomic.js";
 import { bundleBytes } from "./container.js";
@@ -46,7 +45,7 @@ export interface WrittenFile {
 export async function writeOverlay(out: string, entries: readonly Entry[], epoch: number): Promise<WrittenFile> {
   ensureDir(out);
   // Streamed: tar, then gzip (by content: a .tcz inside is stored, not deflated again).
-  const bytes = gzipStream(writeTar(reproducible(entries, { epoch })), {
+  const bytes = gzipStream(tar.write(entries, { epoch }).stream(), {
     threads: defaultThreads(),
     byContent: true,
   });

@@ -1,11 +1,13 @@
 // Opens nested containers for `ls` and `cat`: FILE, then each INNER path inside the
 // previous layer, descending whenever the named file is itself a container. Every format
-// is read through the one registry in formats/containers.ts.
+// is read through the one registry in formats/codecs.ts.
 import { statSync } from "node:fs";
 import { FormatError, MkError } from "../errors.js";
 import { fileSource, type ByteSource } from "../io/byte-source.js";
-import { DETECT_BYTES, detectContainer, READERS } from "../formats/containers.js";
+import { DETECT_BYTES } from "../formats/codec.js";
+import { codecOf, detectContainer } from "../formats/codecs.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
+import { DEFAULT_LIMITS } from "../formats/limits.js";
 import { collect, normalizeEntryPath, openContent, printable, type Entry } from "../tree/entry.js";
 
 export interface Layer {
@@ -55,7 +57,7 @@ async function openSource(src: ByteSource, label: string): Promise<Layer> {
           current = await gunzipSource(current, { label: label.split(/[/>]/).pop()!.trim() });
           continue;
         }
-        const entries = await collect(READERS[kind](current));
+        const entries = await collect(codecOf(kind).read(current, DEFAULT_LIMITS));
         return { label, kind: kinds.join("+"), entries };
       }
     },

@@ -4,7 +4,8 @@
 // and initrds live in the ESP; their files start on CD sectors, so the ISO's directory
 // records point at those same bytes (outputs/iso.ts) and the image holds them once.
 import { createHash } from "node:crypto";
-import { fatImage, type FatImage } from "../formats/fat/writer.js";
+import { fat } from "../formats/fat/codec.js";
+import type { FatImage } from "../formats/fat/writer.js";
 import { fileEntry, fileFrom, type Entry } from "../tree/entry.js";
 import type { PreparedRemaster } from "./prepare.js";
 import { parseIsolinuxCfg } from "../tinycore/isolinux-cfg.js";
@@ -73,5 +74,5 @@ export function espImage(p: PreparedRemaster): FatImage | undefined {
     .digest()
     .readUInt32LE(0);
   // Files on CD-sector boundaries: the ISO's own records for the kernel and initrds point into the ESP.
-  return fatImage(entries, { label: "MKBUNDLE", serial, epoch: t, alignFiles: 2048 });
+  return fat.write(entries, { label: "MKBUNDLE", serial, epoch: t, alignFiles: 2048 });
 }

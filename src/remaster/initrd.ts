@@ -5,11 +5,10 @@
 // comes, and compressed by content (chunks of already-compressed payloads such as .tcz,
 // .gem, .gz are stored, the rest deflated at DEFAULT_LEVEL) in parallel over a bounded window.
 import { fileSource, type ByteSource } from "../io/byte-source.js";
-import { writeCpio } from "../formats/cpio/writer.js";
+import { cpio } from "../formats/cpio/codec.js";
 import { defaultThreads, gzipStream } from "../formats/gzip/writer.js";
 import type { Entry } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
-import { reproducible } from "../tree/reproducible.js";
 import { tempPath } from "../io/temp.js";
 import { writeNewFile } from "../io/write-atomic.js";
 
@@ -38,7 +37,7 @@ export async function compressArchive(
   const path = tempPath("initrd.gz");
   const written = await writeNewFile(
     path,
-    gzipStream(writeCpio(reproducible(entries, { epoch }), { reuseBuffer: true }), { threads, byContent: true }),
+    gzipStream(cpio.write(entries, { epoch, reuseBuffer: true }).stream(), { threads, byContent: true }),
   );
   return { source: fileSource(path), ...written };
 }

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { borrowedPieces, fileSource } from "../io/byte-source.js";
-import { writeCpio } from "../formats/cpio/writer.js";
+import { cpio } from "../formats/cpio/codec.js";
 import { gzipStream } from "../formats/gzip/writer.js";
 import { hashFile } from "../io/hash.js";
 import { contentChunks, type Entry } from "../tree/entry.js";
@@ -75,8 +75,8 @@ async function dataDigest(e: Entry, scratch: Buffer): Promise<string> {
   return h.digest("hex");
 }
 
-const compress = (group: readonly Entry[], threads: number) =>
-  gzipStream(writeCpio(group, { reuseBuffer: true }), { threads, byContent: true });
+const compress = (group: readonly Entry[], epoch: number, threads: number) =>
+  gzipStream(cpio.write(group, { epoch, reuseBuffer: true }).stream(), { threads, byContent: true });
 
 /** A cached layer `<key>.<sha256>.gz` whose bytes still have that digest. */
 async function cachedLayer(cache: string, key: string, names: readonly string[]): Promise<string | undefined> {
@@ -112,7 +112,7 @@ export async function layeredArchive(
   const groups = dataBytes(sorted) >= LAYERED_FROM ? layerGroups(sorted) : [sorted];
   const path = tempPath("overlay.gz");
   if (groups.length === 1) {
-    const written = await writeNewFile(path, compress(sorted, opts.threads));
+    const written = await writeNewFile(path, compress(sorted, epoch, opts.threads));
     return { source: fileSource(path), ...written, layers: 1, reused: 0 };
   }
   // Without a cache, layers are made in the temporary directory: the same bytes either way.
@@ -127,7 +127,8 @@ export async function layeredArchive(
     const key = await layerKey(g, scratch);
     let file = await cachedLayer(cache, key, names);
     if (file) reused++;
-    else file = (await writeContentAddressed(cache, (sha) => `${key}.${sha}.gz`, compress(g, opts.threads))).path;
+    else
+      file = (await writeContentAddressed(cache, (sha) => `${key}.${sha}.gz`, compress(g, epoch, opts.threads))).path;
     const now = new Date();
     utimesSync(file, now, now); // recently used: kept by the pruning below
     layerFiles.push(file);

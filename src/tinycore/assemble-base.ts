@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { MkError } from "../errors.js";
 import { pathSource } from "../io/byte-source.js";
-import { writeIso } from "../formats/iso9660/writer.js";
+import { iso9660 } from "../formats/iso9660/codec.js";
 import { fileEntry, fileFrom, type Entry } from "../tree/entry.js";
 
 /** The assembled ISO's dates: a constant, so that the lock's pin of it depends on the parts only. */
@@ -74,12 +74,14 @@ export function assembleBaseIso(parts: BaseParts): AsyncGenerator<Buffer> {
   const isolinux = parts.isolinux;
   if (isolinux)
     entries.push(fileFrom(BIN, pathSource(isolinux.bin), t), fileFrom(LDLINUX, pathSource(isolinux.ldlinux), t));
-  return writeIso(entries, {
-    epoch: t,
-    volume: { volumeId: "Core", applicationId: "MKBUNDLE" },
-    ...(isolinux ? { boot: { imagePath: BIN, catalogPath: CATALOG } } : {}),
-    ...(isolinux?.mbr ? { hybridMbrCode: readMbr(isolinux.mbr) } : {}),
-  });
+  return iso9660
+    .write(entries, {
+      epoch: t,
+      volume: { volumeId: "Core", applicationId: "MKBUNDLE" },
+      ...(isolinux ? { boot: { imagePath: BIN, catalogPath: CATALOG } } : {}),
+      ...(isolinux?.mbr ? { hybridMbrCode: readMbr(isolinux.mbr) } : {}),
+    })
+    .stream();
 }
 
 /** isohdpfx.bin is 432 bytes of boot code (512 with a partition table that is replaced). */

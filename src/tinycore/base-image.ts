@@ -6,7 +6,7 @@ import { FormatError } from "../errors.js";
 import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
 import { readCpio } from "../formats/cpio/reader.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
-import { isGzip } from "../formats/gzip/reader.js";
+import { isGzip } from "../formats/gzip/member.js";
 import { readIso, type IsoImage } from "../formats/iso9660/reader.js";
 import { openContent, readContent, type Entry } from "../tree/entry.js";
 import { treeOf, type FileTree } from "../tree/file-tree.js";

@@ -1,13 +1,14 @@
 // The files of one extension (.tcz, a squashfs): a malformed or hostile one is named in the
 // error, so a failure deep in a build says which download is at fault.
 import { FormatError, MkError } from "../errors.js";
-import type { ByteSource } from "../io/byte-source.js";
-import { readSquashfs } from "../formats/squashfs/reader.js";
+import { bufferSource, type ByteSource } from "../io/byte-source.js";
+import { squashfs } from "../formats/squashfs/codec.js";
+import { DEFAULT_LIMITS } from "../formats/limits.js";
 import { collect, type Entry } from "../tree/entry.js";
 
 export async function extensionFiles(name: string, bytes: ByteSource | Buffer): Promise<Entry[]> {
   try {
-    return await collect(readSquashfs(bytes));
+    return await collect(squashfs.read(Buffer.isBuffer(bytes) ? bufferSource(bytes) : bytes, DEFAULT_LIMITS));
   } catch (e) {
     if (e instanceof FormatError) throw new MkError("format", `${name}.tcz (squashfs): ${e.detail}`);
     throw e;

@@ -2,7 +2,7 @@
 import { FormatError } from "../../errors.js";
 
 export const HEADER_SIZE = 110;
-const MAGIC_NEWC = "070701";
+export const MAGIC_NEWC = "070701";
 export const MAGIC_CRC = "070702";
 export const TRAILER = "TRAILER!!!";
 

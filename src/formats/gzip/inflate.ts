@@ -8,7 +8,7 @@ import { drained } from "../../io/drained.js";
 import { tempPath } from "../../io/temp.js";
 import { bufferSource, fileSource, type ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
-import { isGzip } from "./reader.js";
+import { isGzip } from "./member.js";
 
 const IN_MEMORY = 8 * 1024 * 1024;
 const READ = 1024 * 1024;

@@ -7,6 +7,8 @@ import { FormatError } from "../../errors.js";
 import { readInto, type ByteSource } from "../../io/byte-source.js";
 
 const FEXTRA = 0x04;
+
+export const isGzip = (b: Buffer): boolean => b.length >= 3 && b[0] === 0x1f && b[1] === 0x8b && b[2] === 8;
 /** The largest stored deflate block. */
 export const STORED_BLOCK = 65535;
 /** Bytes of framing around each stored block. */

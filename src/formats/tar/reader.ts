@@ -5,6 +5,7 @@
 import { normalizeEntryPath, printable, type Entry, type EntryType } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
 import { bufferSource, sliceSource, type ByteSource } from "../../io/byte-source.js";
+import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { BLOCK, headerChecksum, numberField, paxNumber, paxRecords, textField } from "./header.js";
 
 /** pax headers and GNU long names larger than this are hostile, not metadata. */
@@ -24,11 +25,13 @@ const TYPES: Record<string, EntryType> = {
 };
 
 /** The entries of a tar archive, in archive order; file data is read from `input` when opened. */
-export async function* readTar(input: Buffer | ByteSource): AsyncGenerator<Entry> {
-  yield* tarEntries(Buffer.isBuffer(input) ? bufferSource(input) : input);
+export async function* readTar(input: Buffer | ByteSource, limits: ReadLimits = DEFAULT_LIMITS): AsyncGenerator<Entry> {
+  yield* tarEntries(Buffer.isBuffer(input) ? bufferSource(input) : input, limits);
 }
 
-function* tarEntries(src: ByteSource): Generator<Entry> {
+function* tarEntries(src: ByteSource, limits: ReadLimits): Generator<Entry> {
+  let count = 0;
+  let fileBytes = 0;
   let global = new Map<string, string>();
   let pax = new Map<string, string>();
   let longName: string | undefined;
@@ -93,7 +96,14 @@ function* tarEntries(src: ByteSource): Generator<Entry> {
         : numberField(h, 136, 12, "mtime", MAX_TIME),
       size: 0,
     };
-    if (kind === "file") [e.content, e.size] = [() => sliceSource(src, dataAt, size), size];
+    if (kind === "file") {
+      [e.content, e.size] = [() => sliceSource(src, dataAt, size), size];
+      fileBytes += size;
+      if (fileBytes > limits.bytes)
+        throw new FormatError("tar", `its files hold more than ${limits.bytes} bytes (the limit for one container)`);
+    }
+    if (++count > limits.entries)
+      throw new FormatError("tar", `more than ${limits.entries} entries (the limit for one container)`);
     if (kind === "symlink") e.linkTarget = link;
     if (kind === "hardlink") e.linkTarget = normalizeEntryPath("tar", link);
     if (kind === "char" || kind === "block")

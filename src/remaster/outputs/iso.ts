@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { MkError } from "../../errors.js";
 import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
-import { writeIso } from "../../formats/iso9660/writer.js";
+import { iso9660 } from "../../formats/iso9660/codec.js";
 import { fileEntry, fileFrom, type Entry } from "../../tree/entry.js";
 import { packageVersion } from "../../io/package-version.js";
 import { isoFileName } from "../names.js";
@@ -41,7 +41,7 @@ export const isoOutput: OutputMaker = async (p, write) => {
         ? "add base.isolinux (isolinux.bin and ldlinux.c32) to the manifest, or write PXE files only: mkbundle rebuild-iso --format pxe"
         : "write PXE files only: mkbundle rebuild-iso --format pxe",
     });
-  const bytes = writeIso(entries, {
+  const bytes = iso9660.write(entries, {
     epoch,
     reuseBuffer: true, // write() hashes and writes each chunk before it asks for the next
     volume: {
@@ -70,5 +70,5 @@ export const isoOutput: OutputMaker = async (p, write) => {
         }
       : {}),
   });
-  return [await write(join(p.out, isoFileName(p.name, p.flavour, p.version)), bytes)];
+  return [await write(join(p.out, isoFileName(p.name, p.flavour, p.version)), bytes.stream())];
 };
