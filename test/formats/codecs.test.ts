@@ -154,7 +154,7 @@ describe.each(CASES)("$codec.name", ({ codec, options, kinds, keeps }) => {
         for await (const e of codec.read(bufferSource(b), { entries: 10_000, bytes: 64 * 1024 * 1024 }))
           if (e.type === "file" && e.size <= 8 * 1024 * 1024) readContent(e);
       } catch (e) {
-        if (!(e instanceof FormatError || e instanceof MkError)) throw new Error(`${what}: ${String(e)}`);
+        if (!(e instanceof FormatError || e instanceof MkError)) throw new Error(`${what}: ${String(e)}`, { cause: e });
       }
     }
   });
