@@ -1,7 +1,7 @@
 // The overlay tarball (named by its own sha256) and the bundle: bundle.json, the overlay
 // and the base ISO, everything rebuild-iso needs and nothing host-specific. Both are
 // written as streams: memory does not grow with the overlay or the base.
-import { bundleFileName } from "../remaster/names.js";
+import { bundleFileName } from "../outdir/names.js";
 import { basename, join } from "node:path";
 import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
 import { hashSource } from "../io/hash.js";

@@ -4,7 +4,8 @@ import { gunzipSource } from "../formats/gzip/inflate.js";
 import { bundleTar } from "./container.js";
 import { hashSource } from "../io/hash.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
-import { readTar } from "../formats/tar/reader.js";
+import { tar as codec } from "../formats/tar/codec.js";
+import type { ReadLimits } from "../formats/limits.js";
 import { collect, openContent, readSmallText, type Entry } from "../tree/entry.js";
 import { FormatError, MkError } from "../errors.js";
 import type { BundleJson } from "./bundle.js";
@@ -15,11 +16,11 @@ export interface OpenedBundle {
   overlay: Entry[];
 }
 
-export async function readBundle(path: string): Promise<OpenedBundle> {
+export async function readBundle(path: string, limits: ReadLimits): Promise<OpenedBundle> {
   // A bundle mkbundle wrote is read in place; one gzip'd again by another tool is inflated first.
   const file = fileSource(path);
-  const tar = (await bundleTar(file)) ?? (await gunzipSource(file, { label: "bundle" }));
-  const members = new Map((await collect(readTar(tar))).map((e) => [e.path, e]));
+  const tar = (await bundleTar(file)) ?? (await gunzipSource(file, { label: "bundle", limits }));
+  const members = new Map((await collect(codec.read(tar, limits))).map((e) => [e.path, e]));
   const jsonEntry = members.get("bundle.json");
   if (!jsonEntry) throw new FormatError("bundle", `${path} has no bundle.json`);
   const text = await readSmallText(jsonEntry);
@@ -47,6 +48,6 @@ export async function readBundle(path: string): Promise<OpenedBundle> {
   const overlaySource = openContent(overlayEntry);
   if ((await hashSource(overlaySource)) !== json.members[json.overlay])
     throw new MkError("verify", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
-  const overlay = await collect(readTar(await gunzipSource(overlaySource, { label: "overlay" })));
+  const overlay = await collect(codec.read(await gunzipSource(overlaySource, { label: "overlay", limits }), limits));
   return { json, members, overlay };
 }

@@ -1,23 +1,27 @@
-// The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle.
-import { createHash } from "node:crypto";
-import { relative, resolve } from "node:path";
-import { memoryLog } from "../log.js";
+// The bundle stage (Razor's build-bundle-file.sh): lock, base image, overlay, bundle. Its
+// named inputs (mkbundle's code, the resolved manifest, the lock, every files: source, tc's
+// shadow field, the options) decide through the stage cache whether the last bundle stands.
+import { join, relative, resolve } from "node:path";
+import { hashFile } from "../io/hash.js";
+import { codeIdentity } from "../io/package-version.js";
+import { stampOf, stillStamped, type FileStamp } from "../io/file-stamp.js";
 import { lockStage, type LockStatus } from "../lock/stage.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { ResolveContext } from "../lock/context.js";
 import type { ManifestInput } from "../manifest/input.js";
-import { hashFile } from "../io/hash.js";
-import { tcShadowField } from "../overlay/accounts.js";
-import { stampOf, stillStamped, type FileStamp } from "../io/file-stamp.js";
-import { codeIdentity } from "../io/package-version.js";
-import { recordLastBundle } from "../remaster/choose-bundle.js";
-import { bundleFileName } from "../remaster/names.js";
+import { recordLastBundle } from "../outdir/choose-bundle.js";
+import { bundleFileName } from "../outdir/names.js";
+import { digestOf, stageCache, type StageInputs } from "../outdir/stage-cache.js";
+import { tcShadowField, type TcPassword } from "../overlay/password.js";
 import type { WrittenFile } from "./bundle.js";
-import { readRecords, type BundleRecord } from "./record.js";
 
 export interface BundleStageOptions {
   input: ManifestInput;
   out: string;
+  /** tc's password as the configuration resolved it. */
+  password: TcPassword;
+  /** SOURCE_DATE_EPOCH is set: a new password hash gets a salt derived from the image. */
+  reproducible: boolean;
   update?: boolean;
   frozen?: boolean;
   allowMissingCommands?: boolean;
@@ -35,6 +39,28 @@ export interface BundleResult {
   why: string;
 }
 
+/** What the stage cache keeps of a bundle stage's run. */
+interface BundleOutputs {
+  /** Relative to --out, with their stamps. */
+  bundle: FileStamp & { path: string };
+  overlay: FileStamp & { path: string };
+  /** tc's field in the bundle's /etc/shadow: the next build keeps its hash while the password verifies. */
+  tcField: string;
+  overlayFiles: number;
+  /** files: sources' stamps by absolute path: their digests are reused while the stamps hold. */
+  sources: Record<string, FileStamp>;
+}
+
+const bundleStageId = (name: string): string => `bundle ${name}`;
+
+const SAY: Record<string, string> = {
+  mkbundle: "mkbundle changed",
+  manifest: "the manifest changed",
+  lock: "the lock changed",
+  options: "the options changed",
+  tc: "tc's password changed",
+};
+
 export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): Promise<BundleResult> {
   const { manifest } = o.input;
   const { lock, status, lockFile } = await lockStage(
@@ -49,25 +75,64 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   );
   const lockResult = { lock, lockStatus: status, ...(lockFile ? { lockFile } : {}) };
   const name = bundleFileName(manifest);
-  const record = readRecords(o.out)[name];
-  const sources = await sourceStamps(o.input, record?.sources ?? {});
-  const parts = inputParts(o, lock);
-  const key = inputKey(parts, sources);
-  const unchanged = unchangedSince(record, key, o.input, ctx);
-  if (unchanged) {
-    await recordLastBundle(o.out, unchanged.bundle.path);
-    return { ...lockResult, ...unchanged, why: "same inputs" };
+  const cache = stageCache(o.out);
+  const stage = bundleStageId(name);
+  const previous = cache.previous<BundleOutputs>(stage);
+  // tc's password is hashed once, up front: the previous hash stands while the password
+  // verifies against it (read from the bundle itself when its record is lost).
+  const previousTc =
+    previous?.tcField ?? (await (await import("./compile-bundle.js")).tcFieldOf(join(o.out, name), ctx.limits));
+  const tcField = tcShadowField(manifest, o.password, {
+    previous: previousTc,
+    reproducible: o.reproducible,
+    log: ctx.log,
+  });
+  const sources = await sourceStamps(o.input, previous?.sources ?? {});
+  const inputs: StageInputs = {
+    mkbundle: codeIdentity(),
+    manifest: digestOf(manifest),
+    lock: digestOf(lock),
+    options: digestOf([!!o.allowMissingCommands]),
+    tc: digestOf(tcField),
+    ...Object.fromEntries(Object.entries(sources).map(([p, s]) => [`source ${relative(o.input.dir, p)}`, s.sha256])),
+  };
+  // A password that cannot be had never matches a record: the build reports it.
+  const hit = typeof tcField === "string" ? cache.lookup<BundleOutputs>(stage, inputs) : undefined;
+  const still = (f: BundleOutputs["bundle"]) => stillStamped(join(o.out, f.path), f);
+  if (hit && still(hit.bundle) && still(hit.overlay)) {
+    await recordLastBundle(o.out, hit.bundle.path);
+    const same = (f: BundleOutputs["bundle"]) => ({
+      path: join(o.out, f.path),
+      sha256: f.sha256,
+      size: f.size,
+      written: false,
+    });
+    return {
+      ...lockResult,
+      overlay: same(hit.overlay),
+      bundle: same(hit.bundle),
+      overlayFiles: hit.overlayFiles,
+      why: "same inputs",
+    };
   }
-  const why = whyRebuilt(record, parts, sources, o.input.dir);
+  const why = cache.why(stage, inputs, (n) => SAY[n] ?? `${n.replace(/^source /, "")} changed`);
 
   // Something changed: the downloads are checked (and fetched), then everything is compiled.
   // (Loaded only now: an unchanged build never reads the compiler's modules.)
   const { compileBundle } = await import("./compile-bundle.js");
-  const { overlay, bundle, overlayFiles } = await compileBundle(o, ctx, { lock, status, record, key, sources, parts });
+  const { overlay, bundle, overlayFiles } = await compileBundle(o, ctx, { lock, status, tcField });
+  await recordLastBundle(o.out, bundle.path);
+  await cache.record(stage, inputs, {
+    bundle: { ...stampOf(bundle.path, bundle.sha256), path: relative(o.out, bundle.path) },
+    overlay: { ...stampOf(overlay.path, overlay.sha256), path: relative(o.out, overlay.path) },
+    tcField: typeof tcField === "string" ? tcField : "*",
+    overlayFiles,
+    sources,
+  } satisfies BundleOutputs);
   return { ...lockResult, overlayFiles, overlay, bundle, why };
 }
 
-/** The files: sources' digests: from the record while a file's stamp holds, else hashed now. */
+/** The files: sources' digests: from the last record while a file's stamp holds, else hashed now. */
 async function sourceStamps(
   input: ManifestInput,
   known: Record<string, FileStamp>,
@@ -80,75 +145,4 @@ async function sourceStamps(
     out[path] = stillStamped(path, known[path]) ? known[path]! : stampOf(path, (await hashFile(path)).sha256);
   }
   return out;
-}
-
-/** Digests of what a bundle is made from, each on its own so that a rebuild can say which changed. */
-function inputParts(o: BundleStageOptions, lock: Lock): Record<string, string> {
-  const digest = (v: unknown) => createHash("sha256").update(JSON.stringify(v)).digest("hex");
-  return {
-    mkbundle: codeIdentity(),
-    manifest: digest(o.input.manifest),
-    lock: digest(lock),
-    options: digest([!!o.allowMissingCommands]),
-  };
-}
-
-function inputKey(parts: Record<string, string>, sources: Record<string, FileStamp>): string {
-  return createHash("sha256")
-    .update(JSON.stringify([parts, Object.entries(sources).map(([p, s]) => [p, s.sha256])]))
-    .digest("hex");
-}
-
-/** Why the bundle is built again, in words: "the manifest changed", "files/motd changed", ... */
-function whyRebuilt(
-  record: BundleRecord | undefined,
-  parts: Record<string, string>,
-  sources: Record<string, FileStamp>,
-  dir: string,
-): string {
-  if (!record) return "first build";
-  if (!record.parts) return "inputs changed";
-  const said: Record<string, string> = {
-    mkbundle: "mkbundle changed",
-    manifest: "the manifest changed",
-    lock: "the lock changed",
-    options: "the options changed",
-  };
-  const reasons = Object.keys(parts)
-    .filter((k) => record.parts![k] !== parts[k])
-    .map((k) => said[k] ?? `${k} changed`);
-  const changed = Object.keys(sources).filter((p) => record.sources[p]?.sha256 !== sources[p]!.sha256);
-  if (changed.length)
-    reasons.push(
-      `${changed
-        .slice(0, 3)
-        .map((p) => relative(dir, p))
-        .join(", ")}${changed.length > 3 ? ` and ${changed.length - 3} more` : ""} changed`,
-    );
-  return reasons.length ? reasons.join("; ") : "the bundle on disk changed, or tc's password did";
-}
-
-/**
- * The last result again, when nothing it depends on changed: the same input digest, the
- * bundle and overlay still the files written, and tc's password still the one hashed there.
- */
-function unchangedSince(
-  record: BundleRecord | undefined,
-  key: string,
-  input: ManifestInput,
-  ctx: ResolveContext,
-): Pick<BundleResult, "overlay" | "bundle" | "overlayFiles"> | undefined {
-  if (!record || record.key !== key) return undefined;
-  if (!stillStamped(record.bundle.path, record.bundle) || !stillStamped(record.overlay.path, record.overlay))
-    return undefined;
-  const problems: string[] = [];
-  const held = memoryLog(); // its warnings are the build's only if this is the result
-  const tc = tcShadowField(
-    { manifest: input.manifest, env: input.env, manifestDir: input.dir, log: held, previousTcHash: record.tcField },
-    problems,
-  );
-  if (problems.length || tc !== record.tcField) return undefined;
-  for (const line of held.lines) ctx.log.warn(line.replace(/^warning: /, ""));
-  const same = (f: BundleRecord["bundle"]) => ({ path: f.path, sha256: f.sha256, size: f.size, written: false });
-  return { overlay: same(record.overlay), bundle: same(record.bundle), overlayFiles: record.overlayFiles };
 }

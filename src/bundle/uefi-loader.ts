@@ -1,6 +1,7 @@
 // boot.uefi's loader for the bundle: the pinned file from the store, or the file taken out
 // of its (pinned) extension. Loaders are small programs; anything larger is refused.
 import { MkError } from "../errors.js";
+import type { ReadLimits } from "../formats/limits.js";
 import type { ByteSource } from "../io/byte-source.js";
 import { bufferSource } from "../io/byte-source.js";
 import type { Lock } from "../lock/lock-file.js";
@@ -17,6 +18,7 @@ export async function uefiLoaderSource(
   m: ResolvedManifest,
   lock: Lock,
   blob: (sha256: string) => ByteSource,
+  limits: ReadLimits,
 ): Promise<ByteSource | undefined> {
   const loader = m.boot.uefi?.loader;
   if (!loader) return undefined;
@@ -32,7 +34,7 @@ export async function uefiLoaderSource(
       hint: "run mkbundle lock --update",
     });
   const want = normalizeEntryPath("boot.uefi.loader", loader.path);
-  const entries = await extensionFiles(name, blob(pin.sha256));
+  const entries = await extensionFiles(name, blob(pin.sha256), limits);
   const found = fileInExtension(entries, want);
   if (typeof found === "string") {
     const near = entries.filter((e) => e.type === "file" && e.path.toLowerCase().endsWith(".efi")).map((e) => e.path);

@@ -1,19 +1,10 @@
 // Options shared by commands, their parsers, and the contexts they build.
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { ResolveContext } from "../lock/context.js";
-import type { ManifestInput } from "../manifest/input.js";
-import { manifestFromFile } from "../manifest/input.js";
-import type { Log } from "../log.js";
-import { openStore } from "../store/cas.js";
-import type { BlobCache } from "../store/registry-cache.js";
-import { formatReference, isLoopback, parseReference, type Reference } from "../registry/reference.js";
-import { MkError } from "../errors.js";
-import { limiter } from "../net/limit.js";
-import { mirrorLocation } from "../net/location.js";
-import { makeProgress } from "../store/progress.js";
-import type { GlobalOptions } from "./output.js";
-import { extensionName, type Manifest } from "../manifest/types.js";
-import type { Locator } from "../manifest/schema.js";
+import { SETTINGS, type SettingKey } from "../config/settings.js";
+import type { Verbosity } from "../context/resolve.js";
+import { configOf, type Session } from "../context/session.js";
+import { ioOf, type CliIo } from "./io.js";
+import { makeLog, printTo, type GlobalOptions } from "./output.js";
 
 export interface FetchOptions {
   offline?: boolean;
@@ -32,8 +23,8 @@ export function addGlobalOptions(cmd: Command): Command {
         "Tiny Core mirror: http(s) URL, file:// URL or local directory (beats the manifest's mirror:)",
       ),
     )
-    .addOption(new Option("--work-dir <dir>", "work directory and download cache").default("tmp-build-dir"))
-    .addOption(new Option("--out <dir>", "output directory").default("build-files"))
+    .addOption(new Option("--work-dir <dir>", "work directory and download cache").default(SETTINGS.workDir.default))
+    .addOption(new Option("--out <dir>", "output directory").default(SETTINGS.out.default))
     .addOption(new Option("-q, --quiet", "print only errors and results").conflicts("verbose"))
     .addOption(new Option("-v, --verbose", "print more about each step"));
 }
@@ -50,10 +41,14 @@ export const wholeNumber =
 export function addFetchOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("--offline", "use only the download cache; fail naming every file it lacks"))
-    .addOption(new Option("-j, --jobs <n>", "parallel downloads").default(4).argParser(wholeNumber("--jobs")))
+    .addOption(
+      new Option("-j, --jobs <n>", "parallel downloads")
+        .default(SETTINGS.jobs.default)
+        .argParser(wholeNumber("--jobs")),
+    )
     .addOption(
       new Option("--download-timeout <seconds>", "the longest one download may take, retries included")
-        .default(600)
+        .default(SETTINGS.downloadTimeout.default)
         .argParser(wholeNumber("--download-timeout")),
     )
     .addOption(
@@ -72,38 +67,6 @@ export const registryPlainHttpOption = () =>
     "talk to the registry over plain HTTP (a local test registry; env MKBUNDLE_REGISTRY_PLAIN_HTTP=1)",
   );
 
-/** The registry client's options from the command line and the environment. */
-export function registryOptions(opts: { plainHttp?: boolean; downloadTimeout?: number }, ref: Reference, log: Log) {
-  const plainHttp = opts.plainHttp === true || process.env["MKBUNDLE_REGISTRY_PLAIN_HTTP"] === "1";
-  if (plainHttp && !isLoopback(ref.registry))
-    log.warn(`--plain-http: ${ref.registry} is not on this machine; logins and images cross the network unencrypted`);
-  return {
-    plainHttp,
-    env: process.env,
-    ...(opts.downloadTimeout ? { timeoutMs: opts.downloadTimeout * 1000 } : {}),
-  };
-}
-
-function sharedCache(opts: FetchOptions, log: Log): BlobCache | undefined {
-  const given = opts.cacheRegistry ?? process.env["MKBUNDLE_CACHE_REGISTRY"];
-  if (!given || opts.offline) return undefined;
-  const ref = parseReference(given, opts.cacheRegistry ? "--cache-registry" : "MKBUNDLE_CACHE_REGISTRY");
-  if (ref.tag || ref.digest)
-    throw new MkError("usage", `--cache-registry ${given}: name a repository, without a tag or digest`);
-  const options = registryOptions(opts, ref, log);
-  // The registry client is loaded when the first download asks for it, not for every command.
-  let cache: Promise<BlobCache> | undefined;
-  const load = () =>
-    (cache ??= import("../store/registry-cache.js").then((m) =>
-      m.registryBlobCache(ref, options, (message) => log.warn(message)),
-    ));
-  return {
-    name: formatReference(ref),
-    get: async (sha256, file, maxBytes) => (await load()).get(sha256, file, maxBytes),
-    put: async (sha256, path, size) => (await load()).put(sha256, path, size),
-  };
-}
-
 /**
  * The command's options merged with its parents', an explicit value winning over a default
  * wherever it was given (commander's optsWithGlobals lets a parent's default win).
@@ -120,64 +83,43 @@ export function globalsOf<T = GlobalOptions>(cmd: Command): T & GlobalOptions {
   return out as T & GlobalOptions;
 }
 
-/** The manifest FILE with --mirror and the environment applied; its warnings printed. */
-export function loadManifest(file: string, opts: GlobalOptions, log: Log): ManifestInput {
-  const input = manifestFromFile(file, { ...(opts.mirror ? { mirror: opts.mirror } : {}), env: process.env });
-  log.diagnostics(input.warnings);
-  return input;
-}
+/** Settings the command line can set (config/settings.ts), by the option's attribute name. */
+const SETTING_OPTIONS: readonly SettingKey[] = [
+  "mirror",
+  "workDir",
+  "out",
+  "offline",
+  "jobs",
+  "downloadTimeout",
+  "cacheRegistry",
+  "plainHttp",
+  "accel",
+];
 
-export function resolveContext(
-  opts: FetchOptions & GlobalOptions,
-  input: Pick<ManifestInput, "manifest" | "dir"> & Partial<Pick<ManifestInput, "written" | "locate" | "file">>,
-  log: Log,
-): ResolveContext {
-  const shared = sharedCache(opts, log);
-  return {
-    fetch: {
-      store: openStore(opts.workDir),
-      offline: opts.offline === true,
-      progress: makeProgress({ ...(opts.quiet ? { quiet: true } : {}), ...(opts.verbose ? { verbose: true } : {}) }),
-      limit: limiter(opts.jobs),
-      download: { timeoutMs: opts.downloadTimeout * 1000, retries: 4, backoffMs: 250 },
-      warn: (m) => log.warn(m),
-      ...(shared ? { shared } : {}),
-    },
-    // A relative --mirror is taken from the working directory, a relative mirror: from the manifest's.
-    mirror: mirrorLocation(input.manifest.mirror, opts.mirror ? process.cwd() : input.dir, mirrorOrigin(opts, input), {
-      mustExist: opts.offline !== true,
-    }),
-    baseDir: input.dir,
-    log,
-    ...(input.written && input.locate ? { whereListed: whereListedIn(input.written, input.locate) } : {}),
-  };
-}
+export type CliSession = Session & {
+  verbosity: Verbosity;
+  /** A result line on this run's standard output. */
+  print: (s: string) => void;
+  io: CliIo;
+};
 
-/** Where the mirror value came from, for the message when it is unusable. */
-function mirrorOrigin(opts: GlobalOptions, input: Partial<Pick<ManifestInput, "written" | "file">>): string {
-  if (opts.mirror) return "--mirror";
-  if (input.written?.mirror && input.file) return `the mirror: of ${input.file}`;
-  return process.env["MK_BUNDLE_TCL_MIRROR_URI"] ? "MK_BUNDLE_TCL_MIRROR_URI" : "the mirror";
-}
-
-/** The position of the manifest entry that lists an extension: in a list, or a files[].extract. */
-function whereListedIn(written: Manifest, locate: Locator): NonNullable<ResolveContext["whereListed"]> {
-  return (list, name) => {
-    if (list === "extensions.builtin" || list === "extensions.mirror") {
-      const role = list === "extensions.builtin" ? "builtin" : "mirror";
-      const i = (written.extensions?.[role] ?? []).findIndex((n) => extensionName(n) === name);
-      return i >= 0 ? locate(["extensions", role, i]) : undefined;
-    }
-    const i = (written.files ?? []).findIndex((f) => "extract" in f && extensionName(f.extract.extension) === name);
-    return i >= 0 ? locate(["files", i, "extract", "extension"]) : undefined;
-  };
-}
-
-/** Runs a stage with downloads; the progress display is finished however it ends. */
-export async function withProgress<T>(ctx: ResolveContext, stage: () => Promise<T>): Promise<T> {
-  try {
-    return await stage();
-  } finally {
-    ctx.fetch.progress.finish();
+/** The run's session: the settings this command line set explicitly, the environment, the log. */
+export function sessionOf(cmd: Command): CliSession {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
+  const cli: Session["cli"] = {};
+  for (const key of SETTING_OPTIONS) {
+    const given = chain.find((c) => c.opts()[key] !== undefined && c.getOptionValueSource(key) === "cli");
+    if (given) cli[key] = given.opts()[key] as string | number | boolean;
   }
+  const { quiet, verbose } = globalsOf(cmd);
+  const io = ioOf(cmd);
+  const verbosity: Verbosity = {
+    ...(quiet ? { quiet: true } : {}),
+    ...(verbose ? { verbose: true } : {}),
+    stream: io.err,
+  };
+  const session = { cli, env: io.env, log: makeLog(verbosity, io.err), verbosity, print: printTo(io.out), io };
+  configOf(session); // every setting is checked once, whatever the command: a bad one stops it here
+  return session;
 }

@@ -10,8 +10,8 @@ export interface GlobalOptions {
   verbose?: boolean;
 }
 
-export function makeLog(opts: Pick<GlobalOptions, "quiet" | "verbose">): Log {
-  const write = (s: string) => process.stderr.write(s + "\n");
+export function makeLog(opts: Pick<GlobalOptions, "quiet" | "verbose">, err: NodeJS.WritableStream): Log {
+  const write = (s: string) => void err.write(s + "\n");
   return {
     info: (m) => void (!opts.quiet && write(m)),
     verbose: (m) => void (opts.verbose && !opts.quiet && write(m)),
@@ -23,4 +23,8 @@ export function makeLog(opts: Pick<GlobalOptions, "quiet" | "verbose">): Log {
   };
 }
 
-export const stdout = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+/** A result on standard output, a line. */
+export const printTo =
+  (out: NodeJS.WritableStream) =>
+  (s: string): void =>
+    void out.write(s.endsWith("\n") ? s : s + "\n");

@@ -1,8 +1,8 @@
 import { Command, CommanderError, Help } from "commander";
-import { errnoReason, formatDiagnostic, fromSystemError, MkError, usageError } from "../errors.js";
-import { applyLimitsFromEnv } from "../formats/limits.js";
+import { errnoReason, formatDiagnostic, fromSystemError, MkError } from "../errors.js";
 import { runInterruptTasks } from "../io/cleanup.js";
 import { packageVersion } from "../io/package-version.js";
+import { bindIo, type CliIo } from "./io.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommands } from "./commands/inspect.js";
 import { lockCommand } from "./commands/lock.js";
@@ -30,7 +30,7 @@ function wrapKeepingExamples(this: Help, str: string, width: number): string {
     .join("\n");
 }
 
-function buildProgram(): Command {
+function buildProgram(io: CliIo): Command {
   const program = new Command("mkbundle")
     .description(
       "Compile a YAML manifest into a bootable, reproducible Tiny Core Linux microkernel image.\n" +
@@ -40,7 +40,9 @@ function buildProgram(): Command {
     .enablePositionalOptions()
     .allowExcessArguments()
     .configureHelp({ sortSubcommands: false, boxWrap: wrapKeepingExamples })
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.out.write(s), writeErr: (s) => void io.err.write(s) });
+  bindIo(program, io);
   program.optionsGroup("Razor's flags (mkbundle -b FILE -m FILE ..., without a command):");
   razorOptions(program);
   program.optionsGroup("Global options (every command takes them, before or after its name):");
@@ -97,17 +99,15 @@ Exit codes: 0 success, 1 build failure, 2 usage or validation error.`,
  * diagnostics and exits 1 or 2 by its code; anything else is a bug and reaches main.ts,
  * which prints it with its stack trace.
  */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   try {
-    const badLimit = applyLimitsFromEnv(process.env);
-    if (badLimit) throw usageError(badLimit, "unset it to use the default");
-    await buildProgram().parseAsync(argv, { from: "user" });
+    await buildProgram(io).parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return HELP_CODES.has(e.code) ? 0 : 2; // commander printed the problem
     const err = e instanceof MkError ? e : fromSystemError(e);
     if (!err) throw e;
-    if (!err.reported) for (const d of err.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (!err.reported) for (const d of err.diagnostics) io.err.write(`${formatDiagnostic(d)}\n`);
     return err.exitStatus;
   }
 }

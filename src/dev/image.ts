@@ -5,6 +5,7 @@ import type { ResolveContext } from "../lock/context.js";
 import type { Lock } from "../lock/lock-file.js";
 import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
+import type { TcField } from "../overlay/password.js";
 import { appendArchiveEntries, compressArchive } from "../remaster/initrd.js";
 import { mkVersionYaml } from "../remaster/texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "../remaster/unpack-builtin.js";
@@ -27,6 +28,7 @@ export async function devOverlay(
   base: BaseImage,
   ctx: ResolveContext,
   builtin: BuiltinMode,
+  tcField: TcField,
 ): Promise<DevOverlay> {
   const m = input.manifest;
   const tree = await base.initrd();
@@ -37,11 +39,12 @@ export async function devOverlay(
     locate: input.locate,
     blob: (s) => pathSource(blobPath(ctx.fetch.store, s)),
     base: tree,
-    env: input.env,
+    tcField,
     log: ctx.log,
+    limits: ctx.limits,
   });
   const mode = await chooseMode(builtin, tree, lock);
-  const overlay = mode.unpack ? await unpackBuiltin(entries, lock, tree, m.epoch) : entries;
+  const overlay = mode.unpack ? await unpackBuiltin(entries, lock, tree, m.epoch, ctx.limits) : entries;
   const version = fileEntry(MK_VERSION, Buffer.from(mkVersionYaml(m.version ?? "dev")), m.epoch);
   const initrd = await compressArchive(appendArchiveEntries(tree, [...overlay, version]), m.epoch);
   const archive = initrd.source.read(0, initrd.size);

@@ -9,32 +9,41 @@ import { MkError } from "../errors.js";
 import type { ResolveContext } from "../lock/context.js";
 import { inputsDigest, type Lock } from "../lock/lock-file.js";
 import { lockStage } from "../lock/stage.js";
-import type { Env } from "../manifest/epoch.js";
+import { tcShadowField, type TcField, type TcPassword } from "../overlay/password.js";
 import type { ManifestInput } from "../manifest/input.js";
 import type { Log } from "../log.js";
 import { chooseAccel, type Accel, type AccelMode } from "../qemu/accel.js";
 import { qemuArgs, type PortForward } from "../qemu/args.js";
 import { stripAnsi } from "../qemu/ansi.js";
-import { findQemu } from "../qemu/boot.js";
+import { findQemu, type QemuHost } from "../qemu/boot.js";
 import { spawnGuarded, type GuardedProcess } from "../qemu/guard.js";
 import { hasSerialConsole } from "../qemu/image.js";
 import type { BuiltinMode } from "../remaster/unpack-builtin.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
+import { bootLine } from "../tinycore/boot-line.js";
 import { onInterrupt } from "../io/cleanup.js";
 import { devOverlay } from "./image.js";
 import { pollFiles, watchedFiles } from "./watch.js";
 
+/** What the dev loop reads again after each save: the manifest and tc's password. */
+export interface DevInput {
+  input: ManifestInput;
+  password: TcPassword;
+  /** SOURCE_DATE_EPOCH is set: a new password hash gets a salt derived from the image. */
+  reproducible: boolean;
+}
+
 export interface DevOptions {
   /** Reads, validates and resolves the manifest (again after each save). */
-  load(): ManifestInput;
+  load(): DevInput;
   context(input: ManifestInput): ResolveContext;
   ports: readonly PortForward[];
   memoryMb: number;
   mode: AccelMode;
   expect: readonly RegExp[];
   builtin: BuiltinMode;
-  env: Env;
+  host: QemuHost;
   log: Log;
   /** Where the guest's console goes. */
   console(text: string): void;
@@ -59,9 +68,9 @@ async function prepareBase(input: ManifestInput, ctx: ResolveContext, previous?:
   ).finally(() => ctx.fetch.progress.finish());
   const lock = lockResult.lock;
   if (previous && previous.lock.base.sha256 === lock.base.sha256)
-    return { ...previous, input, ctx, lock, append: bootLine(input, previous.base) };
+    return { ...previous, input, ctx, lock, append: devBootLine(input, previous.base) };
   previous?.base.close();
-  const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256));
+  const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256), ctx.limits);
   return {
     input,
     ctx,
@@ -69,14 +78,13 @@ async function prepareBase(input: ManifestInput, ctx: ResolveContext, previous?:
     base,
     baseInitrd: Buffer.concat(await base.initrdBytes()),
     kernel: await base.kernel(),
-    append: bootLine(input, base),
+    append: devBootLine(input, base),
   };
 }
 
 /** The default label's codes, boot.append, and console=ttyS0: dev shows the console. */
-function bootLine(input: ManifestInput, base: BaseImage): string {
-  const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
-  const codes = [...label, ...input.manifest.boot.append.filter((c) => !label.includes(c))];
+function devBootLine(input: ManifestInput, base: BaseImage): string {
+  const codes = bootLine(base.boot.label, input.manifest.boot.append);
   if (!hasSerialConsole(codes)) codes.push("console=ttyS0");
   return codes.join(" ");
 }
@@ -93,12 +101,14 @@ export async function runDev(options: DevOptions): Promise<never> {
   onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   const kernelPath = join(dir, "kernel");
   const initrdPath = join(dir, "initrd");
-  let input = o.load();
+  let loaded = o.load();
+  let input = loaded.input;
+  let tcField: TcField | undefined;
   const context = (i: ManifestInput) => ({ ...o.context(i), log: o.log });
   let state = await prepareBase(input, context(input));
   writeFileSync(kernelPath, state.kernel);
-  const qemu = findQemu(o.env);
-  const choice = await chooseAccel(o.mode, qemu, o.env);
+  const qemu = findQemu(o.host);
+  const choice = await chooseAccel(o.mode, qemu, o.host.kvmDevice);
   let accel: Accel = choice.accel;
   o.log.info(`dev: ${choice.why}`);
 
@@ -154,7 +164,12 @@ export async function runDev(options: DevOptions): Promise<never> {
   };
 
   const build = async (savedAt: number): Promise<boolean> => {
-    const overlay = await devOverlay(input, state.lock, state.base, state.ctx, o.builtin);
+    tcField = tcShadowField(input.manifest, loaded.password, {
+      previous: typeof tcField === "string" ? tcField : undefined,
+      reproducible: loaded.reproducible,
+      log: o.log,
+    });
+    const overlay = await devOverlay(input, state.lock, state.base, state.ctx, o.builtin, tcField);
     const builtAt = Date.now();
     if (overlay.sha256 === overlaySha && kernelSha === state.lock.base.sha256) {
       o.log.info(`dev: the image did not change (overlay ready ${seconds(builtAt - savedAt)} after the save)`);
@@ -185,14 +200,15 @@ export async function runDev(options: DevOptions): Promise<never> {
     try {
       o.log.info(`dev: changed: ${paths.join(", ")}`);
       try {
-        const next = o.load();
+        const nextLoaded = o.load();
+        const next = nextLoaded.input;
         const relock =
           inputsDigest(next.manifest) !== inputsDigest(input.manifest) ||
           next.manifest.mirror !== input.manifest.mirror;
-        input = next;
+        [loaded, input] = [nextLoaded, next];
         state = relock
           ? await prepareBase(input, context(input), state)
-          : { ...state, input, append: bootLine(input, state.base) };
+          : { ...state, input, append: devBootLine(input, state.base) };
         watcher.watch(watchedFiles(input));
         await build(savedAt);
       } catch (e) {

@@ -4,10 +4,11 @@
 import { statSync } from "node:fs";
 import { FormatError, MkError } from "../errors.js";
 import { fileSource, type ByteSource } from "../io/byte-source.js";
+import { toListed, type ListedEntry } from "./format-listing.js";
 import { DETECT_BYTES } from "../formats/codec.js";
 import { codecOf, detectContainer } from "../formats/codecs.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
-import { DEFAULT_LIMITS } from "../formats/limits.js";
+import type { ReadLimits } from "../formats/limits.js";
 import { collect, normalizeEntryPath, openContent, printable, type Entry } from "../tree/entry.js";
 
 export interface Layer {
@@ -32,7 +33,7 @@ async function inLayer<T>(label: string, kind: () => string, work: () => Promise
   }
 }
 
-async function openSource(src: ByteSource, label: string): Promise<Layer> {
+async function openSource(src: ByteSource, label: string, limits: ReadLimits): Promise<Layer> {
   const kinds: string[] = [];
   return inLayer(
     label,
@@ -54,17 +55,17 @@ async function openSource(src: ByteSource, label: string): Promise<Layer> {
         }
         kinds.push(kind);
         if (kind === "gzip") {
-          current = await gunzipSource(current, { label: label.split(/[/>]/).pop()!.trim() });
+          current = await gunzipSource(current, { label: label.split(/[/>]/).pop()!.trim(), limits });
           continue;
         }
-        const entries = await collect(codecOf(kind).read(current, DEFAULT_LIMITS));
+        const entries = await collect(codecOf(kind).read(current, limits));
         return { label, kind: kinds.join("+"), entries };
       }
     },
   );
 }
 
-async function openFile(file: string): Promise<Layer> {
+async function openFile(file: string, limits: ReadLimits): Promise<Layer> {
   let src: ByteSource;
   try {
     const st = statSync(file);
@@ -77,7 +78,7 @@ async function openFile(file: string): Promise<Layer> {
     throw new MkError("usage", `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file });
   }
   // The file stays open: an ISO's (or tar's) file data streams from it when read.
-  return openSource(src, file);
+  return openSource(src, file, limits);
 }
 
 /** Finds `inner` in a layer, following symlinks and hard links inside the container. */
@@ -132,15 +133,19 @@ function resolveLink(linkPath: string, target: string): string {
 }
 
 /** Entries under a directory (recursive), or the entry itself when it is not one. */
-export function listUnder(layer: Layer, dir: Entry): Entry[] {
+function listUnder(layer: Layer, dir: Entry): Entry[] {
   if (dir.type !== "dir") return [dir];
   const prefix = dir.path === "" ? "" : dir.path + "/";
   return layer.entries.filter((e) => e.path.startsWith(prefix) && e.path !== dir.path);
 }
 
 /** Walks FILE and INNER paths: returns the last layer and the entry named last (if any). */
-export async function descend(file: string, inner: readonly string[]): Promise<{ layer: Layer; entry?: Entry }> {
-  let layer = await openFile(file);
+async function descend(
+  file: string,
+  inner: readonly string[],
+  limits: ReadLimits,
+): Promise<{ layer: Layer; entry?: Entry }> {
+  let layer = await openFile(file, limits);
   for (const [i, name] of inner.entries()) {
     const entry = lookup(layer, name);
     const last = i === inner.length - 1;
@@ -152,7 +157,7 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
         async () => content.read(0, DETECT_BYTES),
       );
       if (detectContainer(head)) {
-        layer = await openSource(content, `${layer.label} > ${entry.path}`);
+        layer = await openSource(content, `${layer.label} > ${entry.path}`, limits);
         continue;
       }
       if (!last)
@@ -165,4 +170,28 @@ export async function descend(file: string, inner: readonly string[]): Promise<{
     return { layer, entry };
   }
   return { layer };
+}
+
+/** `mkbundle ls`: what FILE (and each INNER path inside it) lists. */
+export async function listContainer(
+  file: string,
+  inner: readonly string[],
+  limits: ReadLimits,
+): Promise<ListedEntry[]> {
+  const { layer, entry } = await descend(file, inner, limits);
+  const byPath = new Map(layer.entries.map((e) => [e.path, e]));
+  return (entry ? listUnder(layer, entry) : layer.entries).map((e) => toListed(e, byPath));
+}
+
+/** `mkbundle cat`: the file the last INNER path names, and where it is (for messages). */
+export async function containedFile(
+  file: string,
+  inner: readonly string[],
+  limits: ReadLimits,
+): Promise<{ entry: Entry; label: string }> {
+  const { layer } = await descend(file, inner.slice(0, -1), limits);
+  const entry = lookup(layer, inner[inner.length - 1]!);
+  if (entry.type !== "file")
+    throw new MkError("lookup", `${layer.label}: '${entry.path}' is a ${entry.type}, not a file`);
+  return { entry, label: layer.label };
 }

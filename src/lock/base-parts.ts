@@ -8,7 +8,7 @@ import { adoptBlob, tempFile } from "../store/cas.js";
 import type { Expect, Fetched } from "../store/fetch.js";
 import { describeLocation, locationOf, under, type Location } from "../net/location.js";
 import { assembleBaseIso, partPaths } from "../tinycore/assemble-base.js";
-import { releasePath } from "../tinycore/mirror-layout.js";
+import { distributionFilePath } from "../tinycore/mirror-layout.js";
 import { writeNewFile } from "../io/write-atomic.js";
 import { onInterrupt } from "../io/cleanup.js";
 import type { Collector } from "./collector.js";
@@ -29,7 +29,7 @@ interface PartSource {
 }
 
 export const distributionFiles = (m: ResolvedManifest, ctx: Pick<ResolveContext, "mirror">): Location =>
-  under(ctx.mirror, releasePath(m.base.release, m.base.arch, "distribution_files/"));
+  under(ctx.mirror, distributionFilePath(m.base.release, m.base.arch));
 
 /** Every part of the manifest's base, where it comes from and what pins it (the manifest's sha256, or the lock's). */
 function partSources(m: ResolvedManifest, ctx: Pick<ResolveContext, "mirror" | "baseDir">, lock?: Lock): PartSource[] {
@@ -46,7 +46,7 @@ function partSources(m: ResolvedManifest, ctx: Pick<ResolveContext, "mirror" | "
   };
   const dist = (name: string, path: string): PartSource => ({
     path,
-    from: under(ctx.mirror, releasePath(m.base.release, m.base.arch, `distribution_files/${name}`)),
+    from: under(ctx.mirror, distributionFilePath(m.base.release, m.base.arch, name)),
     label: name,
     expect: pin(path),
   });

@@ -12,7 +12,7 @@ import { fetchToStore } from "../store/fetch.js";
 import { parseDepFile } from "../tinycore/dep-file.js";
 import { expandKernel } from "../tinycore/kernel-names.js";
 import { parseMd5File } from "../tinycore/md5-file.js";
-import { tczPath } from "../tinycore/mirror-layout.js";
+import { extensionOfUrl, tczIndexPath, tczPath } from "../tinycore/mirror-layout.js";
 import { EXTENSION_NAME } from "../manifest/types.js";
 import { printable } from "../tree/entry.js";
 import type { Collector } from "./collector.js";
@@ -165,15 +165,14 @@ function missingDiagnostic(x: MissingExtension, known: readonly string[], ctx: R
  */
 async function knownNames(m: ResolvedManifest, ctx: ResolveContext, seen: readonly string[]): Promise<string[]> {
   const names = new Set(seen);
-  const fromCache = /\/tcz\/([^/]+)\.tcz$/;
   for (const r of listIndex(ctx.fetch.store)) {
-    const n = fromCache.exec(r.url)?.[1];
-    if (n && r.sha256) names.add(decodeURIComponent(n));
+    const n = extensionOfUrl(r.url);
+    if (n && r.sha256) names.add(n);
   }
   try {
     const info = await fetchToStore(
       ctx.fetch,
-      under(ctx.mirror, `${m.base.release}/${m.base.arch}/tcz/info.lst`),
+      under(ctx.mirror, tczIndexPath(m.base.release, m.base.arch, "info.lst")),
       "info.lst",
       { metadata: true },
     );

@@ -14,6 +14,7 @@ import { resolveUefiLoader } from "./uefi-loader.js";
 
 /** The manifest's kernel:, else what the base ISO says (lib/modules in its initrd, its bzImage header). */
 async function kernelOf(
+  ctx: ResolveContext,
   m: ResolvedManifest,
   isoPath: string | undefined,
   label: string,
@@ -22,7 +23,7 @@ async function kernelOf(
   if (!isoPath) return undefined;
   let detected: KernelRelease | undefined;
   try {
-    const base = await openBaseImage(isoPath);
+    const base = await openBaseImage(isoPath, ctx.limits);
     try {
       detected = await base.kernelRelease();
     } finally {
@@ -39,7 +40,7 @@ async function kernelOf(
 export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Promise<Lock> {
   const c = collector(ctx);
   const base = await resolveBase(m, ctx, c);
-  const kernel = await kernelOf(m, base.iso?.path, describeLocation(base.from));
+  const kernel = await kernelOf(ctx, m, base.iso?.path, describeLocation(base.from));
   const closures = await resolveClosures(m, kernel?.release, ctx, c);
   if (closures.badNames.length)
     throw new MkError("input", closures.badNames, {

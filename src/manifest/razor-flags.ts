@@ -1,7 +1,9 @@
 // Razor's command line (-b -m -p -d -t -c), its -c file and MK_BUNDLE_* variables -> an
 // in-memory manifest that goes through the same checks and pipeline as a manifest file.
 import { readTextFile } from "./text-file.js";
-import { problem, type Diagnostic } from "../errors.js";
+import { hasErrors, MkError, problem, type Diagnostic } from "../errors.js";
+import type { LoadedManifest } from "./input.js";
+import { checkManifestData } from "./load.js";
 import { parseExtensionList, type ListedExtension } from "./extension-list.js";
 import { parseRazorConfig, RAZOR_SETTINGS, type ConfigValue } from "./razor-config.js";
 import type { Locator } from "./schema.js";
@@ -188,4 +190,31 @@ function readList(file: string, diagnostics: Diagnostic[]): ListedExtension[] {
   const parsed = parseExtensionList(file, text);
   diagnostics.push(...parsed.diagnostics);
   return parsed.extensions;
+}
+
+const USAGE = problem(
+  "usage",
+  "mkbundle -b FILE -m FILE [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]",
+  "or a manifest: mkbundle build FILE; see mkbundle --help",
+);
+
+/**
+ * Razor's command line, -c file and environment as a loaded manifest (checked like a file's,
+ * rooted at `dir`), and the MK_BUNDLE_* settings they set, which the environment's yield to.
+ * Any error is an MkError listing every problem; warnings come back with the manifest.
+ */
+export function razorManifest(
+  flags: RazorFlags,
+  env: Env,
+  dir: string,
+): { loaded: LoadedManifest; settings: Record<string, string> } {
+  const razor = razorInput(flags, env);
+  if (razor.usageError) throw new MkError("usage", [...razor.diagnostics, USAGE]);
+  const checked = checkManifestData(razor.manifest, { locate: razor.locate, baseDir: dir });
+  const diagnostics = [...razor.diagnostics, ...checked.diagnostics];
+  if (hasErrors(diagnostics) || !checked.manifest) throw new MkError("manifest", diagnostics);
+  return {
+    loaded: { written: checked.manifest, dir, locate: razor.locate, warnings: diagnostics },
+    settings: razor.settings,
+  };
 }

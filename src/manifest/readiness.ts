@@ -2,11 +2,16 @@
 // would meet that need no network. They are warnings (a version may come on the command
 // line, a variable may be set in CI), errors under --strict.
 import type { Diagnostic } from "../errors.js";
-import type { Env } from "./epoch.js";
 import { diagnosticAt, type Locator } from "./schema.js";
 import type { Manifest } from "./types.js";
 
-export function buildReadiness(m: Manifest, ctx: { locate: Locator; env: Env }): Diagnostic[] {
+export function buildReadiness(
+  m: Manifest,
+  ctx: {
+    locate: Locator;
+    /** Whether an environment variable is set (to a non-empty value). */ isSet(name: string): boolean;
+  },
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const warn = (path: (string | number)[], message: string, hint: string, at: "key" | "value" = "value") =>
     out.push(diagnosticAt(ctx.locate, "warning", path, message, hint, at));
@@ -18,7 +23,7 @@ export function buildReadiness(m: Manifest, ctx: { locate: Locator; env: Env }):
     );
   // (A missing password.file is a semantic warning already.)
   const pw = m.password;
-  if (pw && m.flavour !== "prod" && "env" in pw && !ctx.env[pw.env])
+  if (pw && m.flavour !== "prod" && "env" in pw && !ctx.isSet(pw.env))
     warn(
       ["password", "env"],
       `names ${pw.env}, which is not set here: a build fails without it`,

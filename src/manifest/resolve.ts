@@ -1,39 +1,32 @@
-// Fill in defaults, apply the flavour and the environment's settings: the manifest
-// exactly as it will be built. Every derived value is computed here, once.
-import { mirrorRoot } from "../tinycore/mirror-layout.js";
-import { buildEpoch, type Env } from "./epoch.js";
-import {
-  DEFAULT_GEM_SOURCE,
-  defaultIso,
-  extensionName,
-  PUBLIC_MIRROR,
-  type Manifest,
-  type ResolvedManifest,
-} from "./types.js";
+// Fill in defaults and apply the flavour and the settings the configuration resolved (the
+// mirror, the epoch, where the base ISO and gems come from): the manifest exactly as it
+// will be built.
+import { flavourPolicy } from "./flavour.js";
+import { defaultIso, extensionName, type Manifest, type ResolvedManifest } from "./types.js";
 
-export interface ResolveOptions {
-  /** --mirror: beats the manifest, which beats MK_BUNDLE_TCL_MIRROR_URI. */
-  mirror?: string;
-  env?: Env;
+/** The values the configuration decides (config/settings.ts), among the manifest's, the environment's and defaults. */
+export interface ManifestSettings {
+  mirror: string;
+  epoch: number;
+  baseUrl?: string | undefined;
+  gemSource: string;
 }
 
-/** Extensions a flavour leaves out of extensions.builtin: prod drops openssh (Razor's rule) and flavours.prod.exclude. */
+/** Extensions a flavour leaves out of extensions.builtin (prod: openssh, as Razor did, and flavours.prod.exclude). */
 export function flavourDrops(m: Manifest): string[] {
-  if (m.flavour !== "prod") return [];
-  const drop = new Set(["openssh", ...(m.flavours?.prod?.exclude ?? []).map(extensionName)]);
+  const drop = new Set(flavourPolicy(m.flavour ?? "dev").dropsBuiltin(m.flavours?.prod?.exclude ?? []));
   return (m.extensions?.builtin ?? []).map(extensionName).filter((n) => drop.has(n));
 }
 
-export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): ResolvedManifest {
-  const env = opts.env ?? {};
+export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManifest {
   const base = m.base ?? {};
-  const isoUrl = base.url ?? nonEmpty(env["MK_BUNDLE_TCL_ISO_URL"]);
+  const isoUrl = s.baseUrl;
   const dropped = new Set(flavourDrops(m));
   return {
     name: m.name,
     ...(m.version !== undefined ? { version: m.version } : {}),
     flavour: m.flavour ?? "dev",
-    epoch: buildEpoch(m.epoch, env).value,
+    epoch: s.epoch,
     base: base.kernel
       ? {
           release: base.release ?? "4.x",
@@ -49,14 +42,14 @@ export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): Resolve
           ...(isoUrl ? { url: isoUrl } : {}),
           ...(base.sha256 ? { sha256: base.sha256 } : {}),
         },
-    mirror: opts.mirror ?? m.mirror ?? mirrorFromEnv(env) ?? PUBLIC_MIRROR,
+    mirror: s.mirror,
     ...(m.kernel ? { kernel: m.kernel } : {}),
     extensions: {
       builtin: (m.extensions?.builtin ?? []).map(extensionName).filter((n) => !dropped.has(n)),
       mirror: (m.extensions?.mirror ?? []).map(extensionName),
     },
     gems: {
-      source: m.gems?.source ?? nonEmpty(env["MK_BUNDLE_GEM_SERVER_URI"]) ?? DEFAULT_GEM_SOURCE,
+      source: s.gemSource,
       require: m.gems?.require ?? [],
     },
     files: (m.files ?? []).map((f) => ({ ...f, mode: f.mode ?? "0644", owner: f.owner ?? "0:0" })),
@@ -71,14 +64,6 @@ export function resolveManifest(m: Manifest, opts: ResolveOptions = {}): Resolve
     },
   };
 }
-
-/** MK_BUNDLE_TCL_MIRROR_URI, in Razor's …/4.x/x86/tcz form or as the mirror's root. */
-const mirrorFromEnv = (env: Env): string | undefined => {
-  const uri = nonEmpty(env["MK_BUNDLE_TCL_MIRROR_URI"]);
-  return uri ? mirrorRoot(uri) : undefined;
-};
-
-const nonEmpty = (s: string | undefined): string | undefined => (s && s.trim() ? s.trim() : undefined);
 
 /** A copy safe to print: password hashes are not shown (names of variables and files are). */
 export function redacted(m: ResolvedManifest): ResolvedManifest {

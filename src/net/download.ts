@@ -24,7 +24,8 @@ export interface DownloadOptions {
   etag?: string;
   lastModified?: string;
   onBytes?: (n: number) => void;
-  dispatcher?: Dispatcher;
+  /** The connection pool (proxyDispatcher): the configuration's proxies. */
+  dispatcher: Dispatcher;
   /** Sent with every attempt (a registry's Authorization); dropped on a redirect to another origin. */
   headers?: Record<string, string>;
 }
@@ -37,12 +38,32 @@ export type DownloadResult =
 /** How long a connection may stay silent (headers, or a pause in the body) before the attempt is retried. */
 const STALL_MS = 30_000;
 
-let shared: Dispatcher | undefined;
-/** One connection pool for the process, honouring HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
-export function defaultDispatcher(): Dispatcher {
-  const { EnvHttpProxyAgent, interceptors } = undiciLib();
-  shared ??= new EnvHttpProxyAgent().compose(interceptors.redirect({ maxRedirections: 5 }));
-  return shared;
+/** The proxies the configuration resolved (http_proxy, https_proxy, no_proxy; "" for none). */
+export interface ProxySettings {
+  httpProxy: string;
+  httpsProxy: string;
+  noProxy: string;
+}
+
+const pools = new Map<string, Dispatcher>();
+/**
+ * One connection pool per proxy setting, following redirects. The settings are always given,
+ * so undici never reads the process environment itself.
+ */
+export function proxyDispatcher(p: ProxySettings): Dispatcher {
+  const key = JSON.stringify([p.httpProxy, p.httpsProxy, p.noProxy]);
+  let d = pools.get(key);
+  if (!d) {
+    const { EnvHttpProxyAgent, interceptors } = undiciLib();
+    const agent = new EnvHttpProxyAgent({
+      httpProxy: p.httpProxy,
+      httpsProxy: p.httpsProxy || p.httpProxy,
+      noProxy: p.noProxy,
+    });
+    d = agent.compose(interceptors.redirect({ maxRedirections: 5 }));
+    pools.set(key, d);
+  }
+  return d;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -130,7 +151,7 @@ function describeFailure(e: unknown, url: string, stallMs: number): string {
 }
 
 async function fetchHttp(url: string, fd: number, file: string, opts: DownloadOptions): Promise<DownloadResult> {
-  const dispatcher = opts.dispatcher ?? defaultDispatcher();
+  const dispatcher = opts.dispatcher;
   const deadline = Date.now() + opts.timeoutMs;
   const stallMs = Math.min(STALL_MS, opts.timeoutMs);
   const overdue = () =>

@@ -5,6 +5,7 @@
 // rebuild-iso runs it again on the bundle it is given.
 import { type Entry, readSmallText } from "../tree/entry.js";
 import type { FileTree } from "../tree/file-tree.js";
+import { INITTAB, PASSWD, SHADOW } from "../tinycore/accounts.js";
 
 /** sshd, dropbear (and its multi-call binary), telnetd, and anything named like an sshd. */
 const DAEMON = /(^|\/)([^/]*sshd[^/]*|dropbear[^/]*|u?telnetd)$/;
@@ -54,7 +55,7 @@ export async function auditProd(tree: FileTree, extensions: readonly AuditedExte
     const e = tree.get(path);
     return e?.type === "file" ? await readSmallText(e) : "";
   };
-  for (const file of ["etc/shadow", "etc/passwd"]) {
+  for (const file of [SHADOW, PASSWD]) {
     for (const line of (await text(file)).split("\n")) {
       const [user, field] = line.split(":");
       if (user && field !== undefined && usableHash(field))
@@ -63,7 +64,7 @@ export async function auditProd(tree: FileTree, extensions: readonly AuditedExte
         );
     }
   }
-  for (const line of (await text("etc/inittab")).split("\n")) {
+  for (const line of (await text(INITTAB)).split("\n")) {
     const [id, , action, command] = line.split(":");
     if (!line.trim() || line.trim().startsWith("#") || !command) continue;
     if ((action === "respawn" || action === "askfirst" || action === "once") && AUTOLOGIN.test(command))

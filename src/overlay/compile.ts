@@ -2,6 +2,7 @@
 // the parent directories it needs (existing ones exactly as the base has them). Then the
 // checks on the image it makes: every service's program is there, and prod is audited.
 import { MkError } from "../errors.js";
+import { flavourPolicy } from "../manifest/flavour.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
 import { type Entry } from "../tree/entry.js";
 import { addParents, mergeEntry, sorted, treeOf, type FileTree } from "../tree/file-tree.js";
@@ -14,13 +15,13 @@ import { serviceEntries } from "./services.js";
 import type { OverlayInput } from "./types.js";
 
 export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
-  const problems: string[] = [];
+  const problems: string[] = typeof input.tcField === "string" ? [] : [input.tcField.problem];
   const overlay: FileTree = new Map();
   // Later groups win: a files: entry may replace a generated file on purpose.
   const groups = [
     extensionEntries(input),
     gemEntries(input),
-    await accountEntries(input, problems),
+    await accountEntries(input),
     await serviceEntries(input),
     await fileEntries(input, problems),
   ];
@@ -36,7 +37,7 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
     listings.filter((x) => x.role === "builtin").flatMap((x) => x.entries.map((e) => e.path)),
   );
   checkServiceCommands(input, (p) => final.has(p) || fromBuiltins.has(p));
-  if (input.manifest.flavour === "prod") {
+  if (flavourPolicy(input.manifest.flavour).audited) {
     const audit = await auditProd(final, listings);
     if (audit.length) throw new MkError("build", audit);
   }
@@ -51,7 +52,7 @@ async function extensionListings(input: OverlayInput): Promise<AuditedExtension[
       name: x.name,
       role: x.role,
       requiredBy: x.requiredBy,
-      entries: await extensionFiles(x.name, input.blob(x.sha256)),
+      entries: await extensionFiles(x.name, input.blob(x.sha256), input.limits),
     });
   }
   return out;

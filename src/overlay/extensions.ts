@@ -2,7 +2,7 @@
 // from the lock's pins.
 import type { LockedExtension } from "../lock/lock-file.js";
 import { expandKernel } from "../tinycore/kernel-names.js";
-import { BUILTIN_OPTIONAL, GEM_MIRROR, inImageMirror, ONBOOT_LIST } from "../tinycore/layout.js";
+import { BUILTIN_OPTIONAL, extensionPath, GEM_MIRROR, inImageMirror, ONBOOT_LIST } from "../tinycore/layout.js";
 import { md5FileText } from "../tinycore/md5-file.js";
 import { fileEntry, fileFrom, type Entry } from "../tree/entry.js";
 import type { OverlayInput } from "./types.js";
@@ -12,11 +12,13 @@ export function extensionEntries(input: OverlayInput): Entry[] {
   const epoch = manifest.epoch;
   const out: Entry[] = [];
   const put = (dir: string, e: LockedExtension, siblings: readonly (".dep" | ".info" | ".list")[]) => {
-    out.push(fileFrom(`${dir}/${e.name}.tcz`, input.blob(e.sha256), epoch));
-    out.push(fileEntry(`${dir}/${e.name}.tcz.md5.txt`, Buffer.from(md5FileText(e.md5, `${e.name}.tcz`)), epoch));
+    out.push(fileFrom(extensionPath(dir, e.name), input.blob(e.sha256), epoch));
+    out.push(
+      fileEntry(extensionPath(dir, e.name, ".md5.txt"), Buffer.from(md5FileText(e.md5, `${e.name}.tcz`)), epoch),
+    );
     for (const s of siblings) {
       const sha = e.files?.[s];
-      if (sha) out.push(fileFrom(`${dir}/${e.name}.tcz${s}`, input.blob(sha), epoch));
+      if (sha) out.push(fileFrom(extensionPath(dir, e.name, s), input.blob(sha), epoch));
     }
   };
   for (const e of lock.extensions.filter((x) => x.role === "builtin")) put(BUILTIN_OPTIONAL, e, [".dep"]);

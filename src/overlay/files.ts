@@ -26,7 +26,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
       }
       let entries = images.get(name);
       if (!entries) {
-        entries = await extensionFiles(name, input.blob(pin.sha256));
+        entries = await extensionFiles(name, input.blob(pin.sha256), input.limits);
         images.set(name, entries);
       }
       const want = normalizeEntryPath("files", f.extract.path);

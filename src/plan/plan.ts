@@ -2,6 +2,7 @@
 // (with sizes), overlay files, flavour, and the size delta.
 import { createHash } from "node:crypto";
 import type { Lock } from "../lock/lock-file.js";
+import { SHADOW } from "../tinycore/accounts.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { readContent, type Entry } from "../tree/entry.js";
 
@@ -51,7 +52,7 @@ export async function overlayFacts(entries: readonly Entry[]): Promise<Map<strin
     if (e.type === "dir") continue;
     const data = e.type === "file" ? readContent(e) : Buffer.from(e.linkTarget ?? "");
     const compared =
-      e.path === "etc/shadow" ? Buffer.from(data.toString("utf8").replace(/\$[0-9a-z]+\$[^:\n]*/g, "$crypt")) : data;
+      e.path === SHADOW ? Buffer.from(data.toString("utf8").replace(/\$[0-9a-z]+\$[^:\n]*/g, "$crypt")) : data;
     out.set(e.path, {
       sha256: createHash("sha256").update(compared).digest("hex"),
       size: data.length,

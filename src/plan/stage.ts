@@ -2,7 +2,7 @@
 // built before: the lock, and the bundle in --out (or a bundle named with --against).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { bundleFileName } from "../remaster/names.js";
+import { bundleFileName } from "../outdir/names.js";
 import { readBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
 import type { ResolveContext } from "../lock/context.js";
@@ -10,11 +10,12 @@ import { lockPathFor, readLock } from "../lock/lock-file.js";
 import { resolveLock } from "../lock/resolve.js";
 import type { ManifestInput } from "../manifest/input.js";
 import { compileOverlay } from "../overlay/compile.js";
+import { tcShadowField, type TcPassword } from "../overlay/password.js";
 import { pathSource } from "../io/byte-source.js";
 import { blobPath } from "../store/cas.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 import { makePlan, overlayFacts, settingsOf, type Plan, type State } from "./plan.js";
-import { lastBundle } from "../remaster/choose-bundle.js";
+import { lastBundle } from "../outdir/choose-bundle.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 
 export interface PlanOptions {
@@ -22,6 +23,8 @@ export interface PlanOptions {
   out: string;
   /** Compare with this bundle instead of the lock and the bundle in --out. */
   against?: string;
+  /** tc's password as the configuration resolved it (the overlay's /etc/shadow is compared as "a hash"). */
+  password: TcPassword;
 }
 
 export interface PlanResult extends Plan {
@@ -52,7 +55,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
   const against = o.against ?? lastBundleFor(o.out, manifest);
   let baseline = o.against ?? (hasLock ? lockFile : "nothing (no lock yet)");
   if (against) {
-    const b = await readBundle(against);
+    const b = await readBundle(against, ctx.limits);
     Object.assign(before, {
       lock: b.json.lock,
       flavour: b.json.flavour,
@@ -70,8 +73,9 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
   const lock = await resolveLock(manifest, ctx);
   const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour, settings: settingsOf(manifest) };
   if (before.files) {
-    const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256));
+    const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256), ctx.limits);
     try {
+      const quiet = { ...ctx.log, warn: () => {} };
       const entries = await compileOverlay({
         manifest,
         lock,
@@ -79,8 +83,9 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
         locate: o.input.locate,
         blob: (s) => pathSource(blobPath(ctx.fetch.store, s)),
         base: await base.initrd(),
-        env: o.input.env,
-        log: { ...ctx.log, warn: () => {} },
+        tcField: tcShadowField(manifest, o.password, { reproducible: true, log: quiet }),
+        log: quiet,
+        limits: ctx.limits,
         allowMissingCommands: true,
       });
       after.files = await overlayFacts(entries);

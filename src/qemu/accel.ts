@@ -2,22 +2,15 @@
 // only when a test guest really runs under it (kvm-probe.ts); otherwise software emulation,
 // with the reason in one line.
 import { accessSync, constants, existsSync } from "node:fs";
-import { MkError, usageError } from "../errors.js";
+import { MkError } from "../errors.js";
 import { runProbe } from "./kvm-probe.js";
 
 export type Accel = "kvm" | "tcg";
 export type AccelMode = "auto" | Accel;
-const MODES: readonly AccelMode[] = ["auto", "kvm", "tcg"];
+export const ACCEL_MODES: readonly AccelMode[] = ["auto", "kvm", "tcg"];
 
 /** QEMU's arguments for an accelerator: KVM with the host's CPU, or TCG. */
 export const accelArgs = (a: Accel): string[] => (a === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg"]);
-
-export function parseAccelMode(value: string | undefined, from: string): AccelMode | undefined {
-  if (value === undefined || value === "") return undefined;
-  if (!(MODES as readonly string[]).includes(value))
-    throw usageError(`${from} '${value}' is not an accelerator`, "use auto, kvm or tcg", from);
-  return value as AccelMode;
-}
 
 export interface AccelChoice {
   accel: Accel;
@@ -37,16 +30,10 @@ function kvmDeviceProblem(device: string): string | undefined {
   return undefined;
 }
 
-/** The KVM device: /dev/kvm, or MKBUNDLE_KVM_DEVICE. */
-const kvmDevice = (env: Readonly<Record<string, string | undefined>>) => env["MKBUNDLE_KVM_DEVICE"] || "/dev/kvm";
-
-export async function chooseAccel(
-  mode: AccelMode,
-  qemu: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<AccelChoice> {
+/** `kvmDevice`: /dev/kvm, or the configuration's MKBUNDLE_KVM_DEVICE. */
+export async function chooseAccel(mode: AccelMode, qemu: string, kvmDevice: string): Promise<AccelChoice> {
   if (mode === "tcg") return { accel: "tcg", why: "QEMU under software emulation (--accel tcg)" };
-  const problem = kvmDeviceProblem(kvmDevice(env));
+  const problem = kvmDeviceProblem(kvmDevice);
   if (!problem) {
     const probe = await runProbe(qemu, accelArgs("kvm"));
     if (probe.ok) return { accel: "kvm", why: `QEMU with KVM (a test guest ran in ${probe.seconds.toFixed(1)} s)` };

@@ -23,10 +23,6 @@ export interface QemuSpec {
   interactive: boolean;
 }
 
-/** qemu-system-x86_64, or MKBUNDLE_QEMU (a custom build, or a stand-in for tests). */
-export const qemuBinary = (env: Readonly<Record<string, string | undefined>> = process.env): string =>
-  env["MKBUNDLE_QEMU"] || "qemu-system-x86_64";
-
 export function qemuArgs(s: QemuSpec): string[] {
   const args = ["-m", String(s.memoryMb), "-no-reboot"];
   args.push(...(s.interactive ? ["-nographic"] : ["-display", "none", "-serial", "stdio", "-monitor", "none"]));

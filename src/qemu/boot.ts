@@ -3,10 +3,10 @@
 import { accessSync, constants, rmSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { MkError } from "../errors.js";
-import type { Env } from "../manifest/epoch.js";
+import type { ReadLimits } from "../formats/limits.js";
 import type { Log } from "../log.js";
 import { chooseAccel, type AccelChoice, type AccelMode } from "./accel.js";
-import { qemuArgs, qemuBinary, type PortForward } from "./args.js";
+import { qemuArgs, type PortForward } from "./args.js";
 import { bootTest, type BootTestResult } from "./boot-test.js";
 import type { HttpCheck } from "./checks.js";
 import { spawnGuarded } from "./guard.js";
@@ -23,16 +23,29 @@ export interface BootOptions {
   ports: readonly PortForward[];
   memoryMb: number;
   mode: AccelMode;
-  env: Env;
+  host: QemuHost;
   log: Log;
+  /** What opening the image (an ISO) may cost. */
+  limits: ReadLimits;
 }
 
-/** The QEMU binary, found on PATH (or as given), or a clear error. */
-export function findQemu(env: Env): string {
-  const bin = qemuBinary(env);
+/** Where QEMU and its firmware are on this machine (the configuration's MKBUNDLE_QEMU, PATH, ...). */
+export interface QemuHost {
+  /** The QEMU binary: a name looked for on `searchPath`, or a path. */
+  binary: string;
+  /** PATH: directories separated as the platform separates them. */
+  searchPath: string;
+  kvmDevice: string;
+  /** MKBUNDLE_OVMF, when set: the UEFI firmware to use instead of searching for it. */
+  ovmf?: string | undefined;
+}
+
+/** The QEMU binary, found on the search path (or as given), or a clear error. */
+export function findQemu(host: QemuHost): string {
+  const bin = host.binary;
   const candidates = bin.includes("/")
     ? [bin]
-    : (env["PATH"] ?? "")
+    : host.searchPath
         .split(delimiter)
         .filter(Boolean)
         .map((d) => join(d, bin));
@@ -53,12 +66,13 @@ export function findQemu(env: Env): string {
 async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; accel: AccelChoice }> {
   if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64)
     throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
-  const firmware = o.uefi ? findOvmf(o.env) : undefined;
+  const firmware = o.uefi ? findOvmf(o.host.ovmf) : undefined;
   const plan = await planBoot(o.image, {
     ...(o.kernel ? { kernel: true } : {}),
     ...(o.disk ? { disk: true } : {}),
     ...(firmware ? { firmware } : {}),
     append: o.append,
+    limits: o.limits,
   });
   if (firmware) o.log.verbose(`UEFI firmware: ${firmware}`);
   if (o.append.length && !o.kernel)
@@ -71,8 +85,8 @@ async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; 
           : "; add console=ttyS0 to boot.append in the manifest, or boot with --kernel --append console=ttyS0"),
     );
   }
-  const qemu = findQemu(o.env);
-  const accel = await chooseAccel(o.mode, qemu, o.env);
+  const qemu = findQemu(o.host);
+  const accel = await chooseAccel(o.mode, qemu, o.host.kvmDevice);
   o.log.info(accel.why);
   return { qemu, plan, accel };
 }

@@ -10,6 +10,8 @@ import { PLATFORM_EFI } from "../formats/iso9660/el-torito.js";
 import { hasEspPartition, hasHybridMbr } from "../formats/iso9660/hybrid.js";
 import { isIso9660 } from "../formats/iso9660/reader.js";
 import { openBaseImage } from "../tinycore/base-image.js";
+import { bootLine } from "../tinycore/boot-line.js";
+import type { ReadLimits } from "../formats/limits.js";
 
 export interface BootPlan {
   iso: string;
@@ -29,7 +31,7 @@ export const hasSerialConsole = (codes: readonly string[]): boolean => codes.som
 
 export async function planBoot(
   image: string,
-  opts: { kernel?: boolean; disk?: boolean; firmware?: string; append: readonly string[] },
+  opts: { kernel?: boolean; disk?: boolean; firmware?: string; append: readonly string[]; limits: ReadLimits },
 ): Promise<BootPlan> {
   let src;
   try {
@@ -49,13 +51,13 @@ export async function planBoot(
   } finally {
     src.close();
   }
-  const base = await openBaseImage(image).catch((e: unknown) => {
+  const base = await openBaseImage(image, opts.limits).catch((e: unknown) => {
     throw e instanceof MkError
       ? new MkError("input", `not a bootable Tiny Core ISO: ${e.diagnostics[0]!.message}`, { file: image })
       : e;
   });
   try {
-    const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
+    const label = bootLine(base.boot.label, []);
     const direct = opts.kernel || opts.append.length > 0;
     const firmware = opts.firmware ? { firmware: opts.firmware } : {};
     if (!direct && opts.firmware) {
@@ -92,7 +94,7 @@ export async function planBoot(
         });
       return { iso: image, ...(opts.disk ? { disk: true } : {}), bootLine: label, serial: hasSerialConsole(label) };
     }
-    const codes = [...label, ...opts.append.filter((c) => !label.includes(c))];
+    const codes = bootLine(base.boot.label, opts.append);
     const dir = mkdtempSync(join(tmpdir(), "mkbundle-run-"));
     const kernel = join(dir, "kernel");
     const initrd = join(dir, "initrd");

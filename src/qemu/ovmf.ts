@@ -5,7 +5,6 @@
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { MkError } from "../errors.js";
-import type { Env } from "../manifest/epoch.js";
 
 const CANDIDATES = [
   "/usr/share/OVMF/OVMF_CODE_4M.fd", // Debian 12, Ubuntu 22.04+
@@ -30,8 +29,8 @@ const isFirmwareFile = (path: string): boolean => {
   }
 };
 
-export function findOvmf(env: Env): string {
-  const given = env["MKBUNDLE_OVMF"];
+/** `given`: the configuration's MKBUNDLE_OVMF, when set. */
+export function findOvmf(given: string | undefined): string {
   if (given) {
     if (!isFirmwareFile(given))
       throw new MkError("usage", `MKBUNDLE_OVMF '${given}' is not a firmware file (a regular file up to 64 MiB)`, {

@@ -7,22 +7,22 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Dispatcher } from "undici";
 import { MkError, problem } from "../errors.js";
-import type { Env } from "../manifest/epoch.js";
-import { defaultDispatcher, download } from "../net/download.js";
+import { download } from "../net/download.js";
 import { undiciLib } from "../io/lazy.js";
 import { parseChallenge } from "./challenge.js";
-import { findCredentials, type Credentials } from "./credentials.js";
+import { findCredentials, type CredentialSources, type Credentials } from "./credentials.js";
 import { formatReference, type Reference } from "./reference.js";
 
 export interface ClientOptions {
   plainHttp?: boolean;
-  env: Env;
+  credentials: CredentialSources;
   /** The longest one request may take, retries included. */
   timeoutMs?: number;
   retries?: number;
   /** Blobs larger than this are uploaded in chunks of this size (default 64 MiB). */
   chunkBytes?: number;
-  dispatcher?: Dispatcher;
+  /** The connection pool (net/download.ts proxyDispatcher): the configuration's proxies. */
+  dispatcher: Dispatcher;
 }
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -67,13 +67,14 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
   const origin = `${o.plainHttp ? "http" : "https"}://${ref.registry}`;
   const repo = `${origin}/v2/${ref.repository}`;
   const name = ref.registry;
-  const dispatcher = o.dispatcher ?? defaultDispatcher();
+  const dispatcher = o.dispatcher;
   const timeoutMs = o.timeoutMs ?? 600_000;
   const retries = o.retries ?? 3;
   const chunkBytes = o.chunkBytes ?? 64 * 1024 * 1024;
   let credentials: Credentials | undefined | null = null; // null: not looked up yet
   let authorization: string | undefined;
-  const creds = () => (credentials === null ? (credentials = findCredentials(ref.registry, o.env)) : credentials);
+  const creds = () =>
+    credentials === null ? (credentials = findCredentials(ref.registry, o.credentials)) : credentials;
 
   const fail = (message: string, hint?: string) =>
     new RegistryError("fetch", problem("", `registry ${name}: ${message}`, hint));

@@ -5,7 +5,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Env } from "../manifest/epoch.js";
 
 export interface Credentials {
   username: string;
@@ -38,17 +37,31 @@ function fromFile(path: string, registry: string): Credentials | undefined {
   return undefined;
 }
 
-export function findCredentials(registry: string, env: Env): Credentials | undefined {
-  const user = env["MKBUNDLE_REGISTRY_USERNAME"];
-  const password = env["MKBUNDLE_REGISTRY_PASSWORD"];
-  if (user && password !== undefined)
-    return { username: user, password, from: "MKBUNDLE_REGISTRY_USERNAME/MKBUNDLE_REGISTRY_PASSWORD" };
-  const files = [
-    env["REGISTRY_AUTH_FILE"],
-    env["XDG_RUNTIME_DIR"] ? join(env["XDG_RUNTIME_DIR"], "containers", "auth.json") : undefined,
-    join(env["DOCKER_CONFIG"] ?? join(env["HOME"] ?? homedir(), ".docker"), "config.json"),
+/** Where logins may be found, as the configuration resolved them (config/). */
+export interface CredentialSources {
+  /** MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD. */
+  login?: { username: string; password: string };
+  /** Auth files in the order they are read: REGISTRY_AUTH_FILE, containers' auth.json, Docker's config.json. */
+  authFiles: readonly string[];
+}
+
+/** The auth files containers tools and Docker keep, where the environment says they are. */
+export function authFiles(env: {
+  REGISTRY_AUTH_FILE?: string | undefined;
+  XDG_RUNTIME_DIR?: string | undefined;
+  DOCKER_CONFIG?: string | undefined;
+  HOME?: string | undefined;
+}): string[] {
+  return [
+    env.REGISTRY_AUTH_FILE,
+    env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "containers", "auth.json") : undefined,
+    join(env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), ".docker"), "config.json"),
   ].filter((f): f is string => !!f);
-  for (const f of files) {
+}
+
+export function findCredentials(registry: string, sources: CredentialSources): Credentials | undefined {
+  if (sources.login) return { ...sources.login, from: "MKBUNDLE_REGISTRY_USERNAME/MKBUNDLE_REGISTRY_PASSWORD" };
+  for (const f of sources.authFiles) {
     const c = fromFile(f, registry);
     if (c) return c;
   }

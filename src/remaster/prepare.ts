@@ -5,9 +5,10 @@ import { createHash } from "node:crypto";
 import { readBundle, type OpenedBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
 import { hashSource } from "../io/hash.js";
-import { sourceDateEpoch, type Env } from "../manifest/epoch.js";
+import type { ReadLimits } from "../formats/limits.js";
+import { flavourPolicy } from "../manifest/flavour.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
-import { BUILTIN_OPTIONAL, inImageMirror, MK_VERSION } from "../tinycore/layout.js";
+import { extensionDir, extensionPath, MK_VERSION } from "../tinycore/layout.js";
 import { fileEntry, openContent, readContent, type Entry, readSmallText } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
@@ -19,6 +20,7 @@ import { editIsolinuxCfg } from "./isolinux-edit.js";
 import { isoMetadataYaml, mkVersionYaml } from "./texts.js";
 import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js";
 import { checkEfiStub } from "../tinycore/efi-stub.js";
+import { bootLine } from "../tinycore/boot-line.js";
 import { MAX_LOADER } from "../bundle/uefi-loader.js";
 
 export interface RemasterOptions {
@@ -28,7 +30,10 @@ export interface RemasterOptions {
   /** How builtin extensions reach the booted system; auto picks by the base initrd. */
   builtin?: BuiltinMode;
   out: string;
-  env: Env;
+  /** SOURCE_DATE_EPOCH, when set: iso-metadata.yaml records it as the build time (never the clock). */
+  buildTime?: number | undefined;
+  /** What one opened container may cost. */
+  limits: ReadLimits;
   threads?: number;
   /** Where --append-initrd keeps compressed overlay layers for the next build. */
   layerCache?: string;
@@ -64,7 +69,7 @@ const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemaster> {
-  const bundle = await readBundle(o.bundle);
+  const bundle = await readBundle(o.bundle, o.limits);
   const { json } = bundle;
   const version = o.version ?? json.version;
   if (!version)
@@ -79,13 +84,15 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   const isoSource = openContent(member);
   if ((await hashSource(isoSource)) !== json.members[json.base])
     throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
-  const base = await openBaseImage(isoSource);
+  const base = await openBaseImage(isoSource, o.limits);
   const baseTree = await base.initrd();
 
   const builtin = await chooseMode(o.builtin ?? "auto", baseTree, json.lock);
-  const bundled = builtin.unpack ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch) : bundle.overlay;
+  const bundled = builtin.unpack
+    ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch, o.limits)
+    : bundle.overlay;
   const overlay = [...bundled, fileEntry(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
-  if (json.flavour === "prod") await auditBundle(bundle, treeWith(baseTree, overlay));
+  if (flavourPolicy(json.flavour).audited) await auditBundle(bundle, treeWith(baseTree, overlay), o.limits);
   const m = json.manifest;
   const baseInitrds = base.boot.initrds;
   let initrds: PreparedRemaster["initrds"];
@@ -117,8 +124,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     ...(m.boot.timeout !== undefined ? { timeoutSeconds: m.boot.timeout } : {}),
     initrds: initrds.map((i) => `/${i.path}`),
   });
-  const label = base.boot.label.append.filter((c) => !c.startsWith("initrd="));
-  const sde = sourceDateEpoch(o.env);
+  const sde = o.buildTime;
   const metadata = isoMetadataYaml({
     iso_version: version,
     kernel: { path: `/${kernel.path}`, sha256: sha256(kernel.bytes) },
@@ -138,7 +144,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     ...(layers ? { layers } : {}),
     droppedInitrds: o.appendInitrd ? [] : baseInitrds.slice(1),
     cfg: { path: base.boot.cfgPath, text: cfg },
-    bootLine: [...label, ...m.boot.append.filter((c) => !label.includes(c))],
+    bootLine: bootLine(base.boot.label, m.boot.append),
     metadata,
     builtin,
     ...(uefiLoader ? { uefiLoader } : {}),
@@ -173,20 +179,20 @@ function treeWith(base: FileTree, overlay: readonly Entry[]): FileTree {
 }
 
 /** The prod audit again, on what this bundle would put in the image: a bundle is input, not trusted. */
-async function auditBundle(bundle: OpenedBundle, tree: FileTree): Promise<void> {
+async function auditBundle(bundle: OpenedBundle, tree: FileTree, limits: ReadLimits): Promise<void> {
   const { lock } = bundle.json;
   const byPath = new Map(bundle.overlay.map((e) => [e.path, e]));
   const extensions: AuditedExtension[] = [];
   for (const x of lock.extensions.filter((e) => e.role === "builtin" || e.role === "mirror")) {
     const tcz = byPath.get(
-      `${x.role === "builtin" ? BUILTIN_OPTIONAL : inImageMirror(lock.release, lock.arch)}/${x.name}.tcz`,
+      extensionPath(extensionDir(x.role === "builtin" ? "builtin" : "mirror", lock.release, lock.arch), x.name),
     );
     if (!tcz) throw new MkError("input", `the bundle lacks ${x.name}.tcz, which its lock lists as ${x.role}`);
     extensions.push({
       name: x.name,
       role: x.role,
       requiredBy: x.requiredBy,
-      entries: await extensionFiles(x.name, openContent(tcz)),
+      entries: await extensionFiles(x.name, openContent(tcz), limits),
     });
   }
   const problems = await auditProd(tree, extensions);

@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { BundleJson } from "../bundle/bundle.js";
 import { MkError } from "../errors.js";
 import { writeIfChanged } from "../io/write-atomic.js";
-import { SUMS_FILE } from "./names.js";
+import { SUMS_FILE } from "../outdir/names.js";
 import type { OutputFile, OutputMaker, WriteOutput } from "./output.js";
 import { defaultFormats, OUTPUTS } from "./outputs.js";
 import { prepareRemaster, type RemasterOptions } from "./prepare.js";

@@ -5,6 +5,7 @@
 // files the base already has win, usr/local/tce.installed/<name> marks each one, and its
 // setup script runs at boot from /opt/bootlocal.sh before any service.
 import { MkError } from "../errors.js";
+import type { ReadLimits } from "../formats/limits.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
 import { symlinkAbove } from "../overlay/audit.js";
 import type { Lock } from "../lock/lock-file.js";
@@ -14,10 +15,12 @@ import {
   BUILTIN_OPTIONAL,
   BUILTIN_SETUP,
   editBootlocal,
+  extensionPath,
   NEW_MODULES,
   STAFF_GID,
   TCE_INSTALLED,
 } from "../tinycore/layout.js";
+import { EXTENSION_MODULES, availableModules } from "../tinycore/modules.js";
 import { fileEntry, openContent, type Entry, readSmallText } from "../tree/entry.js";
 import { parentsOf, type FileTree } from "../tree/file-tree.js";
 
@@ -28,26 +31,11 @@ const LOOP_DRIVERS = ["loop", "squashfs"] as const;
 
 /**
  * Which of loop and squashfs the base kernel lacks: a driver counts when the initrd carries
- * it as a module (lib/modules/<release>/…/NAME.ko, compressed or not) or modules.builtin
- * lists it as built in. The tree is every archive of every base initrd, so a split
- * rootfs.gz + modules.gz base counts as one.
+ * it as a module or lists it as built in (tinycore/modules.ts).
  */
 export async function missingLoopDrivers(initrd: FileTree, kernelRelease: string | undefined): Promise<string[]> {
-  const found = new Set<string>();
-  for (const [p, e] of initrd) {
-    const m = /^(?:usr\/)?lib\/modules\/([^/]+)\/(.+)$/.exec(p);
-    if (!m || (kernelRelease && m[1] !== kernelRelease)) continue;
-    const module = /(?:^|\/)([^/]+)\.ko(?:\.gz|\.xz|\.zst)?$/.exec(m[2]!);
-    if (module && e.type !== "dir") found.add(module[1]!.replace(/-/g, "_"));
-    if (m[2] === "modules.builtin" && e.type === "file") (await builtinModules(e)).forEach((n) => found.add(n));
-  }
+  const found = await availableModules(initrd, kernelRelease);
   return LOOP_DRIVERS.filter((d) => !found.has(d));
-}
-
-/** modules.builtin: one kernel/…/NAME.ko per line. */
-async function builtinModules(e: Entry): Promise<string[]> {
-  const text = await readSmallText(e);
-  return [...text.matchAll(/([^/\s]+)\.ko$/gm)].map((m) => m[1]!.replace(/-/g, "_"));
 }
 
 export async function chooseMode(
@@ -73,6 +61,7 @@ export async function unpackBuiltin(
   lock: Lock,
   base: FileTree,
   epoch: number,
+  limits: ReadLimits,
 ): Promise<Entry[]> {
   const byPath = new Map(overlay.map((e) => [e.path, e]));
   const out = new Map<string, Entry>();
@@ -83,14 +72,15 @@ export async function unpackBuiltin(
   const names: string[] = [];
   let modules = false;
   for (const ext of lock.extensions.filter((x) => x.role === "builtin")) {
-    const tcz = byPath.get(`${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
-    if (!tcz) throw new MkError("input", `the bundle lacks ${BUILTIN_OPTIONAL}/${ext.name}.tcz`);
+    const path = extensionPath(BUILTIN_OPTIONAL, ext.name);
+    const tcz = byPath.get(path);
+    if (!tcz) throw new MkError("input", `the bundle lacks ${path}`);
     names.push(ext.name);
-    const files = await extensionFiles(ext.name, openContent(tcz));
+    const files = await extensionFiles(ext.name, openContent(tcz), limits);
     const realOf = new Map(files.map((f) => [f.path, f]));
     for (const f of files) {
       if (f.path === "") continue;
-      if (f.path.startsWith("usr/local/lib/modules/")) modules = true;
+      if (f.path.startsWith(EXTENSION_MODULES)) modules = true;
       // Never through a symlink: an extension may not plant a link that another one writes through.
       const link = symlinkAbove(f.path, at);
       if (link)

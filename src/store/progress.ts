@@ -29,7 +29,7 @@ export function makeProgress(opts: {
   quiet?: boolean;
   verbose?: boolean;
   tty?: boolean;
-  stream?: NodeJS.WriteStream;
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
   now?: () => number;
 }): Progress {
   if (opts.quiet) return silentProgress;

@@ -4,7 +4,8 @@
 // qemu all read the base through here; each part is read on first use.
 import { FormatError } from "../errors.js";
 import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
-import { readCpio } from "../formats/cpio/reader.js";
+import { cpio } from "../formats/cpio/codec.js";
+import type { ReadLimits } from "../formats/limits.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { isGzip } from "../formats/gzip/member.js";
 import { readIso, type IsoImage } from "../formats/iso9660/reader.js";
@@ -34,10 +35,10 @@ export interface BaseImage {
 }
 
 /** Opens a base ISO (a path, or bytes already in memory). */
-export async function openBaseImage(from: string | Buffer | ByteSource): Promise<BaseImage> {
+export async function openBaseImage(from: string | Buffer | ByteSource, limits: ReadLimits): Promise<BaseImage> {
   const src = typeof from === "string" ? fileSource(from) : Buffer.isBuffer(from) ? bufferSource(from) : from;
   try {
-    const iso = readIso(src);
+    const iso = readIso(src, limits);
     const byPath = new Map(iso.entries.map((e) => [e.path, e]));
     const boot = await findBootFiles(iso.entries);
     const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {
@@ -53,8 +54,10 @@ export async function openBaseImage(from: string | Buffer | ByteSource): Promise
         const file = byPath.get(path)!;
         const raw = openContent(file);
         try {
-          const archive = isGzip(raw.read(0, 3)) ? await gunzipSource(raw, { label: path.split("/").pop()! }) : raw;
-          for await (const e of readCpio(archive)) entries.push(e);
+          const archive = isGzip(raw.read(0, 3))
+            ? await gunzipSource(raw, { label: path.split("/").pop()!, limits })
+            : raw;
+          for await (const e of cpio.read(archive, limits)) entries.push(e);
         } catch (e) {
           // Name the initrd: "boot/core.gz (gzip): decompresses to more than ...".
           if (e instanceof FormatError) throw new FormatError(`${path} (${e.format})`, e.detail);

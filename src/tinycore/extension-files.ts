@@ -3,12 +3,12 @@
 import { FormatError, MkError } from "../errors.js";
 import { bufferSource, type ByteSource } from "../io/byte-source.js";
 import { squashfs } from "../formats/squashfs/codec.js";
-import { DEFAULT_LIMITS } from "../formats/limits.js";
+import type { ReadLimits } from "../formats/limits.js";
 import { collect, type Entry } from "../tree/entry.js";
 
-export async function extensionFiles(name: string, bytes: ByteSource | Buffer): Promise<Entry[]> {
+export async function extensionFiles(name: string, bytes: ByteSource | Buffer, limits: ReadLimits): Promise<Entry[]> {
   try {
-    return await collect(squashfs.read(Buffer.isBuffer(bytes) ? bufferSource(bytes) : bytes, DEFAULT_LIMITS));
+    return await collect(squashfs.read(Buffer.isBuffer(bytes) ? bufferSource(bytes) : bytes, limits));
   } catch (e) {
     if (e instanceof FormatError) throw new MkError("format", `${name}.tcz (squashfs): ${e.detail}`);
     throw e;

@@ -9,6 +9,17 @@ export const ONBOOT_LIST = `${BUILTIN_DIR}/onboot.lst`;
 /** Razor's "mirror list": a local extension mirror inside the image. */
 export const inImageMirror = (release: string, arch: string): string => `tmp/tinycorelinux/${release}/${arch}/tcz`;
 
+/** Where an extension of a role lives in the image: builtin ones in /tmp/builtin/optional, the rest in the image's mirror. */
+export const extensionDir = (role: "builtin" | "mirror", release: string, arch: string): string =>
+  role === "builtin" ? BUILTIN_OPTIONAL : inImageMirror(release, arch);
+
+/** NAME.tcz in `dir`, or one of the files beside it (.md5.txt, .dep, .info, .list). */
+export const extensionPath = (
+  dir: string,
+  name: string,
+  sibling: "" | ".md5.txt" | ".dep" | ".info" | ".list" = "",
+): string => `${dir}/${name}.tcz${sibling}`;
+
 export const GEM_MIRROR = "tmp/gem-mirror";
 
 /** Started in the background by the stock /opt/bootsync.sh; mkbundle appends its services here. */

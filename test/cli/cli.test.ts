@@ -222,6 +222,9 @@ describe("mkbundle show and init", () => {
     const shown = parse(r.stdout) as { extensions: { builtin: string[] }; epoch: number };
     expect(shown.extensions.builtin).toEqual(["bash", "dmidecode", "lshw", "libssl-0.9.8"]);
     expect(r.stdout).toContain("# flavour prod leaves out of extensions.builtin: openssh, usb-utils\n");
+    expect(r.stdout).toContain(
+      "# flavour prod: tcLocked true, consoleAutologin false, audited true, bootLineEditable false\n",
+    );
     expect(r.stdout).toContain("# epoch 1577836800 (2020-01-01T00:00:00.000Z) from the default");
     expect(r.stdout).toContain(
       "# outputs in build-files/: razor-microkernel-bundle-prod.tar.gz, rz_mk_prod-image.0.9.0.1.iso, pxe/razor-microkernel-prod-0.9.0.1/, SHA256SUMS",
@@ -229,8 +232,9 @@ describe("mkbundle show and init", () => {
     const sde = mkbundle(["show", "manifests/razor-prod.yaml", "--json"], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
     const json = JSON.parse(sde.stdout) as {
       manifest: { epoch: number };
-      derived: { epoch: { value: number; source: string } };
+      derived: { epoch: { value: number; source: string }; flavour: Record<string, unknown> };
     };
+    expect(json.derived.flavour).toMatchObject({ name: "prod", tcLocked: true, audited: true });
     expect(json.manifest.epoch).toBe(1700000000);
     expect(json.derived.epoch).toEqual({ value: 1700000000, source: "SOURCE_DATE_EPOCH" });
   });

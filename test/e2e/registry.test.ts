@@ -16,6 +16,9 @@ import { fixturesDir } from "../helpers/paths.js";
 import { freePort, startRegistry, type Registry } from "../helpers/registry.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
+import { proxyDispatcher } from "../../src/net/download.js";
+
+const DIRECT = proxyDispatcher({ httpProxy: "", httpsProxy: "", noProxy: "" });
 
 const { dir, write } = tempDir("mkbundle-registry-");
 const sha = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex");
@@ -139,7 +142,7 @@ describe("push and pull", () => {
     });
     const client = registryClient(parseReference(`${open.host}/team/chunked:1`, "test"), {
       plainHttp: true,
-      env: {},
+      credentials: { authFiles: [] },
       chunkBytes: 1_000_000,
       dispatcher,
     });
@@ -168,7 +171,11 @@ describe("push and pull", () => {
   }, 60_000);
 
   it("a manifest whose layer title is a path is refused before anything is fetched", async () => {
-    const client = registryClient(parseReference(`${open.host}/team/evil:1`, "test"), { plainHttp: true, env: {} });
+    const client = registryClient(parseReference(`${open.host}/team/evil:1`, "test"), {
+      plainHttp: true,
+      dispatcher: DIRECT,
+      credentials: { authFiles: [] },
+    });
     const digest = `sha256:${sha(outputs.lock)}`;
     await client.pushBlob(digest, outputs.lock, readFileSync(outputs.lock).length);
     await client.pushBlob(

@@ -1,5 +1,6 @@
 // Runs the built mkbundle binary as a user would (npm test builds first).
 import { spawn, spawnSync } from "node:child_process";
+import { Writable } from "node:stream";
 import { join } from "node:path";
 import { repoRoot } from "./paths.js";
 
@@ -66,4 +67,29 @@ export function mkbundleAsync(
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/**
+ * The CLI run in this process (`run(argv, io)` with captured streams and `env` as its whole
+ * environment): what mkbundle prints and its exit status, without starting Node. For stage
+ * behaviour; what only a process shows (signals, a closed stdout, a crash) keeps spawning.
+ */
+export async function mkbundleIn(
+  args: string[],
+  opts: { env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
+  const { run } = await import("../../src/cli/program.js");
+  const capture = () => {
+    const chunks: Buffer[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer | string, _enc, done) {
+        chunks.push(Buffer.from(chunk));
+        done();
+      },
+    });
+    return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
+  };
+  const [out, err] = [capture(), capture()];
+  const code = await run(args, { env: Object.freeze(cleanEnv(opts.env)), out: out.stream, err: err.stream });
+  return { code, stdout: out.text(), stderr: err.text() };
 }

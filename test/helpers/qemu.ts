@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLog } from "../../src/log.js";
 import { chooseAccel } from "../../src/qemu/accel.js";
-import { findQemu } from "../../src/qemu/boot.js";
+import { findQemu, type QemuHost } from "../../src/qemu/boot.js";
+import { resolveConfig } from "../../src/config/config.js";
+import { qemuHost } from "../../src/context/boot.js";
 import { bootTest } from "../../src/qemu/boot-test.js";
 import type { BootPlan } from "../../src/qemu/image.js";
 
@@ -24,8 +26,9 @@ export async function bootUntil(boot: Boot, expect: RegExp, timeoutSeconds = 120
       : "disk" in boot
         ? { iso: boot.disk, disk: true, bootLine: [], serial: true }
         : { iso: "", kernel: boot, bootLine: boot.append.split(" "), serial: true };
-  const qemu = findQemu(process.env);
-  const accel = await chooseAccel("auto", qemu);
+  const host = hostQemu();
+  const qemu = findQemu(host);
+  const accel = await chooseAccel("auto", qemu, host.kvmDevice);
   const r = await bootTest({
     qemu,
     plan,
@@ -52,3 +55,6 @@ export function pxeBoot(pxeDir: string): { kernel: string; initrd: string; appen
     .join(" ");
   return { kernel: join(pxeDir, kernelLine[1]!), initrd: join(pxeDir, initrd), append };
 }
+
+/** QEMU on this machine, as the configuration finds it from the test's environment. */
+export const hostQemu = (): QemuHost => qemuHost(resolveConfig({ env: process.env }));

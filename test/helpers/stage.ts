@@ -1,34 +1,21 @@
-// Stages called in-process, as the CLI calls them, for tests where spawning the CLI adds
-// nothing: a manifest input and a resolve context over a work directory and a mirror.
-import type { ResolveContext } from "../../src/lock/context.js";
-import { manifestFromFile, type ManifestInput } from "../../src/manifest/input.js";
+// Stages called in-process through the same context the CLI uses (src/context/): a session
+// with the settings a command line would give, a manifest run, a resolve context. For tests
+// where spawning the CLI adds nothing.
+import type { Env } from "../../src/config/environment.js";
+import type { SettingKey } from "../../src/config/settings.js";
+import { manifestFileRun, type ManifestRun } from "../../src/context/manifest.js";
+import type { Verbosity } from "../../src/context/resolve.js";
+import type { Session } from "../../src/context/session.js";
 import { memoryLog } from "../../src/log.js";
-import { openStore } from "../../src/store/cas.js";
-import { limiter } from "../../src/net/limit.js";
-import { locationOf } from "../../src/net/location.js";
-import { makeProgress } from "../../src/store/progress.js";
 
-export function stageInput(
-  file: string,
-  opts: { mirror?: string; env?: Record<string, string | undefined> } = {},
-): ManifestInput {
-  return manifestFromFile(file, { ...(opts.mirror ? { mirror: opts.mirror } : {}), env: opts.env ?? {} });
+export type TestSession = Session & { verbosity: Verbosity; log: ReturnType<typeof memoryLog> };
+
+/** A session as `mkbundle --mirror M --work-dir W --out O` would start, with `env` as the whole environment. */
+export function testSession(
+  cli: Partial<Record<SettingKey, string | number | boolean>> = {},
+  env: Env = {},
+): TestSession {
+  return { cli, env: Object.freeze({ ...env }), log: memoryLog(), verbosity: { quiet: true } };
 }
 
-export function stageContext(
-  input: ManifestInput,
-  workDir: string,
-): ResolveContext & { log: ReturnType<typeof memoryLog> } {
-  return {
-    fetch: {
-      store: openStore(workDir),
-      offline: false,
-      progress: makeProgress({ quiet: true }),
-      limit: limiter(4),
-      download: { timeoutMs: 30_000, retries: 2, backoffMs: 50 },
-    },
-    mirror: locationOf(input.manifest.mirror, process.cwd()),
-    baseDir: input.dir,
-    log: memoryLog(),
-  };
-}
+export const stageRun = (s: Session, file: string): ManifestRun => manifestFileRun(s, file);

@@ -5,7 +5,7 @@ import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Lock } from "../../src/lock/lock-file.js";
-import { mkbundleAsync } from "../helpers/cli.js";
+import { mkbundleAsync, mkbundleIn } from "../helpers/cli.js";
 import { makeGemSource } from "../helpers/gem-source.js";
 import { startMirror, type MirrorServer } from "../helpers/mirror-server.js";
 import { fixturesDir } from "../helpers/paths.js";
@@ -69,7 +69,7 @@ afterAll(async () => {
 describe("mkbundle lock", () => {
   it("pins the closure of [coreutils, bash] over HTTP, dependencies first, with correct md5 and sha256", async () => {
     const m = manifest("http", "extensions:\n  builtin: [coreutils, bash]\n");
-    const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-http")]);
+    const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-http")]);
     expect(r.stderr).toContain("wrote");
     expect(r.code, r.stderr).toBe(0);
     const lock = lockOf(m);
@@ -99,14 +99,14 @@ describe("mkbundle lock", () => {
     // Again: nothing changes and nothing is downloaded.
     const before = readFileSync(m.replace(/\.yaml$/, ".lock"));
     server.log.length = 0;
-    const again = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-http")]);
+    const again = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-http")]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("is up to date");
     expect(readFileSync(m.replace(/\.yaml$/, ".lock")).equals(before)).toBe(true);
     expect(server.log).toEqual([]);
 
     // --update re-resolves with conditional requests and writes the same bytes.
-    const update = await mkbundleAsync([
+    const update = await mkbundleIn([
       "lock",
       m,
       "--update",
@@ -121,7 +121,7 @@ describe("mkbundle lock", () => {
 
     // The directory mirror gives the same extension pins.
     const d = manifest("dir", "extensions:\n  builtin: [coreutils, bash]\n");
-    const rd = await mkbundleAsync([
+    const rd = await mkbundleIn([
       "lock",
       d,
       "--mirror",
@@ -136,7 +136,7 @@ describe("mkbundle lock", () => {
 
   it("pins the mirror closure with its sibling files", async () => {
     const m = manifest("mirrored", "extensions:\n  mirror: [lzop]\n");
-    const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-http")]);
+    const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-http")]);
     expect(r.code, r.stderr).toBe(0);
     const lock = lockOf(m);
     expect(lock.extensions.map((e) => [e.name, e.role, Object.keys(e.files ?? {}).sort()])).toEqual([
@@ -147,7 +147,7 @@ describe("mkbundle lock", () => {
 
   it("resolves scsi-KERNEL to scsi-3.0.21-tinycore without a kernel: key", async () => {
     const m = manifest("kernel", "extensions:\n  builtin: [hwtools]\n");
-    const r = await mkbundleAsync(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-extra")]);
+    const r = await mkbundleIn(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-extra")]);
     expect(r.code, r.stderr).toBe(0);
     expect(lockOf(m).extensions.map((e) => e.name)).toEqual(["scsi-3.0.21-tinycore", "hwtools"]);
     expect(lockOf(m).kernelSource).toBe("bzImage header");
@@ -155,7 +155,7 @@ describe("mkbundle lock", () => {
 
   it("fails naming every missing extension with the chain that pulled it in", async () => {
     const m = manifest("missing", "extensions:\n  builtin: [osslsigncode, nothere]\n  mirror: [broken-deps]\n");
-    const r = await mkbundleAsync(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-extra")]);
+    const r = await mkbundleIn(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-extra")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("missing extension nothere.tcz: listed in extensions.builtin");
     expect(r.stderr).toContain(
@@ -169,7 +169,7 @@ describe("mkbundle lock", () => {
 
   it("names the manifest line of a missing extension and suggests a name from the mirror's info.lst", async () => {
     const m = manifest("typo", "extensions:\n  builtin: [dmidecode, bahs]\n");
-    const r = await mkbundleAsync(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-typo")]);
+    const r = await mkbundleIn(["lock", m, "--mirror", extra.url, "--work-dir", join(dir, "wd-typo")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
       `${m}:5:24: missing extension bahs.tcz: listed in extensions.builtin (did you mean 'bash'?)`,
@@ -178,7 +178,7 @@ describe("mkbundle lock", () => {
     // Razor's lists: the line of the list file.
     const b = write("typo/builtin.lst", "# discovery\nlshw\ndmidecod\n");
     const mList = write("typo/mirror.lst", "");
-    const razor = await mkbundleAsync(["-b", b, "-m", mList, "--work-dir", join(dir, "wd-typo")], {
+    const razor = await mkbundleIn(["-b", b, "-m", mList, "--work-dir", join(dir, "wd-typo")], {
       env: { MK_BUNDLE_TCL_MIRROR_URI: `${extra.url}/4.x/x86/tcz` },
     });
     expect(razor.code).toBe(1);
@@ -192,7 +192,7 @@ describe("mkbundle lock", () => {
     const a = manifest("portable", body);
     const env = { SOURCE_DATE_EPOCH: "1700000000" };
     const wd = join(dir, "wd-portable");
-    const first = await mkbundleAsync(
+    const first = await mkbundleIn(
       [
         "build",
         a,
@@ -217,7 +217,7 @@ describe("mkbundle lock", () => {
     mkdirSync(moved, { recursive: true });
     cpSync(a, join(moved, "portable.yaml"));
     cpSync(a.replace(/\.yaml$/, ".lock"), join(moved, "portable.lock"));
-    const second = await mkbundleAsync(
+    const second = await mkbundleIn(
       [
         "build",
         join(moved, "portable.yaml"),
@@ -245,7 +245,7 @@ describe("mkbundle lock", () => {
     server.faults.set(url, "wrong-bytes");
     const wd = join(dir, "wd-corrupt");
     try {
-      const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", wd]);
+      const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", wd]);
       expect(r.code).toBe(1);
       const expected = readFileSync(join(tcz(), "dmidecode.tcz.md5.txt"), "utf8").split(/\s+/)[0];
       expect(r.stderr).toMatch(
@@ -265,7 +265,7 @@ describe("mkbundle lock", () => {
     server.faults.set("/4.x/x86/tcz/util-linux.tcz", "drop-mid-body");
     server.faults.set("/4.x/x86/tcz/lshw.tcz", "500-once");
     server.log.length = 0;
-    const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", wd]);
+    const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", wd]);
     expect(r.code, r.stderr).toBe(0);
     expect(server.log.filter((l) => l.startsWith("GET /4.x/x86/tcz/util-linux.tcz range=bytes="))).toHaveLength(1);
     expect(server.log.filter((l) => l === "GET /4.x/x86/tcz/lshw.tcz")).toHaveLength(2); // 500, then 200
@@ -276,7 +276,7 @@ describe("mkbundle lock", () => {
     const stalled = manifest("stall", "extensions:\n  builtin: [pv]\n");
     server.faults.set("/4.x/x86/tcz/pv.tcz", "stall");
     try {
-      const s = await mkbundleAsync([
+      const s = await mkbundleIn([
         "lock",
         stalled,
         "--mirror",
@@ -297,7 +297,7 @@ describe("mkbundle lock", () => {
     const m = manifest("dep404", "extensions:\n  builtin: [bash]\n");
     server.faults.set("/4.x/x86/tcz/ncurses-common.tcz", "404");
     try {
-      const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-404")]);
+      const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-404")]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
         "missing extension ncurses-common.tcz: needed by ncurses.tcz, needed by bash.tcz, listed in extensions.builtin",
@@ -311,13 +311,13 @@ describe("mkbundle lock", () => {
     const m = manifest("offline", "extensions:\n  builtin: [nano]\n");
     const wd = join(dir, "wd-offline");
     const local = await startMirror(join(fixturesDir(), "tinycore"));
-    const first = await mkbundleAsync(["lock", m, "--mirror", local.url, "--work-dir", wd]);
+    const first = await mkbundleIn(["lock", m, "--mirror", local.url, "--work-dir", wd]);
     expect(first.code, first.stderr).toBe(0);
     const url = local.url;
     await local.close();
-    const again = await mkbundleAsync(["lock", m, "--update", "--offline", "--mirror", url, "--work-dir", wd]);
+    const again = await mkbundleIn(["lock", m, "--update", "--offline", "--mirror", url, "--work-dir", wd]);
     expect(again.code, again.stderr).toBe(0);
-    const empty = await mkbundleAsync([
+    const empty = await mkbundleIn([
       "lock",
       m,
       "--update",
@@ -351,23 +351,23 @@ describe("mkbundle lock", () => {
   it("--frozen fails when the lock is missing, stale, or a download does not match it", async () => {
     const m = manifest("frozen", "extensions:\n  builtin: [pv]\n");
     const wd = join(dir, "wd-frozen");
-    const missing = await mkbundleAsync(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd]);
+    const missing = await mkbundleIn(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/--frozen: the lock file .*frozen\.lock does not exist/);
-    expect((await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
-    expect((await mkbundleAsync(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
+    expect((await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
+    expect((await mkbundleIn(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
     // A mirror whose pv.tcz changed (with a matching md5.txt): the pin catches it.
     rmSync(join(wd, "cache"), { recursive: true });
     server.faults.set("/4.x/x86/tcz/pv.tcz", "wrong-bytes");
     try {
-      const changed = await mkbundleAsync(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd]);
+      const changed = await mkbundleIn(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd]);
       expect(changed.code).toBe(1);
       expect(changed.stderr).toMatch(/(md5|sha256) mismatch for .*pv\.tcz: expected [0-9a-f]+, got [0-9a-f]+/);
     } finally {
       server.faults.delete("/4.x/x86/tcz/pv.tcz");
     }
     writeFileSync(m, readFileSync(m, "utf8").replace("[pv]", "[pv, tar]"));
-    const stale = await mkbundleAsync(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd]);
+    const stale = await mkbundleIn(["lock", m, "--frozen", "--mirror", server.url, "--work-dir", wd]);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/--frozen: the lock file .*frozen\.lock is stale/);
   });
@@ -386,7 +386,7 @@ describe("mkbundle lock", () => {
         "gems",
         `gems:\n  source: ${gemServer.url}\n  require: ["facter", "json_pure >= 1.7.7, < 2", "daemons ~> 1.1.0", "rake ~> 13.0, != 13.0.6"]\n`,
       );
-      const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-gems")]);
+      const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-gems")]);
       expect(r.code, r.stderr).toBe(0);
       const lock = lockOf(m);
       expect(lock.gems.map((g) => `${g.name} ${g.version}`)).toEqual([
@@ -401,7 +401,7 @@ describe("mkbundle lock", () => {
         "gem-conflict",
         `gems:\n  source: ${gemServer.url}\n  require: ["json_pure < 1.5", "facter >= 1.7"]\n`,
       );
-      const c = await mkbundleAsync(["lock", conflict, "--mirror", server.url, "--work-dir", join(dir, "wd-gems")]);
+      const c = await mkbundleIn(["lock", conflict, "--mirror", server.url, "--work-dir", join(dir, "wd-gems")]);
       expect(c.code).toBe(1);
       expect(c.stderr).toMatch(
         /no version of gem 'json_pure' satisfies < 1\.5 \(from gems\.require\) and >= 1\.5 \(from facter 1\.7\.0\)/,
@@ -416,7 +416,7 @@ describe("mkbundle lock", () => {
     const url = gone.url;
     await gone.close(); // nothing listens there any more
     const m = manifest("gem-down", `gems:\n  source: ${url}\n  require: [daemons]\n`);
-    const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-gem-down")]);
+    const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-gem-down")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`gave up after 5 attempts: connection refused by ${url}`);
     expect(r.stderr).not.toContain("is not on the gem source");
@@ -434,36 +434,36 @@ describe("mkbundle cache", () => {
       "name: dropped\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [tar]\n",
     );
     for (const f of [kept, dropped])
-      expect((await mkbundleAsync(["lock", f, "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
-    const ls = await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd]);
+      expect((await mkbundleIn(["lock", f, "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
+    const ls = await mkbundleIn(["cache", "ls", "--json", "--work-dir", wd]);
     const blobs = JSON.parse(ls.stdout) as { sha256: string; urls: string[] }[];
     const tarSha = sha256(join(tcz(), "tar.tcz"));
     expect(blobs.find((b) => b.sha256 === tarSha)!.urls).toEqual([`${server.url}/4.x/x86/tcz/tar.tcz`]);
     // Without --yes, gc lists what it would remove and removes nothing.
     const before = (JSON.parse(ls.stdout) as unknown[]).length;
-    const dry = await mkbundleAsync(["cache", "gc", keepDir, "--work-dir", wd]);
+    const dry = await mkbundleIn(["cache", "gc", keepDir, "--work-dir", wd]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`${tarSha} `);
     expect(dry.stdout).toContain(`${server.url}/4.x/x86/tcz/tar.tcz`);
     expect(dry.stderr).toMatch(/would keep \d+ blobs referenced by 1 lock file; would remove \d+ blobs .*--yes/);
-    const listed = JSON.parse((await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd])).stdout) as unknown[];
+    const listed = JSON.parse((await mkbundleIn(["cache", "ls", "--json", "--work-dir", wd])).stdout) as unknown[];
     expect(listed.length).toBe(before);
     // A folder without lock files (Razor's flow writes none) would empty the cache: refused.
     const empty = join(dir, "no-locks");
     mkdirSync(empty);
-    const refused = await mkbundleAsync(["cache", "gc", empty, "--yes", "--work-dir", wd]);
+    const refused = await mkbundleIn(["cache", "gc", empty, "--yes", "--work-dir", wd]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/no lock file under .*no-locks: gc would remove all \d+ blobs/);
-    const gc = await mkbundleAsync(["cache", "gc", keepDir, "--yes", "--work-dir", wd]);
+    const gc = await mkbundleIn(["cache", "gc", keepDir, "--yes", "--work-dir", wd]);
     expect(gc.code, gc.stderr).toBe(0);
     expect(gc.stderr).toMatch(/referenced by 1 lock file; removed \d+ blobs/);
-    const after = JSON.parse((await mkbundleAsync(["cache", "ls", "--json", "--work-dir", wd])).stdout) as {
+    const after = JSON.parse((await mkbundleIn(["cache", "ls", "--json", "--work-dir", wd])).stdout) as {
       sha256: string;
     }[];
     expect(after.map((b) => b.sha256)).not.toContain(tarSha);
     expect(after.map((b) => b.sha256)).toContain(sha256(join(tcz(), "pv.tcz")));
     expect(after.map((b) => b.sha256)).toContain(lockOf(kept).base.sha256);
     // What the kept lock needs is still there: offline works.
-    expect((await mkbundleAsync(["lock", kept, "--offline", "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
+    expect((await mkbundleIn(["lock", kept, "--offline", "--mirror", server.url, "--work-dir", wd])).code).toBe(0);
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { razorInput } from "../../src/manifest/razor-flags.js";
-import { resolveManifest } from "../../src/manifest/resolve.js";
+import { resolveConfig } from "../../src/config/config.js";
+import type { Env } from "../../src/config/environment.js";
+import { manifestSettings } from "../../src/context/manifest.js";
+import { resolveManifest as resolveWith } from "../../src/manifest/resolve.js";
 import type { Manifest } from "../../src/manifest/types.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -8,6 +11,12 @@ const { write } = tempDir();
 const b = write("b.lst", "openssh.tcz\nbash\n");
 const m = write("m.lst", "procps\n");
 const other = write("other.lst", "nano\n");
+/** The manifest resolved as a run resolves it: the configuration's settings (command line, manifest, environment). */
+const resolveManifest = (m: Manifest, o: { mirror?: string; env?: Env } = {}) =>
+  resolveWith(
+    m,
+    manifestSettings(resolveConfig({ manifest: m, env: o.env ?? {}, cli: o.mirror ? { mirror: o.mirror } : {} })),
+  );
 const messages = (r: ReturnType<typeof razorInput>) => r.diagnostics.map((d) => `${d.severity}: ${d.message}`);
 
 describe("Razor flags, -c file and environment", () => {

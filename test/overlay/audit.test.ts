@@ -5,7 +5,7 @@
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { mkbundle } from "../helpers/cli.js";
+import { mkbundleIn } from "../helpers/cli.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -33,7 +33,8 @@ function fakeExtension(name: string, files: Record<string, string>, links: Recor
 const manifest = (name: string, body: string) =>
   write(`${name}/${name}.yaml`, `name: ${name}\nversion: 1.0.0\nflavour: prod\nbase:\n  iso: Core-4.4.iso\n${body}`);
 
-const bundle = (m: string, out: string) => mkbundle(["bundle", m, "--mirror", mirror, "--work-dir", wd, "--out", out]);
+const bundle = (m: string, out: string) =>
+  mkbundleIn(["bundle", m, "--mirror", mirror, "--work-dir", wd, "--out", out]);
 
 beforeAll(() => {
   cpSync(join(fixturesDir(), "tinycore"), mirror, { recursive: true, dereference: true });
@@ -93,35 +94,35 @@ describe("the prod audit cannot be walked around", () => {
       body: "extensions:\n  builtin: [plant-link, through-link]\n",
       says: /prod audit: builtin through-link\.tcz puts usr\/local\/share\/foo\/shadow under usr\/local\/share\/foo, a symlink from builtin plant-link\.tcz/,
     },
-  ])("$name", ({ name, body, says }) => {
+  ])("$name", async ({ name, body, says }) => {
     const m = manifest(name.replace(/\W+/g, "-"), body);
-    const r = bundle(m, join(dir, "out", name.replace(/\W+/g, "-")));
+    const r = await bundle(m, join(dir, "out", name.replace(/\W+/g, "-")));
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`${name.replace(/\W+/g, "-")}\\.yaml: ${says.source}`));
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 
-  it("a builtin never writes through another's symlink, whatever the flavour: unpacking refuses, naming both", () => {
+  it("a builtin never writes through another's symlink, whatever the flavour: unpacking refuses, naming both", async () => {
     // Core 4.4's kernel has no modules: builtins are unpacked into the initrd by rebuild-iso.
     const m = write(
       "dev-link/dev-link.yaml",
       "name: dev-link\nversion: 1.0.0\nflavour: dev\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [plant-link, through-link]\n",
     );
     const out = join(dir, "out", "dev-link");
-    const r = mkbundle(["build", m, "--mirror", mirror, "--work-dir", wd, "--out", out]);
+    const r = await mkbundleIn(["build", m, "--mirror", mirror, "--work-dir", wd, "--out", out]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(
       /dev-link\.yaml: builtin through-link\.tcz puts usr\/local\/share\/foo\/shadow under usr\/local\/share\/foo, a symlink from builtin plant-link\.tcz: unpacking it would write wherever the link points/,
     );
   });
 
-  it("rebuild-iso audits a bundle again: a dev bundle with sshd relabelled prod is refused", () => {
+  it("rebuild-iso audits a bundle again: a dev bundle with sshd relabelled prod is refused", async () => {
     const m = write(
       "relabel/relabel.yaml",
       "name: relabel\nversion: 1.0.0\nflavour: dev\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [openssh]\n",
     );
     const out = join(dir, "out", "relabel");
-    expect(bundle(m, out).code).toBe(0);
+    expect((await bundle(m, out)).code).toBe(0);
     // Unpack, change the flavour in bundle.json (schema-valid), pack again with GNU tar.
     const members = join(dir, "relabel-members");
     mkdirSync(members);
@@ -135,7 +136,7 @@ describe("the prod audit cannot be walked around", () => {
     writeFileSync(join(members, "bundle.json"), JSON.stringify(json));
     const relabelled = join(dir, "relabelled.tar.gz");
     sh(`tar -C ${q(members)} -czf ${q(relabelled)} .`);
-    const r = mkbundle([
+    const r = await mkbundleIn([
       "rebuild-iso",
       "1.0.0",
       "--bundle",

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { memoryLog, silentLog } from "../../src/log.js";
 import { chooseAccel } from "../../src/qemu/accel.js";
+import { hostQemu } from "../helpers/qemu.js";
 import { findQemu } from "../../src/qemu/boot.js";
 import { bootTest, type BootTestOptions } from "../../src/qemu/boot-test.js";
 import { fixturesDir } from "../helpers/paths.js";
@@ -35,11 +36,12 @@ describe("a guest kernel that panics", () => {
     const kernel = join(fixturesDir(), "tinycore", "4.x", "x86", "release", "distribution_files", "vmlinuz");
     const initrd = join(dir, "zeros.img");
     writeFileSync(initrd, Buffer.alloc(4096));
-    const qemu = findQemu(process.env);
+    const host = hostQemu();
+    const qemu = findQemu(host);
     const r = await bootTest(
       options({
         qemu,
-        accel: await chooseAccel("auto", qemu),
+        accel: await chooseAccel("auto", qemu, host.kvmDevice),
         mode: "auto",
         plan: {
           iso: "",

@@ -13,15 +13,13 @@ describe("OVMF", () => {
   it("MKBUNDLE_OVMF wins when it is a firmware file, and is a usage error when it is not", () => {
     const fw = join(dir, "edk2-x86_64-code.fd");
     writeFileSync(fw, Buffer.alloc(4096));
-    expect(findOvmf({ MKBUNDLE_OVMF: fw })).toBe(fw);
-    expect(() => findOvmf({ MKBUNDLE_OVMF: join(dir, "nope.fd") })).toThrow(
-      /MKBUNDLE_OVMF '.*nope\.fd' is not a firmware file/,
-    );
-    expect(() => findOvmf({ MKBUNDLE_OVMF: dir })).toThrow(/is not a firmware file/);
+    expect(findOvmf(fw)).toBe(fw);
+    expect(() => findOvmf(join(dir, "nope.fd"))).toThrow(/MKBUNDLE_OVMF '.*nope\.fd' is not a firmware file/);
+    expect(() => findOvmf(dir)).toThrow(/is not a firmware file/);
   });
 
   it("finds Debian's ovmf package (installed by .ci/run)", () => {
-    expect(findOvmf({})).toMatch(/^\/usr\/share\/(OVMF|ovmf)\//);
+    expect(findOvmf(undefined)).toMatch(/^\/usr\/share\/(OVMF|ovmf)\//);
   });
 
   it("code images are read-only flash, combined images -bios; the args carry them", () => {

@@ -6,8 +6,13 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseChallenge } from "../../src/registry/challenge.js";
+import { resolveConfig } from "../../src/config/config.js";
+import { credentialSources } from "../../src/context/resolve.js";
 import { registryClient } from "../../src/registry/client.js";
 import { parseReference } from "../../src/registry/reference.js";
+import { proxyDispatcher } from "../../src/net/download.js";
+
+const DIRECT = proxyDispatcher({ httpProxy: "", httpsProxy: "", noProxy: "" });
 
 const TOKEN = "tok-123";
 let server: Server;
@@ -43,7 +48,11 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 describe("Bearer tokens", () => {
   it("answers the challenge at the realm with Basic credentials and the scope, then sends the token", async () => {
     const env = { MKBUNDLE_REGISTRY_USERNAME: "robot", MKBUNDLE_REGISTRY_PASSWORD: "secret" };
-    const client = registryClient(parseReference(`${host}/team/mk:1`, "test"), { plainHttp: true, env });
+    const client = registryClient(parseReference(`${host}/team/mk:1`, "test"), {
+      plainHttp: true,
+      dispatcher: DIRECT,
+      credentials: credentialSources(resolveConfig({ env }), env),
+    });
     expect(await client.hasBlob(`sha256:${"0".repeat(64)}`)).toBe(true);
     expect(await client.hasBlob(`sha256:${"1".repeat(64)}`)).toBe(false);
     expect(seen).toEqual([
@@ -56,7 +65,11 @@ describe("Bearer tokens", () => {
 
   it("a token realm that refuses the login is a refused login, naming the registry and the user", async () => {
     const env = { MKBUNDLE_REGISTRY_USERNAME: "robot", MKBUNDLE_REGISTRY_PASSWORD: "wrong" };
-    const client = registryClient(parseReference(`${host}/team/mk:1`, "test"), { plainHttp: true, env });
+    const client = registryClient(parseReference(`${host}/team/mk:1`, "test"), {
+      plainHttp: true,
+      dispatcher: DIRECT,
+      credentials: credentialSources(resolveConfig({ env }), env),
+    });
     await expect(client.hasBlob(`sha256:${"0".repeat(64)}`)).rejects.toThrow(
       new RegExp(`registry ${host}: refused the login of user 'robot'`),
     );

@@ -4,6 +4,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { findCredentials } from "../../src/registry/credentials.js";
+import { resolveConfig } from "../../src/config/config.js";
+import type { Env } from "../../src/config/environment.js";
+import { credentialSources } from "../../src/context/resolve.js";
+
+/** Where logins come from when the environment is `env`, as the configuration resolves it. */
+const from = (env: Env) => credentialSources(resolveConfig({ env }), env);
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir } = tempDir("mkbundle-creds-");
@@ -26,19 +32,19 @@ describe("registry credentials", () => {
   it("takes the first place that has the registry, and keeps a ':' in the password", () => {
     const env = { HOME: join(dir, "home"), XDG_RUNTIME_DIR: join(dir, "run"), REGISTRY_AUTH_FILE: given };
     expect(
-      findCredentials(host, { ...env, MKBUNDLE_REGISTRY_USERNAME: "env", MKBUNDLE_REGISTRY_PASSWORD: "e" }),
+      findCredentials(host, from({ ...env, MKBUNDLE_REGISTRY_USERNAME: "env", MKBUNDLE_REGISTRY_PASSWORD: "e" })),
     ).toMatchObject({ username: "env", password: "e" });
-    expect(findCredentials(host, env)).toMatchObject({ username: "file-user", from: given });
-    expect(findCredentials(host, { ...env, REGISTRY_AUTH_FILE: undefined })).toMatchObject({
+    expect(findCredentials(host, from(env))).toMatchObject({ username: "file-user", from: given });
+    expect(findCredentials(host, from({ ...env, REGISTRY_AUTH_FILE: undefined }))).toMatchObject({
       username: "podman-user",
       from: podman,
     });
-    expect(findCredentials(host, { HOME: join(dir, "home") })).toEqual({
+    expect(findCredentials(host, from({ HOME: join(dir, "home") }))).toEqual({
       username: "docker-user",
       password: "d:pw",
       from: docker,
     });
-    expect(findCredentials("other.example", env)).toBeUndefined();
+    expect(findCredentials("other.example", from(env))).toBeUndefined();
   });
 
   it("skips files that are not JSON, too large, or shaped wrongly", () => {
@@ -46,6 +52,6 @@ describe("registry credentials", () => {
     const big = file("big.json", `{"auths":{},"pad":"${"x".repeat(1024 * 1024)}"}`);
     const odd = file("odd.json", { auths: { [host]: { auth: 42 } } });
     for (const f of [junk, big, odd])
-      expect(findCredentials(host, { REGISTRY_AUTH_FILE: f, HOME: join(dir, "none") })).toBeUndefined();
+      expect(findCredentials(host, from({ REGISTRY_AUTH_FILE: f, HOME: join(dir, "none") }))).toBeUndefined();
   });
 });

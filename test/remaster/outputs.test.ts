@@ -4,14 +4,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bundleStage } from "../../src/bundle/stage.js";
+import { runBundle } from "../../src/context/pipeline.js";
+import { DEFAULT_LIMITS } from "../../src/formats/limits.js";
 import { MkError } from "../../src/errors.js";
 import type { OutputMaker } from "../../src/remaster/output.js";
 import { OUTPUTS } from "../../src/remaster/outputs.js";
 import { insideOut, rebuildIso } from "../../src/remaster/rebuild.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { sh, q } from "../helpers/run.js";
-import { stageContext, stageInput } from "../helpers/stage.js";
+import { stageRun, testSession } from "../helpers/stage.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir, write } = tempDir("mkbundle-outputs-");
@@ -22,8 +23,9 @@ beforeAll(async () => {
     "m/m.yaml",
     "name: outs\nversion: 1.0.0\nbase:\n  iso: Core-4.4.iso\nfiles:\n  - path: /etc/motd\n    content: hi\n",
   );
-  const input = stageInput(file, { mirror: join(fixturesDir(), "tinycore") });
-  const r = await bundleStage({ input, out: join(dir, "out") }, stageContext(input, join(dir, "wd")));
+  const s = testSession({ mirror: join(fixturesDir(), "tinycore"), workDir: join(dir, "wd"), out: join(dir, "out") });
+  const run = stageRun(s, file);
+  const r = await runBundle(s, run, {});
   bundle = r.bundle.path;
 });
 
@@ -35,7 +37,10 @@ describe("the outputs table", () => {
       ]),
     ];
     const out = join(dir, "out");
-    const r = await rebuildIso({ bundle, out, env: {}, formats: ["dummy", "pxe"] }, { ...OUTPUTS, dummy });
+    const r = await rebuildIso(
+      { bundle, out, limits: DEFAULT_LIMITS, formats: ["dummy", "pxe"] },
+      { ...OUTPUTS, dummy },
+    );
     expect(r.outputs.map((o) => o.format)).toEqual(["dummy", "pxe"]);
     expect(r.iso).toBeUndefined();
     expect(readFileSync(join(out, "outs-dev-1.0.0.kernel-line"), "utf8")).toBe("loglevel=3 nozswap\n");
@@ -44,16 +49,16 @@ describe("the outputs table", () => {
   });
 
   it("an unknown format is a usage error naming the known ones", async () => {
-    await expect(rebuildIso({ bundle, out: join(dir, "out"), env: {}, formats: ["iso", "floppy"] })).rejects.toThrow(
-      /unknown output format floppy \(known: iso, pxe, esp\)/,
-    );
+    await expect(
+      rebuildIso({ bundle, out: join(dir, "out"), limits: DEFAULT_LIMITS, formats: ["iso", "floppy"] }),
+    ).rejects.toThrow(/unknown output format floppy \(known: iso, pxe, esp\)/);
   });
 
   it("without boot.uefi the default writes no ESP, and asking for one says why not", async () => {
     const out = join(dir, "out-default");
-    const r = await rebuildIso({ bundle, out, env: {} });
+    const r = await rebuildIso({ bundle, out, limits: DEFAULT_LIMITS });
     expect(r.outputs.map((o) => o.format)).toEqual(["iso", "pxe"]);
-    await expect(rebuildIso({ bundle, out, env: {}, formats: ["esp"] })).rejects.toThrow(
+    await expect(rebuildIso({ bundle, out, limits: DEFAULT_LIMITS, formats: ["esp"] })).rejects.toThrow(
       /--format esp: the manifest has no boot\.uefi/,
     );
   });
@@ -64,7 +69,7 @@ describe("the outputs table", () => {
     expect(insideOut("out", "out/pxe/a/b")).toBe("out/pxe/a/b");
     const escape: OutputMaker = async (p, write) => [await write(join(p.out, "..", "escaped"), [Buffer.from("x")])];
     await expect(
-      rebuildIso({ bundle, out: join(dir, "out"), env: {}, formats: ["escape"] }, { escape }),
+      rebuildIso({ bundle, out: join(dir, "out"), limits: DEFAULT_LIMITS, formats: ["escape"] }, { escape }),
     ).rejects.toThrow(/refusing to write .*escaped: it is outside the output directory/);
     expect(existsSync(join(dir, "escaped"))).toBe(false);
   });

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { mkbundle } from "../helpers/cli.js";
+import { mkbundleIn } from "../helpers/cli.js";
 import { fixturesDir, repoRoot } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -26,8 +26,8 @@ describe("Razor's two steps", () => {
   const out = join(dir, "razor");
   const iso = join(out, "rz_mk_prod-image.0.9.0.1.iso");
 
-  beforeAll(() => {
-    const b = mkbundle(
+  beforeAll(async () => {
+    const b = await mkbundleIn(
       [
         "-b",
         join(repoRoot, "extensions.lst"),
@@ -44,14 +44,16 @@ describe("Razor's two steps", () => {
       { env },
     );
     expect(b.code, b.stderr).toBe(0);
-    const r = mkbundle(["rebuild-iso", "0.9.0.1", "--out", out], { env });
+    const r = await mkbundleIn(["rebuild-iso", "0.9.0.1", "--out", out], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(iso);
   });
 
-  it("writes rz_mk_prod-image.0.9.0.1.iso with mk-version.yaml and iso-metadata.yaml", () => {
-    expect(mkbundle(["cat", iso, "boot/core.gz", "tmp/mk-version.yaml"]).stdout).toBe("mk_version: 0.9.0.1\n");
-    const meta = mkbundle(["cat", iso, "iso-metadata.yaml"]).stdout;
+  it("writes rz_mk_prod-image.0.9.0.1.iso with mk-version.yaml and iso-metadata.yaml", async () => {
+    expect((await mkbundleIn(["cat", iso, "boot/core.gz", "tmp/mk-version.yaml"])).stdout).toBe(
+      "mk_version: 0.9.0.1\n",
+    );
+    const meta = (await mkbundleIn(["cat", iso, "iso-metadata.yaml"])).stdout;
     expect(meta).toContain("iso_version: 0.9.0.1");
     expect(meta).toContain(
       `sha256: ${sha256(readFileSync(join(fixture(), "4.x/x86/release/distribution_files/vmlinuz")))}`,
@@ -59,8 +61,12 @@ describe("Razor's two steps", () => {
     expect(meta).toContain("build_time: 2023-11-14T22:13:20.000Z");
   });
 
-  it("agrees with xorriso and isoinfo, and the initrd with GNU cpio and gzip", () => {
-    const ours = JSON.parse(mkbundle(["ls", "--json", iso]).stdout) as { path: string; size: number; type: string }[];
+  it("agrees with xorriso and isoinfo, and the initrd with GNU cpio and gzip", async () => {
+    const ours = JSON.parse((await mkbundleIn(["ls", "--json", iso])).stdout) as {
+      path: string;
+      size: number;
+      type: string;
+    }[];
     const xorriso = sh(`xorriso -indev ${q(iso)} -find / 2>/dev/null`)
       .toString()
       .trim()
@@ -78,10 +84,10 @@ describe("Razor's two steps", () => {
     expect(listing).toContain("etc/init.d/tc-config"); // the base is all there
   });
 
-  it("is reproducible, and SHA256SUMS verifies", () => {
+  it("is reproducible, and SHA256SUMS verifies", async () => {
     const first = sha256(readFileSync(iso));
     rmSync(iso);
-    expect(mkbundle(["rebuild-iso", "0.9.0.1", "--out", out], { env }).code).toBe(0);
+    expect((await mkbundleIn(["rebuild-iso", "0.9.0.1", "--out", out], { env })).code).toBe(0);
     expect(sha256(readFileSync(iso))).toBe(first);
     expect(sh(`cd ${q(out)} && sha256sum -c SHA256SUMS`).toString()).toMatch(/rz_mk_prod-image\.0\.9\.0\.1\.iso: OK/);
     expect(
@@ -103,9 +109,9 @@ describe("--append-initrd, --builtin and hybrid images", () => {
       "name: app\nversion: 2.0.0\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [bash]\nservices:\n  - name: hi\n    run: echo hi\n    log: /dev/ttyS0\nboot:\n  append: [console=ttyS0]\n  timeout: 0\n",
     );
 
-  it("keeps the base initrd byte for byte and adds the overlay as a second archive", () => {
+  it("keeps the base initrd byte for byte and adds the overlay as a second archive", async () => {
     const out = join(dir, "append");
-    const r = mkbundle(
+    const r = await mkbundleIn(
       ["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out],
       { env },
     );
@@ -119,38 +125,38 @@ describe("--append-initrd, --builtin and hybrid images", () => {
     expect(names).toContain("opt/mkbundle/services/hi.sh");
     for (const baseDir of ["tmp", "opt", "etc", "usr", "usr/local", "usr/local/bin"])
       expect(names, baseDir).not.toContain(baseDir);
-    const cfg = mkbundle(["cat", iso, "boot/isolinux/isolinux.cfg"]).stdout;
+    const cfg = (await mkbundleIn(["cat", iso, "boot/isolinux/isolinux.cfg"])).stdout;
     expect(cfg).toContain("\tinitrd /boot/core.gz,/boot/app.gz\n");
     expect(cfg).toContain("append loglevel=3 nozswap console=ttyS0");
     expect(cfg).toMatch(/prompt 0\ntimeout 1/);
     // An unchanged build is skipped.
-    const again = mkbundle(
+    const again = await mkbundleIn(
       ["build", manifest(), "--append-initrd", "--mirror", fixture(), "--work-dir", wd, "--out", out],
       { env },
     );
     expect(again.stderr).toContain("unchanged: same bundle, version and options");
   });
 
-  it("unpacks builtin extensions for a kernel without modules, or keeps /tmp/builtin when told to load", () => {
+  it("unpacks builtin extensions for a kernel without modules, or keeps /tmp/builtin when told to load", async () => {
     const out = join(dir, "modes");
-    expect(mkbundle(["bundle", manifest(), "--mirror", fixture(), "--work-dir", wd, "--out", out], { env }).code).toBe(
-      0,
-    );
-    const auto = mkbundle(["rebuild-iso", "--out", out], { env });
+    expect(
+      (await mkbundleIn(["bundle", manifest(), "--mirror", fixture(), "--work-dir", wd, "--out", out], { env })).code,
+    ).toBe(0);
+    const auto = await mkbundleIn(["rebuild-iso", "--out", out], { env });
     expect(auto.stderr).toContain("the base initrd has no loop or squashfs driver for 3.0.21-tinycore");
     const iso = join(out, "app-dev-2.0.0.iso");
-    const listing = mkbundle(["ls", iso, "boot/core.gz"]).stdout;
+    const listing = (await mkbundleIn(["ls", iso, "boot/core.gz"])).stdout;
     expect(listing).toMatch(/ usr\/local\/bin\/bash$/m);
     expect(listing).toMatch(/ usr\/local\/tce\.installed\/ncurses$/m);
     expect(listing).not.toContain("tmp/builtin");
-    const bootlocal = mkbundle(["cat", iso, "boot/core.gz", "opt/bootlocal.sh"]).stdout.split("\n");
+    const bootlocal = (await mkbundleIn(["cat", iso, "boot/core.gz", "opt/bootlocal.sh"])).stdout.split("\n");
     expect(bootlocal.slice(0, 2)).toEqual(["#!/bin/sh", "/opt/mkbundle/builtin-setup.sh"]);
     expect(bootlocal).toContain("/opt/mkbundle/services/hi.sh &");
-    expect(mkbundle(["rebuild-iso", "--builtin", "load", "--out", out], { env }).code).toBe(0);
-    expect(mkbundle(["ls", iso, "boot/core.gz", "tmp/builtin"]).stdout).toContain("tmp/builtin/onboot.lst");
+    expect((await mkbundleIn(["rebuild-iso", "--builtin", "load", "--out", out], { env })).code).toBe(0);
+    expect((await mkbundleIn(["ls", iso, "boot/core.gz", "tmp/builtin"])).stdout).toContain("tmp/builtin/onboot.lst");
   });
 
-  it("keeps the base's isohybrid MBR", () => {
+  it("keeps the base's isohybrid MBR", async () => {
     const mirror = join(dir, "hybrid-mirror");
     cpSync(fixture(), mirror, { recursive: true, dereference: true });
     const release = join(mirror, "4.x/x86/release");
@@ -162,7 +168,7 @@ describe("--append-initrd, --builtin and hybrid images", () => {
       `xorriso -as mkisofs -l -J -R -V Core -no-emul-boot -boot-load-size 4 -boot-info-table -b boot/isolinux/isolinux.bin -c boot/isolinux/boot.cat -isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin -o ${q(join(release, "Core-4.4.iso"))} ${q(tree)} 2>/dev/null`,
     );
     const out = join(dir, "hybrid-out");
-    const r = mkbundle(
+    const r = await mkbundleIn(
       ["build", manifest("hybrid"), "--mirror", mirror, "--work-dir", join(dir, "wd-hybrid"), "--out", out],
       { env },
     );
@@ -174,41 +180,46 @@ describe("--append-initrd, --builtin and hybrid images", () => {
 });
 
 describe("broken bundles", () => {
-  it("a truncated or foreign bundle fails with one line, exit 1", () => {
+  it("a truncated or foreign bundle fails with one line, exit 1", async () => {
     const bad = write("bad/broken-bundle-dev.tar.gz", "");
     sh(`head -c 100000 ${q(join(fixture(), "4.x/x86/release/distribution_files/core.gz"))} > ${q(bad)}`);
-    const r = mkbundle(["rebuild-iso", "1.0", "--bundle", bad, "--out", join(dir, "bad-out")]);
+    const r = await mkbundleIn(["rebuild-iso", "1.0", "--bundle", bad, "--out", join(dir, "bad-out")]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/broken-bundle-dev\.tar\.gz: gzip: truncated/);
-    const none = mkbundle(["rebuild-iso", "--out", join(dir, "empty-out")]);
+    const none = await mkbundleIn(["rebuild-iso", "--out", join(dir, "empty-out")]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("no *-bundle-*.tar.gz here");
   });
 
-  it("a bundle.json that does not match its schema, or an overlay that does not match its sha256, is refused", () => {
+  it("a bundle.json that does not match its schema, or an overlay that does not match its sha256, is refused", async () => {
     const m = write("tamper/app.yaml", "name: tamper\nversion: 1.0.0\nbase:\n  iso: Core-4.4.iso\n");
     const out = join(dir, "tamper-out");
-    expect(mkbundle(["bundle", m, "--mirror", fixture(), "--work-dir", wd, "--out", out], { env }).code).toBe(0);
+    expect((await mkbundleIn(["bundle", m, "--mirror", fixture(), "--work-dir", wd, "--out", out], { env })).code).toBe(
+      0,
+    );
     const unpacked = join(dir, "tamper-members");
     sh(`mkdir -p ${q(unpacked)} && tar -xzf ${q(join(out, "tamper-bundle-dev.tar.gz"))} -C ${q(unpacked)}`);
     const json = JSON.parse(readFileSync(join(unpacked, "bundle.json"), "utf8")) as Record<string, unknown>;
-    const repack = (name: string, edit: (j: Record<string, unknown>) => void) => {
+    const repack = async (name: string, edit: (j: Record<string, unknown>) => void) => {
       const j = structuredClone(json);
       edit(j);
       writeFileSync(join(unpacked, "bundle.json"), JSON.stringify(j));
       const bundle = join(dir, name);
       sh(`cd ${q(unpacked)} && tar -czf ${q(bundle)} *`);
-      return mkbundle(["rebuild-iso", "--bundle", bundle, "--out", join(dir, `${name}-out`)], { env });
+      return mkbundleIn(["rebuild-iso", "--bundle", bundle, "--out", join(dir, `${name}-out`)], { env });
     };
-    const badFlavour = repack("bad-flavour-bundle-dev.tar.gz", (j) => (j["flavour"] = "banana"));
+    const badFlavour = await repack("bad-flavour-bundle-dev.tar.gz", (j) => (j["flavour"] = "banana"));
     expect(badFlavour.code).toBe(2); // well-formed but invalid: refused before any work
     expect(badFlavour.stderr).toContain(
       "bundle.json does not match schemas/bundle.schema.json: flavour 'banana' is not allowed",
     );
-    const badLock = repack("bad-lock-bundle-dev.tar.gz", (j) => delete (j["lock"] as Record<string, unknown>)["base"]);
+    const badLock = await repack(
+      "bad-lock-bundle-dev.tar.gz",
+      (j) => delete (j["lock"] as Record<string, unknown>)["base"],
+    );
     expect(badLock.stderr).toContain("lock missing required key 'base'");
-    const badSha = repack(
+    const badSha = await repack(
       "bad-sha-bundle-dev.tar.gz",
       (j) => ((j["members"] as Record<string, string>)[j["overlay"] as string] = "0".repeat(64)),
     );

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Lock } from "../../src/lock/lock-file.js";
-import { download } from "../../src/net/download.js";
-import { mkbundleAsync } from "../helpers/cli.js";
+import { download, proxyDispatcher } from "../../src/net/download.js";
+import { mkbundleIn } from "../helpers/cli.js";
 import { startMirror, type MirrorServer } from "../helpers/mirror-server.js";
 import { fixturesDir, repoRoot } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
@@ -50,7 +50,7 @@ describe("downloads that misbehave leave only verified bytes", () => {
     const wd = join(dir, "wd-resume");
     server.faults.set("/4.x/x86/tcz/util-linux.tcz", "drop-then-200");
     try {
-      const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", wd]);
+      const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", wd]);
       expect(r.code, r.stderr).toBe(0);
     } finally {
       server.faults.delete("/4.x/x86/tcz/util-linux.tcz");
@@ -66,7 +66,7 @@ describe("downloads that misbehave leave only verified bytes", () => {
     const endless = manifest("endless", "extensions:\n  builtin: [bash]\n");
     server.faults.set("/4.x/x86/tcz/bash.tcz.dep", "endless");
     try {
-      const r = await mkbundleAsync(["lock", endless, "--mirror", server.url, "--work-dir", wd]);
+      const r = await mkbundleIn(["lock", endless, "--mirror", server.url, "--work-dir", wd]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
         `${server.url}/4.x/x86/tcz/bash.tcz.dep sent more than 16777216 bytes, the most this file may have`,
@@ -79,16 +79,7 @@ describe("downloads that misbehave leave only verified bytes", () => {
     const drip = manifest("drip", "extensions:\n  builtin: [pv]\n");
     server.faults.set("/4.x/x86/tcz/pv.tcz", "drip");
     try {
-      const r = await mkbundleAsync([
-        "lock",
-        drip,
-        "--mirror",
-        server.url,
-        "--work-dir",
-        wd,
-        "--download-timeout",
-        "3",
-      ]);
+      const r = await mkbundleIn(["lock", drip, "--mirror", server.url, "--work-dir", wd, "--download-timeout", "3"]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
         `timed out after 3 s waiting for ${server.url}/4.x/x86/tcz/pv.tcz (--download-timeout: the whole transfer, retries included)`,
@@ -111,7 +102,7 @@ describe("downloads that misbehave leave only verified bytes", () => {
     try {
       const url = `http://127.0.0.1:${(gems.address() as AddressInfo).port}`;
       const fan = manifest("fanout", `gems:\n  source: ${url}\n  require: [root]\n`);
-      const r = await mkbundleAsync(["lock", fan, "--mirror", server.url, "--work-dir", wd]);
+      const r = await mkbundleIn(["lock", fan, "--mirror", server.url, "--work-dir", wd]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("gem resolution needs more than 500 gems");
       expect(requests).toBeLessThanOrEqual(501);
@@ -127,7 +118,7 @@ describe("the cache verifies what it hands out", () => {
   let m: string;
   beforeAll(async () => {
     m = manifest("tamper", "extensions:\n  builtin: [pv, dmidecode]\n");
-    const r = await mkbundleAsync([
+    const r = await mkbundleIn([
       "build",
       m,
       "--builtin",
@@ -151,7 +142,7 @@ describe("the cache verifies what it hands out", () => {
       ["replaced", () => readFileSync(blob(wd, dmidecode.sha256))],
     ] as const) {
       writeFileSync(blob(wd, pv.sha256), damage(readFileSync(blob(wd, pv.sha256))));
-      const offline = await mkbundleAsync([
+      const offline = await mkbundleIn([
         "build",
         m,
         "--builtin",
@@ -170,7 +161,7 @@ describe("the cache verifies what it hands out", () => {
       expect(offline.stderr).toContain("mkbundle cache verify --repair");
       expect(existsSync(blob(wd, pv.sha256))).toBe(false);
       writeFileSync(blob(wd, pv.sha256), damage(readFileSync(join(tcz(), "pv.tcz"))));
-      const online = await mkbundleAsync([
+      const online = await mkbundleIn([
         "build",
         m,
         "--builtin",
@@ -199,21 +190,21 @@ describe("the cache verifies what it hands out", () => {
   it("cache verify lists damaged blobs (exit 1) and --repair removes them", async () => {
     const pv = lockOf(m).extensions.find((e) => e.name === "pv")!;
     writeFileSync(blob(wd, pv.sha256), "not pv at all");
-    const check = await mkbundleAsync(["cache", "verify", "--work-dir", wd]);
+    const check = await mkbundleIn(["cache", "verify", "--work-dir", wd]);
     expect(check.code).toBe(1);
     expect(check.stderr).toContain(`warning: ${pv.sha256}: its bytes hash to ${sha256(Buffer.from("not pv at all"))}`);
-    const repair = await mkbundleAsync(["cache", "verify", "--repair", "--work-dir", wd]);
+    const repair = await mkbundleIn(["cache", "verify", "--repair", "--work-dir", wd]);
     expect(repair.code, repair.stderr).toBe(0);
     expect(repair.stderr).toMatch(/\d+ blobs checked, 1 damaged, removed/);
     expect(existsSync(blob(wd, pv.sha256))).toBe(false);
-    expect((await mkbundleAsync(["cache", "verify", "--work-dir", wd])).code).toBe(0);
+    expect((await mkbundleIn(["cache", "verify", "--work-dir", wd])).code).toBe(0);
   });
 });
 
 describe("names from remote metadata never become paths", () => {
   it("a .dep line naming a path is refused (exit 2) before anything is pinned", async () => {
     const m = manifest("evil-dep", "extensions:\n  builtin: [evil]\n");
-    const r = await mkbundleAsync([
+    const r = await mkbundleIn([
       "bundle",
       m,
       "--mirror",
@@ -244,14 +235,14 @@ describe("names from remote metadata never become paths", () => {
         "evil-gem",
         `gems:\n  source: http://127.0.0.1:${(gems.address() as AddressInfo).port}\n  require: [root]\n`,
       );
-      const r = await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-evil")]);
+      const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-evil")]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("gem 'root' 1.0 depends on '../../../../tmp/x', which is not a gem name");
     } finally {
       await new Promise<void>((r) => gems.close(() => r()));
     }
     const m = manifest("evil-lock", "extensions:\n  builtin: [pv]\n");
-    expect((await mkbundleAsync(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-evil")])).code).toBe(0);
+    expect((await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", join(dir, "wd-evil")])).code).toBe(0);
     const lockFile = m.replace(/\.yaml$/, ".lock");
     for (const [from, to] of [
       ["release: 4.x", "release: ../../../../tmp"],
@@ -260,7 +251,7 @@ describe("names from remote metadata never become paths", () => {
     ]) {
       const original = readFileSync(lockFile, "utf8");
       writeFileSync(lockFile, original.replace(from!, to!));
-      const r = await mkbundleAsync([
+      const r = await mkbundleIn([
         "bundle",
         m,
         "--mirror",
@@ -281,8 +272,7 @@ describe("names from remote metadata never become paths", () => {
     const m = manifest("good-bundle", "");
     const out = join(dir, "out-bundle-name");
     expect(
-      (await mkbundleAsync(["bundle", m, "--mirror", server.url, "--work-dir", join(dir, "wd-evil"), "--out", out]))
-        .code,
+      (await mkbundleIn(["bundle", m, "--mirror", server.url, "--work-dir", join(dir, "wd-evil"), "--out", out])).code,
     ).toBe(0);
     const unpacked = join(dir, "unpacked");
     sh(`mkdir -p ${q(unpacked)} && tar -C ${q(unpacked)} -xzf ${q(join(out, "good-bundle-bundle-dev.tar.gz"))}`);
@@ -295,7 +285,7 @@ describe("names from remote metadata never become paths", () => {
     const evil = join(dir, "evil-bundle-dev.tar.gz");
     sh(`tar -C ${q(unpacked)} -czf ${q(evil)} bundle.json $(cd ${q(unpacked)} && ls | grep -v bundle.json)`);
     const evilOut = join(dir, "out-evil-bundle");
-    const r = await mkbundleAsync(["rebuild-iso", "1.0", "--bundle", evil, "--out", evilOut]);
+    const r = await mkbundleIn(["rebuild-iso", "1.0", "--bundle", evil, "--out", evilOut]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("name '../../../../tmp/x/pwn' is not valid");
     expect(existsSync(evilOut)).toBe(false);
@@ -314,6 +304,7 @@ describe("temporary names and symlinks", () => {
         retries: 0,
         backoffMs: 0,
         maxBytes: 1 << 30,
+        dispatcher: proxyDispatcher({ httpProxy: "", httpsProxy: "", noProxy: "" }),
       }),
     ).rejects.toThrow(/EEXIST/);
     expect(readFileSync(target, "utf8")).toBe("keep me\n");
@@ -326,16 +317,7 @@ describe("temporary names and symlinks", () => {
     sh(`mkdir -p ${q(out)}`);
     symlinkSync(victim, join(out, "links-dev-1.0.0.iso"));
     symlinkSync(victim, join(out, "links-bundle-dev.tar.gz"));
-    const r = await mkbundleAsync([
-      "build",
-      m,
-      "--mirror",
-      server.url,
-      "--work-dir",
-      join(dir, "wd-links"),
-      "--out",
-      out,
-    ]);
+    const r = await mkbundleIn(["build", m, "--mirror", server.url, "--work-dir", join(dir, "wd-links"), "--out", out]);
     expect(r.code, r.stderr).toBe(0);
     expect(lstatSync(join(out, "links-dev-1.0.0.iso")).isFile()).toBe(true);
     expect(lstatSync(join(out, "links-bundle-dev.tar.gz")).isFile()).toBe(true);
@@ -350,18 +332,18 @@ describe("the right bundle, the right PXE files", () => {
     const wd = join(dir, "wd-razor");
     const lists = ["-b", write("b.lst", "dmidecode\n"), "-m", write("m.lst", "")];
     const razor = (flag: string) =>
-      mkbundleAsync([...lists, flag, "--mirror", server.url, "--work-dir", wd, "--out", out], {
+      mkbundleIn([...lists, flag, "--mirror", server.url, "--work-dir", wd, "--out", out], {
         env: { MK_BUNDLE_TC_PASSWD: "x" },
       });
     for (const flag of ["-p", "-d", "-p"]) expect((await razor(flag)).code).toBe(0);
-    const r = await mkbundleAsync(["rebuild-iso", "0.9.0.1", "--out", out]);
+    const r = await mkbundleIn(["rebuild-iso", "0.9.0.1", "--out", out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(join(out, "rz_mk_prod-image.0.9.0.1.iso"));
     expect(r.stderr).toContain(
       `bundle: ${join(out, "razor-microkernel-bundle-prod.tar.gz")} (the last bundle written in ${out}): razor-microkernel, flavour prod, version 0.9.0.1`,
     );
     expect((await razor("-d")).code).toBe(0);
-    const d = await mkbundleAsync(["rebuild-iso", "0.9.0.1", "--out", out]);
+    const d = await mkbundleIn(["rebuild-iso", "0.9.0.1", "--out", out]);
     expect(d.stdout.trim()).toBe(join(out, "rz_mk_debug-image.0.9.0.1.iso"));
     expect(readdirSync(join(out, "pxe")).sort()).toEqual([
       "razor-microkernel-debug-0.9.0.1",
@@ -380,8 +362,11 @@ describe("the right bundle, the right PXE files", () => {
 
   it("without a record of the last bundle, several bundles are a refusal that lists them", async () => {
     const out = join(dir, "out-razor");
-    sh(`rm ${q(join(out, ".mkbundle-last-bundle"))}`);
-    const r = await mkbundleAsync(["rebuild-iso", "0.9.0.1", "--out", out]);
+    // Forget which bundle was written last (the state file keeps every other record).
+    const state = join(out, ".mkbundle-state.json");
+    const { lastBundle: _last, ...rest } = JSON.parse(readFileSync(state, "utf8")) as { lastBundle?: string };
+    writeFileSync(state, JSON.stringify(rest));
+    const r = await mkbundleIn(["rebuild-iso", "0.9.0.1", "--out", out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       "2 bundles here and no record of which was written last: razor-microkernel-bundle-debug.tar.gz, razor-microkernel-bundle-prod.tar.gz (pass --bundle FILE)",
@@ -430,7 +415,7 @@ describe("secrets", () => {
       },
     ];
     for (const run of runs) {
-      const r = await mkbundleAsync([...run.args, "--mirror", server.url, "--work-dir", wd, "--out", out], {
+      const r = await mkbundleIn([...run.args, "--mirror", server.url, "--work-dir", wd, "--out", out], {
         env: run.env ?? {},
       });
       expect(r.stdout + r.stderr, run.args.join(" ")).not.toContain(MARKER);
@@ -445,11 +430,11 @@ describe("secrets", () => {
     const out = join(dir, "out-salt");
     const wd = join(dir, "wd-salt");
     const m = manifest("salt", "flavour: dev\npassword:\n  env: MK_PW\n");
-    const first = await mkbundleAsync(["build", m, "--json", "--mirror", server.url, "--work-dir", wd, "--out", out], {
+    const first = await mkbundleIn(["build", m, "--json", "--mirror", server.url, "--work-dir", wd, "--out", out], {
       env: { MK_PW: "first-pw" },
     });
     expect(first.code, first.stderr).toBe(0);
-    const second = await mkbundleAsync(["build", m, "--json", "--mirror", server.url, "--work-dir", wd, "--out", out], {
+    const second = await mkbundleIn(["build", m, "--json", "--mirror", server.url, "--work-dir", wd, "--out", out], {
       env: { MK_PW: "first-pw" },
     });
     const [a, b] = [first, second].map(
@@ -485,7 +470,7 @@ describe("secrets", () => {
     // Fresh builds (no previous bundle) that differ only in the password: the salt is the same.
     const saltOf = async (pw: string, name: string) => {
       const o = join(dir, `out-${name}`);
-      const r = await mkbundleAsync(["build", m, "--mirror", server.url, "--work-dir", wd, "--out", o], {
+      const r = await mkbundleIn(["build", m, "--mirror", server.url, "--work-dir", wd, "--out", o], {
         env: { MK_PW: pw, SOURCE_DATE_EPOCH: "1700000000" },
       });
       expect(r.code, r.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProgress } from "../../src/store/progress.js";
-import { mkbundleAsync } from "../helpers/cli.js";
+import { mkbundleIn } from "../helpers/cli.js";
 import { startMirror, type MirrorServer } from "../helpers/mirror-server.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -19,7 +19,7 @@ describe("progress", () => {
     let t = 0; // each step 200 ms later: past the bar's redraw throttle
     const p = makeProgress({
       tty,
-      stream: out as unknown as NodeJS.WriteStream,
+      stream: out,
       now: () => (t += 200),
       ...(verbose ? { verbose } : {}),
     });
@@ -45,7 +45,7 @@ describe("progress", () => {
     let text = "";
     out.on("data", (d: Buffer) => (text += d.toString()));
     let t = 0;
-    const p = makeProgress({ tty: false, stream: out as unknown as NodeJS.WriteStream, now: () => t });
+    const p = makeProgress({ tty: false, stream: out, now: () => t });
     p.begin("big.iso", 10 * 1024 ** 2);
     p.begin("small.tcz");
     for (let i = 1; i <= 12; i++) {
@@ -122,7 +122,7 @@ describe("HTTP_PROXY and NO_PROXY", () => {
 
   it("sends downloads through the proxy, unless NO_PROXY names the host", { timeout: 30_000 }, async () => {
     const m = write("proxy/m.yaml", "name: p\nbase:\n  iso: Core-4.4.iso\nextensions:\n  builtin: [pv]\n");
-    const r = await mkbundleAsync(["lock", m, "--mirror", mirror.url, "--work-dir", join(dir, "wd1")], {
+    const r = await mkbundleIn(["lock", m, "--mirror", mirror.url, "--work-dir", join(dir, "wd1")], {
       env: { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl },
     });
     expect(r.code, r.stderr).toBe(0);
@@ -132,10 +132,9 @@ describe("HTTP_PROXY and NO_PROXY", () => {
       proxied.join("\n"),
     ).toBe(true);
     proxied.length = 0;
-    const direct = await mkbundleAsync(
-      ["lock", m, "--update", "--mirror", mirror.url, "--work-dir", join(dir, "wd2")],
-      { env: { HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" } },
-    );
+    const direct = await mkbundleIn(["lock", m, "--update", "--mirror", mirror.url, "--work-dir", join(dir, "wd2")], {
+      env: { HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" },
+    });
     expect(direct.code, direct.stderr).toBe(0);
     expect(proxied).toEqual([]);
   });

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { assembleBaseIso, type BaseParts } from "../../src/tinycore/assemble-base.js";
+import { DEFAULT_LIMITS } from "../../src/formats/limits.js";
 import { openBaseImage } from "../../src/tinycore/base-image.js";
 import { writeNewFile } from "../../src/io/write-atomic.js";
 import { fixturesDir } from "../helpers/paths.js";
@@ -44,7 +45,7 @@ describe("assembling a base ISO from distribution files", () => {
       "/boot/isolinux/ldlinux.c32",
       "/boot/vmlinuz64",
     ]);
-    const base = await openBaseImage(a);
+    const base = await openBaseImage(a, DEFAULT_LIMITS);
     try {
       expect(base.boot).toMatchObject({ kernel: "boot/vmlinuz64", initrds: ["boot/corepure64.gz"] });
       expect(base.boot.label.append).toEqual(["loglevel=3"]);
@@ -58,7 +59,7 @@ describe("assembling a base ISO from distribution files", () => {
     const c = join(dir, "c.iso");
     await writeNewFile(c, assembleBaseIso(parts(false)));
     expect(sh(`xorriso -indev ${q(c)} -report_el_torito plain 2>&1`).toString()).not.toMatch(/El Torito boot img/);
-    const base = await openBaseImage(c);
+    const base = await openBaseImage(c, DEFAULT_LIMITS);
     try {
       expect(base.iso.boot).toBeUndefined();
       expect(base.boot.initrds).toEqual(["boot/corepure64.gz"]);

@@ -1,18 +1,10 @@
 // `mkbundle build MANIFEST [VERSION]`: lock, bundle and rebuild-iso, skipping what is unchanged.
 import type { Command } from "commander";
-import { attributedTo } from "../../errors.js";
+import { manifestFileRun } from "../../context/manifest.js";
+import { runBuild } from "../../context/pipeline.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
 import { humanBytes } from "../../store/progress.js";
-import {
-  addFetchOptions,
-  addGlobalOptions,
-  globalsOf,
-  loadManifest,
-  resolveContext,
-  withProgress,
-  type FetchOptions,
-} from "../options.js";
-import { makeLog, stdout } from "../output.js";
+import { addFetchOptions, addGlobalOptions, globalsOf, sessionOf, type FetchOptions } from "../options.js";
 import { builtinOption, formatOption } from "./rebuild-iso.js";
 
 interface BuildCliOptions extends FetchOptions {
@@ -46,32 +38,21 @@ export function buildCommand(program: Command): void {
     ),
   ).action(async (file: string, version: string | undefined, _o: unknown, cmd: Command) => {
     const opts = globalsOf<BuildCliOptions>(cmd);
-    const log = makeLog(opts);
-    const input = loadManifest(file, opts, log);
-    const ctx = resolveContext(opts, input, log);
-    const { buildStage } = await import("../../build/stage.js");
-    const r = await attributedTo(file, () =>
-      withProgress(ctx, () =>
-        buildStage(
-          {
-            input,
-            ...(version ? { version } : {}),
-            out: opts.out,
-            ...(opts.appendInitrd ? { appendInitrd: true } : {}),
-            builtin: opts.builtin,
-            ...(opts.frozen ? { frozen: true } : {}),
-            ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}),
-            ...(opts.format ? { formats: opts.format } : {}),
-          },
-          ctx,
-        ),
-      ),
-    );
+    const session = sessionOf(cmd);
+    const log = session.log;
+    const r = await runBuild(session, manifestFileRun(session, file), {
+      ...(version ? { version } : {}),
+      ...(opts.appendInitrd ? { appendInitrd: true } : {}),
+      builtin: opts.builtin,
+      ...(opts.frozen ? { frozen: true } : {}),
+      ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}),
+      ...(opts.format ? { formats: opts.format } : {}),
+    });
     if (r.builtin?.unpack) log.warn(`builtin extensions: ${r.builtin.why}`);
     const b = r.bundle;
     if (opts.json) {
       const outputs = r.outputs ? Object.fromEntries(r.outputs.map((o) => [o.format, o.files])) : null;
-      stdout(
+      session.print(
         JSON.stringify(
           {
             lock: { path: b.lockFile ?? null, status: b.lockStatus },
@@ -97,6 +78,6 @@ export function buildCommand(program: Command): void {
     log.info(
       `iso:    ${r.iso.path} (${r.iso.rebuilt ? "rebuilt" : "unchanged"}: ${r.iso.why}; ${humanBytes(r.iso.size)}, sha256 ${r.iso.sha256})`,
     );
-    stdout(r.iso.path);
+    session.print(r.iso.path);
   });
 }

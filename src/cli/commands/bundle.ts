@@ -1,20 +1,18 @@
 // `mkbundle bundle MANIFEST`: the overlay and the bundle (Razor's build-bundle-file.sh).
 import type { Command } from "commander";
 import type { BundleResult } from "../../bundle/stage.js";
-import { attributedTo } from "../../errors.js";
-import type { ManifestInput } from "../../manifest/input.js";
-import type { Log } from "../../log.js";
+import { manifestFileRun } from "../../context/manifest.js";
+import { runBundle } from "../../context/pipeline.js";
 import { humanBytes } from "../../store/progress.js";
 import {
   addFetchOptions,
   addGlobalOptions,
   globalsOf,
-  loadManifest,
-  resolveContext,
-  withProgress,
+  sessionOf,
+  type CliSession,
   type FetchOptions,
 } from "../options.js";
-import { makeLog, stdout, type GlobalOptions } from "../output.js";
+import type { GlobalOptions } from "../output.js";
 
 export interface BundleCliOptions extends FetchOptions, GlobalOptions {
   json?: boolean;
@@ -43,32 +41,13 @@ export function bundleCommand(program: Command): void {
     ),
   ).action(async (file: string, _o: unknown, cmd: Command) => {
     const opts = globalsOf<BundleCliOptions>(cmd);
-    const log = makeLog(opts);
-    await runBundle(loadManifest(file, opts, log), opts, log);
+    const session = sessionOf(cmd);
+    reportBundle(await runBundle(session, manifestFileRun(session, file), opts), opts, session);
   });
 }
 
-/** The bundle stage for a manifest file or Razor's flags, and its report. */
-export async function runBundle(input: ManifestInput, opts: BundleCliOptions, log: Log): Promise<void> {
-  const ctx = resolveContext(opts, input, log);
-  const { bundleStage } = await import("../../bundle/stage.js");
-  const r = await attributedTo(input.file ?? "mkbundle", () =>
-    withProgress(ctx, () =>
-      bundleStage(
-        {
-          input,
-          out: opts.out,
-          ...(opts.frozen ? { frozen: true } : {}),
-          ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}),
-        },
-        ctx,
-      ),
-    ),
-  );
-  reportBundle(r, opts, log);
-}
-
-function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log): void {
+/** The bundle stage's summary: lines on stderr and the bundle's path on stdout, or JSON. */
+export function reportBundle(r: BundleResult, opts: { json?: boolean }, { log, print }: CliSession): void {
   const summary = {
     lock: r.lockFile ?? null,
     lockStatus: r.lockStatus,
@@ -84,10 +63,10 @@ function reportBundle(r: BundleResult, opts: { json?: boolean }, log: Log): void
     extensions: r.lock.extensions.length,
     gems: r.lock.gems.length,
   };
-  if (opts.json) return stdout(JSON.stringify(summary, null, 2));
+  if (opts.json) return print(JSON.stringify(summary, null, 2));
   log.info(`lock: ${r.lockFile ? `${r.lockFile} (${r.lockStatus})` : r.lockStatus}`);
   log.info(`bundle: ${r.why === "same inputs" ? "unchanged: same inputs" : `built: ${r.why}`}`);
   for (const f of [r.overlay, r.bundle])
     log.info(`${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256})`);
-  stdout(r.bundle.path);
+  print(r.bundle.path);
 }

@@ -1,26 +1,16 @@
 // `mkbundle dev MANIFEST`: the build-and-boot loop.
 import { Option, type Command } from "commander";
-import { parseAccelMode, type AccelMode } from "../../qemu/accel.js";
+import { runDevLoop } from "../../context/boot.js";
 import { parsePort, type PortForward } from "../../qemu/args.js";
 import { parseRegex } from "../../qemu/checks.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
-import {
-  addFetchOptions,
-  addGlobalOptions,
-  globalsOf,
-  loadManifest,
-  resolveContext,
-  wholeNumber,
-  type FetchOptions,
-} from "../options.js";
-import { makeLog } from "../output.js";
+import { addFetchOptions, addGlobalOptions, globalsOf, sessionOf, wholeNumber, type FetchOptions } from "../options.js";
 import { builtinOption } from "./rebuild-iso.js";
 
 interface DevCliOptions extends FetchOptions {
   port?: PortForward[];
   expect?: RegExp[];
   memory: number;
-  accel?: AccelMode;
   builtin: BuiltinMode;
 }
 
@@ -55,28 +45,18 @@ export function devCommand(program: Command): void {
         .addOption(
           new Option("--memory <mb>", "guest memory in MB").default(512).argParser(wholeNumber("--memory", 64)),
         )
-        .addOption(
-          new Option("--accel <mode>", "auto, kvm or tcg (env MKBUNDLE_ACCEL)").argParser((v) =>
-            parseAccelMode(v, "--accel"),
-          ),
-        )
+        .addOption(new Option("--accel <mode>", "auto, kvm or tcg (env MKBUNDLE_ACCEL)"))
         .addOption(builtinOption()),
     ),
   ).action(async (file: string, _o: unknown, cmd: Command) => {
     const opts = globalsOf<DevCliOptions>(cmd);
-    const log = makeLog(opts);
-    const { runDev } = await import("../../dev/session.js");
-    await runDev({
-      load: () => loadManifest(file, opts, log),
-      context: (input) => resolveContext(opts, input, log),
+    const session = sessionOf(cmd);
+    await runDevLoop(session, file, {
       ports: opts.port ?? [],
       memoryMb: opts.memory,
-      mode: opts.accel ?? parseAccelMode(process.env["MKBUNDLE_ACCEL"], "MKBUNDLE_ACCEL") ?? "auto",
       expect: opts.expect ?? [],
       builtin: opts.builtin,
-      env: process.env,
-      log,
-      console: (t) => void process.stdout.write(t),
+      console: (t) => void session.io.out.write(t),
     });
   });
 }

@@ -1,8 +1,8 @@
 // `mkbundle ls` and `mkbundle cat`: look inside images without mounting anything.
 import type { Command } from "commander";
-import { MkError } from "../../errors.js";
-import { formatLine, toListed } from "../../inspect/format-listing.js";
-import { addGlobalOptions } from "../options.js";
+import { runCat, runLs } from "../../context/inspect.js";
+import { formatLine } from "../../inspect/format-listing.js";
+import { addGlobalOptions, sessionOf } from "../options.js";
 
 const CONTAINERS =
   "ISO 9660 image, cpio or gzip'd cpio (an initrd), squashfs (.tcz), tar or tar.gz; detected by content";
@@ -21,12 +21,10 @@ export function inspectCommands(program: Command): void {
       .argument("<file>", "container file")
       .argument("[inner...]", "paths inside it, each inside the previous")
       .option("--json", "print a JSON array of {path, type, mode, uid, gid, size, mtime, target, major, minor}"),
-  ).action(async (file: string, inner: string[], opts: { json?: boolean }) => {
-    const { descend, listUnder } = await import("../../inspect/open.js");
-    const { layer, entry } = await descend(file, inner);
-    const byPath = new Map(layer.entries.map((e) => [e.path, e]));
-    const listed = (entry ? listUnder(layer, entry) : layer.entries).map((e) => toListed(e, byPath));
-    process.stdout.write(
+  ).action(async (file: string, inner: string[], opts: { json?: boolean }, cmd: Command) => {
+    const session = sessionOf(cmd);
+    const listed = await runLs(session, file, inner);
+    session.io.out.write(
       opts.json
         ? JSON.stringify(listed, null, 1) + "\n"
         : listed.map(formatLine).join("\n") + (listed.length ? "\n" : ""),
@@ -42,13 +40,8 @@ export function inspectCommands(program: Command): void {
       )
       .argument("<file>", "container file")
       .argument("<inner...>", "paths inside it, each inside the previous; the last must be a file"),
-  ).action(async (file: string, inner: string[]) => {
-    const { descend, lookup } = await import("../../inspect/open.js");
-    const { layer } = await descend(file, inner.slice(0, -1));
-    const entry = lookup(layer, inner[inner.length - 1]!);
-    if (entry.type !== "file")
-      throw new MkError("lookup", `${layer.label}: '${entry.path}' is a ${entry.type}, not a file`);
-    const { writeEntryData } = await import("../../inspect/stream-out.js");
-    await writeEntryData(entry, process.stdout, layer.label);
+  ).action(async (file: string, inner: string[], _o: unknown, cmd: Command) => {
+    const session = sessionOf(cmd);
+    await runCat(session, file, inner, session.io.out);
   });
 }

@@ -1,17 +1,10 @@
 // `mkbundle lock MANIFEST`: resolve, download, verify and pin.
 import type { Command } from "commander";
-import { attributedTo, MkError } from "../../errors.js";
+import { manifestFileRun } from "../../context/manifest.js";
+import { runLock } from "../../context/pipeline.js";
+import { MkError } from "../../errors.js";
 import { humanBytes } from "../../store/progress.js";
-import {
-  addFetchOptions,
-  addGlobalOptions,
-  globalsOf,
-  loadManifest,
-  resolveContext,
-  withProgress,
-  type FetchOptions,
-} from "../options.js";
-import { makeLog, stdout } from "../output.js";
+import { addFetchOptions, addGlobalOptions, globalsOf, sessionOf, type FetchOptions } from "../options.js";
 
 interface LockOptions extends FetchOptions {
   update?: boolean;
@@ -37,29 +30,14 @@ export function lockCommand(program: Command): void {
     ),
   ).action(async (file: string, _opts: unknown, cmd: Command) => {
     const opts = globalsOf<LockOptions>(cmd);
-    const log = makeLog(opts);
+    const session = sessionOf(cmd);
     if (opts.update && opts.frozen)
       throw new MkError("usage", "--update and --frozen contradict each other", { file: "mkbundle lock" });
-    const input = loadManifest(file, opts, log);
-    const ctx = resolveContext(opts, input, log);
-    const { lockStage } = await import("../../lock/stage.js");
-    const { lock, status, lockFile } = await attributedTo(file, () =>
-      withProgress(ctx, () =>
-        lockStage(
-          {
-            manifest: input.manifest,
-            manifestFile: file,
-            ...(opts.update ? { update: true } : {}),
-            ...(opts.frozen ? { frozen: true } : {}),
-          },
-          ctx,
-        ),
-      ),
-    );
+    const { lock, status, lockFile } = await runLock(session, manifestFileRun(session, file), opts);
     const total = lock.extensions.reduce((n, e) => n + e.size, 0);
-    log.info(
+    session.log.info(
       `${status === "up to date" ? `${lockFile} is up to date` : `${status} ${lockFile}`}: base ${lock.base.sha256.slice(0, 12)}, kernel ${lock.kernel ?? "unknown"}, ${lock.extensions.length} extensions (${humanBytes(total)}), ${lock.gems.length} gems`,
     );
-    stdout(lockFile!);
+    session.print(lockFile!);
   });
 }

@@ -1,17 +1,9 @@
 // `mkbundle plan MANIFEST [--against BUNDLE]`: what a build would change, for review.
 import type { Command } from "commander";
-import { attributedTo } from "../../errors.js";
+import { manifestFileRun } from "../../context/manifest.js";
+import { runPlan } from "../../context/pipeline.js";
 import { humanBytes } from "../../store/progress.js";
-import {
-  addFetchOptions,
-  addGlobalOptions,
-  globalsOf,
-  loadManifest,
-  resolveContext,
-  withProgress,
-  type FetchOptions,
-} from "../options.js";
-import { makeLog, stdout } from "../output.js";
+import { addFetchOptions, addGlobalOptions, globalsOf, sessionOf, type FetchOptions } from "../options.js";
 
 interface PlanCliOptions extends FetchOptions {
   against?: string;
@@ -39,20 +31,11 @@ export function planCommand(program: Command): void {
     ),
   ).action(async (file: string, _o: unknown, cmd: Command) => {
     const opts = globalsOf<PlanCliOptions>(cmd);
-    const log = makeLog(opts);
-    const input = loadManifest(file, opts, log);
-    const ctx = resolveContext(opts, input, log);
-    const [{ planStage }, { renderPlan }] = await Promise.all([
-      import("../../plan/stage.js"),
-      import("../../plan/plan.js"),
-    ]);
-    const plan = await attributedTo(file, () =>
-      withProgress(ctx, () =>
-        planStage({ input, out: opts.out, ...(opts.against ? { against: opts.against } : {}) }, ctx),
-      ),
-    );
+    const session = sessionOf(cmd);
+    const plan = await runPlan(session, manifestFileRun(session, file), opts);
+    const { renderPlan } = await import("../../plan/plan.js");
     const { baseline, ...changes } = plan;
-    if (opts.json) stdout(JSON.stringify({ manifest: file, against: baseline, ...changes }, null, 2));
-    else stdout(renderPlan(changes, `mkbundle plan for ${file} (against ${baseline})`, humanBytes));
+    if (opts.json) session.print(JSON.stringify({ manifest: file, against: baseline, ...changes }, null, 2));
+    else session.print(renderPlan(changes, `mkbundle plan for ${file} (against ${baseline})`, humanBytes));
   });
 }

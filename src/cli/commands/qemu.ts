@@ -1,16 +1,13 @@
 // `mkbundle run` and `mkbundle test`: boot an image in QEMU; prove the service came up.
-import { ensureDir } from "../../io/ensure-dir.js";
-import { writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { Option, type Command } from "commander";
+import { runImage, runTest, type BootRequest } from "../../context/boot.js";
 import { MkError } from "../../errors.js";
-import { parseAccelMode, type AccelMode } from "../../qemu/accel.js";
 import { parsePort, type PortForward } from "../../qemu/args.js";
 import { stripAnsi } from "../../qemu/ansi.js";
 import type { BootTestResult } from "../../qemu/boot-test.js";
 import { parseHttpCheck, parseRegex, type HttpCheck } from "../../qemu/checks.js";
-import { addGlobalOptions, globalsOf, wholeNumber } from "../options.js";
-import { makeLog, stdout, type GlobalOptions } from "../output.js";
+import { addGlobalOptions, globalsOf, sessionOf, wholeNumber, type CliSession } from "../options.js";
+import type { GlobalOptions } from "../output.js";
 
 interface BootCliOptions extends GlobalOptions {
   kernel?: boolean;
@@ -19,7 +16,6 @@ interface BootCliOptions extends GlobalOptions {
   append?: string[];
   port?: PortForward[];
   memory: number;
-  accel?: AccelMode;
 }
 
 interface TestCliOptions extends BootCliOptions {
@@ -56,25 +52,20 @@ function bootOptions(cmd: Command): Command {
       new Option(
         "--accel <mode>",
         "auto: KVM when a test guest runs under it, else software emulation; kvm; tcg (env MKBUNDLE_ACCEL)",
-      ).argParser((v) => parseAccelMode(v, "--accel")),
+      ),
     );
 }
 
-function bootInput(image: string, o: BootCliOptions) {
-  const log = makeLog(o);
-  return {
-    image,
-    ...(o.kernel ? { kernel: true } : {}),
-    ...(o.disk ? { disk: true } : {}),
-    ...(o.uefi ? { uefi: true } : {}),
-    append: o.append ?? [],
-    ports: o.port ?? [],
-    memoryMb: o.memory,
-    mode: o.accel ?? parseAccelMode(process.env["MKBUNDLE_ACCEL"], "MKBUNDLE_ACCEL") ?? "auto",
-    env: process.env,
-    log,
-  };
-}
+/** The boot options of a run or test command line. */
+const bootRequest = (image: string, o: BootCliOptions): BootRequest => ({
+  image,
+  ...(o.kernel ? { kernel: true } : {}),
+  ...(o.disk ? { disk: true } : {}),
+  ...(o.uefi ? { uefi: true } : {}),
+  append: o.append ?? [],
+  ports: o.port ?? [],
+  memoryMb: o.memory,
+});
 
 export function qemuCommands(program: Command): void {
   addGlobalOptions(
@@ -89,8 +80,7 @@ export function qemuCommands(program: Command): void {
         ),
     ),
   ).action(async (image: string, _o: unknown, cmd: Command) => {
-    const { runInteractive } = await import("../../qemu/boot.js");
-    const status = await runInteractive(bootInput(image, globalsOf<BootCliOptions>(cmd)));
+    const status = await runImage(sessionOf(cmd), bootRequest(image, globalsOf<BootCliOptions>(cmd)));
     if (status !== 0) throw new MkError("boot", [], { reported: true });
   });
 
@@ -122,34 +112,24 @@ export function qemuCommands(program: Command): void {
       .option("--json", "print the result as JSON: checks, times, accelerator, console log path"),
   ).action(async (image: string, _o: unknown, cmd: Command) => {
     const o = globalsOf<TestCliOptions>(cmd);
-    const input = bootInput(image, o);
-    const { testImage } = await import("../../qemu/boot.js");
-    const r = await testImage({
-      ...input,
+    const session = sessionOf(cmd);
+    const { result: r, consoleLog } = await runTest(session, {
+      ...bootRequest(image, o),
       expect: o.expect ?? [],
       http: o.http ?? [],
       timeoutSeconds: o.timeout,
-      ...(o.verbose ? { onConsole: (t: string) => void process.stderr.write(t) } : {}),
+      ...(o.verbose ? { onConsole: (t: string) => void session.io.err.write(t) } : {}),
+      ...(o.consoleLog ? { consoleLog: o.consoleLog } : {}),
+      ...(o.junit ? { junit: o.junit } : {}),
     });
-    const consoleLog = o.consoleLog ?? (r.passed ? undefined : join(o.out, `${basename(image)}.console.log`));
-    if (consoleLog) save(consoleLog, stripAnsi(r.console));
-    if (o.junit) {
-      const { junitXml } = await import("../../qemu/junit.js");
-      save(o.junit, junitXml(image, r));
-    }
-    report(r, { ...o, ...(consoleLog ? { consoleLog } : {}) }, input.log);
+    report(r, { ...o, ...(consoleLog ? { consoleLog } : {}) }, session);
     if (!r.passed) throw new MkError("boot", [], { reported: true });
   });
 }
 
-function save(path: string, text: string): void {
-  ensureDir(dirname(path));
-  writeFileSync(path, text);
-}
-
-function report(r: BootTestResult, o: TestCliOptions, log: ReturnType<typeof makeLog>): void {
+function report(r: BootTestResult, o: TestCliOptions, { log, print, io }: CliSession): void {
   if (o.json) {
-    stdout(
+    print(
       JSON.stringify(
         {
           passed: r.passed,
@@ -168,12 +148,10 @@ function report(r: BootTestResult, o: TestCliOptions, log: ReturnType<typeof mak
   const n = r.checks.length;
   if (r.passed) {
     log.info(`passed: ${n} check${n > 1 ? "s" : ""} in ${r.seconds.toFixed(1)} s`);
-    if (!o.json) stdout("passed");
+    if (!o.json) print("passed");
     return;
   }
-  process.stderr.write(
-    `--- console (${r.console.length} bytes) ---\n${stripAnsi(r.console)}\n--- end of console ---\n`,
-  );
+  io.err.write(`--- console (${r.console.length} bytes) ---\n${stripAnsi(r.console)}\n--- end of console ---\n`);
   for (const c of r.checks.filter((x) => !x.passed))
     log.error(
       c.kind === "console"

@@ -1,15 +1,13 @@
 // `mkbundle -b FILE -m FILE [-p|-d] [-t PASSWD] [-c CONFIG] [-r] [-n]`: Razor's build-bundle-file.sh.
 import type { Command } from "commander";
-import { hasErrors, MkError, problem } from "../../errors.js";
-import type { ManifestInput } from "../../manifest/input.js";
-import { checkManifestData } from "../../manifest/load.js";
+import { runBundle } from "../../context/pipeline.js";
+import { razorRun } from "../../context/razor.js";
+import { describeBuild, resolvedYaml } from "../../context/show.js";
+import { MkError, problem } from "../../errors.js";
 import { didYouMean } from "../../manifest/did-you-mean.js";
-import { razorInput, type RazorFlags } from "../../manifest/razor-flags.js";
-import { redacted, resolveManifest } from "../../manifest/resolve.js";
-import { globalsOf } from "../options.js";
-import { makeLog, stdout } from "../output.js";
-import { runBundle, type BundleCliOptions } from "./bundle.js";
-import { describeBuild, resolvedYaml } from "./show.js";
+import type { RazorFlags } from "../../manifest/razor-flags.js";
+import { globalsOf, sessionOf } from "../options.js";
+import { reportBundle, type BundleCliOptions } from "./bundle.js";
 
 export function razorOptions(program: Command): Command {
   return program
@@ -43,8 +41,7 @@ const RAZOR_FLAGS = [
 
 export async function razorAction(program: Command): Promise<void> {
   const opts = program.opts<RazorFlags & { dryRun?: boolean }>();
-  const globals = globalsOf<BundleCliOptions>(program);
-  const log = makeLog(globals);
+  const session = sessionOf(program);
   if (program.args.length) {
     const known = program.commands.map((c) => c.name());
     const guess = didYouMean(program.args[0]!, known);
@@ -60,45 +57,22 @@ export async function razorAction(program: Command): Promise<void> {
   // Nothing at all (no flag, no list in the environment): a newcomer wants the help.
   if (
     !RAZOR_FLAGS.some((f) => opts[f] !== undefined) &&
-    !process.env["MK_BUNDLE_BUILTIN_LIST"] &&
-    !process.env["MK_BUNDLE_MIRROR_LIST"]
+    !session.env["MK_BUNDLE_BUILTIN_LIST"] &&
+    !session.env["MK_BUNDLE_MIRROR_LIST"]
   ) {
     program.outputHelp({ error: true });
     throw new MkError("usage", [], { reported: true });
   }
-  const razor = razorInput(opts, process.env);
-  if (razor.usageError) {
-    log.diagnostics(razor.diagnostics.filter((d) => d.severity === "warning"));
-    throw new MkError("usage", [
-      ...razor.diagnostics.filter((d) => d.severity === "error"),
-      problem(
-        "usage",
-        "mkbundle -b FILE -m FILE [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]",
-        "or a manifest: mkbundle build FILE; see mkbundle --help",
-      ),
-    ]);
-  }
-  if (opts.reusePrevDl) log.verbose("-r/--reuse-prev-dl: nothing to do, verified downloads are always reused");
-  const checked = checkManifestData(razor.manifest, { locate: razor.locate, baseDir: process.cwd() });
-  const diagnostics = [...razor.diagnostics, ...checked.diagnostics];
-  if (hasErrors(diagnostics) || !checked.manifest) throw new MkError("manifest", diagnostics);
-  log.diagnostics(diagnostics);
-  const env = { ...process.env, ...razor.settings };
-  const input: ManifestInput = {
-    written: checked.manifest,
-    manifest: resolveManifest(checked.manifest, { ...(globals.mirror ? { mirror: globals.mirror } : {}), env }),
-    dir: process.cwd(),
-    locate: razor.locate,
-    env,
-    warnings: [],
-  };
+  if (opts.reusePrevDl) session.log.verbose("-r/--reuse-prev-dl: nothing to do, verified downloads are always reused");
+  const run = razorRun(session, opts);
   if (opts.dryRun)
-    return stdout(
+    return session.print(
       resolvedYaml(
-        redacted(input.manifest),
-        describeBuild(input, "resolved from Razor's flags by mkbundle; defaults filled in", globals.out),
+        run.input.manifest,
+        describeBuild(run, "resolved from Razor's flags by mkbundle; defaults filled in"),
       ),
     );
   // The same pipeline as `mkbundle bundle`, with the lock kept in memory (there is no manifest file).
-  await runBundle(input, globals, log);
+  const globals = globalsOf<BundleCliOptions>(program);
+  reportBundle(await runBundle({ ...run.session, verbosity: session.verbosity }, run, globals), globals, session);
 }

@@ -1,13 +1,10 @@
 // `mkbundle rebuild-iso [VERSION]`: Razor's rebuild_iso.sh, rootless and reproducible.
 import { Option, type Command } from "commander";
-import { attributedTo } from "../../errors.js";
-import type { Log } from "../../log.js";
+import { runRebuildIso } from "../../context/pipeline.js";
 import type { RebuildResult } from "../../remaster/rebuild.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
-import { layerCacheOf, openStore } from "../../store/cas.js";
 import { humanBytes } from "../../store/progress.js";
-import { addGlobalOptions, globalsOf } from "../options.js";
-import { makeLog, stdout } from "../output.js";
+import { addGlobalOptions, globalsOf, sessionOf, type CliSession } from "../options.js";
 
 interface RebuildCliOptions {
   bundle?: string;
@@ -58,33 +55,23 @@ export function rebuildIsoCommand(program: Command): void {
       .option("--json", "print the outputs as JSON"),
   ).action(async (version: string | undefined, _o: unknown, cmd: Command) => {
     const opts = globalsOf<RebuildCliOptions>(cmd);
-    const log = makeLog(opts);
-    const [{ chooseBundle }, { rebuildIso }] = await Promise.all([
-      import("../../remaster/choose-bundle.js"),
-      import("../../remaster/rebuild.js"),
-    ]);
-    const { path: bundle, why } = chooseBundle(opts.out, opts.bundle);
-    const r = await attributedTo(bundle, () =>
-      rebuildIso({
-        bundle,
-        ...(version ? { version } : {}),
-        ...(opts.appendInitrd ? { appendInitrd: true } : {}),
-        builtin: opts.builtin,
-        out: opts.out,
-        env: process.env,
-        ...(opts.appendInitrd ? { layerCache: layerCacheOf(openStore(opts.workDir)) } : {}),
-        ...(opts.format ? { formats: opts.format } : {}),
-      }),
-    );
-    log.info(`bundle: ${bundle} (${why}): ${r.name}, flavour ${r.flavour}, version ${r.version}`);
-    reportRebuild(r, opts, log);
+    const session = sessionOf(cmd);
+    const r = await runRebuildIso(session, {
+      ...(version ? { version } : {}),
+      ...(opts.bundle ? { bundle: opts.bundle } : {}),
+      ...(opts.appendInitrd ? { appendInitrd: true } : {}),
+      builtin: opts.builtin,
+      ...(opts.format ? { formats: opts.format } : {}),
+    });
+    session.log.info(`bundle: ${r.bundle} (${r.chosen}): ${r.name}, flavour ${r.flavour}, version ${r.version}`);
+    reportRebuild(r, opts, session);
   });
 }
 
-function reportRebuild(r: RebuildResult, opts: { json?: boolean }, log: Log): void {
+function reportRebuild(r: RebuildResult, opts: { json?: boolean }, { log, print }: CliSession): void {
   const files = r.outputs.flatMap((o) => o.files);
   if (opts.json) {
-    stdout(
+    print(
       JSON.stringify(
         {
           version: r.version,
@@ -108,5 +95,5 @@ function reportRebuild(r: RebuildResult, opts: { json?: boolean }, log: Log): vo
     log.info(
       `${f.written ? "wrote    " : "unchanged"} ${f.path} (${humanBytes(f.size)}, sha256 ${f.sha256.slice(0, 16)}…)`,
     );
-  stdout(r.iso ? r.iso.path : files.map((f) => f.path).join("\n"));
+  print(r.iso ? r.iso.path : files.map((f) => f.path).join("\n"));
 }

@@ -1,17 +1,14 @@
 // `mkbundle push` and `mkbundle pull`: images and bundles as one OCI artifact in a registry.
 import { Option, type Command } from "commander";
+import { runPull, runPush } from "../../context/publish.js";
 import { MkError } from "../../errors.js";
-import { parseReference } from "../../registry/reference.js";
 import { humanBytes } from "../../store/progress.js";
-import { addGlobalOptions, globalsOf, registryOptions, registryPlainHttpOption, wholeNumber } from "../options.js";
-import { makeLog, stdout } from "../output.js";
+import { addGlobalOptions, globalsOf, registryPlainHttpOption, sessionOf, wholeNumber } from "../options.js";
 
 interface RegistryCliOptions {
-  plainHttp?: boolean;
   revision?: string;
   mountFrom?: string;
   json?: boolean;
-  downloadTimeout?: number;
 }
 
 const timeoutOption = () =>
@@ -43,23 +40,19 @@ export function registryCommands(program: Command): void {
       .option("--json", "print the reference, digest and layers as JSON"),
   ).action(async (args: string[], _o: unknown, cmd: Command) => {
     const o = globalsOf<RegistryCliOptions>(cmd);
-    const log = makeLog(o);
+    const session = sessionOf(cmd);
     if (args.length < 2)
       throw new MkError("usage", "give one or more files, then a reference", {
         hint: "mkbundle push FILE... REGISTRY/REPOSITORY:TAG",
       });
-    const ref = parseReference(args[args.length - 1]!, "push");
-    if (o.mountFrom) parseReference(`${ref.registry}/${o.mountFrom}`, "--mount-from"); // a repository name, or exit 2
-    const { push } = await import("../../registry/push.js");
-    const r = await push(args.slice(0, -1), ref, {
-      ...registryOptions(o, ref, log),
+    const r = await runPush(session, args.slice(0, -1), args[args.length - 1]!, {
       ...(o.revision ? { revision: o.revision } : {}),
       ...(o.mountFrom ? { mountFrom: o.mountFrom } : {}),
       onLayer: (title, sent) =>
-        log.info(`${sent === "exists" ? "present " : sent === "mounted" ? "mounted " : "uploaded"} ${title}`),
+        session.log.info(`${sent === "exists" ? "present " : sent === "mounted" ? "mounted " : "uploaded"} ${title}`),
     });
-    if (o.json) stdout(JSON.stringify(r, null, 1));
-    else stdout(`${r.reference}@${r.digest}`);
+    if (o.json) session.print(JSON.stringify(r, null, 1));
+    else session.print(`${r.reference}@${r.digest}`);
   });
 
   addGlobalOptions(
@@ -77,14 +70,11 @@ export function registryCommands(program: Command): void {
       .option("--json", "print the files pulled as JSON"),
   ).action(async (refText: string, _o: unknown, cmd: Command) => {
     const o = globalsOf<RegistryCliOptions>(cmd);
-    const ref = parseReference(refText, "pull");
-    const { pull } = await import("../../registry/pull.js");
-    const log = makeLog(o);
-    const r = await pull(ref, o.out, {
-      ...registryOptions(o, ref, log),
-      onLayer: (title, size) => log.info(`verified ${title} (${humanBytes(size)})`),
+    const session = sessionOf(cmd);
+    const r = await runPull(session, refText, {
+      onLayer: (title, size) => session.log.info(`verified ${title} (${humanBytes(size)})`),
     });
-    if (o.json) stdout(JSON.stringify(r, null, 1));
-    else stdout(r.files.map((f) => `${f.path} (${humanBytes(f.size)})`).join("\n"));
+    if (o.json) session.print(JSON.stringify(r, null, 1));
+    else session.print(r.files.map((f) => `${f.path} (${humanBytes(f.size)})`).join("\n"));
   });
 }

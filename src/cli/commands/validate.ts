@@ -1,10 +1,8 @@
 // `mkbundle validate FILE...`: every problem of every manifest at once.
 import type { Command } from "commander";
-import { byPosition, hasErrors, MkError, type Diagnostic } from "../../errors.js";
-import { buildReadiness } from "../../manifest/readiness.js";
-import { loadManifestFile } from "../../manifest/load.js";
-import { addGlobalOptions, globalsOf } from "../options.js";
-import { makeLog, stdout } from "../output.js";
+import { validateManifest } from "../../context/validate.js";
+import { hasErrors, MkError, type Diagnostic } from "../../errors.js";
+import { addGlobalOptions, sessionOf } from "../options.js";
 
 export function validateCommand(program: Command): void {
   addGlobalOptions(
@@ -24,10 +22,10 @@ export function validateCommand(program: Command): void {
       .option("--strict", "treat warnings as errors (for CI)")
       .option("--json", "print one JSON array on stdout: a {file, valid, diagnostics} object per file"),
   ).action((files: string[], opts: { json?: boolean; strict?: boolean }, cmd: Command) => {
-    const log = makeLog(globalsOf(cmd));
-    const results = files.map((file) => ({ file, diagnostics: check(file, !!opts.strict) }));
+    const { log, env, print } = sessionOf(cmd);
+    const results = files.map((file) => ({ file, diagnostics: validateManifest(file, env, !!opts.strict) }));
     if (opts.json) {
-      stdout(
+      print(
         JSON.stringify(
           results.map((r) => ({ file: r.file, valid: !hasErrors(r.diagnostics), diagnostics: r.diagnostics })),
           null,
@@ -37,7 +35,7 @@ export function validateCommand(program: Command): void {
     } else {
       for (const r of results) {
         log.diagnostics(r.diagnostics);
-        if (!hasErrors(r.diagnostics)) stdout(`${r.file}: valid${summary(r.diagnostics)}`);
+        if (!hasErrors(r.diagnostics)) print(`${r.file}: valid${summary(r.diagnostics)}`);
       }
     }
     const failed = results.filter((r) => hasErrors(r.diagnostics)).length;
@@ -45,18 +43,6 @@ export function validateCommand(program: Command): void {
     if (!opts.json) log.error(`${failed} of ${results.length} manifest${results.length > 1 ? "s" : ""} invalid`);
     throw new MkError("manifest", [], { reported: true });
   });
-}
-
-/** Every problem of one file; with --strict, warnings count as errors. */
-function check(file: string, strict: boolean): Diagnostic[] {
-  const loaded = loadManifestFile(file);
-  const ds =
-    loaded.manifest && loaded.locate
-      ? [...loaded.diagnostics, ...buildReadiness(loaded.manifest, { locate: loaded.locate, env: process.env })].sort(
-          byPosition,
-        )
-      : loaded.diagnostics;
-  return strict ? ds.map((d) => ({ ...d, severity: "error" })) : ds;
 }
 
 function summary(ds: Diagnostic[]): string {

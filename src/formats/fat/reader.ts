@@ -114,7 +114,7 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
         throw new FormatError("fat", `'${printable(name)}' appears twice in '${printable(prefix) || "/"}'`);
       names.add(key);
       if (entries.length >= limits.entries)
-        throw new FormatError("fat", `more than ${limits.entries} entries (MKBUNDLE_MAX_ENTRIES)`);
+        throw new FormatError("fat", `more than ${limits.entries} entries (the limit for one container)`);
       const path = normalizeEntryPath("fat", prefix ? `${prefix}/${name}` : name);
       const first = (g.type === 32 ? e.readUInt16LE(20) << 16 : 0) | e.readUInt16LE(26);
       const mtime = fromDosDateTime(e.readUInt16LE(24), e.readUInt16LE(22));
@@ -131,7 +131,7 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
       const size = e.readUInt32LE(28);
       dataBytes += size;
       if (dataBytes > limits.bytes)
-        throw new FormatError("fat", `files hold more than ${limits.bytes} bytes (MKBUNDLE_MAX_BYTES)`);
+        throw new FormatError("fat", `its files hold more than ${limits.bytes} bytes (the limit for one container)`);
       const needed = Math.ceil(size / cb);
       const clusters = size ? chain(first, `'${printable(path)}'`, g.clusterCount) : [];
       if (clusters.length < needed)

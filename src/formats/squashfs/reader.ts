@@ -12,8 +12,6 @@ import { readInode, NO_FRAGMENT, type Inode } from "./inode.js";
 import { MetadataReader, readLookupTable } from "./metadata.js";
 import { FLAG_COMPRESSOR_OPTIONS, readSuperblock, SUPERBLOCK_SIZE } from "./superblock.js";
 
-export { isSquashfs } from "./superblock.js";
-
 const UNCOMPRESSED_BLOCK = 1 << 24;
 const MAX_DEPTH = 256;
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { MkError } from "../../errors.js";
 import { borrowedPieces } from "../../io/byte-source.js";
 import { espImage } from "../esp.js";
-import { isoFileName } from "../names.js";
+import { isoFileName } from "../../outdir/names.js";
 import type { OutputMaker } from "../output.js";
 
 export const espOutput: OutputMaker = async (p, write) => {

@@ -7,7 +7,7 @@ import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
 import { iso9660 } from "../../formats/iso9660/codec.js";
 import { fileEntry, fileFrom, type Entry } from "../../tree/entry.js";
 import { packageVersion } from "../../io/package-version.js";
-import { isoFileName } from "../names.js";
+import { isoFileName } from "../../outdir/names.js";
 import { ESP_PATH, espImage } from "../esp.js";
 import type { OutputMaker } from "../output.js";
 

@@ -1,7 +1,7 @@
 // PXE: the kernel, the initrd(s) and an iPXE script that boots them with the image's boot line.
 import { join } from "node:path";
 import { borrowedPieces } from "../../io/byte-source.js";
-import { pxeDirName } from "../names.js";
+import { pxeDirName } from "../../outdir/names.js";
 import type { OutputMaker } from "../output.js";
 import { ipxeScript } from "../texts.js";
 

@@ -1,23 +1,21 @@
 // Which bundle rebuild-iso uses when none is named: the one the last `mkbundle bundle` (or
 // Razor's -b/-m run) wrote in this --out, as recorded there; without a record, the only
 // bundle there is. Several and no record: a refusal that lists them. Never "the newest file".
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { MkError } from "../errors.js";
-import { writeFileAtomic } from "../io/write-atomic.js";
-
-const RECORD = ".mkbundle-last-bundle";
-const BUNDLE = /^[a-z0-9][a-z0-9-]*-bundle-(dev|prod|debug)\.tar\.gz$/;
+import { BUNDLE_FILE } from "./names.js";
+import { readState, updateState } from "./state.js";
 
 /** Remembers the bundle a bundle stage wrote (or found unchanged) in `out`. */
 export async function recordLastBundle(out: string, bundle: string): Promise<void> {
-  await writeFileAtomic(join(out, RECORD), Buffer.from(`${basename(bundle)}\n`));
+  await updateState(out, (s) => void (s.lastBundle = basename(bundle)));
 }
 
 /** The bundle the last bundle stage recorded in `out`, if it is still there. */
 export function lastBundle(out: string): string | undefined {
-  const recorded = existsSync(join(out, RECORD)) ? readFileSync(join(out, RECORD), "utf8").trim() : undefined;
-  return recorded && BUNDLE.test(recorded) && existsSync(join(out, recorded)) ? join(out, recorded) : undefined;
+  const recorded = readState(out).lastBundle;
+  return recorded && BUNDLE_FILE.test(recorded) && existsSync(join(out, recorded)) ? join(out, recorded) : undefined;
 }
 
 export function chooseBundle(out: string, named?: string): { path: string; why: string } {
@@ -30,7 +28,7 @@ export function chooseBundle(out: string, named?: string): { path: string; why: 
   let names: string[] = [];
   try {
     names = readdirSync(out)
-      .filter((f) => BUNDLE.test(f))
+      .filter((f) => BUNDLE_FILE.test(f))
       .sort();
   } catch {
     // no output directory: nothing built yet

@@ -1,4 +1,4 @@
-// The names of a remaster's outputs in --out. Every flavour has its own, so that building
+// The names of what mkbundle writes in --out. Every flavour has its own, so that building
 // dev after prod never overwrites prod's files.
 import { RAZOR_NAME } from "../manifest/razor-flags.js";
 
@@ -12,6 +12,9 @@ export const pxeDirName = (name: string, flavour: string, version: string): stri
   `pxe/${name}-${flavour}-${version}`;
 
 export const SUMS_FILE = "SHA256SUMS";
+
+/** What a bundle's file name looks like: <name>-bundle-<flavour>.tar.gz. */
+export const BUNDLE_FILE = /^[a-z0-9][a-z0-9-]*-bundle-(dev|prod|debug)\.tar\.gz$/;
 
 /** The bundle a manifest's bundle stage writes in --out. */
 export const bundleFileName = (m: { name: string; flavour: string }): string => `${m.name}-bundle-${m.flavour}.tar.gz`;

@@ -5,10 +5,12 @@ import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { readBundle } from "../bundle/read-bundle.js";
 import { MkError } from "../errors.js";
+import type { ReadLimits } from "../formats/limits.js";
+import { BUNDLE_FILE } from "../outdir/names.js";
 import { hashFile } from "../io/hash.js";
 import { artifactManifest, EMPTY_CONFIG, mediaTypeOf, safeTitle, titled, type Layer } from "./artifact.js";
-import { registryClient, type ClientOptions } from "./client.js";
-import { formatReference, type Reference } from "./reference.js";
+import { registryClient, type ClientOptions } from "../registry/client.js";
+import { formatReference, type Reference } from "../registry/reference.js";
 
 export interface PushResult {
   reference: string;
@@ -17,11 +19,15 @@ export interface PushResult {
 }
 
 /** What the pushed image is, from the bundle among the files (name, flavour, version, base). */
-async function annotationsOf(files: string[], revision: string | undefined): Promise<Record<string, string>> {
+async function annotationsOf(
+  files: string[],
+  revision: string | undefined,
+  limits: ReadLimits,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  const bundle = files.find((f) => /-bundle-[a-z]+\.tar\.gz$/.test(basename(f)));
+  const bundle = files.find((f) => BUNDLE_FILE.test(basename(f)));
   if (bundle) {
-    const { json } = await readBundle(bundle);
+    const { json } = await readBundle(bundle, limits);
     out["io.mkbundle.manifest"] = json.name;
     out["io.mkbundle.flavour"] = json.flavour;
     if (json.version) out["org.opencontainers.image.version"] = json.version;
@@ -38,6 +44,8 @@ export async function push(
   ref: Reference,
   o: ClientOptions & {
     revision?: string;
+    /** What reading the bundle among the files may cost. */
+    limits: ReadLimits;
     /** A repository of the same registry whose blobs are mounted rather than uploaded (promotion). */
     mountFrom?: string;
     onLayer?: (title: string, sent: string) => void;
@@ -82,7 +90,7 @@ export async function push(
   }
   const body = artifactManifest(
     layers.map(({ file: _f, sent: _s, ...l }) => l),
-    await annotationsOf([...files], o.revision),
+    await annotationsOf([...files], o.revision, o.limits),
   );
   const digest = await client.putManifest(ref.tag, body);
   return { reference: formatReference(ref), digest, layers };

@@ -7,8 +7,8 @@ import { MkError } from "../errors.js";
 import { ensureDir } from "../io/ensure-dir.js";
 import { onInterrupt } from "../io/cleanup.js";
 import { artifactLayers, layerTitle } from "./artifact.js";
-import { registryClient, type ClientOptions } from "./client.js";
-import { formatReference, type Reference } from "./reference.js";
+import { registryClient, type ClientOptions } from "../registry/client.js";
+import { formatReference, type Reference } from "../registry/reference.js";
 
 export interface PullResult {
   reference: string;

@@ -3,7 +3,8 @@
 // type and an org.opencontainers.image.title annotation, and annotations naming the image.
 // Generic tools (oras pull, skopeo inspect, crane manifest) read it as any artifact.
 import { MkError } from "../errors.js";
-import { OCI_MANIFEST } from "./client.js";
+import { BUNDLE_FILE } from "../outdir/names.js";
+import { OCI_MANIFEST } from "../registry/client.js";
 
 const ARTIFACT_TYPE = "application/vnd.mkbundle.image.v1";
 export const EMPTY_CONFIG = {
@@ -24,7 +25,7 @@ export interface Layer {
 
 /** A file's media type, from what it is (by name: these are mkbundle's own outputs). */
 export function mediaTypeOf(name: string): string {
-  if (/-bundle-[a-z]+\.tar\.gz$/.test(name)) return "application/vnd.mkbundle.bundle.v1.tar+gzip";
+  if (BUNDLE_FILE.test(name)) return "application/vnd.mkbundle.bundle.v1.tar+gzip";
   if (/\.iso$/.test(name)) return "application/vnd.efi.iso";
   if (/\.lock$/.test(name)) return "application/vnd.mkbundle.lock.v1+yaml";
   if (/-efi\.img$/.test(name)) return "application/vnd.efi.img";

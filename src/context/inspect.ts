@@ -1,0 +1,24 @@
+// ls and cat as the context runs them: the containers opened within this run's limits.
+import type { ListedEntry } from "../inspect/format-listing.js";
+import type { Entry } from "../tree/entry.js";
+import { configOf, type Session } from "./session.js";
+
+export async function runLs(s: Session, file: string, inner: readonly string[]): Promise<ListedEntry[]> {
+  const { listContainer } = await import("../inspect/open.js");
+  return listContainer(file, inner, configOf(s).limits);
+}
+
+/** Writes the file the last INNER path names to `out`. */
+export async function runCat(
+  s: Session,
+  file: string,
+  inner: readonly string[],
+  out: NodeJS.WritableStream,
+): Promise<void> {
+  const [{ containedFile }, { writeEntryData }] = await Promise.all([
+    import("../inspect/open.js"),
+    import("../inspect/stream-out.js"),
+  ]);
+  const { entry, label }: { entry: Entry; label: string } = await containedFile(file, inner, configOf(s).limits);
+  await writeEntryData(entry, out, label);
+}
