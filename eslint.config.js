@@ -20,4 +20,13 @@ export default tseslint.config(
       "@typescript-eslint/require-await": "off",
     },
   },
+  // Plain scripts npm runs before anything is built (scripts/package-json.mjs): no types to check.
+  {
+    files: ["scripts/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: "readonly", console: "readonly" },
+    },
+  },
 );

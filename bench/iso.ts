@@ -31,7 +31,7 @@ export async function benchIso(): Promise<void> {
     );
     const oRead = await median(3, async () => {
       const out = join(work, `out-m${n++}`);
-      const img = openIso(theirs);
+      const img = await openIso(theirs);
       try {
         for (const e of img.entries) {
           const p = join(out, e.path);

@@ -89,12 +89,23 @@ export function problem(file: string, message: string, hint?: string): Diagnosti
 export const usageError = (message: string, hint?: string, where = "mkbundle"): MkError =>
   new MkError("usage", problem(where, message, hint));
 
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text as it may reach a terminal: control characters (ESC, newline, C1) as \xNN, so a name
+ * from a file, an archive or a registry can neither drive the terminal nor pose as another line.
+ */
+export const escapeControls = (s: string): string =>
+  CONTROL.test(s) ? s.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`) : s;
+
+/** One line: every part escaped. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
   const label = d.severity === "warning" ? "warning: " : "";
   const key = d.path ? `${d.path}: ` : "";
   const hint = d.hint ? ` (${d.hint})` : "";
-  return `${where || "mkbundle"}: ${label}${key}${d.message}${hint}`;
+  return escapeControls(`${where || "mkbundle"}: ${label}${key}${d.message}${hint}`);
 }
 
 export function byPosition(a: Diagnostic, b: Diagnostic): number {

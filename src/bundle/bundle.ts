@@ -14,7 +14,7 @@ import type { ResolvedManifest } from "../manifest/types.js";
 import type { Entry } from "../tree/entry.js";
 import { packageVersion } from "../io/package-version.js";
 import { writeContentAddressed, writeIfChanged } from "../io/write-atomic.js";
-import { bundleBytes } from "./container.js";
+import { bundleBytes } from "../formats/bundle/container.js";
 import { LOADER_MEMBER } from "./uefi-loader.js";
 
 export interface BundleJson {

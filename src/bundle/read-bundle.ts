@@ -1,7 +1,7 @@
 // Reading a bundle back: bundle.json, and the overlay's entries.
 import { fileSource } from "../io/byte-source.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
-import { bundleTar } from "./container.js";
+import { bundleTar } from "../formats/bundle/container.js";
 import { hashSource } from "../io/hash.js";
 import { validateAgainstSchema } from "../manifest/schema.js";
 import { tar as codec } from "../formats/tar/codec.js";

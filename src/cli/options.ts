@@ -14,17 +14,31 @@ export interface FetchOptions {
   plainHttp?: boolean;
 }
 
-/** Every command takes these, before or after its own arguments. */
-export function addGlobalOptions(cmd: Command): Command {
+type Place = "mirror" | "work-dir" | "out";
+
+/**
+ * Every command takes these, before or after its own arguments; those in `unused` are still
+ * accepted (a shared command line stays valid) but not shown in the command's --help.
+ */
+export function addGlobalOptions(cmd: Command, unused: readonly Place[] = []): Command {
+  const shown = (o: Option, name: Place) => (unused.includes(name) ? o.hideHelp() : o);
   return cmd
     .addOption(
-      new Option(
-        "--mirror <url|dir>",
-        "Tiny Core mirror: http(s) URL, file:// URL or local directory (beats the manifest's mirror:)",
+      shown(
+        new Option(
+          "--mirror <url|dir>",
+          "Tiny Core mirror: http(s) URL, file:// URL or local directory (beats the manifest's mirror:)",
+        ),
+        "mirror",
       ),
     )
-    .addOption(new Option("--work-dir <dir>", "work directory and download cache").default(SETTINGS.workDir.default))
-    .addOption(new Option("--out <dir>", "output directory").default(SETTINGS.out.default))
+    .addOption(
+      shown(
+        new Option("--work-dir <dir>", "work directory and download cache").default(SETTINGS.workDir.default),
+        "work-dir",
+      ),
+    )
+    .addOption(shown(new Option("--out <dir>", "output directory").default(SETTINGS.out.default), "out"))
     .addOption(new Option("-q, --quiet", "print only errors and results").conflicts("verbose"))
     .addOption(new Option("-v, --verbose", "print more about each step"));
 }

@@ -7,6 +7,7 @@ import { initCommand } from "./commands/init.js";
 import { inspectCommands } from "./commands/inspect.js";
 import { lockCommand } from "./commands/lock.js";
 import { cacheCommand } from "./commands/cache.js";
+import { cleanCommand } from "./commands/clean.js";
 import { bundleCommand } from "./commands/bundle.js";
 import { planCommand } from "./commands/plan.js";
 import { rebuildIsoCommand } from "./commands/rebuild-iso.js";
@@ -56,6 +57,7 @@ function buildProgram(io: CliIo): Command {
   inspectCommands(program);
   lockCommand(program);
   cacheCommand(program);
+  cleanCommand(program);
   bundleCommand(program);
   planCommand(program);
   rebuildIsoCommand(program);

@@ -17,7 +17,7 @@ import {
 export interface Config {
   readonly values: Readonly<SettingValues>;
   readonly sources: Readonly<Record<SettingKey, Source>>;
-  /** What one opened container may cost (maxEntries, maxBytes). */
+  /** What one opened container may cost (maxEntries, maxBytes, maxMetadata). */
   readonly limits: ReadLimits;
   /** SOURCE_DATE_EPOCH was set: builds are asked to be reproducible (a password's salt, iso-metadata's build_time). */
   readonly sourceDateEpoch?: number;
@@ -68,7 +68,7 @@ export function resolveConfig(input: ConfigInput): Config {
   return Object.freeze({
     values: Object.freeze(v),
     sources: Object.freeze(sources as Record<SettingKey, Source>),
-    limits: Object.freeze({ entries: v.maxEntries, bytes: v.maxBytes }),
+    limits: Object.freeze({ entries: v.maxEntries, bytes: v.maxBytes, metadata: v.maxMetadata }),
     ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
   });
 }

@@ -141,9 +141,19 @@ export const SETTINGS = {
     default: false,
   }),
   registryHost: setting<string | undefined>({
-    doc: "the registry that MKBUNDLE_REGISTRY_USERNAME/PASSWORD are for (default: the one each command names)",
+    doc: "the registry MKBUNDLE_REGISTRY_USERNAME/PASSWORD are for, and no other (default: the one the command names)",
     env: "MKBUNDLE_REGISTRY_HOST",
     parse: (raw) => text(raw) || undefined,
+  }),
+  registryTokenHosts: setting<string[]>({
+    doc: "token services on other hosts that may receive the registry login (host[:port], comma-separated)",
+    env: "MKBUNDLE_REGISTRY_TOKEN_HOSTS",
+    parse: (raw) =>
+      text(raw)
+        .split(",")
+        .map((h) => h.trim())
+        .filter(Boolean),
+    default: [],
   }),
   registryUsername: setting<string | undefined>({
     doc: "a registry login's user",
@@ -176,6 +186,12 @@ export const SETTINGS = {
     env: "MKBUNDLE_MAX_BYTES",
     parse: size,
     default: 4 * 1024 ** 3,
+  }),
+  maxMetadata: setting<number>({
+    doc: "bytes of directories and tables one reading may visit (each visit counted)",
+    env: "MKBUNDLE_MAX_METADATA",
+    parse: size,
+    default: 256 * 1024 ** 2,
   }),
   accel: setting<AccelMode>({
     doc: "QEMU's accelerator: auto (KVM when a test guest runs under it), kvm or tcg",

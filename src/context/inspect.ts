@@ -3,9 +3,14 @@ import type { ListedEntry } from "../inspect/format-listing.js";
 import type { Entry } from "../tree/entry.js";
 import { configOf, type Session } from "./session.js";
 
-export async function runLs(s: Session, file: string, inner: readonly string[]): Promise<ListedEntry[]> {
+export async function runLs(
+  s: Session,
+  file: string,
+  inner: readonly string[],
+  each: (l: ListedEntry) => void | Promise<void>,
+): Promise<void> {
   const { listContainer } = await import("../inspect/open.js");
-  return listContainer(file, inner, configOf(s).limits);
+  await listContainer(file, inner, configOf(s).limits, each);
 }
 
 /** Writes the file the last INNER path names to `out`. */

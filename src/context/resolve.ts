@@ -30,11 +30,15 @@ export interface Verbosity {
 const dispatcherOf = ({ values: v }: Config) =>
   proxyDispatcher({ httpProxy: v.httpProxy, httpsProxy: v.httpsProxy, noProxy: v.noProxy });
 
-/** Where registry logins come from: MKBUNDLE_REGISTRY_USERNAME/PASSWORD, then the auth files. */
-export function credentialSources(config: Config, env: Env): CredentialSources {
-  const { registryUsername: username, registryPassword: password } = config.values;
+/**
+ * Where registry logins come from: MKBUNDLE_REGISTRY_USERNAME/PASSWORD (for
+ * MKBUNDLE_REGISTRY_HOST, else for `registry`, the one the command names), then the auth files
+ * (each entry for its own host).
+ */
+export function credentialSources(config: Config, env: Env, registry: string): CredentialSources {
+  const { registryUsername: username, registryPassword: password, registryHost } = config.values;
   return {
-    ...(username && password !== undefined ? { login: { username, password } } : {}),
+    ...(username && password !== undefined ? { login: { username, password, host: registryHost ?? registry } } : {}),
     authFiles: authFiles({
       REGISTRY_AUTH_FILE: env["REGISTRY_AUTH_FILE"],
       XDG_RUNTIME_DIR: env["XDG_RUNTIME_DIR"],
@@ -51,11 +55,15 @@ export function registryOptions(config: Config, env: Env, ref: Reference, log: L
     log.warn(`--plain-http: ${ref.registry} is not on this machine; logins and images cross the network unencrypted`);
   return {
     plainHttp,
-    credentials: credentialSources(config, env),
+    credentials: credentialSources(config, env, ref.registry),
+    tokenHosts: config.values.registryTokenHosts,
     timeoutMs: config.values.downloadTimeout * 1000,
     dispatcher: dispatcherOf(config),
   };
 }
+
+/** How long the cache registry may take to start answering before the build goes on without it. */
+const CACHE_STALL_MS = 5_000;
 
 function sharedCache(config: Config, env: Env, log: Log): BlobCache | undefined {
   const given = config.values.cacheRegistry;
@@ -68,7 +76,8 @@ function sharedCache(config: Config, env: Env, log: Log): BlobCache | undefined 
   let cache: Promise<BlobCache> | undefined;
   const load = () =>
     (cache ??= import("../store/registry-cache.js").then((m) =>
-      m.registryBlobCache(ref, options, (message) => log.warn(message)),
+      // A cache that accepts and then says nothing costs seconds, once: it is given up on.
+      m.registryBlobCache(ref, { ...options, stallMs: CACHE_STALL_MS, retries: 0 }, (message) => log.warn(message)),
     ));
   return {
     name: formatReference(ref),
@@ -127,6 +136,7 @@ export function resolveContext(
     log,
     limits: config.limits,
     whereListed: whereListedIn(input.written, input.locate),
+    whereKey: (path) => (input.file ? input.locate(path) : undefined),
   };
 }
 

@@ -95,8 +95,33 @@ function onceLog(log: Log): Log {
   return { ...log, warn: (m) => void (!said.has(m) && (said.add(m), log.warn(m))) };
 }
 
+/**
+ * dev's own lines start on a line of their own: the guest's console (stdout) often stops
+ * mid-line (a prompt), and a log line (stderr) would be glued onto it on the terminal.
+ */
+export function lineAware(log: Log, write: (text: string) => void): { log: Log; console: (text: string) => void } {
+  let midLine = false;
+  const fresh = () => {
+    if (midLine) write("\n");
+    midLine = false;
+  };
+  return {
+    log: {
+      ...log,
+      info: (m) => (fresh(), log.info(m)),
+      warn: (m) => (fresh(), log.warn(m)),
+      error: (m) => (fresh(), log.error(m)),
+    },
+    console: (t) => {
+      if (!t) return;
+      write(t);
+      midLine = !t.endsWith("\n");
+    },
+  };
+}
+
 export async function runDev(options: DevOptions): Promise<never> {
-  const o = { ...options, log: onceLog(options.log) };
+  const o = { ...options, ...lineAware(onceLog(options.log), (t) => options.console(t)) };
   const dir = mkdtempSync(join(tmpdir(), "mkbundle-dev-"));
   onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   const kernelPath = join(dir, "kernel");
@@ -116,6 +141,8 @@ export async function runDev(options: DevOptions): Promise<never> {
   let overlaySha = "";
   let kernelSha = state.lock.base.sha256;
 
+  // The first boot follows the start, every later one a save.
+  let since = "after the start";
   const boot = (savedAt: number, builtAt: number) => {
     guest?.kill();
     const args = qemuArgs({
@@ -127,6 +154,7 @@ export async function runDev(options: DevOptions): Promise<never> {
     });
     o.log.verbose(`dev: ${qemu} ${args.join(" ")}`);
     const started = Date.now();
+    const when = since; // this boot's: the start or a save
     const g = spawnGuarded(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
     guest = g;
     let text = "";
@@ -139,7 +167,7 @@ export async function runDev(options: DevOptions): Promise<never> {
         pending.delete(re);
         const now = Date.now();
         o.log.info(
-          `dev: /${re.source}/ ${seconds(now - savedAt)} after the save (boot ${seconds(now - started)}, overlay ready ${seconds(builtAt - savedAt)} after the save)`,
+          `dev: /${re.source}/ ${seconds(now - savedAt)} ${when} (boot ${seconds(now - started)}, overlay ready ${seconds(builtAt - savedAt)} ${when})`,
         );
       }
     };
@@ -172,7 +200,7 @@ export async function runDev(options: DevOptions): Promise<never> {
     const overlay = await devOverlay(input, state.lock, state.base, state.ctx, o.builtin, tcField);
     const builtAt = Date.now();
     if (overlay.sha256 === overlaySha && kernelSha === state.lock.base.sha256) {
-      o.log.info(`dev: the image did not change (overlay ready ${seconds(builtAt - savedAt)} after the save)`);
+      o.log.info(`dev: the image did not change (overlay ready ${seconds(builtAt - savedAt)} ${since})`);
       return false;
     }
     if (overlay.builtin.unpack && !overlaySha) o.log.info(`dev: builtin extensions: ${overlay.builtin.why}`);
@@ -181,13 +209,14 @@ export async function runDev(options: DevOptions): Promise<never> {
     writeFileSync(`${initrdPath}.tmp`, Buffer.concat([state.baseInitrd, overlay.archive]));
     renameSync(`${initrdPath}.tmp`, initrdPath);
     o.log.info(
-      `dev: overlay rebuilt (${overlay.archive.length} bytes) ${seconds(builtAt - savedAt)} after the save; booting`,
+      `dev: overlay ${since === "after the start" ? "built" : "rebuilt"} (${overlay.archive.length} bytes) ${seconds(builtAt - savedAt)} ${since}; booting`,
     );
     boot(savedAt, builtAt);
     return true;
   };
 
   await build(Date.now());
+  since = "after the save";
   let busy = false;
   let again: number | undefined;
   const watcher = pollFiles(watchedFiles(input), (paths, savedAt) => void rebuild(paths, savedAt));

@@ -7,9 +7,11 @@ import { fileSource, type ByteSource } from "../io/byte-source.js";
 import { toListed, type ListedEntry } from "./format-listing.js";
 import { DETECT_BYTES } from "../formats/codec.js";
 import { codecOf, detectContainer } from "../formats/codecs.js";
+import { bundleTar, isBundle } from "../formats/bundle/container.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
-import type { ReadLimits } from "../formats/limits.js";
+import { sharedBudget, type ReadLimits } from "../formats/limits.js";
 import { collect, normalizeEntryPath, openContent, printable, type Entry } from "../tree/entry.js";
+import { followLinks } from "../tree/links.js";
 
 export interface Layer {
   /** "core.gz" or "Core.iso > boot/core.gz": where we are, for messages. */
@@ -19,53 +21,62 @@ export interface Layer {
   entries: Entry[];
 }
 
-const MAX_SYMLINK_HOPS = 40;
+/** A layer opened but not yet read: its entries come as the codec reads them (its errors are not yet named by layer). */
+interface OpenLayer {
+  label: string;
+  kind: string;
+  entries: AsyncGenerator<Entry>;
+}
 
 const lookupError = (message: string) => new MkError("lookup", message);
 
 /** A codec's error, named by the layer it happened in: "core.gz (gzip+cpio): truncated ...". */
-async function inLayer<T>(label: string, kind: () => string, work: () => Promise<T>): Promise<T> {
+const inLayerError = (e: unknown, label: string, kind: string): unknown =>
+  e instanceof FormatError ? new MkError("format", `${label} (${kind || "unknown"}): ${e.detail}`) : e;
+
+async function openSource(src: ByteSource, label: string, limits: ReadLimits): Promise<OpenLayer> {
+  const kinds: string[] = [];
   try {
-    return await work();
+    let current = src;
+    for (;;) {
+      const head = current.read(0, DETECT_BYTES);
+      const kind = isBundle(head) ? "bundle" : detectContainer(head);
+      if (!kind) {
+        if (kinds.length)
+          throw new MkError(
+            "format",
+            `${label} (${kinds.join("+")}): decompressed data is not a known container (cpio, tar, squashfs)`,
+          );
+        throw new MkError(
+          "format",
+          `${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz, a tar/tar.gz, a bundle or a FAT image such as efi.img)`,
+        );
+      }
+      kinds.push(kind);
+      // A bundle is read as rebuild-iso reads it (every member checked), never as plain gzip.
+      if (kind === "bundle") current = (await bundleTar(current))!;
+      else if (kind === "gzip")
+        current = await gunzipSource(current, { label: label.split(/[/>]/).pop()!.trim(), limits });
+      else {
+        const joined = kinds.join("+");
+        return { label, kind: joined, entries: codecOf(kind).read(current, limits) };
+      }
+    }
   } catch (e) {
-    if (e instanceof FormatError) throw new MkError("format", `${label} (${kind() || "unknown"}): ${e.detail}`);
-    throw e;
+    throw inLayerError(e, label, kinds.join("+"));
   }
 }
 
-async function openSource(src: ByteSource, label: string, limits: ReadLimits): Promise<Layer> {
-  const kinds: string[] = [];
-  return inLayer(
-    label,
-    () => kinds.join("+"),
-    async () => {
-      let current = src;
-      for (;;) {
-        const kind = detectContainer(current.read(0, DETECT_BYTES));
-        if (!kind) {
-          if (kinds.length)
-            throw new MkError(
-              "format",
-              `${label} (${kinds.join("+")}): decompressed data is not a known container (cpio, tar, squashfs)`,
-            );
-          throw new MkError(
-            "format",
-            `${label}: not a known container (expected an ISO, a cpio or gzip'd cpio initrd, a squashfs/.tcz, a tar/tar.gz or a FAT image such as efi.img)`,
-          );
-        }
-        kinds.push(kind);
-        if (kind === "gzip") {
-          current = await gunzipSource(current, { label: label.split(/[/>]/).pop()!.trim(), limits });
-          continue;
-        }
-        const entries = await collect(codecOf(kind).read(current, limits));
-        return { label, kind: kinds.join("+"), entries };
-      }
-    },
-  );
+/** Every entry of a layer, read now: for looking paths up in it. */
+async function readLayer(open: OpenLayer): Promise<Layer> {
+  try {
+    return { ...open, entries: await collect(open.entries) };
+  } catch (e) {
+    throw inLayerError(e, open.label, open.kind);
+  }
 }
 
-async function openFile(file: string, limits: ReadLimits): Promise<Layer> {
+async function openFile(file: string, limits: ReadLimits): Promise<OpenLayer> {
   let src: ByteSource;
   try {
     const st = statSync(file);
@@ -90,46 +101,15 @@ export function lookup(layer: Layer, inner: string): Entry {
   } catch {
     throw lookupError(`${layer.label}: '${printable(inner)}' must not contain '..'`);
   }
-  for (let hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
-    const e = byPath.get(path) ?? (path === "" ? rootEntry() : viaParentLinks(byPath, path));
-    if (!e) throw lookupError(`${layer.label}: '${printable(inner)}' not found`);
-    if (e.type === "hardlink") {
-      const target = byPath.get(e.linkTarget ?? "");
-      if (!target || target.type !== "file")
-        throw new MkError(
-          "format",
-          `${layer.label}: '${printable(e.path)}' is a hard link to '${printable(e.linkTarget ?? "")}', which is not a file in the container`,
-        );
-      return { ...target, path: e.path };
-    }
-    if (e.type !== "symlink") return e;
-    path = resolveLink(e.path, e.linkTarget ?? "");
-  }
+  const r = followLinks((p) => byPath.get(p), path);
+  if ("found" in r) return r.found;
+  if ("missing" in r) throw lookupError(`${layer.label}: '${printable(inner)}' not found`);
+  if ("hardLinkTo" in r)
+    throw new MkError(
+      "format",
+      `${layer.label}: '${printable(inner)}' is a hard link to '${printable(r.hardLinkTo)}', which is not a file in the container`,
+    );
   throw lookupError(`${layer.label}: '${printable(inner)}': too many levels of symbolic links`);
-}
-
-const rootEntry = (): Entry => ({ path: "", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 });
-
-/** Resolves symlinked parent directories: usr/lib -> usr/lib32 makes usr/lib/x findable. */
-function viaParentLinks(byPath: Map<string, Entry>, path: string): Entry | undefined {
-  const parts = path.split("/");
-  for (let i = parts.length - 1; i > 0; i--) {
-    const parent = byPath.get(parts.slice(0, i).join("/"));
-    if (parent?.type === "symlink")
-      return byPath.get(resolveLink(parent.path, parent.linkTarget ?? "") + "/" + parts.slice(i).join("/"));
-  }
-  return undefined;
-}
-
-/** A link target resolved inside the container: absolute from its root, relative from the link's directory; never above the root. */
-function resolveLink(linkPath: string, target: string): string {
-  const base = target.startsWith("/") ? [] : linkPath.split("/").slice(0, -1);
-  for (const part of target.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") base.pop();
-    else base.push(part);
-  }
-  return base.join("/");
 }
 
 /** Entries under a directory (recursive), or the entry itself when it is not one. */
@@ -139,25 +119,32 @@ function listUnder(layer: Layer, dir: Entry): Entry[] {
   return layer.entries.filter((e) => e.path.startsWith(prefix) && e.path !== dir.path);
 }
 
-/** Walks FILE and INNER paths: returns the last layer and the entry named last (if any). */
+/**
+ * Walks FILE and INNER paths: the layer read whole and the entry named last, or, when the
+ * last path names a container (or there is none), that container opened but not yet read.
+ */
 async function descend(
   file: string,
   inner: readonly string[],
   limits: ReadLimits,
-): Promise<{ layer: Layer; entry?: Entry }> {
-  let layer = await openFile(file, limits);
+): Promise<{ layer: Layer; entry: Entry } | { open: OpenLayer }> {
+  // One budget for the whole walk: nested layers spend from it together.
+  limits = sharedBudget(limits);
+  let open = await openFile(file, limits);
   for (const [i, name] of inner.entries()) {
+    const layer = await readLayer(open);
     const entry = lookup(layer, name);
     const last = i === inner.length - 1;
     if (entry.type === "file") {
       const content = openContent(entry);
-      const head = await inLayer(
-        layer.label,
-        () => layer.kind,
-        async () => content.read(0, DETECT_BYTES),
-      );
-      if (detectContainer(head)) {
-        layer = await openSource(content, `${layer.label} > ${entry.path}`, limits);
+      let head: Buffer;
+      try {
+        head = content.read(0, DETECT_BYTES);
+      } catch (e) {
+        throw inLayerError(e, layer.label, layer.kind);
+      }
+      if (detectContainer(head) || isBundle(head)) {
+        open = await openSource(content, `${layer.label} > ${entry.path}`, limits);
         continue;
       }
       if (!last)
@@ -169,18 +156,39 @@ async function descend(
     }
     return { layer, entry };
   }
-  return { layer };
+  return { open };
 }
 
-/** `mkbundle ls`: what FILE (and each INNER path inside it) lists. */
+/**
+ * `mkbundle ls`: what FILE (and each INNER path inside it) lists, handed to `each` as the
+ * readers produce it: a whole container is listed as it is read, never held. A hard link
+ * shows its file's size, so the sizes of the files read so far are kept (only those with
+ * data: the rest are 0).
+ */
 export async function listContainer(
   file: string,
   inner: readonly string[],
   limits: ReadLimits,
-): Promise<ListedEntry[]> {
-  const { layer, entry } = await descend(file, inner, limits);
-  const byPath = new Map(layer.entries.map((e) => [e.path, e]));
-  return (entry ? listUnder(layer, entry) : layer.entries).map((e) => toListed(e, byPath));
+  each: (l: ListedEntry) => void | Promise<void>,
+): Promise<void> {
+  const found = await descend(file, inner, limits);
+  if ("entry" in found) {
+    const { layer, entry } = found;
+    const byPath = new Map(layer.entries.map((e) => [e.path, e]));
+    for (const e of listUnder(layer, entry)) await each(toListed(e, byPath));
+    return;
+  }
+  const { label, kind, entries } = found.open;
+  const sizes = new Map<string, number>();
+  try {
+    for await (const e of entries) {
+      if (e.type === "file" && e.size > 0) sizes.set(e.path, e.size);
+      const waiting = each(toListed(e, sizes));
+      if (waiting) await waiting;
+    }
+  } catch (e) {
+    throw inLayerError(e, label, kind);
+  }
 }
 
 /** `mkbundle cat`: the file the last INNER path names, and where it is (for messages). */
@@ -189,7 +197,8 @@ export async function containedFile(
   inner: readonly string[],
   limits: ReadLimits,
 ): Promise<{ entry: Entry; label: string }> {
-  const { layer } = await descend(file, inner.slice(0, -1), limits);
+  const found = await descend(file, inner.slice(0, -1), limits);
+  const layer = "layer" in found ? found.layer : await readLayer(found.open);
   const entry = lookup(layer, inner[inner.length - 1]!);
   if (entry.type !== "file")
     throw new MkError("lookup", `${layer.label}: '${entry.path}' is a ${entry.type}, not a file`);

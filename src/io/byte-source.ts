@@ -41,18 +41,19 @@ export function fileSource(path: string): ByteSource {
   return {
     size,
     read: (offset, length) => readAt(fd, size, offset, length),
-    readInto: (target, offset) => readFully(fd, size, target, offset),
+    readInto: (target, offset) => readFullyAt(fd, size, target, offset),
     close: () => closeSync(fd),
   };
 }
 
 function readAt(fd: number, size: number, offset: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
-  const done = readFully(fd, size, out, offset);
+  const done = readFullyAt(fd, size, out, offset);
   return done === out.length ? out : out.subarray(0, done);
 }
 
-function readFully(fd: number, size: number, target: Buffer, offset: number): number {
+/** Up to `target.length` bytes of a file of `size` bytes at `offset`; returns how many. */
+export function readFullyAt(fd: number, size: number, target: Buffer, offset: number): number {
   const n = Math.max(0, Math.min(target.length, size - offset));
   let done = 0;
   while (done < n) {
@@ -80,7 +81,7 @@ export function pathSource(path: string): ByteSource {
   return {
     size,
     read: (offset, length) => withFd((fd) => readAt(fd, size, offset, length)),
-    readInto: (target, offset) => withFd((fd) => readFully(fd, size, target, offset)),
+    readInto: (target, offset) => withFd((fd) => readFullyAt(fd, size, target, offset)),
     close: () => {},
   };
 }

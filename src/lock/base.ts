@@ -10,6 +10,7 @@ import type { Collector } from "./collector.js";
 import { distributionFiles, resolveBaseParts, type BaseIso } from "./base-parts.js";
 import type { Lock } from "./lock-file.js";
 import type { ResolveContext } from "./context.js";
+import { nearestSeries, whatTheMirrorHas } from "./base-hints.js";
 
 export function baseIsoLocation(m: ResolvedManifest, ctx: Pick<ResolveContext, "mirror" | "baseDir">): Location {
   if (m.base.url) return locationOf(m.base.url, ctx.baseDir);
@@ -53,14 +54,35 @@ export async function resolveBase(
   const label = m.base.url ?? m.base.iso!;
   const expect = m.base.sha256 ? { sha256: m.base.sha256 } : {};
   let from = baseIsoLocation(m, ctx);
-  let iso = await c.get(from, label, expect);
+  const pin = m.base.sha256
+    ? {
+        at: ctx.whereKey?.(["base", "sha256"]),
+        hint: "base.sha256 pins other bytes: if this ISO is the one you want, set base.sha256 to the sha256 it has",
+      }
+    : undefined;
+  let iso = await c.get(from, label, expect, pin);
   const target = iso ? linkFileTarget(iso.path) : undefined;
   if (iso && target) {
     const followed = sibling(from, target);
     ctx.log.warn(`${describeLocation(from)} is a link file naming ${target}; using ${describeLocation(followed)}`);
     from = followed;
-    iso = await c.get(from, target, expect);
+    iso = await c.get(from, target, expect, pin);
   }
-  if (iso === undefined) throw new MkError("resolve", `base ISO not found: ${describeLocation(from)}`);
+  if (iso === undefined) {
+    const hint = m.base.iso && !m.base.url ? await missingBaseHint(m, ctx) : undefined;
+    throw new MkError("resolve", `base ISO not found: ${describeLocation(from)}`, hint ? { hint } : {});
+  }
   return { from, iso };
+}
+
+/** What to write instead: the ISOs the series has, or the series the mirror has for the arch. */
+async function missingBaseHint(m: ResolvedManifest, ctx: ResolveContext): Promise<string | undefined> {
+  const { release, arch } = m.base;
+  const has = await whatTheMirrorHas(ctx.mirror, release, arch, ctx.fetch.download.dispatcher);
+  if (has.isos.length) return `${release}/${arch}/release/ has ${has.isos.join(", ")}: set base.iso to one of them`;
+  if (!has.series.length)
+    // An HTTP mirror without index pages tells nothing; a directory with no series is wrong.
+    return ctx.mirror.kind === "file" ? `the mirror has no series with an ${arch}/release/ directory` : undefined;
+  const near = nearestSeries(release, has.series)!;
+  return `the mirror has no ${release} for ${arch}; it has ${has.series.join(", ")}: try base.release: ${near}`;
 }

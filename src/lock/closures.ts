@@ -105,7 +105,9 @@ export async function resolveClosures(
     ],
   ];
   const missing = closures.flatMap(([, cl]) => cl.missing.filter((x) => !unavailable.has(x.name)));
-  const known = missing.length ? await knownNames(m, ctx, [...found.keys()]) : [];
+  // Never suggest a name that is itself missing.
+  const missingNames = new Set(missing.map((x) => x.name));
+  const known = missing.length ? (await knownNames(m, ctx, [...found.keys()])).filter((n) => !missingNames.has(n)) : [];
   for (const [, cl] of closures)
     for (const loop of cl.loops)
       ctx.log.warn(`dependency loop: ${loop.map((n) => `${n}.tcz`).join(" -> ")} (ignored, as tce-load does)`);
@@ -138,7 +140,16 @@ export async function resolveClosures(
   return {
     extensions,
     badNames: [...badNames],
-    problems: [...kernelProblems, ...missing.map((x) => missingDiagnostic(x, known, ctx))],
+    problems: [
+      ...kernelProblems,
+      ...missing.map((x) => missingDiagnostic(x, known, ctx)),
+      // Where they were looked for, said once rather than on every line.
+      ...(missing.length
+        ? [
+            `${missing.length} extension${missing.length === 1 ? " was" : "s were"} not found in ${describeLocation(under(ctx.mirror, tczIndexPath(release, arch, "")))}`,
+          ]
+        : []),
+    ],
   };
 }
 
@@ -148,11 +159,16 @@ export async function resolveClosures(
  */
 function missingDiagnostic(x: MissingExtension, known: readonly string[], ctx: ResolveContext): string | Diagnostic {
   const text = `missing extension ${describeMissing(x)}`;
+  const deb = /^(.+)\.deb$/.exec(x.name);
   const guess = didYouMean(
-    x.name,
+    deb ? deb[1]! : x.name,
     known.filter((n) => n !== x.name),
   );
-  const hint = guess ? `did you mean '${guess}'?` : undefined;
+  const hint = deb
+    ? `a .deb is a Debian package, not a Tiny Core extension: list the extension's name${guess ? ` ('${guess}')` : ""}`
+    : guess
+      ? `did you mean '${guess}'?`
+      : undefined;
   const [root, list] = x.chain.slice(-2);
   const at = root && list ? ctx.whereListed?.(list, root) : undefined;
   if (!at) return hint ? `${text} (${hint})` : text;

@@ -14,4 +14,6 @@ export interface ResolveContext {
   limits: ReadLimits;
   /** Where the manifest lists an extension (extensions.builtin, extensions.mirror or files[].extract), for messages. */
   whereListed?: (list: string, name: string) => { file: string; line: number; column: number } | undefined;
+  /** Where a key of the manifest is written (base.sha256), for messages; undefined for Razor's lists. */
+  whereKey?: (path: readonly (string | number)[]) => { file: string; line: number; column: number } | undefined;
 }

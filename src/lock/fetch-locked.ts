@@ -6,7 +6,7 @@ import { tczPath } from "../tinycore/mirror-layout.js";
 import { baseIsoLocation } from "./base.js";
 import { resolveBaseParts } from "./base-parts.js";
 import { hasBlob } from "../store/cas.js";
-import { collector } from "./collector.js";
+import { collector, LOCK_PIN } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import type { Lock } from "./lock-file.js";
 import { LOADER_LABEL, uefiLoaderLocation } from "./uefi-loader.js";
@@ -15,7 +15,7 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
   const c = collector(ctx);
   const gone: string[] = [];
   const need = async (from: Location, label: string, expect: Expect) => {
-    if ((await c.get(from, label, expect)) === undefined)
+    if ((await c.get(from, label, expect, LOCK_PIN)) === undefined)
       gone.push(`${describeLocation(from)} is gone from the mirror (the lock pins sha256 ${expect.sha256})`);
   };
   const jobs: Promise<void>[] = [

@@ -25,7 +25,15 @@ export async function resolveUefiLoader(
   const from = uefiLoaderLocation(m, ctx);
   const loader = m.boot.uefi?.loader;
   if (!from || !loader || !("url" in loader)) return undefined;
-  const got = await c.get(from, LOADER_LABEL, { sha256: loader.sha256 });
+  const got = await c.get(
+    from,
+    LOADER_LABEL,
+    { sha256: loader.sha256 },
+    {
+      at: ctx.whereKey?.(["boot", "uefi", "loader", "sha256"]),
+      hint: "boot.uefi.loader.sha256 pins other bytes: if this loader is the one you want, set its sha256 to the one it has",
+    },
+  );
   if (got === undefined) throw new MkError("resolve", `${LOADER_LABEL} not found: ${describeLocation(from)}`);
   return got && { url: describeLocation(from), sha256: got.sha256, size: got.size };
 }

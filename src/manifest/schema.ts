@@ -156,6 +156,15 @@ export function diagnosticAt(
   };
 }
 
+/** What YAML did to an unquoted scalar, and how to write what was meant. */
+function unquotedHint(segs: readonly (string | number)[], text: string, value: number | boolean): string {
+  if (segs[segs.length - 1] === "mode" && typeof value === "number")
+    return `a mode is a quoted octal string like "0755"; YAML reads an unquoted ${text} as the number ${value}`;
+  const read = typeof value === "number" ? `the number ${value}` : `the boolean ${value}`;
+  const same = String(value) === text;
+  return `YAML reads an unquoted ${text} as ${read}${same ? "" : `, not the text ${text}`}: quote it, "${text}"`;
+}
+
 function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagnostic[] {
   const segs = segmentsOf(e.instancePath, data);
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>;
@@ -187,16 +196,9 @@ function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagno
           ),
         ];
       }
-      const text = ctx.sourceText?.(segs);
-      if (expected === "string" && typeof value === "number" && text && /^[+-]?0[0-9]+$/.test(text.trim())) {
-        return [
-          make(
-            segs,
-            `must be a string, not the number ${text.trim()}`,
-            `YAML 1.2 reads an unquoted ${text.trim()} as the decimal number ${value}: quote it, "${text.trim()}"`,
-          ),
-        ];
-      }
+      const text = ctx.sourceText?.(segs)?.trim();
+      if (expected === "string" && (typeof value === "number" || typeof value === "boolean") && text)
+        return [make(segs, `must be a string, not the ${typeof value} ${text}`, unquotedHint(segs, text, value))];
       return [make(segs, `must be ${TYPE_NAMES[expected] ?? expected}, not ${describeType(value)}`)];
     }
     case "enum": {
@@ -211,10 +213,13 @@ function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagno
       ];
     }
     case "pattern": {
-      const hint =
-        typeof parent["errorHint"] === "string"
-          ? parent["errorHint"]
-          : `a string matching ${(e.params as { pattern: string }).pattern}`;
+      const pattern = (e.params as { pattern: string }).pattern;
+      if (!secret && typeof value === "string" && pattern.includes("[0-9a-f]") && /[A-F]/.test(value)) {
+        const lower = value.toLowerCase();
+        if (new RegExp(pattern).test(lower))
+          return [make(segs, `'${value}' is upper-case hex`, `sha256 digests are written in lower case: "${lower}"`)];
+      }
+      const hint = typeof parent["errorHint"] === "string" ? parent["errorHint"] : `a string matching ${pattern}`;
       return [
         make(
           segs,

@@ -27,7 +27,7 @@ function baseLines(arch: string, release: string): { base: string; builtin: stri
         base: `base:
   release: ${release}                # Tiny Core series on the mirror
   arch: x86                   # x86 | x86_64
-  iso: Core-current.iso       # pin a file (Core-4.4.iso) and its sha256 for reproducible builds`,
+  iso: Core-current.iso       # pin a file (${release === "4.x" ? "Core-4.4.iso" : `Core-${release.replace(".x", ".0")}.iso`}) and its sha256 for reproducible builds`,
         builtin: `  builtin: [bash]             # baked into the initrd and loaded at boot; dependencies are resolved for you`,
         uefi: "",
       };

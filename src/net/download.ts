@@ -4,7 +4,7 @@
 // restart the file is exactly the bytes hashed. Each file has a deadline for its whole
 // transfer (all attempts) and a size it may not exceed.
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, constants, createReadStream, ftruncateSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, createReadStream, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import type { Dispatcher } from "undici";
 import { undiciLib } from "../io/lazy.js";
 import { errnoReason, MkError, problem } from "../errors.js";
@@ -93,7 +93,7 @@ function write(sink: Sink, chunk: Buffer, url: string, maxBytes: number): void {
     for (let off = 0; off < chunk.length;) off += writeSync(sink.fd, chunk, off, chunk.length - off, sink.size + off);
   } catch (e) {
     // The cache's disk, not the download, failed: never retried, never blamed on the URL.
-    throw new MkError("io", problem(sink.file, `cannot write to the download cache: ${errnoReason(e)}`));
+    throw new MkError("io", problem(sink.file, `cannot write the downloaded bytes here: ${errnoReason(e)}`));
   }
   sink.size += chunk.length;
   sink.sha256.update(chunk);
@@ -114,8 +114,24 @@ export async function download(from: Location, file: string, opts: DownloadOptio
 
 async function copyLocal(path: string, sink: Sink, opts: DownloadOptions): Promise<DownloadResult> {
   const url = `file://${path}`;
+  let stamp: string;
   try {
-    for await (const chunk of createReadStream(path)) {
+    // Opened without blocking and checked before a byte is read: a FIFO would wait for a
+    // writer forever, /dev/zero never ends. Only a regular file is a download.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      closeSync(fd);
+      throw new FetchError(url, `${path} is not a regular file (a directory, a FIFO, a device or a socket)`);
+    }
+    // A local file's identity, size and mtime play the part of an HTTP Last-Modified: the
+    // same stamp as the cached copy's is a 304, and nothing is copied again.
+    stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (opts.lastModified === stamp) {
+      closeSync(fd);
+      return { status: "not-modified" };
+    }
+    for await (const chunk of createReadStream("", { fd })) {
       write(sink, chunk as Buffer, url, opts.maxBytes);
       opts.onBytes?.((chunk as Buffer).length);
     }
@@ -125,7 +141,13 @@ async function copyLocal(path: string, sink: Sink, opts: DownloadOptions): Promi
     if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
     throw new FetchError(url, `cannot read ${path}: ${code ?? String(e)}`);
   }
-  return { status: "ok", size: sink.size, sha256: sink.sha256.digest("hex"), md5: sink.md5.digest("hex") };
+  return {
+    status: "ok",
+    size: sink.size,
+    sha256: sink.sha256.digest("hex"),
+    md5: sink.md5.digest("hex"),
+    lastModified: stamp,
+  };
 }
 
 const RETRYABLE_CODES = new Set([
@@ -147,6 +169,11 @@ function describeFailure(e: unknown, url: string, stallMs: number): string {
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT")
     return `timed out after ${stallMs / 1000} s waiting for ${url}`;
   if (code === "ECONNREFUSED") return `connection refused by ${url.replace(/^(\w+:\/\/[^/]+).*$/, "$1")}`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return (
+      `cannot resolve the host of ${url} (${code}: no DNS answer; offline, or a misspelt host?): ` +
+      "give --mirror a reachable mirror or a local copy, or use --offline to build from the download cache"
+    );
   return `${(e as Error).message || code} (${url})`;
 }
 
@@ -217,7 +244,9 @@ async function fetchHttp(url: string, fd: number, file: string, opts: DownloadOp
         throw new FetchError(url, `HTTP ${status} from ${url}`);
       }
       if (status === 200 && resuming) {
-        // The server ignored the range (or the file changed): start over, from byte 0.
+        // The server ignored the range (or the file changed): start over, from byte 0, and
+        // take back the bytes already counted, so the progress total counts each byte once.
+        opts.onBytes?.(-sink.size);
         ftruncateSync(fd, 0);
         sink = newSink(fd, file);
       }

@@ -37,7 +37,7 @@ export function chooseBundle(out: string, named?: string): { path: string; why: 
   if (!names.length)
     throw new MkError("usage", "no *-bundle-*.tar.gz here", {
       file: out,
-      hint: "run mkbundle bundle MANIFEST first, or pass --bundle FILE",
+      hint: "run mkbundle bundle MANIFEST (or Razor's mkbundle -b builtin.lst -m mirror.lst [-p]) with this --out first, or pass --bundle FILE",
     });
   throw new MkError(
     "usage",

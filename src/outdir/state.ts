@@ -4,6 +4,7 @@
 // foreign file is treated as empty: it costs a rebuild, never a wrong result.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { withFileLock } from "../io/file-lock.js";
 import { writeFileAtomic } from "../io/write-atomic.js";
 
 const STATE_FILE = ".mkbundle-state.json";
@@ -41,9 +42,15 @@ export function readState(out: string): OutState {
   }
 }
 
-/** Reads the state, applies `change`, writes it back whole (to a temporary name, then renamed). */
+/**
+ * Reads the state, applies `change`, writes it back whole (to a temporary name, then
+ * renamed), holding the lock: builds sharing --out never lose each other's records.
+ */
 export async function updateState(out: string, change: (s: OutState) => void): Promise<void> {
-  const s = readState(out);
-  change(s);
-  await writeFileAtomic(join(out, STATE_FILE), Buffer.from(JSON.stringify(s, null, 1) + "\n"));
+  const path = join(out, STATE_FILE);
+  await withFileLock(path, async () => {
+    const s = readState(out);
+    change(s);
+    await writeFileAtomic(path, Buffer.from(JSON.stringify(s, null, 1) + "\n"));
+  });
 }

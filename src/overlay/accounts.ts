@@ -4,10 +4,13 @@
 import { flavourPolicy } from "../manifest/flavour.js";
 import { INITTAB, PASSWD, SHADOW, withTcShadowField, withTcUser, withTty1Getty } from "../tinycore/accounts.js";
 import { fileEntry, readSmallText, type Entry } from "../tree/entry.js";
+import { followLinks } from "../tree/links.js";
 import type { OverlayInput } from "./types.js";
 
+/** The base's file at `path` as the system would open it: symlinks and hard links followed inside the initrd. */
 async function baseText(input: OverlayInput, path: string): Promise<{ text: string; entry?: Entry }> {
-  const e = input.base.get(path);
+  const r = followLinks((p) => input.base.get(p), path);
+  const e = "found" in r ? r.found : undefined;
   return e?.type === "file" ? { text: await readSmallText(e), entry: e } : { text: "" };
 }
 

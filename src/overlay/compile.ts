@@ -7,7 +7,7 @@ import { extensionFiles } from "../tinycore/extension-files.js";
 import { type Entry } from "../tree/entry.js";
 import { addParents, mergeEntry, sorted, treeOf, type FileTree } from "../tree/file-tree.js";
 import { accountEntries } from "./accounts.js";
-import { auditProd, type AuditedExtension } from "./audit.js";
+import { auditImage } from "./audit.js";
 import { extensionEntries, gemEntries } from "./extensions.js";
 import { fileEntries } from "./files.js";
 import { checkServiceCommands } from "./service-commands.js";
@@ -32,28 +32,18 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   // The booted system: the base, the overlay on top, and what the builtin extensions bring.
   const final = treeOf(input.base.values());
   for (const e of overlay.values()) mergeEntry(final, e);
-  const listings = await extensionListings(input);
-  const fromBuiltins = new Set(
-    listings.filter((x) => x.role === "builtin").flatMap((x) => x.entries.map((e) => e.path)),
+  const fromBuiltins = new Set<string>();
+  for (const x of input.lock.extensions.filter((e) => e.role === "builtin"))
+    for (const e of await extensionFiles(x.name, input.blob(x.sha256), input.limits)) fromBuiltins.add(e.path);
+  checkServiceCommands(
+    input,
+    (p) => final.has(p) || fromBuiltins.has(p),
+    () => [...final.keys(), ...fromBuiltins],
   );
-  checkServiceCommands(input, (p) => final.has(p) || fromBuiltins.has(p));
   if (flavourPolicy(input.manifest.flavour).audited) {
-    const audit = await auditProd(final, listings);
+    const requiredBy = new Map(input.lock.extensions.map((x) => [x.name, x.requiredBy]));
+    const audit = await auditImage(final, { limits: input.limits, requiredBy });
     if (audit.length) throw new MkError("build", audit);
   }
   return sorted(overlay);
-}
-
-/** Every file of every extension that reaches the image: builtin (loaded at boot) and mirror (installable). */
-async function extensionListings(input: OverlayInput): Promise<AuditedExtension[]> {
-  const out: AuditedExtension[] = [];
-  for (const x of input.lock.extensions.filter((e) => e.role === "builtin" || e.role === "mirror")) {
-    out.push({
-      name: x.name,
-      role: x.role,
-      requiredBy: x.requiredBy,
-      entries: await extensionFiles(x.name, input.blob(x.sha256), input.limits),
-    });
-  }
-  return out;
 }

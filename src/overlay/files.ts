@@ -1,6 +1,5 @@
 // files: entries, from a source next to the manifest, inline content, or out of an extension.
-import { resolve } from "node:path";
-import { pathSource } from "../io/byte-source.js";
+import { insideFileSource } from "../io/inside-file.js";
 import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
 import { extensionName } from "../manifest/types.js";
 import { fileEntry, fileFrom, normalizeEntryPath, type Entry } from "../tree/entry.js";
@@ -14,8 +13,7 @@ export async function fileEntries(input: OverlayInput, problems: string[]): Prom
     const [uid, gid] = f.owner.split(":").map(Number) as [number, number];
     const mode = parseInt(f.mode, 8);
     const path = f.path.replace(/^\/+/, "");
-    if ("source" in f)
-      out.push(fileFrom(path, pathSource(resolve(input.manifestDir, f.source)), epoch, mode, uid, gid));
+    if ("source" in f) out.push(fileFrom(path, insideFileSource(input.manifestDir, f.source), epoch, mode, uid, gid));
     else if ("content" in f) out.push(fileEntry(path, Buffer.from(f.content, "utf8"), epoch, mode, uid, gid));
     else {
       const name = extensionName(f.extract.extension);

@@ -3,6 +3,7 @@
 // `run` must be a shell builtin, a function it defines, an absolute path in the image, or a
 // program on the boot PATH, in the final tree (base initrd + overlay + builtin extensions).
 import { keyPath, MkError, type Diagnostic } from "../errors.js";
+import { didYouMean } from "../manifest/did-you-mean.js";
 import { BOOT_PATH } from "../tinycore/layout.js";
 import type { OverlayInput } from "./types.js";
 
@@ -64,6 +65,8 @@ export function programsOf(run: string): string[] {
     [...run.matchAll(/(?:^|[;\n{])\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\s*\)/g)].map((m) => m[1]!),
   );
   const out: string[] = [];
+  // $(...) and `...` run their commands too.
+  for (const inner of substitutions(run)) out.push(...programsOf(inner));
   for (const line of run.split("\n")) {
     const code = line.replace(/(^|\s)#.*$/, "");
     for (const segment of simpleCommands(code)) {
@@ -108,6 +111,27 @@ export function programsOf(run: string): string[] {
   return [...new Set(out)];
 }
 
+/** The command lines inside $(...) and `...` (not $((arithmetic))), outermost first. */
+function substitutions(run: string): string[] {
+  const out: string[] = [];
+  for (const m of run.matchAll(/`([^`]*)`/g)) out.push(m[1]!);
+  for (let i = run.indexOf("$("); i >= 0; i = run.indexOf("$(", i + 2)) {
+    if (run[i + 2] === "(") continue;
+    let depth = 1;
+    let quote: string | undefined;
+    let j = i + 2;
+    for (; j < run.length && depth > 0; j++) {
+      const c = run[j]!;
+      if (quote) quote = c === quote ? undefined : quote;
+      else if (c === "'" || c === '"') quote = c;
+      else if (c === "(") depth++;
+      else if (c === ")") depth--;
+    }
+    if (depth === 0) out.push(run.slice(i + 2, j - 1));
+  }
+  return out;
+}
+
 /** Where `program` would be found in the image, or undefined. */
 function locate(program: string, has: (path: string) => boolean): string | undefined {
   if (program.startsWith("/")) return has(program.slice(1)) ? program : undefined;
@@ -117,7 +141,12 @@ function locate(program: string, has: (path: string) => boolean): string | undef
 }
 
 /** Throws (exit 2) naming each service, its manifest line and the program the image lacks. */
-export function checkServiceCommands(input: OverlayInput, has: (path: string) => boolean): void {
+export function checkServiceCommands(
+  input: OverlayInput,
+  has: (path: string) => boolean,
+  /** Every path in the image, for a close name to suggest. */
+  paths: () => Iterable<string>,
+): void {
   if (input.allowMissingCommands) return;
   const problems: Diagnostic[] = [];
   for (const [i, s] of input.manifest.services.entries()) {
@@ -129,11 +158,26 @@ export function checkServiceCommands(input: OverlayInput, has: (path: string) =>
         ...at,
         path: keyPath(["services", i, "run"]),
         message: `service '${s.name}' runs '${program}', which is not in the image`,
-        hint: program.startsWith("/")
-          ? "no such file in the base initrd, the overlay or a builtin extension; ship it with files:, or pass --allow-missing-commands"
-          : `not on the boot PATH (/${BOOT_PATH.join(", /")}) of the base initrd, the overlay or a builtin extension; add the extension that has it to extensions.builtin, ship it with files:, or pass --allow-missing-commands`,
+        hint:
+          closeName(program, paths) +
+          (program.startsWith("/")
+            ? "no such file in the base initrd, the overlay or a builtin extension; ship it with files:, or pass --allow-missing-commands"
+            : `not on the boot PATH (/${BOOT_PATH.join(", /")}) of the base initrd, the overlay or a builtin extension; add the extension that has it to extensions.builtin, ship it with files:, or pass --allow-missing-commands`),
       });
     }
   }
   if (problems.length) throw new MkError("manifest", problems);
+}
+
+/** "did you mean 'parted'? " when the image has a program named close to `program`. */
+function closeName(program: string, paths: () => Iterable<string>): string {
+  const slash = program.lastIndexOf("/");
+  const dirs = slash > 0 ? [program.slice(1, slash)] : BOOT_PATH;
+  const names = new Set<string>();
+  for (const p of paths()) {
+    const at = p.lastIndexOf("/");
+    if (dirs.includes(p.slice(0, at))) names.add(p.slice(at + 1));
+  }
+  const guess = didYouMean(program.slice(slash + 1), [...names]);
+  return guess ? `did you mean '${slash > 0 ? `${program.slice(0, slash)}/` : ""}${guess}'? ` : "";
 }

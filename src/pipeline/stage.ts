@@ -5,6 +5,7 @@ import { existsSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { bundleStage, type BundleResult, type BundleStageOptions } from "../bundle/stage.js";
 import { MkError } from "../errors.js";
+import { updateSums } from "../outdir/sums.js";
 import { stampOf, stillStamped, type FileStamp } from "../io/file-stamp.js";
 import { hashFile } from "../io/hash.js";
 import { codeIdentity } from "../io/package-version.js";
@@ -69,6 +70,12 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
   // The ISO is trusted unchanged while its stamp (size, mtime, inode) holds; else it is re-hashed.
   if (hit && (stillStamped(iso, hit.iso) || (existsSync(iso) && (await hashFile(iso)).sha256 === hit.iso.sha256))) {
     const unchanged = (f: OutputFile) => ({ ...f, path: join(o.out, f.path), written: false });
+    const outputs = hit.outputs.map((x) => ({ ...x, files: x.files.map(unchanged) }));
+    // Unchanged, but its lines in SHA256SUMS are put back if another writer lost them.
+    await updateSums(
+      o.out,
+      outputs.flatMap((x) => x.files),
+    );
     return {
       bundle,
       iso: {
@@ -79,7 +86,7 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
         rebuilt: false,
         why: "same bundle, version and options",
       },
-      outputs: hit.outputs.map((x) => ({ ...x, files: x.files.map(unchanged) })),
+      outputs,
     };
   }
   const why = cache.why(stage, inputs, (n) => SAY[n] ?? "the version or options changed");

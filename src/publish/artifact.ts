@@ -46,9 +46,16 @@ export function artifactManifest(layers: Layer[], annotations: Record<string, st
   return Buffer.from(JSON.stringify(manifest));
 }
 
-/** A plain file name: what a layer's title may be, so that pull writes only inside --out. */
+/**
+ * A plain file name: what a layer's title may be, so that pull writes only inside --out and
+ * prints nothing that drives a terminal (no control characters, no newline, no escape).
+ */
 export const safeTitle = (t: unknown): t is string =>
-  typeof t === "string" && /^[^/\\\0]{1,255}$/.test(t) && t !== "." && t !== "..";
+  typeof t === "string" &&
+  /^[^/\\\x00-\x1f\x7f-\x9f]+$/.test(t) &&
+  Buffer.byteLength(t) <= 255 &&
+  t !== "." &&
+  t !== "..";
 
 /** The layers of a pulled manifest, checked: an OCI image manifest, digests, sizes and titles that can be files. */
 export function artifactLayers(body: Buffer, where: string): Layer[] {
@@ -75,7 +82,8 @@ export function artifactLayers(body: Buffer, where: string): Layer[] {
     if (typeof layer.size !== "number" || !Number.isSafeInteger(layer.size) || layer.size < 0)
       throw bad(`layer ${i} has no usable size`);
     const title = layer.annotations?.[TITLE];
-    if (!safeTitle(title)) throw bad(`layer ${i} has no title that can be a file name (${JSON.stringify(title)})`);
+    if (!safeTitle(title))
+      throw bad(`layer ${i} has no title that can be a file name (${JSON.stringify(title)?.slice(0, 300)})`);
     if (titles.has(title)) throw bad(`two layers are titled ${title}`);
     titles.add(title);
     return {

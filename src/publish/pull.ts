@@ -1,11 +1,14 @@
 // mkbundle pull REF --out DIR: the artifact's files, each blob verified against its digest and
 // size while it is written to a temporary file in DIR; only when every file has arrived are
-// they renamed into place, so a failed pull leaves DIR as it was.
-import { renameSync, rmSync } from "node:fs";
+// they renamed into place (what they replace kept aside until all are in), so a failed pull
+// leaves DIR as it was. Temporary names are short (a 255-byte title still fits) and carry the
+// pid, so one left by a killed pull is removed by the next.
+import { lstatSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { MkError } from "../errors.js";
 import { ensureDir } from "../io/ensure-dir.js";
 import { onInterrupt } from "../io/cleanup.js";
+import { processGone } from "../io/process-gone.js";
 import { artifactLayers, layerTitle } from "./artifact.js";
 import { registryClient, type ClientOptions } from "../registry/client.js";
 import { formatReference, type Reference } from "../registry/reference.js";
@@ -35,8 +38,18 @@ export async function pull(
     );
   const layers = artifactLayers(manifest.body, formatReference(ref));
   ensureDir(out);
-  const temps = layers.map((l, i) => join(out, `.mkbundle-pull-${process.pid}-${i}-${layerTitle(l)}`));
-  const forget = onInterrupt(() => temps.forEach((t) => rmSync(t, { force: true })));
+  removeStaleTemps(out);
+  const targets = layers.map((l) => join(out, layerTitle(l)));
+  for (const t of targets) {
+    const kind = lstatKind(t);
+    if (kind && kind !== "file")
+      throw new MkError("usage", `${t} is a ${kind}: pull replaces only files`, {
+        hint: "move it away, or pull into another --out",
+      });
+  }
+  const temps = layers.map((_, i) => join(out, `${TEMP}${process.pid}-${i}`));
+  const kept = layers.map((_, i) => join(out, `${TEMP}${process.pid}-${i}.old`));
+  const forget = onInterrupt(() => [...temps, ...kept].forEach((t) => rmSync(t, { force: true })));
   try {
     for (const [i, l] of layers.entries()) {
       rmSync(temps[i]!, { force: true });
@@ -48,9 +61,9 @@ export async function pull(
         );
       o.onLayer?.(layerTitle(l), size);
     }
-    layers.forEach((l, i) => renameSync(temps[i]!, join(out, layerTitle(l))));
+    placeAll(temps, targets, kept);
   } finally {
-    temps.forEach((t) => rmSync(t, { force: true }));
+    [...temps, ...kept].forEach((t) => rmSync(t, { force: true }));
     forget();
   }
   return {
@@ -63,4 +76,48 @@ export async function pull(
       mediaType: l.mediaType,
     })),
   };
+}
+
+const TEMP = ".mkbundle-pull-";
+
+function lstatKind(path: string): "file" | "directory" | "symlink" | "special file" | undefined {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "symlink" : "special file";
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every temp file renamed onto its target, or none: the files they replace are moved aside
+ * first, and put back if any rename fails.
+ */
+function placeAll(temps: readonly string[], targets: readonly string[], kept: readonly string[]): void {
+  const asideDone: number[] = [];
+  const placed: number[] = [];
+  try {
+    targets.forEach((t, i) => {
+      if (lstatKind(t)) {
+        renameSync(t, kept[i]!);
+        asideDone.push(i);
+      }
+    });
+    temps.forEach((t, i) => {
+      renameSync(t, targets[i]!);
+      placed.push(i);
+    });
+  } catch (e) {
+    for (const i of placed) renameSync(targets[i]!, temps[i]!);
+    for (const i of asideDone) renameSync(kept[i]!, targets[i]!);
+    throw e;
+  }
+}
+
+/** Temp files of pulls whose process is gone (killed): removed. */
+function removeStaleTemps(out: string): void {
+  for (const name of readdirSync(out)) {
+    const pid = name.startsWith(TEMP) ? Number(name.slice(TEMP.length).split("-")[0]) : NaN;
+    if (processGone(pid)) rmSync(join(out, name), { force: true });
+  }
 }

@@ -19,13 +19,20 @@ export interface QemuSpec {
   memoryMb: number;
   ports: readonly PortForward[];
   accel: Accel;
-  /** run: the console on the terminal (-nographic); test: headless, serial on stdout. */
+  /**
+   * run: the serial console on the terminal, with Ctrl-C a signal (not -nographic, whose
+   * console passes Ctrl-C to the guest); test: headless, serial on stdout.
+   */
   interactive: boolean;
 }
 
 export function qemuArgs(s: QemuSpec): string[] {
   const args = ["-m", String(s.memoryMb), "-no-reboot"];
-  args.push(...(s.interactive ? ["-nographic"] : ["-display", "none", "-serial", "stdio", "-monitor", "none"]));
+  args.push(
+    ...(s.interactive
+      ? ["-display", "none", "-chardev", "stdio,id=console,signal=on", "-serial", "chardev:console", "-monitor", "none"]
+      : ["-display", "none", "-serial", "stdio", "-monitor", "none"]),
+  );
   args.push(...accelArgs(s.accel));
   if (s.firmware) args.push(...firmwareArgs(s.firmware));
   if (s.kernel) args.push("-kernel", s.kernel.kernel, "-initrd", s.kernel.initrd, "-append", s.kernel.append);

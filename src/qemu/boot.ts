@@ -1,5 +1,6 @@
 // `mkbundle run` and `mkbundle test` as stages: plan the boot (failing at once on a wrong
 // file), choose the accelerator, and boot: interactively, or headless with checks.
+import { execFileSync } from "node:child_process";
 import { accessSync, constants, rmSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { MkError } from "../errors.js";
@@ -10,8 +11,10 @@ import { qemuArgs, type PortForward } from "./args.js";
 import { bootTest, type BootTestResult } from "./boot-test.js";
 import type { HttpCheck } from "./checks.js";
 import { spawnGuarded } from "./guard.js";
+import { onInterrupt } from "../io/cleanup.js";
 import { planBoot, type BootPlan } from "./image.js";
 import { findOvmf } from "./ovmf.js";
+import { checkHostPorts } from "./ports.js";
 
 export interface BootOptions {
   image: string;
@@ -66,6 +69,7 @@ export function findQemu(host: QemuHost): string {
 async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; accel: AccelChoice }> {
   if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64)
     throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
+  await checkHostPorts(o.ports);
   const firmware = o.uefi ? findOvmf(o.host.ovmf) : undefined;
   const plan = await planBoot(o.image, {
     ...(o.kernel ? { kernel: true } : {}),
@@ -104,9 +108,18 @@ export async function runInteractive(o: BootOptions): Promise<number> {
       interactive: true,
     });
     o.log.verbose(`${qemu} ${args.join(" ")}`);
+    o.log.info("the guest's serial console follows; Ctrl-C ends it");
+    // QEMU puts the terminal in raw mode; when it is killed it cannot put it back.
+    const restoreTerminal = terminalRestorer();
     const q = spawnGuarded(qemu, args, { stdio: "inherit" });
-    const { code } = await q.exited;
-    return code ?? 1;
+    const forget = onInterrupt(restoreTerminal); // after QEMU's own: killed first, then restored
+    try {
+      const { code } = await q.exited;
+      return code ?? 1;
+    } finally {
+      forget();
+      restoreTerminal();
+    }
   } finally {
     if (plan.kernel?.dir) rmSync(plan.kernel.dir, { recursive: true, force: true });
   }
@@ -145,4 +158,22 @@ export async function testImage(o: TestOptions): Promise<BootTestResult & { plan
   } finally {
     if (plan.kernel?.dir) rmSync(plan.kernel.dir, { recursive: true, force: true });
   }
+}
+
+/** Puts this terminal's settings back as they are now (a no-op without a terminal). */
+function terminalRestorer(): () => void {
+  if (!process.stdin.isTTY) return () => {};
+  let saved: string;
+  try {
+    saved = execFileSync("stty", ["-g"], { stdio: [0, "pipe", "ignore"], encoding: "utf8" }).trim();
+  } catch {
+    return () => {};
+  }
+  return () => {
+    try {
+      execFileSync("stty", [saved], { stdio: [0, "ignore", "ignore"] });
+    } catch {
+      // the terminal is gone
+    }
+  };
 }

@@ -1,9 +1,9 @@
 // What to boot, decided before QEMU starts, so that a wrong file fails at once: an ISO
 // (through its isolinux), or its kernel and initrds directly (--kernel, or --append, which
 // isolinux cannot take). Also whether the kernel will write to the serial console at all.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDirectory } from "../io/temp.js";
 import { MkError } from "../errors.js";
 import { fileSource } from "../io/byte-source.js";
 import { PLATFORM_EFI } from "../formats/iso9660/el-torito.js";
@@ -95,7 +95,7 @@ export async function planBoot(
       return { iso: image, ...(opts.disk ? { disk: true } : {}), bootLine: label, serial: hasSerialConsole(label) };
     }
     const codes = bootLine(base.boot.label, opts.append);
-    const dir = mkdtempSync(join(tmpdir(), "mkbundle-run-"));
+    const dir = tempDirectory("run"); // removed on any exit, Ctrl-C and SIGTERM included
     const kernel = join(dir, "kernel");
     const initrd = join(dir, "initrd");
     writeFileSync(kernel, await base.kernel());

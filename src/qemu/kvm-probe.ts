@@ -3,9 +3,9 @@
 // marker on COM1: a guest that does not run, or runs far too slowly (as under the broken
 // KVM of some nested or restricted hosts), never prints it in time. The bytes are
 // assembled from kvm-probe.asm (nasm -f bin); test/qemu checks that they match.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDirectory } from "../io/temp.js";
 import { spawnGuarded } from "./guard.js";
 
 export const PROBE_MARKER = "MKBUNDLE-KVM-PROBE-OK";
@@ -39,7 +39,7 @@ export interface ProbeResult {
 
 /** Runs the probe guest under `accelArgs`; ok when it prints the marker within `deadlineMs`. */
 export async function runProbe(qemu: string, accelArgs: readonly string[], deadlineMs = 3000): Promise<ProbeResult> {
-  const dir = mkdtempSync(join(tmpdir(), "mkbundle-kvm-probe-"));
+  const dir = tempDirectory("kvm-probe"); // removed on any exit, Ctrl-C and SIGTERM included
   const started = Date.now();
   try {
     const firmware = join(dir, "probe.bin");

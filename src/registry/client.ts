@@ -10,14 +10,19 @@ import { MkError, problem } from "../errors.js";
 import { download } from "../net/download.js";
 import { undiciLib } from "../io/lazy.js";
 import { parseChallenge } from "./challenge.js";
-import { findCredentials, type CredentialSources, type Credentials } from "./credentials.js";
+import { findCredentials, sameRegistry, type CredentialSources, type Credentials } from "./credentials.js";
 import { formatReference, type Reference } from "./reference.js";
+import { printable } from "../tree/entry.js";
 
 export interface ClientOptions {
   plainHttp?: boolean;
   credentials: CredentialSources;
+  /** Token services on other hosts that may receive the login (MKBUNDLE_REGISTRY_TOKEN_HOSTS). */
+  tokenHosts?: readonly string[];
   /** The longest one request may take, retries included. */
   timeoutMs?: number;
+  /** The longest a request may wait for its first byte, or between two (default 30 s). */
+  stallMs?: number;
   retries?: number;
   /** Blobs larger than this are uploaded in chunks of this size (default 64 MiB). */
   chunkBytes?: number;
@@ -70,6 +75,7 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
   const dispatcher = o.dispatcher;
   const timeoutMs = o.timeoutMs ?? 600_000;
   const retries = o.retries ?? 3;
+  const stallMs = o.stallMs ?? STALL_MS;
   const chunkBytes = o.chunkBytes ?? 64 * 1024 * 1024;
   let credentials: Credentials | undefined | null = null; // null: not looked up yet
   let authorization: string | undefined;
@@ -97,8 +103,8 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
           headers: { "user-agent": "mkbundle", ...headers },
           ...(body ? { body: Buffer.isBuffer(body) ? body : (body() as never) } : {}),
           dispatcher,
-          headersTimeout: STALL_MS,
-          bodyTimeout: STALL_MS,
+          headersTimeout: stallMs,
+          bodyTimeout: stallMs,
           signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
         });
         if (res.statusCode >= 500) {
@@ -117,7 +123,9 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
               ? `the TLS handshake failed: ${ref.registry} does not speak HTTPS`
               : (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError"
                 ? `no answer within ${timeoutMs / 1000} s (${origin})`
-                : `${(e as Error).message || code} (${origin})`;
+                : code === "UND_ERR_HEADERS_TIMEOUT"
+                  ? `no answer within ${stallMs / 1000} s of asking (${origin})`
+                  : `${(e as Error).message || code} (${origin})`;
         if (/^(?:EPROTO|ERR_SSL|ERR_TLS|UND_ERR_INFO)/.test(code) || /SSL|TLS|certificate/i.test(last)) break;
       }
     }
@@ -142,14 +150,30 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
     try {
       realmUrl = new URL(realm ?? "");
     } catch {
-      throw fail(`sent a Bearer challenge without a usable realm`);
+      throw fail(`sent a Bearer challenge without a usable realm ('${printable(realm ?? "", 80)}')`);
     }
+    const realmText = printable(realmUrl.href.split("?")[0]!, 120);
     if (realmUrl.protocol !== "https:" && !(realmUrl.protocol === "http:" && o.plainHttp))
-      throw fail(`its token realm ${realmUrl.origin} is not HTTPS`, "with --plain-http, an http:// realm is accepted");
+      throw fail(`its token realm ${realmText} is not HTTPS`, "with --plain-http, an http:// realm is accepted");
+    // The login goes to the registry's own token service, or to one named in
+    // MKBUNDLE_REGISTRY_TOKEN_HOSTS; never in clear text to another host.
+    const sameOrigin = realmUrl.origin === origin;
+    const allowed = (o.tokenHosts ?? []).some((h) => sameRegistry(h, realmUrl.host));
+    if (basic && !sameOrigin && realmUrl.protocol === "http:")
+      throw fail(
+        `its token realm ${realmText} is plain HTTP on another host: the login is not sent there`,
+        "a login crosses plain HTTP only to the registry itself",
+      );
+    const sendLogin = basic && (sameOrigin || allowed);
     if (c.params["service"]) realmUrl.searchParams.set("service", c.params["service"]);
     realmUrl.searchParams.set("scope", c.params["scope"] ?? scope);
-    const res = await raw("GET", realmUrl.toString(), basic ? { authorization: basic } : {});
-    const text = await readBounded(res.body, MAX_TOKEN_RESPONSE);
+    const res = await raw("GET", realmUrl.toString(), sendLogin ? { authorization: basic } : {});
+    const text = await bodyText(res.body, MAX_TOKEN_RESPONSE);
+    if ((res.status === 401 || res.status === 403) && basic && !sendLogin)
+      throw fail(
+        `its token service ${realmText} wants a login, and it is on another host (${realmUrl.host})`,
+        `set MKBUNDLE_REGISTRY_TOKEN_HOSTS=${realmUrl.host} to send the login for ${ref.registry} there`,
+      );
     if (res.status === 401 || res.status === 403) throw loginRefused();
     if (res.status !== 200) throw fail(`its token service answered HTTP ${res.status}`);
     let token: unknown;
@@ -207,6 +231,19 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
         )
       : fail(`${what}: HTTP ${res.status}${code ? ` ${code}` : ""}`);
   };
+
+  /** A bounded answer body; one that stalls, outlasts the deadline or breaks off is a fetch error. */
+  const bodyText = (body: Sent["body"], max: number, encoding?: BufferEncoding): Promise<string> =>
+    readBounded(body, max, encoding).catch((e: unknown) => {
+      if (e instanceof MkError) throw e;
+      const n = (e as Error).name;
+      throw fail(
+        n === "TimeoutError" || n === "AbortError" || (e as { code?: string }).code === "UND_ERR_BODY_TIMEOUT"
+          ? `its answer did not arrive whole within ${timeoutMs / 1000} s (${origin})`
+          : `its answer broke off: ${(e as Error).message} (${origin})`,
+        "--download-timeout bounds each request",
+      );
+    });
 
   return {
     ref,
@@ -313,7 +350,7 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
         throw new RegistryError("lookup", problem("", `registry ${name}: ${formatReference(ref)} does not exist`));
       }
       if (res.status !== 200) throw await unexpected(res, `GET manifest ${reference}`);
-      const body = Buffer.from(await readBounded(res.body, MAX_MANIFEST, "latin1"), "latin1");
+      const body = Buffer.from(await bodyText(res.body, MAX_MANIFEST, "latin1"), "latin1");
       return {
         body,
         mediaType: (header(res.headers, "content-type") ?? "").split(";")[0]!.trim(),

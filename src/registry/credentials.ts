@@ -39,8 +39,11 @@ function fromFile(path: string, registry: string): Credentials | undefined {
 
 /** Where logins may be found, as the configuration resolved them (config/). */
 export interface CredentialSources {
-  /** MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD. */
-  login?: { username: string; password: string };
+  /**
+   * MKBUNDLE_REGISTRY_USERNAME and MKBUNDLE_REGISTRY_PASSWORD, for one registry: `host`
+   * (MKBUNDLE_REGISTRY_HOST, else the registry the command names). Never sent elsewhere.
+   */
+  login?: { username: string; password: string; host: string };
   /** Auth files in the order they are read: REGISTRY_AUTH_FILE, containers' auth.json, Docker's config.json. */
   authFiles: readonly string[];
 }
@@ -59,8 +62,18 @@ export function authFiles(env: {
   ].filter((f): f is string => !!f);
 }
 
+/** One registry, however it is spelled: host[:port], case-insensitive. */
+export const sameRegistry = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+/** The login for `registry` (host[:port]): the environment's when it is for that registry, else the first auth file's entry. */
 export function findCredentials(registry: string, sources: CredentialSources): Credentials | undefined {
-  if (sources.login) return { ...sources.login, from: "MKBUNDLE_REGISTRY_USERNAME/MKBUNDLE_REGISTRY_PASSWORD" };
+  const login = sources.login;
+  if (login && sameRegistry(login.host, registry))
+    return {
+      username: login.username,
+      password: login.password,
+      from: "MKBUNDLE_REGISTRY_USERNAME/MKBUNDLE_REGISTRY_PASSWORD",
+    };
   for (const f of sources.authFiles) {
     const c = fromFile(f, registry);
     if (c) return c;

@@ -11,8 +11,7 @@ import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { extensionDir, extensionPath, MK_VERSION } from "../tinycore/layout.js";
 import { fileEntry, openContent, readContent, type Entry, readSmallText } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
-import { extensionFiles } from "../tinycore/extension-files.js";
-import { auditProd, type AuditedExtension } from "../overlay/audit.js";
+import { auditImage } from "../overlay/audit.js";
 import { appendArchiveEntries, compressArchive, mergedInitrd, type Initrd } from "./initrd.js";
 import { layeredArchive } from "./layers.js";
 import { defaultThreads } from "../formats/gzip/writer.js";
@@ -92,7 +91,9 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch, o.limits)
     : bundle.overlay;
   const overlay = [...bundled, fileEntry(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
-  if (flavourPolicy(json.flavour).audited) await auditBundle(bundle, treeWith(baseTree, overlay), o.limits);
+  // The image as it will boot; the bundled .tcz files too, so a daemon is named with the extension that brought it.
+  if (flavourPolicy(json.flavour).audited)
+    await auditBundle(bundle, treeWith(baseTree, [...bundle.overlay, ...overlay]), o.limits);
   const m = json.manifest;
   const baseInitrds = base.boot.initrds;
   let initrds: PreparedRemaster["initrds"];
@@ -178,23 +179,18 @@ function treeWith(base: FileTree, overlay: readonly Entry[]): FileTree {
   return t;
 }
 
-/** The prod audit again, on what this bundle would put in the image: a bundle is input, not trusted. */
+/** The prod audit again, on the image this bundle would make: a bundle is input, not trusted. */
 async function auditBundle(bundle: OpenedBundle, tree: FileTree, limits: ReadLimits): Promise<void> {
   const { lock } = bundle.json;
-  const byPath = new Map(bundle.overlay.map((e) => [e.path, e]));
-  const extensions: AuditedExtension[] = [];
   for (const x of lock.extensions.filter((e) => e.role === "builtin" || e.role === "mirror")) {
-    const tcz = byPath.get(
-      extensionPath(extensionDir(x.role === "builtin" ? "builtin" : "mirror", lock.release, lock.arch), x.name),
+    const path = extensionPath(
+      extensionDir(x.role === "builtin" ? "builtin" : "mirror", lock.release, lock.arch),
+      x.name,
     );
-    if (!tcz) throw new MkError("input", `the bundle lacks ${x.name}.tcz, which its lock lists as ${x.role}`);
-    extensions.push({
-      name: x.name,
-      role: x.role,
-      requiredBy: x.requiredBy,
-      entries: await extensionFiles(x.name, openContent(tcz), limits),
-    });
+    if (!bundle.overlay.some((e) => e.path === path))
+      throw new MkError("input", `the bundle lacks ${x.name}.tcz, which its lock lists as ${x.role}`);
   }
-  const problems = await auditProd(tree, extensions);
+  const requiredBy = new Map(lock.extensions.map((x) => [x.name, x.requiredBy]));
+  const problems = await auditImage(tree, { limits, requiredBy });
   if (problems.length) throw new MkError("build", problems);
 }

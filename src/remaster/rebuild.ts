@@ -1,14 +1,13 @@
 // rebuild-iso (Razor's rebuild_iso.sh): a bundle -> the chosen outputs (ISO, PXE files, ...)
 // and SHA256SUMS. Every output path is checked to stay inside --out.
 import { ensureDir } from "../io/ensure-dir.js";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { BundleJson } from "../bundle/bundle.js";
 import { MkError } from "../errors.js";
 import { writeIfChanged } from "../io/write-atomic.js";
-import { SUMS_FILE } from "../outdir/names.js";
 import type { OutputFile, OutputMaker, WriteOutput } from "./output.js";
 import { defaultFormats, OUTPUTS } from "./outputs.js";
+import { updateSums } from "../outdir/sums.js";
 import { prepareRemaster, type RemasterOptions } from "./prepare.js";
 
 export interface RebuildOptions extends RemasterOptions {
@@ -70,7 +69,6 @@ export async function rebuildIso(
   await updateSums(
     o.out,
     made.flatMap((m) => m.files),
-    write,
   );
   const iso = made.find((m) => m.format === "iso")?.files[0];
   return {
@@ -84,22 +82,4 @@ export async function rebuildIso(
     builtin: p.builtin,
     ...(p.layers ? { layers: p.layers } : {}),
   };
-}
-
-/** SHA256SUMS in --out: our files' lines replaced, other builds' kept, sorted. */
-async function updateSums(out: string, files: OutputFile[], write: WriteOutput): Promise<void> {
-  const path = join(out, SUMS_FILE);
-  const lines = new Map<string, string>();
-  if (existsSync(path)) {
-    for (const l of readFileSync(path, "utf8").split("\n")) {
-      const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(l);
-      if (m) lines.set(m[2]!, m[1]!);
-    }
-  }
-  for (const f of files) lines.set(relative(out, f.path), f.sha256);
-  const text = [...lines]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([p, s]) => `${s}  ${p}\n`)
-    .join("");
-  await write(path, [Buffer.from(text)]);
 }

@@ -7,7 +7,7 @@
 import { MkError } from "../errors.js";
 import type { ReadLimits } from "../formats/limits.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
-import { symlinkAbove } from "../overlay/audit.js";
+import { symlinkAbove } from "../tree/links.js";
 import type { Lock } from "../lock/lock-file.js";
 import {
   BOOTLOCAL,

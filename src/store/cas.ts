@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { join } from "node:path";
 import { MkError } from "../errors.js";
 import { hashFile } from "../io/hash.js";
+import { processGone } from "../io/process-gone.js";
 
 export interface Store {
   root: string;
@@ -110,12 +111,27 @@ export function collectGarbage(s: Store, keep: ReadonlySet<string>): { removed: 
     if (rec.sha256 && !keep.has(rec.sha256)) rmSync(join(s.root, "index", `${sha(rec.url)}.json`), { force: true });
   // Overlay layers are our own outputs, made again at will.
   rmSync(layerCacheOf(s), { recursive: true, force: true });
-  // Leftovers of interrupted downloads; recent ones may belong to a build running now.
-  for (const t of readdirSync(join(s.root, "tmp"))) {
-    const p = join(s.root, "tmp", t);
-    if (Date.now() - statSync(p).mtimeMs > 24 * 3600 * 1000) rmSync(p, { force: true });
+  for (const p of stalePartials(s)) {
+    rmSync(p.path, { force: true });
+    freed += p.size;
   }
   return { removed, freed };
+}
+
+/**
+ * Leftovers of interrupted downloads: those of processes that are gone (killed), and any a day
+ * old; a recent one of a live process belongs to a build running now.
+ */
+export function stalePartials(s: Store): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
+  for (const t of readdirSync(join(s.root, "tmp"))) {
+    const path = join(s.root, "tmp", t);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) continue;
+    const pid = Number(t.split("-")[0]);
+    if (processGone(pid) || Date.now() - st.mtimeMs > 24 * 3600 * 1000) out.push({ path, size: st.size });
+  }
+  return out;
 }
 
 export const removeBlob = (s: Store, sha256: string): void => rmSync(blobPath(s, sha256), { force: true });

@@ -96,6 +96,7 @@ export async function fetchToStore(
         verify(url, expect, got.sha256, got.md5, got.size); // md5 and size pins too
         const path = adoptBlob(ctx.store, tmp, got.sha256);
         writeIndex(ctx.store, { url, sha256: got.sha256, md5: got.md5, size: got.size });
+        ctx.progress.bytes(got.size, label); // downloaded, from the registry: counted like any download
         ctx.progress.end(label, { size: got.size, cached: false, ms: Date.now() - started, from: ctx.shared.name });
         return { url, sha256: got.sha256, md5: got.md5, size: got.size, path, cached: false };
       }

@@ -2,13 +2,24 @@
 // verify` (blobs whose bytes no longer match their name) and `cache gc` (blobs no lock file
 // references; without a lock file to keep, it refuses to empty the cache unless told to).
 import { MkError } from "../errors.js";
-import { collectGarbage, damagedBlobs, garbageOf, listBlobs, listIndex, removeBlob, type Store } from "./cas.js";
+import {
+  collectGarbage,
+  damagedBlobs,
+  garbageOf,
+  listBlobs,
+  listIndex,
+  removeBlob,
+  stalePartials,
+  type Store,
+} from "./cas.js";
 import { humanBytes } from "./progress.js";
 
 export interface GcPlan {
   locks: readonly string[];
   keep: ReadonlySet<string>;
   garbage: { sha256: string; size: number; url?: string }[];
+  /** Partial downloads of interrupted (killed) processes. */
+  partials: { path: string; size: number }[];
 }
 
 /** What gc would remove: every blob not in `keep` (the pins of `locks`). */
@@ -32,7 +43,7 @@ export function planGc(
         hint: "name the directories holding your .lock files, or pass --all --yes to empty the cache",
       },
     );
-  return { locks, keep, garbage };
+  return { locks, keep, garbage, partials: stalePartials(store) };
 }
 
 /** "3 blobs (1.2 MiB)" */

@@ -89,6 +89,9 @@ export function makeProgress(opts: {
         );
     },
     finish() {
+      // A transfer that failed never ended: its share must not stay on the last line.
+      active.clear();
+      current = "";
       if (tty && files) {
         draw(true);
         out.write("\n");

@@ -38,7 +38,7 @@ export interface BaseImage {
 export async function openBaseImage(from: string | Buffer | ByteSource, limits: ReadLimits): Promise<BaseImage> {
   const src = typeof from === "string" ? fileSource(from) : Buffer.isBuffer(from) ? bufferSource(from) : from;
   try {
-    const iso = readIso(src, limits);
+    const iso = await readIso(src, limits);
     const byPath = new Map(iso.entries.map((e) => [e.path, e]));
     const boot = await findBootFiles(iso.entries);
     const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {

@@ -4,7 +4,9 @@
 /** Extensions baked into the initrd: tce-setup loads /tmp/builtin/optional/*.tcz listed in onboot.lst. */
 export const BUILTIN_DIR = "tmp/builtin";
 export const BUILTIN_OPTIONAL = `${BUILTIN_DIR}/optional`;
-export const ONBOOT_LIST = `${BUILTIN_DIR}/onboot.lst`;
+/** The list of extensions Tiny Core loads at boot, beside the extensions it names (in optional/). */
+export const ONBOOT_NAME = "onboot.lst";
+export const ONBOOT_LIST = `${BUILTIN_DIR}/${ONBOOT_NAME}`;
 
 /** Razor's "mirror list": a local extension mirror inside the image. */
 export const inImageMirror = (release: string, arch: string): string => `tmp/tinycorelinux/${release}/${arch}/tcz`;

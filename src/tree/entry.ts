@@ -1,5 +1,5 @@
 // The one record every container format reads and writes (docs/architecture.md, "The Entry").
-import { FormatError, MkError } from "../errors.js";
+import { escapeControls, FormatError, MkError } from "../errors.js";
 import { bufferSource, EMPTY_SOURCE, sourceChunks, type ByteSource } from "../io/byte-source.js";
 
 export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "socket";
@@ -69,18 +69,29 @@ export function typeFromMode(mode: number): Exclude<EntryType, "hardlink"> | und
  * refuses '..' so that no reader can name a place outside its container.
  */
 export function normalizeEntryPath(format: string, raw: string): string {
+  if (isNormal(raw)) return raw;
   const parts = raw.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.some((p) => p === "..")) throw new FormatError(format, `entry name '${printable(raw)}' contains '..'`);
   if (raw.includes("\0")) throw new FormatError(format, `entry name '${printable(raw)}' contains a NUL byte`);
   return parts.join("/");
 }
 
+/** Already normal (the common case, checked without splitting): no "." or "" segment, no NUL. */
+const isNormal = (raw: string): boolean =>
+  raw !== "" &&
+  raw[0] !== "/" &&
+  raw[0] !== "." &&
+  raw[raw.length - 1] !== "/" &&
+  !raw.includes("/.") &&
+  !raw.includes("//") &&
+  !raw.includes("\0");
+
 /** The largest uid or gid every output format holds: tar-stream writes ustar's id fields as 6 octal digits. */
 export const MAX_ID = 0o777777;
 
 /** A name made safe to print in an error message. */
 export function printable(s: string, max = 120): string {
-  const clean = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  const clean = escapeControls(s);
   return clean.length > max ? clean.slice(0, max) + "…" : clean;
 }
 

@@ -1,7 +1,7 @@
 // `mkbundle bundle`, Razor's form and `mkbundle plan` on the fixture mirror (plus a fake
 // openssh.tcz and an extension hiding an sshd, made with mksquashfs).
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -263,6 +263,27 @@ password:
     );
   });
 
+  it("the last time every output can hold (2106-02-07, 2^32 - 1) builds; one second later is refused up front", async () => {
+    const m = manifest("late", "version: 1.0.0\n");
+    const out = join(dir, "late-out");
+    const last = { SOURCE_DATE_EPOCH: String(2 ** 32 - 1) };
+    const r = await run(["build", m, "--out", out], last);
+    expect(r.code, r.stderr).toBe(0);
+    const overlay = readdirSync(out).find((f) => f.startsWith("overlay-"))!;
+    expect(sh(`tar -tvzf ${q(join(out, overlay))} --full-time`).toString()).toMatch(
+      /2106-02-07 06:28:15 etc\/shadow\n/,
+    );
+    const iso = readdirSync(out).find((f) => f.endsWith(".iso"))!;
+    expect(sh(`xorriso -indev ${q(join(out, iso))} -pvd_info 2>/dev/null`).toString()).toContain(
+      "Creation Time: 2106020706281500",
+    );
+    for (const cmd of ["validate", "build"]) {
+      const late = await run([cmd, m, "--out", out], { SOURCE_DATE_EPOCH: String(2 ** 32) });
+      expect(late.code, `${cmd}: ${late.stderr}`).toBe(2);
+      expect(late.stderr).toContain("SOURCE_DATE_EPOCH='4294967296' is not a time mkbundle can use");
+    }
+  });
+
   it("names an unset password variable and a file missing from an extension", async () => {
     const m = manifest(
       "broken",
@@ -291,10 +312,19 @@ services:
     run: sh -c 'httpd -f -p 80 -h /srv/www'
   - name: tool
     run: /usr/local/bin/nothere --daemon
+  - name: inner
+    run: echo "$(ifconfg eth0) \`hostnme\`"
 `,
     );
     const r = await run(["bundle", m]);
     expect(r.code, r.stderr).toBe(2);
+    // Inside $(...) and backticks too, with the close name the image has.
+    expect(r.stderr).toContain(
+      `services[3].run: service 'inner' runs 'ifconfg', which is not in the image (did you mean 'ifconfig'? not on the boot PATH`,
+    );
+    expect(r.stderr).toContain(
+      `services[3].run: service 'inner' runs 'hostnme', which is not in the image (did you mean 'hostname'? not on the boot PATH`,
+    );
     expect(r.stderr).toContain(`${m}:13:10: services[1].run: service 'web' runs 'httpd', which is not in the image`);
     expect(r.stderr).toContain(
       `${m}:15:10: services[2].run: service 'tool' runs '/usr/local/bin/nothere', which is not in the image`,
@@ -335,7 +365,131 @@ services:
   });
 });
 
+describe("a warm cache", () => {
+  it("plan and lock --update copy nothing the cache has; a file changed on the mirror is fetched again", async () => {
+    const m = write(
+      "warm/warm.yaml",
+      "name: warm\nflavour: dev\nbase: { iso: Core-4.4.iso }\nextensions:\n  builtin: [bash]\n",
+    );
+    const own = join(dir, "wd-warm");
+    const go = (args: string[]) => mkbundleIn([...args, "--mirror", mirror, "--work-dir", own]);
+    const first = await go(["lock", m]);
+    expect(first.code, first.stderr).toBe(0);
+    const files = /(\d+) files, \1 downloaded/.exec(first.stderr)?.[1];
+    expect(Number(files)).toBeGreaterThan(3);
+    for (const args of [
+      ["plan", m],
+      ["lock", "--update", m],
+    ]) {
+      const again = await go(args);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain(`${files} files, 0 downloaded (0 B), ${files} from the cache`);
+    }
+    const dep = join(mirror, "4.x/x86/tcz/bash.tcz.dep");
+    const later = new Date(Date.now() + 5000);
+    utimesSync(dep, later, later);
+    const changed = await go(["plan", m]);
+    expect(changed.stderr).toContain(`${files} files, 1 downloaded`);
+  });
+});
+
+describe("--out housekeeping", () => {
+  it("the summary names every file written; clean lists the replaced overlay, --yes removes it and its SHA256SUMS line", async () => {
+    const out = join(dir, "out-clean");
+    const body = (motd: string) =>
+      `name: tidy\nversion: 0.1.0\nflavour: dev\nbase: { iso: Core-4.4.iso }\nfiles:\n  - path: /etc/motd\n    content: ${motd}\n`;
+    const m = write("tidy/tidy.yaml", body("one"));
+    const first = await run(["build", m, "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    for (const line of [
+      /^overlay: \S+\/overlay-[0-9a-f]{64}\.tar\.gz \(/m,
+      /^pxe: {4}\S+\/pxe\/tidy-dev-0\.1\.0\/vmlinuz \(/m,
+      /^pxe: {4}\S+\/pxe\/tidy-dev-0\.1\.0\/core\.gz \(/m,
+      /^pxe: {4}\S+\/pxe\/tidy-dev-0\.1\.0\/boot\.ipxe \(/m,
+      /^sums: {3}\S+\/SHA256SUMS$/m,
+    ])
+      expect(first.stderr).toMatch(line);
+    const oldOverlay = readdirSync(out).find((f) => f.startsWith("overlay-"))!;
+    writeFileSync(m, body("two"));
+    expect((await run(["build", m, "--out", out])).code).toBe(0);
+    const dry = await run(["clean", "--out", out]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(
+      dry.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/).pop()),
+    ).toEqual([oldOverlay]);
+    expect(dry.stderr).toContain("would remove 1 stale file");
+    expect(readdirSync(out)).toContain(oldOverlay);
+    const sumsBefore = readFileSync(join(out, "SHA256SUMS"), "utf8");
+    const yes = await run(["clean", "--out", out, "--yes"]);
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(readdirSync(out)).not.toContain(oldOverlay);
+    expect(readdirSync(out).filter((f) => f.startsWith("overlay-"))).toHaveLength(1);
+    expect(readdirSync(out)).toContain("tidy-dev-0.1.0.iso");
+    const sums = readFileSync(join(out, "SHA256SUMS"), "utf8");
+    expect(sums).not.toContain(oldOverlay);
+    expect(sums.split("\n").filter((l) => !l.includes(oldOverlay))).toEqual(
+      sumsBefore.split("\n").filter((l) => !l.includes(oldOverlay)),
+    );
+    expect((await run(["clean", "--out", out])).stderr).toContain("would remove 0 stale files");
+  });
+});
+
+describe("a base the mirror does not have", () => {
+  it("the default x86_64 starter (16.x) names the series the mirror has and the nearest; a wrong ISO name lists the ISOs", async () => {
+    const target = join(dir, "starter-16");
+    expect((await mkbundleIn(["init", target, "--arch", "x86_64"])).code).toBe(0);
+    const r = await run(["lock", join(target, "mkbundle.yaml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("16.x/x86_64/release/CorePure64-current.iso");
+    expect(r.stderr).toContain("(the mirror has no 16.x for x86_64; it has 10.x: try base.release: 10.x)");
+    const wrong = join(target, "wrong-iso.yaml");
+    writeFileSync(
+      wrong,
+      readFileSync(join(target, "mkbundle.yaml"), "utf8")
+        .replace(/release: 16\.x/, "release: 10.x")
+        .replace(/iso: CorePure64-current\.iso/, "iso: CorePure64-10.0.iso"),
+    );
+    const w = await run(["lock", wrong]);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toContain(
+      "(10.x/x86_64/release/ has CorePure64-10.1.iso, CorePure64-current.iso: set base.iso to one of them)",
+    );
+  });
+
+  it("the 9.x starter's comment names a 9.x ISO", async () => {
+    const target = join(dir, "starter-9");
+    expect((await mkbundleIn(["init", target, "--release", "9.x"])).code).toBe(0);
+    expect(readFileSync(join(target, "mkbundle.yaml"), "utf8")).toMatch(/# pin a file \(Core-9\.0\.iso\)/);
+  });
+});
+
 describe("Razor's form", () => {
+  it("list mistakes: in line order, a .deb named for what it is, no missing name suggested, the mirror named once, -p said", async () => {
+    const b = write("lists/b.lst", "bash\nlshw.deb\nopenssh\nbsh\nzzz-missing\nzzz-missin\n");
+    const mlst = write("lists/m.lst", "procps\nncurse\n");
+    const r = await run(["-b", b, "-m", mlst, "-p", "--out", join(dir, "out-razor-lists")]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split("\n").filter((l) => l.includes("missing extension"));
+    expect(lines.map((l) => l.split(": missing")[0])).toEqual([
+      `${b}:2:1`,
+      `${b}:4:1`,
+      `${b}:5:1`,
+      `${b}:6:1`,
+      `${mlst}:2:1`,
+    ]);
+    expect(lines[0]).toContain("(a .deb is a Debian package, not a Tiny Core extension");
+    expect(lines[1]).toContain("(did you mean 'bash'?)");
+    // zzz-missing and zzz-missin are both missing: neither is offered for the other.
+    expect(lines[2]).not.toContain("did you mean");
+    expect(lines[3]).not.toContain("did you mean");
+    expect(r.stderr.match(/not found in /g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/5 extensions were not found in file:\/\/\S+\/4\.x\/x86\/tcz/);
+    expect(r.stderr.match(/-p: openssh\.tcz left out of the builtin list/g)).toHaveLength(1);
+  });
+
   it("mkbundle -b extensions.lst -m mirror.lst -p writes razor-microkernel-bundle-prod.tar.gz", async () => {
     const out = join(dir, "out-razor");
     const r = await mkbundleIn([

@@ -413,7 +413,7 @@ describe("a full disk and read-only directories: one line naming the path, nothi
     {
       name: "--work-dir on a full disk",
       args: () => ["lock", good, "--mirror", mirror(), "--work-dir", join(full, "wd")],
-      says: /full\/wd\/cache\/tmp\/\S+: cannot write to the download cache: no space left on device \(ENOSPC\)/,
+      says: /full\/wd\/cache\/tmp\/\S+: cannot write the downloaded bytes here: no space left on device \(ENOSPC\)/,
     },
     {
       name: "--out on a read-only file system",

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { mkbundle } from "../helpers/cli.js";
-import { repoRoot } from "../helpers/paths.js";
+import { fixturesDir, repoRoot } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir, write } = tempDir();
@@ -29,6 +29,7 @@ describe("mkbundle --help", () => {
       "run",
       "test",
       "cache",
+      "clean",
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, "m"));
     }
@@ -102,6 +103,33 @@ describe("mkbundle --help", () => {
   });
 });
 
+describe("--json", () => {
+  it("every command indents its JSON the same way (two spaces)", () => {
+    const m = write("json.yaml", "name: a\nversion: 1.0.0\n");
+    const iso = join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso");
+    for (const args of [
+      ["validate", "--json", m],
+      ["show", "--json", m],
+      ["ls", "--json", iso],
+    ]) {
+      const r = mkbundle(args);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      const indents = new Set(
+        r.stdout
+          .split("\n")
+          .map((l) => /^ */.exec(l)![0].length)
+          .filter((n) => n > 0),
+      );
+      expect(Math.min(...indents), args.join(" ")).toBe(2);
+      expect(
+        [...indents].every((n) => n % 2 === 0),
+        args.join(" "),
+      ).toBe(true);
+      expect(() => JSON.parse(r.stdout) as unknown).not.toThrow();
+    }
+  });
+});
+
 describe("mkbundle validate", () => {
   it("accepts every example in manifests/", () => {
     const files = readdirSync(join(repoRoot, "manifests"))
@@ -165,7 +193,7 @@ describe("mkbundle validate", () => {
     const f = write("mode.yaml", "name: a\nfiles:\n  - path: /x\n    content: y\n    mode: 0755\n");
     const r = mkbundle(["validate", f]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/mode\.yaml:5:11: files\[0\]\.mode: .*quote it, "0755"/);
+    expect(r.stderr).toMatch(/mode\.yaml:5:11: files\[0\]\.mode: .*a mode is a quoted octal string like "0755"/);
   });
 
   it("reports a bad name, flavour and arch at once, each with its position", () => {

@@ -68,8 +68,10 @@ describe("one resolved configuration", () => {
   });
 
   it("sizes take binary units; limits come from the same values", () => {
-    const c = resolveConfig({ env: { MKBUNDLE_MAX_BYTES: "512M", MKBUNDLE_MAX_ENTRIES: "77" } });
-    expect(c.limits).toEqual({ entries: 77, bytes: 512 * 1024 * 1024 });
+    const c = resolveConfig({
+      env: { MKBUNDLE_MAX_BYTES: "512M", MKBUNDLE_MAX_ENTRIES: "77", MKBUNDLE_MAX_METADATA: "64M" },
+    });
+    expect(c.limits).toEqual({ entries: 77, bytes: 512 * 1024 * 1024, metadata: 64 * 1024 * 1024 });
   });
 
   it("is frozen: nothing downstream can change a value", () => {

@@ -1,6 +1,7 @@
 // Razor's two steps with the repository's default lists (bundle with -b/-m/-p, then
 // rebuild-iso 0.9.0.1) boot to Tiny Core's "Setting hostname". manifests/hello-service.yaml
-// is built and boot-tested by the README's own commands (readme.test.ts).
+// (x86_64, its page fetched from the host) and manifests/hello-core4.yaml (4.x) are built and
+// boot-tested by the README's own commands (readme.test.ts).
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mkbundleAsync } from "../helpers/cli.js";

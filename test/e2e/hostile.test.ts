@@ -2,11 +2,23 @@
 // in bounded time and memory, with a one-line error and no stack trace, whether it is opened
 // by `ls`/`cat` or reaches the pipeline as a builtin, an `extract:` source or the base ISO.
 // Time and peak RSS come from GNU time around the real CLI.
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, cleanEnv } from "../helpers/cli.js";
+import { BIN, cleanEnv, mkbundleIn } from "../helpers/cli.js";
+import {
+  deepManifest,
+  deflateMemberBundle,
+  differentialBundles,
+  fatSharedTailBomb,
+  hugeTimeTar,
+  isoOverlapBomb,
+  manyEntriesCpio,
+  manyKeysManifest,
+  paxGlobalTar,
+  sparseCrcCpio,
+} from "../helpers/bombs.js";
 import {
   gzipBomb,
   isoChildLinkBomb,
@@ -28,28 +40,32 @@ interface Measured {
   code: number;
   stderr: string;
   stdoutBytes: number;
+  /** CPU seconds (user + system): what the input cost, whatever else the machine runs meanwhile. */
   seconds: number;
+  /** Wall-clock seconds, reported. */
+  wall: number;
   rssMiB: number;
 }
 
 /** Runs the CLI under GNU time; stdout is counted, never kept. */
-function measured(args: string[]): Measured {
+function measured(args: string[], env: Record<string, string> = {}): Measured {
   const timeFile = join(dir, "time.txt");
   const errFile = join(dir, "stderr.txt");
   const r = spawnSync(
     "bash",
     [
       "-c",
-      `/usr/bin/time -f '%M %e' -o ${q(timeFile)} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(" ")} 2>${q(errFile)} | wc -c; exit \${PIPESTATUS[0]}`,
+      `/usr/bin/time -f '%M %e %U %S' -o ${q(timeFile)} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(" ")} 2>${q(errFile)} | wc -c; exit \${PIPESTATUS[0]}`,
     ],
-    { env: cleanEnv(), encoding: "utf8", timeout: 120_000 },
+    { env: cleanEnv(env), encoding: "utf8", timeout: 120_000 },
   );
-  const [kib, secs] = readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+  const [kib, wall, user, sys] = readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
   return {
     code: r.status ?? -1,
     stderr: readFileSync(errFile, "utf8"),
     stdoutBytes: Number(r.stdout.trim()),
-    seconds: secs!,
+    seconds: user! + sys!,
+    wall: wall!,
     rssMiB: kib! / 1024,
   };
 }
@@ -57,12 +73,18 @@ function measured(args: string[]): Measured {
 const report: string[] = [];
 afterAll(() => {
   // The numbers behind the closing note: what each hostile input cost.
-  console.log(`hostile inputs (limit ${MAX_SECONDS} s, ${MAX_RSS_MIB} MiB):\n${report.join("\n")}`);
+  console.log(`hostile inputs (limit ${MAX_SECONDS} s CPU, ${MAX_RSS_MIB} MiB):\n${report.join("\n")}`);
 });
+
+/** What an input cost, for the report. */
+const record = (name: string, r: Measured) =>
+  report.push(
+    `  ${name}: exit ${r.code}, ${r.seconds.toFixed(2)} s CPU (${r.wall.toFixed(2)} s wall), ${r.rssMiB.toFixed(0)} MiB`,
+  );
 
 /** Refused: the exit status, one line naming the problem, bounded time and memory. */
 function expectRefused(name: string, r: Measured, status: 1 | 2, says: RegExp): void {
-  report.push(`  ${name}: exit ${r.code}, ${r.seconds.toFixed(2)} s, ${r.rssMiB.toFixed(0)} MiB`);
+  record(name, r);
   expect(r.code, `${name}: ${r.stderr}`).toBe(status);
   expect(r.stderr, name).toMatch(says);
   expect(r.stderr, name).not.toMatch(/internal error|\n\s+at /);
@@ -124,9 +146,7 @@ describe("hostile containers through ls and cat", () => {
 
   it("a sparse 2 GiB file streams out of a 4 KiB squashfs in bounded memory", () => {
     const r = measured(["cat", files["sparse1"]!, "big0"]);
-    report.push(
-      `  sparse 2 GiB file (cat, streamed): exit ${r.code}, ${r.seconds.toFixed(2)} s, ${r.rssMiB.toFixed(0)} MiB`,
-    );
+    record("sparse 2 GiB file (cat, streamed)", r);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdoutBytes).toBe(2 * 1024 ** 3);
     expect(r.rssMiB).toBeLessThan(MAX_RSS_MIB);
@@ -148,13 +168,11 @@ describe("hostile containers through ls and cat", () => {
   it("tar.gz inside tar.gz, five layers deep, is listed and read in bounded memory", () => {
     const nested = nestedTarGz(dir);
     const ls = measured(["ls", nested.path, ...nested.inner.slice(0, -1)]);
-    report.push(`  nested tar.gz x5 (ls): exit ${ls.code}, ${ls.seconds.toFixed(2)} s, ${ls.rssMiB.toFixed(0)} MiB`);
+    record("nested tar.gz x5 (ls)", ls);
     expect(ls.code, ls.stderr).toBe(0);
     expect(ls.rssMiB).toBeLessThan(MAX_RSS_MIB);
     const cat = measured(["cat", nested.path, ...nested.inner]);
-    report.push(
-      `  nested tar.gz x5 (cat 200 MiB): exit ${cat.code}, ${cat.seconds.toFixed(2)} s, ${cat.rssMiB.toFixed(0)} MiB`,
-    );
+    record("nested tar.gz x5 (cat 200 MiB)", cat);
     expect(cat.code, cat.stderr).toBe(0);
     expect(cat.stdoutBytes).toBe(200 * 1024 * 1024);
     expect(cat.rssMiB).toBeLessThan(MAX_RSS_MIB);
@@ -243,6 +261,18 @@ describe("hostile inputs through the pipeline", () => {
     );
   });
 
+  it("a FIFO or /dev/zero as a local base url is refused before a byte is read", () => {
+    const fifo = join(dir, "base.fifo");
+    sh(`mkfifo ${q(fifo)}`);
+    for (const url of [fifo, "/dev/zero"])
+      expectRefused(
+        `${url} as base.url (bundle)`,
+        bundle("special-url", `base: { url: ${url}, sha256: "${"a".repeat(64)}" }\n`),
+        1,
+        /is not a regular file \(a directory, a FIFO, a device or a socket\)/,
+      );
+  });
+
   it("a base ISO whose core.gz is a 10 GiB gzip bomb is refused, named", () => {
     expectRefused(
       "gzip bomb as the base's core.gz (bundle)",
@@ -250,5 +280,194 @@ describe("hostile inputs through the pipeline", () => {
       1,
       /core\.gz.*a decompression bomb/,
     );
+  });
+});
+
+// Structure-aware bombs (test/helpers/bombs.ts): each aimed at a way to make a reader spend
+// without end. Refused, or handled, in bounded time and memory, and never deaf to signals.
+describe("structure-aware bombs through ls, validate and rebuild-iso", () => {
+  const b: Record<string, string> = {};
+  beforeAll(() => {
+    b["overlap"] = isoOverlapBomb(join(dir, "overlap.iso"));
+    b["tail"] = fatSharedTailBomb(join(dir, "tail.img"));
+    // The shared-tail FAT as an ISO's efi.img, where a UEFI ISO keeps its ESP.
+    b["tailIso"] = join(dir, "tail-in.iso");
+    sh(`xorriso -as mkisofs -quiet -o ${q(b["tailIso"])} -graft-points efi.img=${q(b["tail"])} 2>/dev/null`);
+    b["pax"] = paxGlobalTar(join(dir, "pax-global.tar"));
+    b["time"] = hugeTimeTar(join(dir, "huge-time.tar"));
+    b["sparse"] = sparseCrcCpio(join(dir, "sparse-crc.cpio"));
+    b["many"] = manyEntriesCpio(join(dir, "many.cpio"));
+    b["keys"] = manyKeysManifest(join(dir, "many-keys.yaml"));
+    b["deep"] = deepManifest(join(dir, "deep.yaml"));
+    b["deflate"] = deflateMemberBundle(join(dir, "deflate-bundle.tar.gz"));
+  }, 120_000);
+
+  it("an ISO of 2,000 directories sharing one 64 MiB region is refused by the visit budget", () => {
+    expectRefused(
+      "ISO overlapping directories (ls)",
+      measured(["ls", b["overlap"]!]),
+      1,
+      /overlap\.iso \(iso9660\): directory 'd\d+': reading its structure visits more than 268435456 bytes/,
+    );
+  });
+
+  it("a FAT32 of 60,000 directories sharing one chain tail is refused, alone and as an ISO's efi.img", () => {
+    expectRefused(
+      "FAT shared tail (ls)",
+      measured(["ls", b["tail"]!]),
+      1,
+      /tail\.img \(fat\): directory 'D\d+': reading its structure visits more than 268435456 bytes/,
+    );
+    expectRefused(
+      "FAT shared tail as efi.img in an ISO (ls)",
+      measured(["ls", b["tailIso"]!, "efi.img"]),
+      1,
+      /tail-in\.iso > efi\.img \(fat\): directory 'D\d+': reading its structure visits more/,
+    );
+  });
+
+  it("a tar of 2,000 pax global headers is refused once their records pass 1 MiB", () => {
+    const sizes = sh(`tar -tvf ${q(b["pax"]!)} | tail -1`).toString();
+    expect(sizes).toContain("after"); // GNU tar reads it: it is a valid archive
+    expectRefused(
+      "pax global headers (ls)",
+      measured(["ls", b["pax"]!]),
+      1,
+      /pax-global\.tar \(tar\): pax global headers hold more than 1048576 bytes of records/,
+    );
+  });
+
+  it("a base-256 mtime beyond any date is a one-line error", () => {
+    expectRefused(
+      "base-256 mtime (ls)",
+      measured(["ls", b["time"]!]),
+      1,
+      /huge-time\.tar \(tar\): mtime is out of range/,
+    );
+  });
+
+  it("a sparse 1.5 GiB member of a CRC cpio is listed without reading it, and its sum checked as cat streams it", () => {
+    const r = measured(["ls", b["sparse"]!]);
+    record("sparse 1.5 GiB CRC cpio (ls)", r);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.seconds).toBeLessThan(MAX_SECONDS);
+    expect(r.rssMiB).toBeLessThan(MAX_RSS_MIB);
+    const cat = measured(["cat", b["sparse"]!, "zeros"]);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdoutBytes).toBe(1.5 * 1024 ** 3);
+    expect(cat.rssMiB).toBeLessThan(MAX_RSS_MIB);
+  });
+
+  it("a cpio of 999,000 entries is listed as it is read, in bounded memory", () => {
+    const r = measured(["ls", b["many"]!]);
+    record("999,000-entry cpio (ls)", r);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdoutBytes).toBeGreaterThan(999_000 * 40);
+    expect(r.seconds).toBeLessThan(MAX_SECONDS);
+    expect(r.rssMiB).toBeLessThan(MAX_RSS_MIB);
+  });
+
+  it("a manifest of 190,000 keys and one nested 100,000 deep are one-line errors", () => {
+    expectRefused(
+      "190,000 keys (validate)",
+      measured(["validate", b["keys"]!]),
+      2,
+      /many-keys\.yaml:\d+:\d+: more than 100000 values/,
+    );
+    expectRefused(
+      "100,000 levels (validate)",
+      measured(["validate", b["deep"]!]),
+      2,
+      /deep\.yaml:2:\d+: nests deeper than 64 levels/,
+    );
+  });
+
+  it("a bundle of 12 deflated 80 MiB members is refused by ls and rebuild-iso within 64 MiB of inflating", () => {
+    expectRefused(
+      "deflate-member bundle (ls)",
+      measured(["ls", b["deflate"]!]),
+      1,
+      /\(bundle\): .*inflates to more than/,
+    );
+    expectRefused(
+      "deflate-member bundle (rebuild-iso)",
+      measured(["rebuild-iso", "--bundle", b["deflate"]!, "--out", join(dir, "deflate-out")]),
+      1,
+      /inflates to more than/,
+    );
+  });
+
+  /**
+   * `ls` of a bomb with its budgets raised (so it would run for minutes), signalled after
+   * `after` ms: it must be gone within a second, with the signal's exit status.
+   */
+  const interrupted = async (file: string[], signal: "SIGINT" | "SIGTERM", after = 700) => {
+    const child = spawn(process.execPath, [BIN, "ls", ...file], {
+      env: cleanEnv({ MKBUNDLE_MAX_METADATA: "1T", MKBUNDLE_MAX_ENTRIES: "1000000000" }),
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.on("exit", (code) => resolve({ code, at: Date.now() })),
+    );
+    await new Promise((r) => setTimeout(r, after));
+    const running = child.exitCode === null;
+    const sent = Date.now();
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const { code, at } = await exited;
+    clearTimeout(timer);
+    report.push(
+      `  ${signal} to ls ${file.map((f) => f.split("/").pop()).join(" ")}: gone in ${at - sent} ms, exit ${code}`,
+    );
+    return { running, code, ms: at - sent };
+  };
+
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "%s ends ls on each bomb within a second, budgets raised",
+    async (signal) => {
+      const status = signal === "SIGINT" ? 130 : 143;
+      for (const file of [[b["overlap"]!], [b["tail"]!], [b["tailIso"]!, "efi.img"], [b["many"]!]]) {
+        const r = await interrupted(file, signal);
+        expect(r.running, `${file.join(" ")} was still working when signalled`).toBe(true);
+        expect(r.code, file.join(" ")).toBe(status);
+        expect(r.ms, file.join(" ")).toBeLessThan(1000);
+      }
+    },
+    60_000,
+  );
+});
+
+describe("a bundle that reads one way in gzip and another in mkbundle", () => {
+  const mirror = join(dir, "diff-mirror");
+  let variants: Record<string, string> = {};
+  beforeAll(async () => {
+    cpSync(join(fixturesDir(), "tinycore"), mirror, { recursive: true, dereference: true });
+    const m = join(dir, "diff", "diff.yaml");
+    mkdirSync(join(dir, "diff"), { recursive: true });
+    writeFileSync(m, "name: diff\nflavour: dev\nbase: { iso: Core-4.4.iso }\n");
+    const out = join(dir, "diff", "out");
+    const r = await mkbundleIn(["bundle", m, "--mirror", mirror, "--work-dir", join(dir, "diff", "wd"), "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const bundle = join(
+      out,
+      readdirSync(out).find((f) => f.endsWith("-bundle-dev.tar.gz"))!,
+    );
+    variants = differentialBundles(bundle, join(dir, "diff"));
+  }, 120_000);
+
+  it("GNU tar sees the hidden member; ls, cat and rebuild-iso refuse every variant", () => {
+    // The differential is real: plain gzip readers decode what a length-skipping reader would not.
+    expect(sh(`tar -tzf ${q(variants["hidden"]!)} 2>/dev/null || true`).toString()).toContain("evil");
+    for (const [name, file] of Object.entries(variants)) {
+      const says = /\(bundle\)|bundle member|after the last|CRC-32|ISIZE|hidden data/;
+      expectRefused(`${name} bundle (ls)`, measured(["ls", file]), 1, says);
+      expectRefused(`${name} bundle (cat)`, measured(["cat", file, "bundle.json"]), 1, says);
+      expectRefused(
+        `${name} bundle (rebuild-iso)`,
+        measured(["rebuild-iso", "--bundle", file, "--out", join(dir, "diff", `out-${name}`)]),
+        1,
+        says,
+      );
+    }
   });
 });

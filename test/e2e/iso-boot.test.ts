@@ -15,7 +15,7 @@ import { bufferSource } from "../../src/io/byte-source.js";
 const { dir } = tempDir("mkbundle-boot-");
 
 async function remastered(target: string, hybrid: boolean): Promise<void> {
-  const src = openIso(join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso"));
+  const src = await openIso(join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso"));
   try {
     const entries: Entry[] = [];
     for (const e of src.entries) {

@@ -121,7 +121,15 @@ describe("the README's commands", () => {
     }
     // The main job, a look inside, and the boot test are all there.
     expect(ran).toEqual(expect.arrayContaining(["build", "ls", "cat", "test"]));
-  }, 300_000);
+    // The first block: an x86_64 service image built, and its page fetched from the host.
+    expect(commands.slice(0, 4)).toEqual([
+      "npm ci",
+      "npx mkbundle build manifests/hello-service.yaml --mirror ../shared/fixtures/tinycore",
+      "npx mkbundle test build-files/hello-service-prod-1.0.0.iso --port 18080:80 --http 'http://127.0.0.1:18080/~Hello'",
+      "npm test",
+    ]);
+    expect(readFileSync(join(main, "manifests/hello-service.yaml"), "utf8")).toMatch(/^ {2}arch: x86_64$/m);
+  }, 900_000);
 
   it("every --help example runs (after the README's, whose outputs they read)", async () => {
     const examples = helpExamples();

@@ -4,7 +4,9 @@
 // the Tiny Core mirror (served over HTTP here and counted); a stopped registry costs one
 // warning; logins wrong and right, the password never printed.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createTcpServer, type Socket } from "node:net";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -209,6 +211,65 @@ describe("push and pull", () => {
   }, 60_000);
 });
 
+describe("pull is all or nothing", () => {
+  it("a 240-byte file name pushes and pulls back; a name with an escape or a newline is refused", async () => {
+    const long = join(dir, "long", `${"n".repeat(236)}.lst`);
+    mkdirSync(join(dir, "long"), { recursive: true });
+    writeFileSync(long, "long\n");
+    const ref = `${open.host}/team/long:1`;
+    expect((await mkbundleAsync(["push", long, ref, "--plain-http"])).code).toBe(0);
+    const out = join(dir, "long-out");
+    const r = await mkbundleAsync(["pull", ref, "--plain-http", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out)).toEqual([`${"n".repeat(236)}.lst`]);
+    for (const name of ["esc\x1b[31m.txt", "two\nlines.txt"]) {
+      const f = join(dir, "long", name);
+      writeFileSync(f, "x");
+      const push = await mkbundleAsync(["push", f, `${open.host}/team/ctl:1`, "--plain-http"]);
+      expect(push.code).toBe(2);
+      expect(push.stderr).toContain("its name cannot be a layer title");
+      expect(push.stderr).not.toContain("\x1b");
+    }
+  }, 60_000);
+
+  it("a pull that cannot place every file leaves --out as it was", async () => {
+    const ref = `${open.host}/team/whole:1`;
+    expect((await mkbundleAsync(["push", outputs.lock, outputs.bundle, ref, "--plain-http"])).code).toBe(0);
+    const out = join(dir, "whole-out");
+    mkdirSync(join(out, "reg-bundle-dev.tar.gz"), { recursive: true }); // the second file's name is a directory
+    writeFileSync(join(out, "reg.lock"), "the old lock\n");
+    const r = await mkbundleAsync(["pull", ref, "--plain-http", "--out", out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/reg-bundle-dev\.tar\.gz is a directory: pull replaces only files/);
+    expect(readFileSync(join(out, "reg.lock"), "utf8")).toBe("the old lock\n");
+    expect(readdirSync(out).sort()).toEqual(["reg-bundle-dev.tar.gz", "reg.lock"]);
+    // A temp file of a pull that was killed is removed by the next one.
+    writeFileSync(join(out, ".mkbundle-pull-999999999-0"), "partial");
+    rmSync(join(out, "reg-bundle-dev.tar.gz"), { recursive: true });
+    const again = await mkbundleAsync(["pull", ref, "--plain-http", "--out", out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["reg-bundle-dev.tar.gz", "reg.lock"]);
+    expect(sha(join(out, "reg.lock"))).toBe(sha(outputs.lock));
+  }, 60_000);
+});
+
+/** A build with a broken cache registry: the mirror's ISO, with one warning that says why. */
+async function buildsFromMirrorDespite(host: string, runner: string, warning: string): Promise<void> {
+  const r = await build([
+    "--work-dir",
+    join(dir, runner),
+    "--out",
+    join(dir, `out-${runner}`),
+    "--cache-registry",
+    `${host}/mkbundle/cache`,
+    "--plain-http",
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr.match(/--cache-registry/g)).toHaveLength(1);
+  expect(r.stderr).toContain(warning);
+  expect(sha(r.stdout.trim())).toBe(sha(outputs.iso));
+}
+
 describe("--cache-registry: one registry, many runners", () => {
   it("the second runner (a fresh work dir) asks the mirror for nothing and builds the identical ISO", async () => {
     const cache = ["--cache-registry", `${open.host}/mkbundle/cache`, "--plain-http"];
@@ -219,28 +280,66 @@ describe("--cache-registry: one registry, many runners", () => {
     expect(second.code, second.stderr).toBe(0);
     expect(mirror.log).toEqual([]);
     expect(second.stderr).toMatch(new RegExp(`fetched Core-4\\.4\\.iso from ${open.host}/mkbundle/cache`));
+    // The registry's bytes are counted in the summary like any download's.
+    expect(second.stderr).toMatch(/\d+ files?, \d+ downloaded \((?!0 B)[\d.]+ [KM]iB\)/);
     expect(sha(second.stdout.trim())).toBe(sha(first.stdout.trim()));
     expect(sha(second.stdout.trim())).toBe(sha(outputs.iso));
   }, 180_000);
 
   it("with the registry stopped, the build still succeeds from the mirror, with one warning", async () => {
     const dead = `127.0.0.1:${await freePort()}`;
-    const r = await build([
-      "--work-dir",
-      join(dir, "runner3"),
-      "--out",
-      join(dir, "out3"),
-      "--cache-registry",
-      `${dead}/mkbundle/cache`,
-      "--plain-http",
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr.match(/--cache-registry/g)).toHaveLength(1);
-    expect(r.stderr).toMatch(
-      new RegExp(`warning: --cache-registry ${dead}/mkbundle/cache: registry ${dead}: connection refused`),
+    await buildsFromMirrorDespite(
+      dead,
+      "runner3",
+      `warning: --cache-registry ${dead}/mkbundle/cache: registry ${dead}: connection refused`,
     );
-    expect(sha(r.stdout.trim())).toBe(sha(outputs.iso));
   }, 180_000);
+});
+
+describe("registries that never finish answering", () => {
+  it("a cache registry that accepts and stays silent is given up after its first-byte timeout, with one warning", async () => {
+    const held: Socket[] = [];
+    const silent = createTcpServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const host = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      await buildsFromMirrorDespite(host, "runner-silent", `registry ${host}: no answer within 5 s of asking`);
+    } finally {
+      held.forEach((s) => s.destroy());
+      silent.close();
+    }
+  }, 180_000);
+
+  it("a manifest dripped past --download-timeout is a one-line error, not a stack trace", async () => {
+    const drip = createHttpServer((req, res) => {
+      if (!req.url?.includes("/manifests/")) return void res.writeHead(200).end();
+      res.writeHead(200, { "content-type": "application/vnd.oci.image.manifest.v1+json" });
+      const timer = setInterval(() => res.write(" "), 200);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => drip.listen(0, "127.0.0.1", r));
+    const host = `127.0.0.1:${(drip.address() as { port: number }).port}`;
+    try {
+      const out = join(dir, "pulled-drip");
+      mkdirSync(out, { recursive: true });
+      const r = await mkbundleAsync([
+        "pull",
+        `${host}/team/reg:1`,
+        "--plain-http",
+        "--out",
+        out,
+        "--download-timeout",
+        "2",
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`registry ${host}: its answer did not arrive whole within 2 s`));
+      expect(r.stderr).not.toMatch(/TimeoutError|\n\s+at /);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      drip.closeAllConnections();
+      drip.close();
+    }
+  }, 60_000);
 });
 
 describe("logins", () => {

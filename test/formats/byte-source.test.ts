@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bundleBytes, bundleTar } from "../../src/bundle/container.js";
+import { bundleBytes, bundleTar } from "../../src/formats/bundle/container.js";
 import {
   borrowedPieces,
   bufferSource,

@@ -1,4 +1,5 @@
 // cpio newc both ways against GNU cpio, on a tree with every entry type.
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +7,7 @@ import { readCpio } from "../../src/formats/cpio/reader.js";
 import { writeCpio } from "../../src/formats/cpio/writer.js";
 import { collect as collectAll } from "../../src/tree/entry.js";
 import { gunzipSource } from "../../src/formats/gzip/inflate.js";
-import { fileEntry, type Entry } from "../../src/tree/entry.js";
+import { fileEntry, openContent, readContent, type Entry } from "../../src/tree/entry.js";
 import { FormatError } from "../../src/errors.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -58,7 +59,38 @@ describe("cpio reader against GNU cpio", () => {
     const bad = Buffer.from(crc);
     const at = bad.indexOf("abcde"); // the data of "five"
     bad[at] = 0x41;
-    await expect(collect(bad)).rejects.toThrow(/checksum mismatch for 'five'/);
+    // Listing reads no data (as cpio -t); reading the file checks its sum.
+    const listed = await collect(bad);
+    expect(() => listed.filter((e) => e.type === "file").forEach((e) => readContent(e))).toThrow(
+      /checksum mismatch for 'five'/,
+    );
+  });
+
+  it("checks the crc format's sums of large files, read a piece at a time (every byte counts)", async () => {
+    const big = join(dir, "crc-big");
+    mkdirSync(big, { recursive: true });
+    // Over 1 MiB, not a multiple of 4, and long runs of 0xff: the widest sums each lane can hold.
+    writeFileSync(join(big, "random"), randomBytes(3 * 1024 * 1024 + 3));
+    writeFileSync(join(big, "ones"), Buffer.alloc(2 * 1024 * 1024 + 1, 0xff));
+    const crc = sh(`cd ${q(big)} && find . | LC_ALL=C sort | cpio -o -H crc --quiet`);
+    const good = (await collect(crc)).filter((e) => e.type === "file");
+    expect(good.map((e) => e.size)).toEqual([2 * 1024 * 1024 + 1, 3 * 1024 * 1024 + 3]);
+    for (const e of good) expect(readContent(e).equals(readFileSync(join(big, e.path))), e.path).toBe(true);
+    for (const [name, size] of [
+      ["ones", 2 * 1024 * 1024 + 1],
+      ["random", 3 * 1024 * 1024 + 3],
+    ] as const) {
+      for (const where of [0, size - 1]) {
+        const bad = Buffer.from(crc);
+        // The data follows the name (GNU cpio drops find's "./") and its NUL, padded to a multiple of 4.
+        const start = Math.ceil((bad.indexOf(`${name}\0`, 0, "latin1") + name.length + 1) / 4) * 4;
+        bad[start + where] = bad[start + where]! ^ 0x01;
+        const e = (await collect(bad)).find((x) => x.path === name)!;
+        expect(() => readContent(e), `${name} byte ${where}`).toThrow(new RegExp(`checksum mismatch for '${name}'`));
+        // Read out of order: the bytes skipped are counted before any is handed out.
+        expect(() => openContent(e).read(size - 10, 10), `${name} tail first`).toThrow(/checksum mismatch/);
+      }
+    }
   });
 
   it("reads Tiny Core's own initrd like GNU cpio does", async () => {
@@ -166,5 +198,24 @@ describe("cpio hostile input", () => {
   it("strips a leading '/' as GNU cpio does", async () => {
     const abs = await cpioBytes([{ path: "/etc/x", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 }]);
     expect((await collect(abs)).map((e) => e.path)).toEqual(["etc/x"]);
+  });
+});
+
+describe("the crc format's byte sum", () => {
+  it("is the plain sum of the bytes, for any length and any alignment", async () => {
+    const { byteSum } = await import("../../src/formats/cpio/checksum.js");
+    const data = Buffer.concat([randomBytes(70_001), Buffer.alloc(70_001, 0xff)]);
+    for (const [from, to] of [
+      [0, 0],
+      [0, 1],
+      [1, 4],
+      [3, 70_000],
+      [2, data.length],
+      [5, data.length - 3],
+    ] as const) {
+      let plain = 0;
+      for (let i = from; i < to; i++) plain = (plain + data[i]!) % 2 ** 32;
+      expect(byteSum(data.subarray(from, to)), `${from}..${to}`).toBe(plain);
+    }
   });
 });

@@ -131,7 +131,7 @@ describe("FAT reader", () => {
       const content = espContent();
       const { bytes } = await write(`r${type}.img`, content, { type });
       expect(isFat(bytes)).toBe(true);
-      const { label, entries } = readFat(bufferSource(bytes));
+      const { label, entries } = await readFat(bufferSource(bytes));
       expect(label).toBe("MKBUNDLE");
       for (const e of content) {
         const got = entries.find((x) => x.path === e.path)!;
@@ -160,7 +160,7 @@ describe("FAT reader", () => {
         `rm -f ${q(img)} && mkfs.fat -F ${fatType} ${fatType === 32 ? "-s 1" : ""} -n ESPTEST -C ${q(img)} ${blocks} >/dev/null`,
       );
       sh(`MTOOLS_SKIP_CHECK=1 mcopy -s -i ${q(img)} ${q(src)}/* ::/`);
-      const { label, entries } = readFat(bufferSource(readFileSync(img)));
+      const { label, entries } = await readFat(bufferSource(readFileSync(img)));
       expect(label).toBe("ESPTEST");
       for (const [p, b] of Object.entries(files)) {
         const e = entries.find((x) => x.path === p);
@@ -178,21 +178,22 @@ describe("FAT reader, hostile images", () => {
         type: 16,
       })
     ).bytes;
-  const expectRefused = (bytes: Buffer, message: RegExp) => expect(() => readFat(bufferSource(bytes))).toThrow(message);
+  const expectRefused = (bytes: Buffer, message: RegExp) =>
+    expect(readFat(bufferSource(bytes))).rejects.toThrow(message);
 
   it("a truncated image", async () => {
     const b = await base();
-    expectRefused(b.subarray(0, 300), /boot sector is truncated/);
-    expectRefused(b.subarray(0, b.length / 2), /claims \d+ bytes; the image has/);
+    await expectRefused(b.subarray(0, 300), /boot sector is truncated/);
+    await expectRefused(b.subarray(0, b.length / 2), /claims \d+ bytes; the image has/);
   });
 
   it("a boot sector with nonsense sizes", async () => {
     const b = Buffer.from(await base());
     b[13] = 3;
-    expectRefused(b, /sectors per cluster/);
+    await expectRefused(b, /sectors per cluster/);
     const c = Buffer.from(await base());
     c.writeUInt16LE(0xffff, 22);
-    expectRefused(c, /claims|leave no room|cannot map/);
+    await expectRefused(c, /claims|leave no room|cannot map/);
   });
 
   it("a cluster chain that loops, leaves the volume or breaks", async () => {
@@ -206,16 +207,16 @@ describe("FAT reader, hostile images", () => {
     const first = b.readUInt16LE(entryAt + 26);
     const loop = Buffer.from(b);
     loop.writeUInt16LE(first, fatAt + (first + 1) * 2);
-    expectRefused(loop, /chain loops at cluster/);
+    await expectRefused(loop, /chain loops at cluster/);
     const out = Buffer.from(b);
     out.writeUInt16LE(0xfff0, fatAt + first * 2);
-    expectRefused(out, /outside the volume/);
+    await expectRefused(out, /outside the volume/);
     const broken = Buffer.from(b);
     broken.writeUInt16LE(0, fatAt + first * 2);
-    expectRefused(broken, /breaks at cluster/);
+    await expectRefused(broken, /breaks at cluster/);
     const huge = Buffer.from(b);
     huge.writeUInt32LE(0xfffffff0, entryAt + 28);
-    expectRefused(huge, /is 4294967280 bytes but its chain holds/);
+    await expectRefused(huge, /is 4294967280 bytes but its chain holds/);
   });
 
   it("a directory that contains itself", async () => {
@@ -231,7 +232,7 @@ describe("FAT reader, hostile images", () => {
     const bAt = dAt + 64;
     b[bAt + 11] = 0x10;
     b.writeUInt16LE(dCluster, bAt + 26);
-    expectRefused(b, /reuses the clusters of another/);
+    await expectRefused(b, /reuses the clusters of another/);
   });
 
   it("a long name with a slash in it", async () => {
@@ -240,6 +241,18 @@ describe("FAT reader, hostile images", () => {
     const at = b.indexOf(Buffer.from("l\0o\0n\0g\0", "latin1"));
     b.writeUInt16LE("/".charCodeAt(0), at);
     // The long name no longer matches its checksum? It does: the checksum covers the short name only.
-    expectRefused(b, /invalid name '\/ong name.txt'/);
+    await expectRefused(b, /invalid name '\/ong name.txt'/);
+  });
+
+  it("a long name '.' or '..', which would hide a directory from every listing", async () => {
+    for (const name of [".", ".."]) {
+      const { bytes } = await write("dots.img", [file("long name.txt", Buffer.from("x"))], { type: 12 });
+      const b = Buffer.from(bytes);
+      const entry = b.indexOf(Buffer.from("l\0o\0n\0g\0", "latin1")) - 1;
+      // The 13 UCS-2 characters of this entry: the name, a NUL, then 0xFFFF padding.
+      const slots = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+      slots.forEach((o, i) => b.writeUInt16LE(i < name.length ? 0x2e : i === name.length ? 0 : 0xffff, entry + o));
+      await expectRefused(b, new RegExp(`invalid name '${name.replace(/\./g, "\\.")}'`));
+    }
   });
 });

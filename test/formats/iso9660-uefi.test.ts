@@ -62,7 +62,7 @@ describe("ISO writer: a UEFI boot entry and partition", () => {
       new RegExp(`boot img :\\s+2\\s+UEFI\\s+y\\s+none\\s+0x0000\\s+0x00\\s+${esp.length / 512}\\s+\\d+`),
     );
     expect(report).toMatch(/img path :\s+2\s+\/efi\.img/);
-    const iso = readIso(bufferSource(bytes));
+    const iso = await readIso(bufferSource(bytes));
     expect(iso.boot?.sections).toHaveLength(1);
     expect(iso.boot?.sections[0]).toMatchObject({
       platform: 0xef,
@@ -80,7 +80,7 @@ describe("ISO writer: a UEFI boot entry and partition", () => {
     const { path, bytes, esp } = await uefiIso(true);
     const area = sh(`xorriso -indev ${q(path)} -report_system_area plain 2>&1`).toString();
     expect(area).toMatch(/MBR partition\s+:\s+1\s+0x80\s+0x00\s+0\s+\d+/);
-    const lba = readIso(bufferSource(bytes)).boot!.sections[0]!.loadRba;
+    const lba = (await readIso(bufferSource(bytes))).boot!.sections[0]!.loadRba;
     expect(area).toMatch(new RegExp(`MBR partition\\s+:\\s+2\\s+0x00\\s+0xef\\s+${lba * 4}\\s+${esp.length / 512}`));
     expect(area).toMatch(/MBR partition path :\s+2\s+\/efi\.img/);
     expect(hasEspPartition(bytes.subarray(0, 512))).toBe(true);
@@ -123,7 +123,7 @@ describe("ISO writer: a UEFI boot entry and partition", () => {
     const path = join(dir, "shared.iso");
     writeFileSync(path, shared);
     expect(sh(`isoinfo -R -i ${q(path)} -x /boot/vmlinuz`).equals(kernel)).toBe(true);
-    const lba = readIso(bufferSource(shared)).boot!.sections[0]!.loadRba;
+    const lba = (await readIso(bufferSource(shared))).boot!.sections[0]!.loadRba;
     expect(sh(`MTOOLS_SKIP_CHECK=1 mtype -i ${q(path)}@@${lba * 2048} ::/boot/vmlinuz`).equals(kernel)).toBe(true);
     await expect(write(new Map([["boot/vmlinuz", { host: "efi.img", offset: offset + 512 }]]))).rejects.toThrow(
       /'boot\/vmlinuz' cannot share the data of 'efi.img'/,

@@ -60,7 +60,7 @@ function lbaOf(image: Buffer, path: string): number {
 }
 
 async function treeEntries(path: string): Promise<Entry[]> {
-  return readIso(bufferSource(readFileSync(path))).entries;
+  return (await readIso(bufferSource(readFileSync(path)))).entries;
 }
 
 beforeAll(() => {
@@ -86,7 +86,7 @@ describe("reading ISOs made by other tools", () => {
     it(`${name}: same paths, sizes, modes and bytes as xorriso and osirrox`, async () => {
       const image = join(dir, `${name.replace(/\W+/g, "_")}.iso`);
       sh(`${cmd} -o ${q(image)} ${q(tree)} 2>/dev/null`);
-      const img = readIso(bufferSource(readFileSync(image)));
+      const img = await readIso(bufferSource(readFileSync(image)));
       expect(img.naming).toBe("rockridge");
       const catalog = img.boot?.catalogPath;
       const entries = img.entries.filter((e) => e.path !== catalog);
@@ -125,28 +125,28 @@ describe("reading ISOs made by other tools", () => {
     writeFileSync(join(plain, "docs/NOTES"), "notes\n");
     const image = join(dir, "plain.iso");
     sh(`genisoimage -quiet -o ${q(image)} ${q(plain)}`);
-    const img = readIso(bufferSource(readFileSync(image)));
+    const img = await readIso(bufferSource(readFileSync(image)));
     expect(img.naming).toBe("iso9660");
     expect(img.entries.map((e) => e.path)).toEqual(["", "docs", "docs/notes", "readme.txt"]);
     expect(readContent(img.entries.find((e) => e.path === "readme.txt")!).toString()).toBe("read me\n");
   });
 
-  it("Joliet names when there is no Rock Ridge", () => {
+  it("Joliet names when there is no Rock Ridge", async () => {
     const src = join(dir, "joliet-src");
     mkdirSync(src, { recursive: true });
     writeFileSync(join(src, "Mixed Case Name.txt"), "j\n");
     const image = join(dir, "joliet.iso");
     sh(`genisoimage -quiet -J -o ${q(image)} ${q(src)}`);
-    const img = readIso(bufferSource(readFileSync(image)));
+    const img = await readIso(bufferSource(readFileSync(image)));
     expect(img.naming).toBe("joliet");
     expect(img.entries.map((e) => e.path)).toEqual(["", "Mixed Case Name.txt"]);
   });
 
   it("keeps a source ISO's isohybrid MBR working", async () => {
     const src = join(dir, "xorriso_hybrid.iso");
-    const img = readIso(bufferSource(readFileSync(src)));
+    const img = await readIso(bufferSource(readFileSync(src)));
     expect(hasHybridMbr(img.systemArea)).toBe(true);
-    expect(hasHybridMbr(readIso(bufferSource(readFileSync(fixtureIso()))).systemArea)).toBe(false);
+    expect(hasHybridMbr((await readIso(bufferSource(readFileSync(fixtureIso())))).systemArea)).toBe(false);
     const out = join(dir, "rehybrid.iso");
     await writeFileAtomic(
       out,
@@ -164,8 +164,8 @@ describe("reading ISOs made by other tools", () => {
     expect(report).toMatch(new RegExp(`MBR partition\\s+:\\s+1\\s+0x80\\s+0x17\\s+0\\s+${bytes.length / 512}`));
   });
 
-  it("reads the Tiny Core fixture ISO and its El Torito entry", () => {
-    const img = openIso(fixtureIso());
+  it("reads the Tiny Core fixture ISO and its El Torito entry", async () => {
+    const img = await openIso(fixtureIso());
     try {
       expect(img.volume.volumeId).toBe("Core");
       expect(img.boot).toMatchObject({
@@ -273,17 +273,17 @@ describe("our writer read by other tools", () => {
     expect(differ.size).toBeGreaterThan(0);
     // Only descriptors (their dates) and directory records (the catalog's date) change:
     // no file data, no layout.
-    const files = readIso(bufferSource(a)).entries.filter(
+    const files = (await readIso(bufferSource(a))).entries.filter(
       (e) => e.type === "file" && e.size > 0 && e.path !== opts.boot!.catalogPath,
     );
     const firstData = Math.min(...files.map((e) => lbaOf(a, e.path)));
     expect([...differ].filter((s) => s >= firstData)).toEqual([]);
     const strip = (es: Entry[]) => es.map(({ content: _c, mtime: _m, ...rest }) => rest);
-    expect(strip(readIso(bufferSource(b)).entries)).toEqual(strip(readIso(bufferSource(a)).entries));
+    expect(strip((await readIso(bufferSource(b))).entries)).toEqual(strip((await readIso(bufferSource(a))).entries));
   });
 
   it("streams entries whose data comes from another ISO", async () => {
-    const src = openIso(fixtureIso());
+    const src = await openIso(fixtureIso());
     try {
       const chunks: Buffer[] = [];
       for await (const c of writeIso(src.entries, {
@@ -291,7 +291,7 @@ describe("our writer read by other tools", () => {
         boot: { imagePath: src.boot!.imagePath!, catalogPath: src.boot!.catalogPath! },
       }))
         chunks.push(c);
-      const copy = readIso(bufferSource(Buffer.concat(chunks)));
+      const copy = await readIso(bufferSource(Buffer.concat(chunks)));
       for (const e of copy.entries.filter(
         (x) => x.type === "file" && !x.path.endsWith("boot.cat") && !x.path.endsWith("isolinux.bin"),
       )) {

@@ -149,7 +149,7 @@ export function gzipBomb(path: string, gib = 10): string {
 }
 
 /** A ustar header: a regular file by default, or a hard link ("1") or pax extended header ("x"). */
-function tarHeader(name: string, size: number, type = "0", link = ""): Buffer {
+export function tarHeader(name: string, size: number, type = "0", link = ""): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, "latin1");
   h.write("0000644\0", 100, "latin1");

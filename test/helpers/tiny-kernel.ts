@@ -41,7 +41,7 @@ export function tinyKernel(behaviour: "print" | "reset"): Buffer {
 
 /** The fixture's Core ISO with `kernel` as its boot/vmlinuz, booting at once with console=ttyS0. */
 export async function tinyIso(dir: string, name: string, kernel: Buffer): Promise<string> {
-  const src = openIso(join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso"));
+  const src = await openIso(join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso"));
   try {
     const entries: Entry[] = [];
     for (const e of src.entries) {

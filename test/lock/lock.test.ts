@@ -439,10 +439,17 @@ describe("mkbundle cache", () => {
     const blobs = JSON.parse(ls.stdout) as { sha256: string; urls: string[] }[];
     const tarSha = sha256(join(tcz(), "tar.tcz"));
     expect(blobs.find((b) => b.sha256 === tarSha)!.urls).toEqual([`${server.url}/4.x/x86/tcz/tar.tcz`]);
+    // A partial download of a killed run (its pid is gone), and one of a run going on now.
+    const dead = join(wd, "cache/tmp/999999999-a1b2c3");
+    const live = join(wd, `cache/tmp/${process.pid}-d4e5f6`);
+    writeFileSync(dead, Buffer.alloc(2048));
+    writeFileSync(live, Buffer.alloc(10));
     // Without --yes, gc lists what it would remove and removes nothing.
     const before = (JSON.parse(ls.stdout) as unknown[]).length;
     const dry = await mkbundleIn(["cache", "gc", keepDir, "--work-dir", wd]);
     expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain("and 1 partial download of interrupted runs (2.0 KiB)");
+    expect(existsSync(dead)).toBe(true);
     expect(dry.stdout).toContain(`${tarSha} `);
     expect(dry.stdout).toContain(`${server.url}/4.x/x86/tcz/tar.tcz`);
     expect(dry.stderr).toMatch(/would keep \d+ blobs referenced by 1 lock file; would remove \d+ blobs .*--yes/);
@@ -456,7 +463,8 @@ describe("mkbundle cache", () => {
     expect(refused.stderr).toMatch(/no lock file under .*no-locks: gc would remove all \d+ blobs/);
     const gc = await mkbundleIn(["cache", "gc", keepDir, "--yes", "--work-dir", wd]);
     expect(gc.code, gc.stderr).toBe(0);
-    expect(gc.stderr).toMatch(/referenced by 1 lock file; removed \d+ blobs/);
+    expect(gc.stderr).toMatch(/referenced by 1 lock file; removed \d+ blobs and 1 partial download/);
+    expect([existsSync(dead), existsSync(live)]).toEqual([false, true]);
     const after = JSON.parse((await mkbundleIn(["cache", "ls", "--json", "--work-dir", wd])).stdout) as {
       sha256: string;
     }[];

@@ -74,10 +74,34 @@ describe("schema errors point at file, line and column", () => {
     ]);
   });
 
-  it("explains that an unquoted mode is a decimal number in YAML 1.2", () => {
-    const r = check("name: a\nfiles:\n  - path: /x\n    content: y\n    mode: 0755\n");
+  it("explains what YAML made of an unquoted mode (0755, 0o755, 755)", () => {
+    const r = check(
+      "name: a\nfiles:\n  - path: /x\n    content: y\n    mode: 0755\n  - path: /y\n    content: y\n    mode: 0o755\n  - path: /z\n    content: y\n    mode: 755\n",
+    );
     expect(r.lines).toEqual([
-      `m.yaml:5:11: files[0].mode: must be a string, not the number 0755 (YAML 1.2 reads an unquoted 0755 as the decimal number 755: quote it, "0755")`,
+      `m.yaml:5:11: files[0].mode: must be a string, not the number 0755 (a mode is a quoted octal string like "0755"; YAML reads an unquoted 0755 as the number 755)`,
+      `m.yaml:8:11: files[1].mode: must be a string, not the number 0o755 (a mode is a quoted octal string like "0755"; YAML reads an unquoted 0o755 as the number 493)`,
+      `m.yaml:11:11: files[2].mode: must be a string, not the number 755 (a mode is a quoted octal string like "0755"; YAML reads an unquoted 755 as the number 755)`,
+    ]);
+  });
+
+  it("version: 1.0 is the number 1: quote it", () => {
+    expect(check("name: a\nversion: 1.0\n").lines).toEqual([
+      `m.yaml:2:10: version: must be a string, not the number 1.0 (YAML reads an unquoted 1.0 as the number 1, not the text 1.0: quote it, "1.0")`,
+    ]);
+  });
+
+  it("a ': ' inside an unquoted run: says to quote it or use a block", () => {
+    const r = check('name: a\nservices:\n  - name: s\n    run: echo "status: ok"; sleep 1\n');
+    expect(r.lines).toEqual([
+      `m.yaml:4:10: Nested mappings are not allowed in compact mappings (a ": " inside a plain value starts a mapping: quote the whole value (run: 'echo "status: ok"') or write it as a block (run: |))`,
+    ]);
+  });
+
+  it("an upper-case sha256 says to write it in lower case", () => {
+    const upper = "AB".repeat(32);
+    expect(check(`name: a\nbase:\n  url: http://x/y.iso\n  sha256: "${upper}"\n`).lines).toEqual([
+      `m.yaml:4:11: base.sha256: '${upper}' is upper-case hex (sha256 digests are written in lower case: "${upper.toLowerCase()}")`,
     ]);
   });
 

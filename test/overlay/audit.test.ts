@@ -152,3 +152,54 @@ describe("the prod audit cannot be walked around", () => {
     );
   });
 });
+
+describe("the prod audit reads the image as it boots, links and all", () => {
+  /**
+   * Core 4.4 with its initrd edited as an attacker would: /etc/passwd a symlink to a file with
+   * an empty root password, a shell in inittab under two actions the old pattern missed, an
+   * unlisted openssh.tcz that the base's own onboot.lst loads, and an in.telnetd.
+   */
+  const evilBase = (): string => {
+    const work = join(dir, "evil-base");
+    const root = join(work, "root");
+    mkdirSync(root, { recursive: true });
+    const release = join(mirror, "4.x/x86/release");
+    sh(
+      `cd ${q(work)} && xorriso -osirrox on -indev ${q(join(release, "Core-4.4.iso"))} -extract /boot/core.gz core.gz 2>/dev/null`,
+    );
+    sh(`cd ${q(root)} && zcat ../core.gz | cpio -idm --quiet 2>/dev/null`);
+    mkdirSync(join(root, "usr/share/evil"), { recursive: true });
+    writeFileSync(join(root, "usr/share/evil/passwd"), "root::0:0:root:/root:/bin/sh\n");
+    sh(`rm -f ${q(join(root, "etc/passwd"))} && ln -s ../usr/share/evil/passwd ${q(join(root, "etc/passwd"))}`);
+    writeFileSync(
+      join(root, "etc/inittab"),
+      "::sysinit:/etc/init.d/rcS\n::wait:/bin/sh\ntty3::respawn:/bin/login -f root\n::ctrlaltdel:/sbin/reboot\n",
+    );
+    mkdirSync(join(root, "tmp/builtin/optional"), { recursive: true });
+    cpSync(join(mirror, "4.x/x86/tcz/openssh.tcz"), join(root, "tmp/builtin/optional/openssh.tcz"));
+    writeFileSync(join(root, "tmp/builtin/onboot.lst"), "openssh.tcz\nghost.tcz\n");
+    writeFileSync(join(root, "usr/sbin/in.telnetd"), "#!/bin/sh\n");
+    sh(`cd ${q(root)} && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -9 > ../evil-core.gz`);
+    sh(
+      `xorriso -indev ${q(join(release, "Core-4.4.iso"))} -outdev ${q(join(release, "evil-base.iso"))} ` +
+        `-map ${q(join(work, "evil-core.gz"))} /boot/core.gz -boot_image any replay 2>/dev/null`,
+    );
+    return "evil-base.iso";
+  };
+
+  it("finds every way in that the parts did not show, and names each", async () => {
+    const m = write("evil/evil.yaml", `name: evil\nversion: 1.0.0\nflavour: prod\nbase:\n  iso: ${evilBase()}\n`);
+    const r = await bundle(m, join(dir, "out", "evil"));
+    expect(r.code, r.stderr).toBe(1);
+    for (const says of [
+      "prod audit: user root can log in with an empty password (/etc/passwd)",
+      "prod audit: /etc/inittab (no id): '/bin/sh' logs in without a password (a shell on the console, wait)",
+      "prod audit: /etc/inittab tty3: '/bin/login -f root' logs in without a password (login -f, respawn)",
+      "prod audit: builtin extension openssh.tcz holds usr/local/sbin/sshd, a remote-login daemon",
+      "prod audit: /tmp/builtin/onboot.lst loads ghost.tcz, which the image does not hold",
+      "prod audit: usr/sbin/in.telnetd is a remote-login daemon",
+    ])
+      expect(r.stderr).toContain(says);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+});

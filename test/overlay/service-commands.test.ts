@@ -23,4 +23,10 @@ describe("programsOf", () => {
     expect(programsOf("serve() { busybox nc -l -p 80; }\nserve")).toEqual(["busybox"]);
     expect(programsOf('$DAEMON --foreground\n"$X"\n./local-script\n# a comment\nfor i in 1 2; do :; done')).toEqual([]);
   });
+
+  it("looks inside $(...) and backticks, not into $((arithmetic))", () => {
+    expect(programsOf('echo "$(partd --version)"')).toEqual(["partd"]);
+    expect(programsOf("x=`hostnme -s`; echo $x")).toEqual(["hostnme"]);
+    expect(programsOf("echo $(( 1 + 2 )) $(a $(b))").sort()).toEqual(["a", "b"]);
+  });
 });

@@ -16,7 +16,7 @@ import { fixturesDir, repoRoot } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
 import { brokenKvm, standIn } from "../helpers/qemu-stand-in.js";
 import { tempDir } from "../helpers/tmp.js";
-import { tinyIso, tinyKernel } from "../helpers/tiny-kernel.js";
+import { TINY_KERNEL_MARKER, tinyIso, tinyKernel } from "../helpers/tiny-kernel.js";
 
 const { dir } = tempDir("mkbundle-qemu-");
 const fixtureIso = () => join(fixturesDir(), "tinycore/4.x/x86/release/Core-4.4.iso");
@@ -52,7 +52,14 @@ describe("QEMU arguments", () => {
       "-m",
       "512",
       "-no-reboot",
-      "-nographic",
+      "-display",
+      "none",
+      "-chardev",
+      "stdio,id=console,signal=on",
+      "-serial",
+      "chardev:console",
+      "-monitor",
+      "none",
       "-accel",
       "kvm",
       "-cpu",
@@ -164,7 +171,7 @@ describe("the HTTP poller", () => {
         "--http",
         `${url}/late~Hello`,
         "--port",
-        "18080:80",
+        "28080:80",
         "--timeout",
         "30",
         "--accel",
@@ -173,7 +180,9 @@ describe("the HTTP poller", () => {
       { env: { MKBUNDLE_QEMU: fake } },
     );
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stderr).toMatch(/passed: 2 checks in/);
+    // Said once: the result on stdout, nothing about it on stderr.
+    expect(ok.stdout).toMatch(/^passed: 2 checks in \d+\.\d s\n$/);
+    expect(ok.stderr).not.toMatch(/passed/);
     expect(hits).toBeGreaterThanOrEqual(3);
     // Timeout: what was missing, the console, exit 1, the console saved, and no QEMU left behind.
     const out = join(dir, "out-timeout");
@@ -258,12 +267,12 @@ describe("the HTTP poller", () => {
 
   it("mkbundle run hands QEMU the console, the forwards and the exit status; --append boots the kernel directly", async () => {
     const fake = standIn(dir, "fake-qemu-run", `echo "args: $*"\nexit 3\n`);
-    const r = await mkbundleAsync(["run", fixtureIso(), "--port", "18080:80", "--memory", "256", "--accel", "tcg"], {
+    const r = await mkbundleAsync(["run", fixtureIso(), "--port", "28080:80", "--memory", "256", "--accel", "tcg"], {
       env: { MKBUNDLE_QEMU: fake },
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      `args: -m 256 -no-reboot -nographic -accel tcg -cdrom ${fixtureIso()} -boot d -netdev user,id=net0,hostfwd=tcp:127.0.0.1:18080-:80 -device e1000,netdev=net0`,
+      `args: -m 256 -no-reboot -display none -chardev stdio,id=console,signal=on -serial chardev:console -monitor none -accel tcg -cdrom ${fixtureIso()} -boot d -netdev user,id=net0,hostfwd=tcp:127.0.0.1:28080-:80 -device e1000,netdev=net0`,
     );
     const k = await mkbundleAsync(["run", fixtureIso(), "--kernel", "--append", "console=ttyS0"], {
       env: { MKBUNDLE_QEMU: fake, MKBUNDLE_ACCEL: "tcg" },
@@ -291,6 +300,33 @@ describe("the HTTP poller", () => {
   });
 });
 
+describe("mkbundle run in a terminal", () => {
+  it("Ctrl-C typed at the guest's console ends the guest and mkbundle (exit 130), as the README says", async () => {
+    const iso = await tinyIso(dir, "print-forever", tinyKernel("print"));
+    // A real pseudo-terminal (util-linux script), so QEMU sees a terminal as a user's would.
+    const child = spawn(
+      "script",
+      ["-qefc", `${q(process.execPath)} ${q(BIN)} run ${q(iso)} --accel tcg`, "/dev/null"],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
+    let seen = "";
+    child.stdout.on("data", (d: Buffer) => (seen += d.toString("latin1")));
+    const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    try {
+      for (let i = 0; i < 1200 && !seen.includes(TINY_KERNEL_MARKER); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(seen).toContain("Ctrl-C ends it");
+      expect(seen).toContain(TINY_KERNEL_MARKER);
+      child.stdin.write("\x03");
+      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 15_000))]);
+      expect(code).toBe(130);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 180_000);
+});
+
 describe("failing fast", () => {
   it("a file that is not an ISO, or is missing, exits 2 at once", async () => {
     const notIso = await mkbundleAsync(["test", join(repoRoot, "package.json"), "--expect", "x"]);
@@ -301,6 +337,26 @@ describe("failing fast", () => {
     const missing = await mkbundleAsync(["test", join(dir, "nothing.iso"), "--expect", "x"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("nothing.iso: image not found");
+  });
+
+  it("a host port already in use is named before QEMU starts (test and run)", async () => {
+    const taken = createServer(() => {});
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as AddressInfo).port;
+    const fake = standIn(dir, "fake-qemu-never", `echo "QEMU RAN"\nexit 0\n`);
+    try {
+      for (const args of [
+        ["test", fixtureIso(), "--expect", "x", "--port", `${port}:80`],
+        ["run", fixtureIso(), "--port", `${port}:80`],
+      ]) {
+        const r = await mkbundleAsync([...args, "--accel", "tcg"], { env: { MKBUNDLE_QEMU: fake } });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`--port ${port}:80: port ${port} on 127.0.0.1 is already in use`);
+        expect(r.stdout).not.toContain("QEMU RAN");
+      }
+    } finally {
+      taken.close();
+    }
   });
 
   it("a kernel that resets at once fails when QEMU exits, not at the timeout", async () => {

@@ -51,7 +51,7 @@ describe("Bearer tokens", () => {
     const client = registryClient(parseReference(`${host}/team/mk:1`, "test"), {
       plainHttp: true,
       dispatcher: DIRECT,
-      credentials: credentialSources(resolveConfig({ env }), env),
+      credentials: credentialSources(resolveConfig({ env }), env, host),
     });
     expect(await client.hasBlob(`sha256:${"0".repeat(64)}`)).toBe(true);
     expect(await client.hasBlob(`sha256:${"1".repeat(64)}`)).toBe(false);
@@ -68,11 +68,67 @@ describe("Bearer tokens", () => {
     const client = registryClient(parseReference(`${host}/team/mk:1`, "test"), {
       plainHttp: true,
       dispatcher: DIRECT,
-      credentials: credentialSources(resolveConfig({ env }), env),
+      credentials: credentialSources(resolveConfig({ env }), env, host),
     });
     await expect(client.hasBlob(`sha256:${"0".repeat(64)}`)).rejects.toThrow(
       new RegExp(`registry ${host}: refused the login of user 'robot'`),
     );
+  });
+});
+
+describe("a login goes to its registry and nowhere else", () => {
+  /** A registry on 127.0.0.1 that answers every request with `challenge`, recording what it was sent. */
+  const challenger = async (challenge: (self: string) => string) => {
+    const got: string[] = [];
+    let self = "";
+    const s = createServer((req, res) => {
+      got.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+      res.writeHead(401, { "www-authenticate": challenge(self) }).end();
+    });
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    self = `127.0.0.1:${(s.address() as AddressInfo).port}`;
+    return { host: self, got, close: () => new Promise<void>((r) => s.close(() => r())) };
+  };
+  const login = { MKBUNDLE_REGISTRY_USERNAME: "robot", MKBUNDLE_REGISTRY_PASSWORD: "secret" };
+  const clientFor = (target: string, env: Record<string, string>, named = target) =>
+    registryClient(parseReference(`${target}/team/mk:1`, "test"), {
+      plainHttp: true,
+      dispatcher: DIRECT,
+      credentials: credentialSources(resolveConfig({ env }), env, named),
+    });
+
+  it("a second registry that challenges for a login it was not given receives none", async () => {
+    const other = await challenger(() => 'Basic realm="other"');
+    try {
+      // The login is for the registry the test server plays (MKBUNDLE_REGISTRY_HOST), not for this one.
+      const env = { ...login, MKBUNDLE_REGISTRY_HOST: host };
+      await expect(clientFor(other.host, env).hasBlob(`sha256:${"0".repeat(64)}`)).rejects.toThrow(
+        new RegExp(`registry ${other.host}: asks for a login and none is set`),
+      );
+      expect(other.got).toEqual([`HEAD /v2/team/mk/blobs/sha256:${"0".repeat(64)} -`]);
+      // And the registry it is for still gets it.
+      expect(await clientFor(host, env).hasBlob(`sha256:${"0".repeat(64)}`)).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("a token realm in plain HTTP on another host never sees the login", async () => {
+    const realm = await challenger(() => 'Basic realm="x"');
+    const registry = await challenger(() => `Bearer realm="http://${realm.host}/token",service="s"`);
+    try {
+      await expect(clientFor(registry.host, login).hasBlob(`sha256:${"0".repeat(64)}`)).rejects.toThrow(
+        new RegExp(`token realm http://${realm.host}/token is plain HTTP on another host: the login is not sent there`),
+      );
+      expect(realm.got).toEqual([]);
+      // Without a login, asking that realm for an anonymous token is harmless.
+      await expect(clientFor(registry.host, {}).hasBlob(`sha256:${"0".repeat(64)}`)).rejects.toThrow(
+        /asks for a login and none is set/,
+      );
+      expect(realm.got).toEqual([`GET /token?service=s&scope=repository%3Ateam%2Fmk%3Apull -`]);
+    } finally {
+      await Promise.all([realm.close(), registry.close()]);
+    }
   });
 });
 

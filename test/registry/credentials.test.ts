@@ -8,8 +8,8 @@ import { resolveConfig } from "../../src/config/config.js";
 import type { Env } from "../../src/config/environment.js";
 import { credentialSources } from "../../src/context/resolve.js";
 
-/** Where logins come from when the environment is `env`, as the configuration resolves it. */
-const from = (env: Env) => credentialSources(resolveConfig({ env }), env);
+/** Where logins come from when the environment is `env` and the command names `registry`. */
+const from = (env: Env, registry = "registry.example:5000") => credentialSources(resolveConfig({ env }), env, registry);
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir } = tempDir("mkbundle-creds-");
@@ -45,6 +45,19 @@ describe("registry credentials", () => {
       from: docker,
     });
     expect(findCredentials("other.example", from(env))).toBeUndefined();
+  });
+
+  it("gives the environment's login only to its one registry: the one named, or MKBUNDLE_REGISTRY_HOST", () => {
+    const login = { MKBUNDLE_REGISTRY_USERNAME: "env", MKBUNDLE_REGISTRY_PASSWORD: "e", HOME: join(dir, "nowhere") };
+    // A command naming the cache registry: the login is for it, and for nothing else.
+    expect(findCredentials(host, from(login, host))).toMatchObject({ username: "env" });
+    expect(findCredentials("evil.example", from(login, host))).toBeUndefined();
+    // MKBUNDLE_REGISTRY_HOST pins it, whatever the command names.
+    const pinned = { ...login, MKBUNDLE_REGISTRY_HOST: host };
+    expect(findCredentials("evil.example", from(pinned, "evil.example"))).toBeUndefined();
+    expect(findCredentials(host.toUpperCase(), from(pinned, "evil.example"))).toMatchObject({ username: "env" });
+    // Auth-file entries are per host.
+    expect(findCredentials("evil.example", from({ HOME: join(dir, "home") }, "evil.example"))).toBeUndefined();
   });
 
   it("skips files that are not JSON, too large, or shaped wrongly", () => {

@@ -2,14 +2,25 @@
 // from remote metadata never become paths; temporary names are never followed; rebuild-iso
 // uses the bundle just written; a password never appears in any output.
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Agent } from "undici";
 import { parse } from "yaml";
 import type { Lock } from "../../src/lock/lock-file.js";
 import { download, proxyDispatcher } from "../../src/net/download.js";
+import { humanBytes } from "../../src/store/progress.js";
 import { mkbundleIn } from "../helpers/cli.js";
 import { startMirror, type MirrorServer } from "../helpers/mirror-server.js";
 import { fixturesDir, repoRoot } from "../helpers/paths.js";
@@ -52,6 +63,10 @@ describe("downloads that misbehave leave only verified bytes", () => {
     try {
       const r = await mkbundleIn(["lock", m, "--mirror", server.url, "--work-dir", wd]);
       expect(r.code, r.stderr).toBe(0);
+      // Each byte counted once: the restarted transfer takes back what the dropped one counted.
+      const fetched = ["release/Core-4.4.iso", "tcz/util-linux.tcz.md5.txt", "tcz/util-linux.tcz"];
+      const total = fetched.reduce((n, f) => n + statSync(join(mirrorRoot, "4.x/x86", f)).size, 0);
+      expect(r.stderr).toContain(`3 files, 3 downloaded (${humanBytes(total)}), 0 from the cache`);
     } finally {
       server.faults.delete("/4.x/x86/tcz/util-linux.tcz");
     }
@@ -111,6 +126,27 @@ describe("downloads that misbehave leave only verified bytes", () => {
     }
     cacheIsClean(wd);
   }, 60_000);
+});
+
+describe("a host that does not resolve", () => {
+  it("says so and suggests --mirror or --offline (no DNS query leaves the machine: the connector fails as a resolver would)", async () => {
+    const unresolvable = new Agent({
+      connect: (_opts, done) =>
+        done(Object.assign(new Error("getaddrinfo ENOTFOUND mirror.example"), { code: "ENOTFOUND" }), null),
+    });
+    await expect(
+      download({ kind: "http", url: "http://mirror.example/4.x/x86/tcz/pv.tcz" }, join(dir, "dns.tcz"), {
+        timeoutMs: 5000,
+        retries: 0,
+        backoffMs: 0,
+        maxBytes: 1 << 20,
+        dispatcher: unresolvable,
+      }),
+    ).rejects.toThrow(
+      /cannot resolve the host of http:\/\/mirror\.example\/4\.x\/x86\/tcz\/pv\.tcz \(ENOTFOUND.*--mirror.*--offline/,
+    );
+    await unresolvable.close();
+  });
 });
 
 describe("the cache verifies what it hands out", () => {
@@ -186,6 +222,34 @@ describe("the cache verifies what it hands out", () => {
     );
     expect(sha256(inImage)).toBe(pv.sha256);
   }, 120_000);
+
+  it("a file that changed on the mirror since the lock says which pin refused it and what to run", async () => {
+    const original = readFileSync(join(tcz(), "pv.tcz"));
+    writeFileSync(
+      join(tcz(), "pv.tcz"),
+      Buffer.concat([original.subarray(0, 100), Buffer.from([original[100]! ^ 1]), original.subarray(101)]),
+    );
+    try {
+      const r = await mkbundleIn([
+        "build",
+        m,
+        "--frozen",
+        "--mirror",
+        server.url,
+        "--work-dir",
+        join(dir, "wd-changed"),
+        "--out",
+        join(dir, "out-changed"),
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/mismatch for .*\/pv\.tcz: expected/);
+      expect(r.stderr).toContain(
+        "(the lock pins other bytes: the file changed on the mirror (or in the cache) since the lock was written; if that is expected, run mkbundle lock --update and review the diff)",
+      );
+    } finally {
+      writeFileSync(join(tcz(), "pv.tcz"), original);
+    }
+  });
 
   it("cache verify lists damaged blobs (exit 1) and --repair removes them", async () => {
     const pv = lockOf(m).extensions.find((e) => e.name === "pv")!;

@@ -40,6 +40,24 @@ describe("progress", () => {
     );
   });
 
+  it("on a terminal, the last line shows no share of a transfer that never ended (it failed)", () => {
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (d: Buffer) => (text += d.toString()));
+    let t = 0;
+    const p = makeProgress({ tty: true, stream: out, now: () => (t += 200) });
+    p.begin("done.tcz", 100);
+    p.bytes(100, "done.tcz");
+    p.end("done.tcz", { size: 100, cached: false, ms: 10 });
+    p.begin("failed.iso", 1000);
+    p.bytes(720, "failed.iso");
+    expect(text).toContain("(72%)");
+    p.finish();
+    const last = text.split("\r").pop()!;
+    expect(last).not.toMatch(/%|failed\.iso/);
+    expect(last).toContain("1 file, 1 downloaded");
+  });
+
   it("says how far long transfers got every few seconds when not on a terminal", () => {
     const out = new PassThrough();
     let text = "";

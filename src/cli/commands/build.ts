@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { manifestFileRun } from "../../context/manifest.js";
 import { runBuild } from "../../context/pipeline.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
+import { dirname, join } from "node:path";
+import { SUMS_FILE } from "../../outdir/names.js";
 import { humanBytes } from "../../store/progress.js";
 import { addFetchOptions, addGlobalOptions, globalsOf, sessionOf, type FetchOptions } from "../options.js";
 import { builtinOption, formatOption } from "./rebuild-iso.js";
@@ -78,6 +80,15 @@ export function buildCommand(program: Command): void {
     log.info(
       `iso:    ${r.iso.path} (${r.iso.rebuilt ? "rebuilt" : "unchanged"}: ${r.iso.why}; ${humanBytes(r.iso.size)}, sha256 ${r.iso.sha256})`,
     );
+    // Every other file the build wrote or kept in --out, so nothing there is a surprise.
+    const others = [
+      { label: "overlay", path: b.overlay.path, size: b.overlay.size },
+      ...(r.outputs ?? []).flatMap((o) =>
+        o.files.filter((f) => f.path !== r.iso.path).map((f) => ({ label: o.format, path: f.path, size: f.size })),
+      ),
+    ];
+    for (const f of others) log.info(`${`${f.label}:`.padEnd(7)} ${f.path} (${humanBytes(f.size)})`);
+    log.info(`sums:   ${join(dirname(r.iso.path), SUMS_FILE)}`);
     session.print(r.iso.path);
   });
 }

@@ -23,7 +23,7 @@ export function cacheCommand(program: Command): void {
   ).action((opts: { json?: boolean }, cmd: Command) => {
     const { print } = sessionOf(cmd);
     const blobs = listCache(storeOf(cmd));
-    if (opts.json) print(JSON.stringify(blobs, null, 1));
+    if (opts.json) print(JSON.stringify(blobs, null, 2));
     else if (blobs.length)
       print(blobs.map((b) => `${b.sha256} ${humanBytes(b.size).padStart(10)} ${b.urls.join(" ")}`).join("\n"));
   });
@@ -45,16 +45,21 @@ export function cacheCommand(program: Command): void {
     const session = sessionOf(cmd);
     const { store, plan } = gcPlan(session, paths, opts);
     const kept = `${plan.keep.size} blob${plan.keep.size === 1 ? "" : "s"} referenced by ${plan.locks.length} lock file${plan.locks.length === 1 ? "" : "s"}`;
+    const partials = plan.partials.length
+      ? ` and ${plan.partials.length} partial download${plan.partials.length === 1 ? "" : "s"} of interrupted runs (${humanBytes(plan.partials.reduce((n, p) => n + p.size, 0))})`
+      : "";
     if (!opts.yes) {
       for (const b of plan.garbage)
         session.print(`${b.sha256} ${humanBytes(b.size).padStart(10)} ${b.url ?? ""}`.trimEnd());
       session.log.info(
-        `would keep ${kept}; would remove ${describeBlobs(plan.garbage)}${plan.garbage.length ? ": run again with --yes to remove them" : ""}`,
+        `would keep ${kept}; would remove ${describeBlobs(plan.garbage)}${partials}${plan.garbage.length || partials ? ": run again with --yes to remove them" : ""}`,
       );
       return;
     }
     const { removed, freed } = runGc(store, plan);
-    session.log.info(`kept ${kept}; removed ${removed} blob${removed === 1 ? "" : "s"} (${humanBytes(freed)})`);
+    session.log.info(
+      `kept ${kept}; removed ${removed} blob${removed === 1 ? "" : "s"}${partials} (${humanBytes(freed)})`,
+    );
   });
 }
 

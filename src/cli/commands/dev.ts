@@ -29,7 +29,7 @@ export function devCommand(program: Command): void {
             "builds it; no bundle, no ISO) under QEMU, with the serial console on stdout. When the manifest or a file it reads " +
             "(files[].source, password.file) is saved, only the overlay is rebuilt and the guest restarts; each --expect " +
             "regex is reported with the time from the save to its match. Ctrl-C stops everything.\n\n" +
-            "  mkbundle dev manifests/hello-service.yaml --expect 'selftest: '",
+            "  mkbundle dev manifests/hello-service.yaml --expect 'hello: serving'",
         )
         .argument("<manifest>", "manifest file (YAML)")
         .option(

@@ -147,8 +147,8 @@ function report(r: BootTestResult, o: TestCliOptions, { log, print, io }: CliSes
   }
   const n = r.checks.length;
   if (r.passed) {
-    log.info(`passed: ${n} check${n > 1 ? "s" : ""} in ${r.seconds.toFixed(1)} s`);
-    if (!o.json) print("passed");
+    // The result, once, on stdout (with --json the JSON says it).
+    if (!o.json) print(`passed: ${n} check${n > 1 ? "s" : ""} in ${r.seconds.toFixed(1)} s`);
     return;
   }
   io.err.write(`--- console (${r.console.length} bytes) ---\n${stripAnsi(r.console)}\n--- end of console ---\n`);

@@ -1,5 +1,6 @@
 // `mkbundle -b FILE -m FILE [-p|-d] [-t PASSWD] [-c CONFIG] [-r] [-n]`: Razor's build-bundle-file.sh.
 import type { Command } from "commander";
+import { flavourDrops } from "../../manifest/resolve.js";
 import { runBundle } from "../../context/pipeline.js";
 import { razorRun } from "../../context/razor.js";
 import { describeBuild, resolvedYaml } from "../../context/show.js";
@@ -65,6 +66,12 @@ export async function razorAction(program: Command): Promise<void> {
   }
   if (opts.reusePrevDl) session.log.verbose("-r/--reuse-prev-dl: nothing to do, verified downloads are always reused");
   const run = razorRun(session, opts);
+  const dropped = flavourDrops(run.input.written);
+  // Said once, when something is built (the --dry-run YAML says it in its own comments).
+  if (dropped.length && !opts.dryRun)
+    session.log.info(
+      `-p: ${dropped.map((n) => `${n}.tcz`).join(", ")} left out of the builtin list (a prod image has no remote login)`,
+    );
   if (opts.dryRun)
     return session.print(
       resolvedYaml(

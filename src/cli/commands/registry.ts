@@ -38,6 +38,7 @@ export function registryCommands(program: Command): void {
       )
       .addOption(timeoutOption())
       .option("--json", "print the reference, digest and layers as JSON"),
+    ["mirror", "work-dir", "out"],
   ).action(async (args: string[], _o: unknown, cmd: Command) => {
     const o = globalsOf<RegistryCliOptions>(cmd);
     const session = sessionOf(cmd);
@@ -51,7 +52,7 @@ export function registryCommands(program: Command): void {
       onLayer: (title, sent) =>
         session.log.info(`${sent === "exists" ? "present " : sent === "mounted" ? "mounted " : "uploaded"} ${title}`),
     });
-    if (o.json) session.print(JSON.stringify(r, null, 1));
+    if (o.json) session.print(JSON.stringify(r, null, 2));
     else session.print(`${r.reference}@${r.digest}`);
   });
 
@@ -68,13 +69,14 @@ export function registryCommands(program: Command): void {
       .addOption(registryPlainHttpOption())
       .addOption(timeoutOption())
       .option("--json", "print the files pulled as JSON"),
+    ["mirror", "work-dir"],
   ).action(async (refText: string, _o: unknown, cmd: Command) => {
     const o = globalsOf<RegistryCliOptions>(cmd);
     const session = sessionOf(cmd);
     const r = await runPull(session, refText, {
       onLayer: (title, size) => session.log.info(`verified ${title} (${humanBytes(size)})`),
     });
-    if (o.json) session.print(JSON.stringify(r, null, 1));
+    if (o.json) session.print(JSON.stringify(r, null, 2));
     else session.print(r.files.map((f) => `${f.path} (${humanBytes(f.size)})`).join("\n"));
   });
 }

@@ -5,7 +5,8 @@
 import { normalizeEntryPath, printable, typeFromMode, type Entry } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
 import { bufferSource, sliceSource, type ByteSource } from "../../io/byte-source.js";
-import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
+import { budgetOf, DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
+import { checkedContent } from "./checksum.js";
 import { decodeHeader, HEADER_SIZE, MAGIC_CRC, pad4, TRAILER, type NewcHeader } from "./newc-header.js";
 
 /** Longest name accepted: PATH_MAX. A larger namesize is hostile or corrupt. */
@@ -20,29 +21,45 @@ interface Pending {
 interface Cursor {
   readonly position: number;
   /** Skips NUL bytes; the next byte, or undefined at the end. */
-  skipZeros(): Promise<number | undefined>;
-  take(n: number, what: string): Promise<Buffer>;
+  skipZeros(): number | undefined;
+  /** The next `n` bytes: a view, valid until the next call. `what` names them in an error. */
+  take(n: number, what: () => string): Buffer;
+  /** Steps over `n` bytes (padding). */
+  skip(n: number, what: () => string): void;
   /** `n` bytes of file data, opened later from the source. */
-  data(n: number, what: string): Promise<NonNullable<Entry["content"]>>;
+  data(n: number, what: () => string): NonNullable<Entry["content"]>;
 }
+
+/** Bytes read ahead: headers and names are served from memory, not one system call each. */
+const WINDOW = 256 * 1024;
 
 function sourceCursor(src: ByteSource): Cursor {
   let pos = 0;
-  const need = (n: number, what: string) => {
+  let window: Buffer = Buffer.alloc(0);
+  let windowAt = 0;
+  const need = (n: number, what: () => string) => {
     if (pos + n > src.size)
       throw new FormatError(
         "cpio",
-        `truncated: ${what} needs ${n} bytes at offset ${pos}, only ${src.size - pos} left`,
+        `truncated: ${what()} needs ${n} bytes at offset ${pos}, only ${src.size - pos} left`,
       );
+  };
+  /** `n` bytes at `pos` (n at most WINDOW): a view of the window, refilled when it runs out. */
+  const view = (n: number): Buffer => {
+    if (pos < windowAt || pos + n > windowAt + window.length) {
+      window = src.read(pos, Math.max(WINDOW, n));
+      windowAt = pos;
+    }
+    return window.subarray(pos - windowAt, pos - windowAt + n);
   };
   return {
     get position() {
       return pos;
     },
-    async skipZeros() {
+    skipZeros() {
       for (;;) {
         if (pos >= src.size) return undefined;
-        const block = src.read(pos, 64 * 1024);
+        const block = view(Math.min(WINDOW, src.size - pos));
         const at = block.findIndex((b) => b !== 0);
         if (at >= 0) {
           pos += at;
@@ -51,13 +68,17 @@ function sourceCursor(src: ByteSource): Cursor {
         pos += block.length;
       }
     },
-    async take(n, what) {
+    take(n, what) {
       need(n, what);
-      const b = src.read(pos, n);
+      const b = n <= WINDOW ? view(n) : src.read(pos, n);
       pos += n;
       return b;
     },
-    async data(n, what) {
+    skip(n, what) {
+      need(n, what);
+      pos += n;
+    },
+    data(n, what) {
       need(n, what);
       const at = pos;
       pos += n;
@@ -71,71 +92,74 @@ export async function* readCpio(
   source: Buffer | ByteSource,
   limits: ReadLimits = DEFAULT_LIMITS,
 ): AsyncGenerator<Entry> {
-  const c = sourceCursor(Buffer.isBuffer(source) ? bufferSource(source) : source);
+  const s = sourceCursor(Buffer.isBuffer(source) ? bufferSource(source) : source);
+  const budget = budgetOf(limits);
   let archives = 0;
   let count = 0;
+  const counted = (e: Entry): Entry => {
+    if (++count > limits.entries)
+      throw new FormatError("cpio", `more than ${limits.entries} entries (the limit for one container)`);
+    return e;
+  };
+  // Hard-link groups by (dev, ino), valid within one archive only.
+  const groups = new Map<string, Pending[]>();
   for (;;) {
     // Between archives: NUL padding, then another archive or the end.
-    if ((await c.skipZeros()) === undefined) {
+    if (s.skipZeros() === undefined) {
       if (archives === 0) throw new FormatError("cpio", "empty input: no archive");
       return;
     }
     archives++;
-    for await (const e of readOneArchive(c)) {
-      if (++count > limits.entries)
-        throw new FormatError("cpio", `more than ${limits.entries} entries (the limit for one container)`);
-      yield e;
+    for (;;) {
+      if ((count & 255) === 0) await budget.pause();
+      const offset = s.position;
+      const h = decodeHeader(
+        s.take(HEADER_SIZE, () => "header"),
+        0,
+        offset,
+      );
+      if (h.namesize === 0 || h.namesize > MAX_NAME)
+        throw new FormatError("cpio", `name size ${h.namesize} at offset ${offset} is out of range (1..${MAX_NAME})`);
+      const nameBytes = s.take(h.namesize, () => "name");
+      if (nameBytes[h.namesize - 1] !== 0)
+        throw new FormatError("cpio", `name at offset ${offset} is not NUL-terminated`);
+      const rawName = nameBytes.toString("utf8", 0, h.namesize - 1);
+      s.skip(pad4(HEADER_SIZE + h.namesize), () => "name padding");
+      if (rawName === TRAILER) {
+        for (const e of flushGroups(groups)) yield counted(e);
+        break;
+      }
+      const type = typeFromMode(h.mode);
+      if (type === "symlink" && h.filesize > MAX_LINK)
+        throw new FormatError(
+          "cpio",
+          `symlink '${printable(rawName)}' at offset ${offset} has a ${h.filesize}-byte target`,
+        );
+      const what = () => `data of '${printable(rawName)}'`;
+      const content = type === "file" ? s.data(h.filesize, what) : undefined;
+      const bytes = content ? undefined : Buffer.from(s.take(h.filesize, what));
+      s.skip(pad4(h.filesize), () => "data padding");
+      // 070702: the data's byte sum, checked as the data is read (listing reads none).
+      const checked = content && h.magic === MAGIC_CRC ? checkedContent(content, h.check, rawName, offset) : content;
+      const entry = toEntry(h, rawName, checked ?? (() => bufferSource(bytes!)), offset);
+      if (entry.type === "file" && h.nlink > 1) {
+        const key = `${h.devmajor}:${h.devminor}:${h.ino}`;
+        const group = groups.get(key) ?? [];
+        group.push({ header: h, entry });
+        groups.set(key, group);
+        if (h.filesize > 0 || group.length >= h.nlink) {
+          groups.delete(key);
+          for (const e of emitGroup(group)) yield counted(e);
+        }
+        continue;
+      }
+      yield counted(entry);
     }
   }
 }
 
 /** A symlink's target is read whole: a longer one is corruption. */
 const MAX_LINK = 4096;
-
-async function* readOneArchive(s: Cursor): AsyncGenerator<Entry> {
-  // Hard-link groups by (dev, ino), valid within one archive only.
-  const groups = new Map<string, Pending[]>();
-  for (;;) {
-    const offset = s.position;
-    const h = decodeHeader(await s.take(HEADER_SIZE, "header"), 0, offset);
-    if (h.namesize === 0 || h.namesize > MAX_NAME)
-      throw new FormatError("cpio", `name size ${h.namesize} at offset ${offset} is out of range (1..${MAX_NAME})`);
-    const nameBytes = await s.take(h.namesize, "name");
-    if (nameBytes[h.namesize - 1] !== 0)
-      throw new FormatError("cpio", `name at offset ${offset} is not NUL-terminated`);
-    const rawName = nameBytes.toString("utf8", 0, h.namesize - 1);
-    await s.take(pad4(HEADER_SIZE + h.namesize), "name padding");
-    if (rawName === TRAILER) {
-      yield* flushGroups(groups);
-      return;
-    }
-    const type = typeFromMode(h.mode);
-    if (type === "symlink" && h.filesize > MAX_LINK)
-      throw new FormatError(
-        "cpio",
-        `symlink '${printable(rawName)}' at offset ${offset} has a ${h.filesize}-byte target`,
-      );
-    const crc = h.magic === MAGIC_CRC && type === "file";
-    const what = `data of '${printable(rawName)}'`;
-    const content = type === "file" && !crc ? await s.data(h.filesize, what) : undefined;
-    const bytes = content ? undefined : await s.take(h.filesize, what);
-    await s.take(pad4(h.filesize), "data padding");
-    if (crc) checkSum(h, bytes!, rawName, offset);
-    const entry = toEntry(h, rawName, content ?? (() => bufferSource(bytes!)), offset);
-    if (entry.type === "file" && h.nlink > 1) {
-      const key = `${h.devmajor}:${h.devminor}:${h.ino}`;
-      const group = groups.get(key) ?? [];
-      group.push({ header: h, entry });
-      groups.set(key, group);
-      if (h.filesize > 0 || group.length >= h.nlink) {
-        groups.delete(key);
-        yield* emitGroup(group);
-      }
-      continue;
-    }
-    yield entry;
-  }
-}
 
 function toEntry(h: NewcHeader, rawName: string, content: NonNullable<Entry["content"]>, offset: number): Entry {
   const type = typeFromMode(h.mode);
@@ -179,16 +203,6 @@ function* emitGroup(group: Pending[]): Generator<Entry> {
 function* flushGroups(groups: Map<string, Pending[]>): Generator<Entry> {
   for (const g of groups.values()) yield* emitGroup(g);
   groups.clear();
-}
-
-function checkSum(h: NewcHeader, data: Buffer, name: string, offset: number): void {
-  let sum = 0;
-  for (let i = 0; i < data.length; i++) sum = (sum + data[i]!) >>> 0;
-  if (sum !== h.check)
-    throw new FormatError(
-      "cpio",
-      `checksum mismatch for '${printable(name)}' at offset ${offset}: header ${h.check}, data ${sum}`,
-    );
 }
 
 function readAll(content: NonNullable<Entry["content"]>): Buffer {

@@ -8,7 +8,7 @@ export const fat: Codec<FatOptions, FatImage> = {
   name: "fat",
   detect: isFat,
   read: async function* (src, limits) {
-    yield* readFat(src, limits).entries;
+    yield* (await readFat(src, limits)).entries;
   },
   write: (entries, o) => fatImage(reproducible(entries, o), o),
 };

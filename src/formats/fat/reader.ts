@@ -5,7 +5,7 @@
 import { FormatError } from "../../errors.js";
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
 import { rangesSource, type ByteSource } from "../../io/byte-source.js";
-import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
+import { budgetOf, DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { fromDosDateTime } from "./dos-time.js";
 import { clusterBytes, clusterOffset, decodeBootSector, SECTOR } from "./geometry.js";
 import { decodeLongNamePart, shortNameChecksum, shortNameText } from "./names.js";
@@ -24,23 +24,33 @@ export function isFat(head: Buffer): boolean {
   return /FAT1[26]|FAT32|FAT {2}/.test(type) && [512, 1024, 2048, 4096].includes(head.readUInt16LE(11));
 }
 
-export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): { label: string; entries: Entry[] } {
+export async function readFat(
+  src: ByteSource,
+  limits: ReadLimits = DEFAULT_LIMITS,
+): Promise<{ label: string; entries: Entry[] }> {
+  const budget = budgetOf(limits);
   const g = decodeBootSector(src.read(0, SECTOR), src.size);
   const fat = src.read(g.reservedSectors * SECTOR, g.sectorsPerFat * SECTOR);
   if (fat.length < g.sectorsPerFat * SECTOR) throw new FormatError("fat", "the FAT is truncated");
   const cb = clusterBytes(g);
   const lastCluster = g.clusterCount + 1;
 
-  /** The clusters of a chain, checked: in range, no loop, no longer than `maxClusters`. */
-  const chain = (first: number, what: string, maxClusters: number): number[] => {
+  /**
+   * The clusters of a chain, checked: in range, no loop. A directory's may not be longer than
+   * `max`; a file's is followed only as far as its size needs (`max`), as Linux reads it, so
+   * chains that share one long tail cost each file only its own clusters.
+   */
+  const chain = (first: number, what: string, max: number, kind: "directory" | "file"): number[] => {
     const out: number[] = [];
     const seen = new Set<number>();
     for (let c = first; ;) {
       if (c < 2 || c > lastCluster)
         throw new FormatError("fat", `${what}: cluster ${c} is outside the volume (2..${lastCluster})`);
       if (seen.has(c)) throw new FormatError("fat", `${what}: its cluster chain loops at cluster ${c}`);
-      if (out.length >= maxClusters)
-        throw new FormatError("fat", `${what}: its cluster chain is longer than ${maxClusters} clusters`);
+      if (out.length >= max) {
+        if (kind === "file") return out;
+        throw new FormatError("fat", `${what}: its cluster chain is longer than ${max} clusters`);
+      }
       seen.add(c);
       out.push(c);
       const next = getEntry(fat, g.type, c);
@@ -74,7 +84,15 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
   const rootBytes = g.type === 32 ? undefined : src.read(g.rootStart * SECTOR, g.rootEntries * 32);
   let label = "";
 
-  const walk = (bytes: Buffer, prefix: string, depth: number) => {
+  /** A directory's bytes: every cluster read counts against the budget, each time it is reached. */
+  const directoryBytes = async (first: number, what: string): Promise<Buffer> => {
+    const clusters = chain(first, what, Math.ceil((2 * 1024 * 1024) / cb), "directory");
+    budget.visit("fat", clusters.length * cb, what);
+    await budget.pause();
+    return Buffer.concat(clusters.map((c) => src.read(clusterOffset(g, c), cb)));
+  };
+
+  const walk = async (bytes: Buffer, prefix: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH)
       throw new FormatError("fat", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
     let long: { sum: number; expect: number; units: number[] } | undefined;
@@ -106,8 +124,9 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
         continue;
       }
       const name = longName ?? shortNameText(short, e[12]!);
-      if (name === "." || name === "..") continue;
-      if (!name || name.includes("/") || name.includes("\0"))
+      if (longName === undefined && (name === "." || name === "..")) continue; // the directory and its parent
+      // A long name "." or ".." would hide a directory from every listing: never a real name.
+      if (!name || name === "." || name === ".." || name.includes("/") || name.includes("\0"))
         throw new FormatError("fat", `invalid name '${printable(name)}' in '${printable(prefix) || "/"}'`);
       const key = name.toLowerCase();
       if (names.has(key))
@@ -124,8 +143,7 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
         if (expanded.has(first))
           throw new FormatError("fat", `directory '${printable(path)}' reuses the clusters of another (a loop)`);
         expanded.add(first);
-        const clusters = chain(first, `directory '${printable(path)}'`, Math.ceil((2 * 1024 * 1024) / cb));
-        walk(Buffer.concat(clusters.map((c) => src.read(clusterOffset(g, c), cb))), path, depth + 1);
+        await walk(await directoryBytes(first, `directory '${printable(path)}'`), path, depth + 1);
         continue;
       }
       const size = e.readUInt32LE(28);
@@ -133,7 +151,8 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
       if (dataBytes > limits.bytes)
         throw new FormatError("fat", `its files hold more than ${limits.bytes} bytes (the limit for one container)`);
       const needed = Math.ceil(size / cb);
-      const clusters = size ? chain(first, `'${printable(path)}'`, g.clusterCount) : [];
+      const clusters = size ? chain(first, `'${printable(path)}'`, needed, "file") : [];
+      await budget.pause();
       if (clusters.length < needed)
         throw new FormatError(
           "fat",
@@ -152,11 +171,10 @@ export function readFat(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): {
       });
     }
   };
-  if (rootBytes) walk(rootBytes, "", 0);
+  if (rootBytes) await walk(rootBytes, "", 0);
   else {
     expanded.add(g.rootCluster);
-    const clusters = chain(g.rootCluster, "the root directory", Math.ceil((2 * 1024 * 1024) / cb));
-    walk(Buffer.concat(clusters.map((c) => src.read(clusterOffset(g, c), cb))), "", 0);
+    await walk(await directoryBytes(g.rootCluster, "the root directory"), "", 0);
   }
   return { label, entries };
 }

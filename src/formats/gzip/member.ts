@@ -166,6 +166,11 @@ export async function checkStoredBody(
     const bh = file.read(start, STORED_HEAD);
     const n = bh.length === STORED_HEAD ? bh.readUInt16LE(1) : -1;
     const expected = i === blocks - 1 ? size - i * STORED_BLOCK : STORED_BLOCK;
+    if (bh.length === STORED_HEAD && bh[0]! & 1 && (i < blocks - 1 || n < expected))
+      throw new FormatError(
+        "gzip",
+        `${where}: its stored blocks end before the length its header claims (other data is hidden after them)`,
+      );
     if (
       n !== expected ||
       (bh[0]! & 0x06) !== 0 ||

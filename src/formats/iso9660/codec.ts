@@ -9,7 +9,7 @@ export const iso9660: Codec<IsoWriteOptions> = {
   name: "iso9660",
   detect: isIso9660,
   read: async function* (src, limits) {
-    yield* readIso(src, limits).entries;
+    yield* (await readIso(src, limits)).entries;
   },
   write: (entries, o) => ({ stream: () => writeIso(reproducible(entries, o), o) }),
 };

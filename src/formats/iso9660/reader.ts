@@ -2,8 +2,8 @@
 // ISO names; El Torito boot catalog; file data streamed from the image on demand.
 import { normalizeEntryPath, printable, type Entry } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
-import { fileSource, rangesSource, type ByteSource } from "../../io/byte-source.js";
-import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
+import { fileSource, rangesSource, readInto, type ByteSource } from "../../io/byte-source.js";
+import { budgetOf, DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decodeCatalog, type BootInfo } from "./el-torito.js";
 import {
   decodePrimaryLike,
@@ -41,7 +41,8 @@ export interface IsoImage {
 export const isIso9660 = (head: Buffer): boolean =>
   head.length >= 32774 && head.toString("latin1", 32769, 32774) === "CD001";
 
-export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): IsoImage {
+export async function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): Promise<IsoImage> {
+  const budget = budgetOf(limits);
   const sector = (lba: number, count = 1): Buffer => {
     const off = lba * SECTOR;
     if (lba < 0 || off + count * SECTOR > src.size)
@@ -75,28 +76,39 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
   }
   if (!primary) throw new FormatError("iso9660", "no primary volume descriptor");
 
-  const readDirectory = (lba: number, size: number, where: string): DirectoryRecord[] => {
+  /**
+   * A directory's records, one at a time, read a sector at a time into one buffer: a walk
+   * holds a sector per level, never a whole directory. Every sector read is counted:
+   * directories whose extents overlap (each starting at another sector of one shared region)
+   * cost each time they are read.
+   */
+  async function* readDirectory(lba: number, size: number, where: string): AsyncGenerator<DirectoryRecord> {
     if (size > 64 * 1024 * 1024)
       throw new FormatError("iso9660", `directory '${printable(where)}' claims ${size} bytes`);
     const sectors = Math.ceil(size / SECTOR);
-    const data = sector(lba, sectors);
-    const out: DirectoryRecord[] = [];
+    if (lba < 0 || (lba + sectors) * SECTOR > src.size) sector(lba, sectors); // the past-the-end error
+    const data = Buffer.allocUnsafe(SECTOR);
     for (let s = 0; s < sectors; s++) {
-      let at = s * SECTOR;
-      const end = Math.min((s + 1) * SECTOR, size);
+      budget.visit("iso9660", SECTOR, `directory '${printable(where)}'`);
+      await budget.pause();
+      readInto(src, data, (lba + s) * SECTOR);
+      const end = Math.min(SECTOR, size - s * SECTOR);
       // Records never cross a sector; a zero length byte pads to the next one.
-      while (at < end && data[at]! !== 0) {
+      for (let at = 0; at < end && data[at]! !== 0;) {
         const r = decodeRecord(data.subarray(0, end), at);
-        out.push(r);
         at += r.length;
+        // Its own bytes: the buffer is read over while the walk goes on.
+        yield { ...r, name: Buffer.from(r.name), systemUse: Buffer.from(r.systemUse) };
       }
     }
-    return out;
+  }
+  const firstRecord = async (lba: number, size: number, where: string): Promise<DirectoryRecord | undefined> => {
+    for await (const r of readDirectory(lba, size, where)) return r;
+    return undefined;
   };
 
   const rootRecord = decodeRecord(primary.rootRecord, 0);
-  const rootRecords = readDirectory(rootRecord.lba, rootRecord.size, "/");
-  const dot = rootRecords[0];
+  const dot = await firstRecord(rootRecord.lba, rootRecord.size, "/");
   const spSkip = dot
     ? parseSusp(dot.systemUse).find((e) => e.sig === "SP" && e.data[0] === 0xbe && e.data[1] === 0xef)?.data[2]
     : undefined;
@@ -117,6 +129,7 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
           `'${printable(where)}': more than ${MAX_CONTINUATIONS} SUSP continuation areas`,
         );
       seen.add(`${ce.lba}:${ce.offset}`);
+      budget.visit("iso9660", ce.length, `'${printable(where)}' (SUSP continuation area)`);
       if (ce.offset + ce.length > SECTOR * 16)
         throw new FormatError(
           "iso9660",
@@ -157,7 +170,7 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
   // Each directory extent is expanded once: a second record pointing at it (a loop, or a
   // shared directory that would multiply the tree) is corruption.
   const expanded = new Set<number>();
-  const walk = (lba: number, size: number, prefix: string, depth: number) => {
+  const walk = async (lba: number, size: number, prefix: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH)
       throw new FormatError("iso9660", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
     if (expanded.has(lba))
@@ -171,64 +184,71 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
         `directory '${printable(prefix) || "/"}' at sector ${lba} is past the end of the volume`,
       );
     expanded.add(lba);
-    const records = readDirectory(lba, size, prefix || "/");
     const names = new Set<string>();
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.name.length === 1 && (r.name[0] === 0 || r.name[0] === 1)) continue; // "." and ".."
-      if (r.flags & FLAG_ASSOCIATED) continue;
-      // A file larger than one extent: records with the multi-extent flag, then the last one.
-      const extents = [r];
-      while (extents[extents.length - 1]!.flags & FLAG_MULTI_EXTENT && i + 1 < records.length)
-        extents.push(records[++i]!);
-      const rr = decodeRockRidge(suspOf(r, prefix));
-      if (rr.relocated) continue; // shown where its CL entry stands
-      const name = nameOf(r, rr);
-      if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0"))
-        throw new FormatError("iso9660", `invalid name '${printable(name)}' in '${printable(prefix) || "/"}'`);
-      if (names.has(name)) continue; // Joliet/plain trees may repeat a truncated name
-      names.add(name);
-      const path = normalizeEntryPath("iso9660", prefix ? `${prefix}/${name}` : name);
-      const isDir = rr.childLink !== undefined || (rr.type ? rr.type === "dir" : (r.flags & FLAG_DIRECTORY) !== 0);
-      const entry: Entry = {
-        path,
-        type: isDir ? "dir" : (rr.type ?? "file"),
-        mode: rr.mode ?? (isDir ? 0o555 : 0o444),
-        uid: rr.uid ?? 0,
-        gid: rr.gid ?? 0,
-        mtime: rr.mtime ?? r.mtime,
-        size: 0,
-      };
-      if (entry.type === "file") {
-        entry.size = extents.reduce((n, x) => n + x.size, 0);
-        // No file of a real ISO is larger than the image: more means extents used over and over.
-        dataBytes += entry.size;
-        if (entry.size > src.size || dataBytes > Math.max(limits.bytes, 2 * src.size)) {
-          throw new FormatError(
-            "iso9660",
-            `'${printable(path)}': its files claim ${dataBytes} bytes in an image of ${src.size} (extents used over and over)`,
-          );
-        }
-        entry.content = contentOf(extents, path);
-        if (!pathAtLba.has(r.lba)) pathAtLba.set(r.lba, path);
-      } else if (entry.type === "symlink") entry.linkTarget = rr.symlink ?? "";
-      else if (entry.type === "char" || entry.type === "block")
-        [entry.rdevMajor, entry.rdevMinor] = [rr.rdevMajor ?? 0, rr.rdevMinor ?? 0];
-      if (entries.length >= limits.entries)
-        throw new FormatError("iso9660", `more than ${limits.entries} entries (the limit for one container)`);
-      entries.push(entry);
-      if (isDir) {
-        if (rr.childLink !== undefined) {
-          const relocated = readDirectory(rr.childLink, SECTOR, path)[0];
-          if (!relocated)
-            throw new FormatError(
-              "iso9660",
-              `'${printable(path)}': relocated directory at sector ${rr.childLink} is empty`,
-            );
-          walk(rr.childLink, relocated.size, path, depth + 1);
-        } else walk(r.lba, r.size, path, depth + 1);
+    // A file larger than one extent: records with the multi-extent flag, then the last one.
+    let extents: DirectoryRecord[] = [];
+    for await (const r of readDirectory(lba, size, prefix || "/")) {
+      if (!extents.length) {
+        if (r.name.length === 1 && (r.name[0] === 0 || r.name[0] === 1)) continue; // "." and ".."
+        if (r.flags & FLAG_ASSOCIATED) continue;
       }
+      extents.push(r);
+      if (r.flags & FLAG_MULTI_EXTENT) continue;
+      await visitRecord(extents, prefix, names, depth);
+      extents = [];
     }
+    if (extents.length) await visitRecord(extents, prefix, names, depth);
+  };
+
+  /** A directory record (with the extents that follow it) as an entry; a directory is walked at once. */
+  const visitRecord = async (extents: DirectoryRecord[], prefix: string, names: Set<string>, depth: number) => {
+    const r = extents[0]!;
+    const rr = decodeRockRidge(suspOf(r, prefix));
+    if (rr.relocated) return; // shown where its CL entry stands
+    const name = nameOf(r, rr);
+    if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0"))
+      throw new FormatError("iso9660", `invalid name '${printable(name)}' in '${printable(prefix) || "/"}'`);
+    if (names.has(name)) return; // Joliet/plain trees may repeat a truncated name
+    names.add(name);
+    const path = normalizeEntryPath("iso9660", prefix ? `${prefix}/${name}` : name);
+    const isDir = rr.childLink !== undefined || (rr.type ? rr.type === "dir" : (r.flags & FLAG_DIRECTORY) !== 0);
+    const entry: Entry = {
+      path,
+      type: isDir ? "dir" : (rr.type ?? "file"),
+      mode: rr.mode ?? (isDir ? 0o555 : 0o444),
+      uid: rr.uid ?? 0,
+      gid: rr.gid ?? 0,
+      mtime: rr.mtime ?? r.mtime,
+      size: 0,
+    };
+    if (entry.type === "file") {
+      entry.size = extents.reduce((n, x) => n + x.size, 0);
+      // No file of a real ISO is larger than the image: more means extents used over and over.
+      dataBytes += entry.size;
+      if (entry.size > src.size || dataBytes > Math.max(limits.bytes, 2 * src.size)) {
+        throw new FormatError(
+          "iso9660",
+          `'${printable(path)}': its files claim ${dataBytes} bytes in an image of ${src.size} (extents used over and over)`,
+        );
+      }
+      entry.content = contentOf(extents, path);
+      if (!pathAtLba.has(r.lba)) pathAtLba.set(r.lba, path);
+    } else if (entry.type === "symlink") entry.linkTarget = rr.symlink ?? "";
+    else if (entry.type === "char" || entry.type === "block")
+      [entry.rdevMajor, entry.rdevMinor] = [rr.rdevMajor ?? 0, rr.rdevMinor ?? 0];
+    if (entries.length >= limits.entries)
+      throw new FormatError("iso9660", `more than ${limits.entries} entries (the limit for one container)`);
+    entries.push(entry);
+    if (!isDir) return;
+    if (rr.childLink !== undefined) {
+      const relocated = await firstRecord(rr.childLink, SECTOR, path);
+      if (!relocated)
+        throw new FormatError(
+          "iso9660",
+          `'${printable(path)}': relocated directory at sector ${rr.childLink} is empty`,
+        );
+      await walk(rr.childLink, relocated.size, path, depth + 1);
+    } else await walk(r.lba, r.size, path, depth + 1);
   };
 
   const treeRoot = decodeRecord(tree.rootRecord, 0);
@@ -242,7 +262,7 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
     mtime: rootRr.mtime ?? treeRoot.mtime,
     size: 0,
   });
-  walk(treeRoot.lba, treeRoot.size, "", 0);
+  await walk(treeRoot.lba, treeRoot.size, "", 0);
 
   let boot: BootInfo | undefined;
   if (catalogLba !== undefined) {
@@ -267,10 +287,10 @@ export function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMITS): I
 }
 
 /** Opens an ISO on disk: entries whose data streams from the file, boot info, volume ids. */
-export function openIso(path: string): IsoImage & { close(): void } {
+export async function openIso(path: string): Promise<IsoImage & { close(): void }> {
   const src = fileSource(path);
   try {
-    return { ...readIso(src), close: () => src.close() };
+    return { ...(await readIso(src)), close: () => src.close() };
   } catch (e) {
     src.close();
     throw e;

@@ -18,6 +18,8 @@ export class MetadataReader {
     private readonly image: ByteSource,
     private readonly compression: number,
     private readonly tableEnd: number,
+    /** Told of every block decompressed (the cache is bounded by what the reader's budget allows). */
+    private readonly visit: (bytes: number, at: number) => void = () => {},
   ) {}
 
   block(at: number): MetadataBlock {
@@ -30,6 +32,7 @@ export class MetadataReader {
     const stored = (header & 0x8000) !== 0;
     if (size === 0 || size > METADATA_SIZE || at + 2 + size > this.image.size)
       throw new FormatError("squashfs", `metadata block at ${at} has invalid size ${size}`);
+    this.visit(METADATA_SIZE, at);
     const raw = this.image.read(at + 2, size);
     b = {
       data: stored ? raw : decompressBlock(this.compression, raw, METADATA_SIZE, `metadata block at ${at}`),

@@ -6,7 +6,7 @@
 import { FormatError } from "../../errors.js";
 import { printable, type Entry } from "../../tree/entry.js";
 import { bufferSource, type ByteSource } from "../../io/byte-source.js";
-import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
+import { budgetOf, DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { decompressBlock } from "./compression.js";
 import { readInode, NO_FRAGMENT, type Inode } from "./inode.js";
 import { MetadataReader, readLookupTable } from "./metadata.js";
@@ -20,17 +20,19 @@ export async function* readSquashfs(
   input: Buffer | ByteSource,
   limits: ReadLimits = DEFAULT_LIMITS,
 ): AsyncGenerator<Entry> {
-  yield* squashfsEntries(Buffer.isBuffer(input) ? bufferSource(input) : input, limits);
+  yield* await squashfsEntries(Buffer.isBuffer(input) ? bufferSource(input) : input, limits);
 }
 
-function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
+async function squashfsEntries(image: ByteSource, limits: ReadLimits): Promise<Entry[]> {
+  const budget = budgetOf(limits);
+  const visit = (bytes: number, at: number) => budget.visit("squashfs", bytes, `metadata block at ${at}`);
   const sb = readSuperblock(image.read(0, SUPERBLOCK_SIZE), image.size);
   if (sb.flags & FLAG_COMPRESSOR_OPTIONS && sb.compression !== 1)
     throw new FormatError("squashfs", `unsupported compressor ${sb.compression}`);
   const end = Math.min(image.size, sb.bytesUsed);
-  const inodes = new MetadataReader(image, sb.compression, sb.directoryTableStart);
-  const dirs = new MetadataReader(image, sb.compression, end);
-  const tables = new MetadataReader(image, sb.compression, end);
+  const inodes = new MetadataReader(image, sb.compression, sb.directoryTableStart, visit);
+  const dirs = new MetadataReader(image, sb.compression, end, visit);
+  const tables = new MetadataReader(image, sb.compression, end, visit);
   const ids = readLookupTable(image, tables, sb.idTableStart, sb.idCount, 4, "id");
   const idOf = (i: number, what: string): number => {
     if (i >= sb.idCount)
@@ -159,7 +161,7 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
   const expanded = new Set<string>();
   let fileBytes = 0;
 
-  const walk = (dir: Inode, prefix: string, depth: number) => {
+  const walk = async (dir: Inode, prefix: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH)
       throw new FormatError("squashfs", `directories nest deeper than ${MAX_DEPTH} at '${printable(prefix)}'`);
     let left = dir.dirSize! - 3; // the listing size counts '.' and '..' as 3 bytes
@@ -185,6 +187,7 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
           `directory header in '${printable(prefix)}' claims ${count} entries (at most 256)`,
         );
       for (let i = 0; i < count; i++) {
+        await budget.pause();
         const e = c.take(8);
         const nameSize = e.readUInt16LE(6) + 1;
         const name = c.take(nameSize).toString("utf8");
@@ -232,7 +235,7 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
         else if (ino.type === "char" || ino.type === "block")
           [entry.rdevMajor, entry.rdevMinor] = [ino.rdevMajor!, ino.rdevMinor!];
         entries.push(entry);
-        if (ino.type === "dir") walk(ino, path, depth + 1);
+        if (ino.type === "dir") await walk(ino, path, depth + 1);
       }
     }
   };
@@ -248,6 +251,6 @@ function squashfsEntries(image: ByteSource, limits: ReadLimits): Entry[] {
     mtime: root.mtime,
     size: 0,
   });
-  walk(root, "", 0);
+  await walk(root, "", 0);
   return entries;
 }

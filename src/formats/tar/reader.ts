@@ -5,10 +5,10 @@
 import { normalizeEntryPath, printable, type Entry, type EntryType } from "../../tree/entry.js";
 import { FormatError } from "../../errors.js";
 import { bufferSource, sliceSource, type ByteSource } from "../../io/byte-source.js";
-import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
+import { budgetOf, DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { BLOCK, headerChecksum, numberField, paxNumber, paxRecords, textField } from "./header.js";
 
-/** pax headers and GNU long names larger than this are hostile, not metadata. */
+/** pax headers, GNU long names and the pax global state larger than this are hostile, not metadata. */
 const MAX_METADATA = 1 << 20;
 const MAX_ID = 2 ** 32 - 1;
 const MAX_TIME = 2 ** 33 - 1;
@@ -29,11 +29,15 @@ export async function* readTar(input: Buffer | ByteSource, limits: ReadLimits = 
   yield* tarEntries(Buffer.isBuffer(input) ? bufferSource(input) : input, limits);
 }
 
-function* tarEntries(src: ByteSource, limits: ReadLimits): Generator<Entry> {
+async function* tarEntries(src: ByteSource, limits: ReadLimits): AsyncGenerator<Entry> {
+  const budget = budgetOf(limits);
   let count = 0;
   let fileBytes = 0;
-  let global = new Map<string, string>();
+  // pax global records, merged in place: their total size is bounded like one header's.
+  const global = new Map<string, string>();
+  let globalBytes = 0;
   let pax = new Map<string, string>();
+  const ext = (key: string): string | undefined => pax.get(key) ?? global.get(key);
   let longName: string | undefined;
   let longLink: string | undefined;
   let at = 0;
@@ -44,16 +48,17 @@ function* tarEntries(src: ByteSource, limits: ReadLimits): Generator<Entry> {
         "tar",
         `${what} at offset ${offset - BLOCK} claims ${size} bytes (at most ${MAX_METADATA})`,
       );
+    budget.visit("tar", size, `${what} at offset ${offset - BLOCK}`);
     return src.read(offset, size);
   };
   while (at + BLOCK <= src.size) {
+    await budget.pause();
     const h = src.read(at, BLOCK);
     if (h.every((x) => x === 0)) break; // end of archive
     if (numberField(h, 148, 8, "checksum", MAX_ID) !== headerChecksum(h))
       throw new FormatError("tar", `header checksum mismatch at offset ${at}`);
     const type = String.fromCharCode(h[156]!);
-    const ext = new Map([...global, ...pax]);
-    const sizeText = ext.get("size");
+    const sizeText = ext("size");
     const size = sizeText !== undefined ? Number(sizeText) : numberField(h, 124, 12, "size", Number.MAX_SAFE_INTEGER);
     if (!Number.isSafeInteger(size) || size < 0)
       throw new FormatError("tar", `size '${printable(String(sizeText))}' at offset ${at} is invalid`);
@@ -69,7 +74,12 @@ function* tarEntries(src: ByteSource, limits: ReadLimits): Generator<Entry> {
       continue;
     }
     if (type === "g") {
-      global = new Map([...global, ...paxRecords(small(dataAt, size, "pax global header"))]);
+      for (const [k, v] of paxRecords(small(dataAt, size, "pax global header"))) {
+        globalBytes += k.length + v.length - (global.has(k) ? k.length + global.get(k)!.length : 0);
+        global.set(k, v);
+      }
+      if (globalBytes > MAX_METADATA)
+        throw new FormatError("tar", `pax global headers hold more than ${MAX_METADATA} bytes of records`);
       continue;
     }
     if (type === "L" || type === "K") {
@@ -80,8 +90,9 @@ function* tarEntries(src: ByteSource, limits: ReadLimits): Generator<Entry> {
     }
     const ustar = h.toString("latin1", 257, 263) === "ustar\0";
     const prefix = ustar ? textField(h, 345, 155) : "";
-    const name = ext.get("path") ?? longName ?? (prefix ? `${prefix}/${textField(h, 0, 100)}` : textField(h, 0, 100));
-    const link = ext.get("linkpath") ?? longLink ?? textField(h, 157, 100);
+    const name = ext("path") ?? longName ?? (prefix ? `${prefix}/${textField(h, 0, 100)}` : textField(h, 0, 100));
+    const link = ext("linkpath") ?? longLink ?? textField(h, 157, 100);
+    const [uid, gid, mtime] = [ext("uid"), ext("gid"), ext("mtime")];
     [pax, longName, longLink] = [new Map<string, string>(), undefined, undefined];
     const kind = TYPES[type];
     if (!kind) continue; // other types (sockets cannot be stored; vendor extensions) carry nothing we use
@@ -89,11 +100,9 @@ function* tarEntries(src: ByteSource, limits: ReadLimits): Generator<Entry> {
       path: normalizeEntryPath("tar", name),
       type: kind,
       mode: numberField(h, 100, 8, "mode", MAX_ID) & 0o7777,
-      uid: ext.has("uid") ? paxNumber(ext.get("uid")!, "uid", MAX_ID) : numberField(h, 108, 8, "uid", MAX_ID),
-      gid: ext.has("gid") ? paxNumber(ext.get("gid")!, "gid", MAX_ID) : numberField(h, 116, 8, "gid", MAX_ID),
-      mtime: ext.has("mtime")
-        ? paxNumber(ext.get("mtime")!, "mtime", MAX_TIME)
-        : numberField(h, 136, 12, "mtime", MAX_TIME),
+      uid: uid !== undefined ? paxNumber(uid, "uid", MAX_ID) : numberField(h, 108, 8, "uid", MAX_ID),
+      gid: gid !== undefined ? paxNumber(gid, "gid", MAX_ID) : numberField(h, 116, 8, "gid", MAX_ID),
+      mtime: mtime !== undefined ? paxNumber(mtime, "mtime", MAX_TIME) : numberField(h, 136, 12, "mtime", MAX_TIME),
       size: 0,
     };
     if (kind === "file") {

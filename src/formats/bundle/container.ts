@@ -6,8 +6,8 @@
 // or recompressed. Small parts are deflated. Built from the tar header (formats/tar) and the
 // gzip member framing (formats/gzip); read back only after every member checks out as any
 // gzip reader would read it (exact deflate ends, CRC-32, ISIZE, nothing after the last).
-import { FormatError } from "../errors.js";
-import { readInto, type ByteSource } from "../io/byte-source.js";
+import { FormatError } from "../../errors.js";
+import { readInto, type ByteSource } from "../../io/byte-source.js";
 import {
   checkStoredBody,
   deflatedMember,
@@ -15,11 +15,12 @@ import {
   memberHeader,
   parseMemberHeader,
   STORED_BLOCK,
+  type MemberHeader,
   STORED_HEAD,
   storedBody,
   storedBodyLength,
-} from "../formats/gzip/member.js";
-import { headerBlock, padding } from "../formats/tar/header.js";
+} from "../gzip/member.js";
+import { headerBlock, padding } from "../tar/header.js";
 
 const KIND_DEFLATED = 0;
 const KIND_STORED = 1;
@@ -81,6 +82,12 @@ function readSmall(src: ByteSource): Buffer {
   return src.read(0, src.size);
 }
 
+/** Whether `head` starts a bundle mkbundle wrote: a gzip member with the 'MK' field. */
+export const isBundle = (head: Buffer): boolean => isMember(parseMemberHeader(head));
+
+const isMember = (head: MemberHeader | undefined): head is MemberHeader =>
+  head?.length === HEADER && head.extra.get("MK")?.length === 9;
+
 /** A piece of the uncompressed tar: in memory, or stored blocks at `at` in the file. */
 type Segment = { start: number; size: number } & ({ bytes: Buffer } | { at: number });
 
@@ -95,13 +102,13 @@ export async function bundleTar(file: ByteSource): Promise<ByteSource | undefine
   let inflated = 0;
   for (let at = 0; at < file.size;) {
     const head = parseMemberHeader(file.read(at, HEADER));
-    const field = head?.extra.get("MK");
-    if (!head || head.length !== HEADER || field?.length !== 9) {
+    if (!isMember(head)) {
       if (segments.length === 0) return undefined;
       throw new FormatError("bundle", `bytes at offset ${at} are not a bundle member (nothing may follow the last)`);
     }
     if (segments.length >= MAX_MEMBERS)
       throw new FormatError("bundle", `more than ${MAX_MEMBERS} members: not a bundle mkbundle wrote`);
+    const field = head.extra.get("MK")!;
     const length = Number(field.readBigUInt64LE(0));
     const kind = field[8];
     if (length < HEADER + TRAILER || at + length > file.size)
