@@ -3,12 +3,14 @@ import { benchDev } from "./dev.js";
 import { benchFormats } from "./formats.js";
 import { benchIso } from "./iso.js";
 import { benchRemaster } from "./remaster.js";
+import { benchSquashfs } from "./squashfs.js";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   formats: benchFormats,
   iso: benchIso,
   remaster: benchRemaster,
   dev: benchDev,
+  squashfs: benchSquashfs,
 };
 
 const names = process.argv.slice(2);

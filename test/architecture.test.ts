@@ -20,6 +20,7 @@ const LAYERS: Record<string, number> = {
   manifest: 6,
   store: 6,
   gems: 7,
+  extension: 7,
   outdir: 7,
   lock: 8,
   overlay: 9,

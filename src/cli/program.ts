@@ -8,6 +8,7 @@ import { inspectCommands } from "./commands/inspect.js";
 import { lockCommand } from "./commands/lock.js";
 import { cacheCommand } from "./commands/cache.js";
 import { cleanCommand } from "./commands/clean.js";
+import { tczCommand } from "./commands/tcz.js";
 import { bundleCommand } from "./commands/bundle.js";
 import { planCommand } from "./commands/plan.js";
 import { rebuildIsoCommand } from "./commands/rebuild-iso.js";
@@ -58,6 +59,7 @@ function buildProgram(io: CliIo): Command {
   lockCommand(program);
   cacheCommand(program);
   cleanCommand(program);
+  tczCommand(program);
   bundleCommand(program);
   planCommand(program);
   rebuildIsoCommand(program);

@@ -94,6 +94,12 @@ function whereListedIn(written: Manifest, locate: Locator): NonNullable<ResolveC
       const i = (written.extensions?.[role] ?? []).findIndex((n) => extensionName(n) === name);
       return i >= 0 ? locate(["extensions", role, i]) : undefined;
     }
+    if (list === "extensions.local") {
+      const i = (written.extensions?.local ?? []).findIndex(
+        (l) => extensionName("from" in l ? l.name : (l.name ?? l.file.split("/").pop()!)) === name,
+      );
+      return i >= 0 ? locate(["extensions", "local", i]) : undefined;
+    }
     const i = (written.files ?? []).findIndex((f) => "extract" in f && extensionName(f.extract.extension) === name);
     return i >= 0 ? locate(["files", i, "extract", "extension"]) : undefined;
   };

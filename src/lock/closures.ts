@@ -2,7 +2,8 @@
 // each .tcz fetched and verified against its .md5.txt once, however many lists name it.
 import { readFileSync } from "node:fs";
 import { MkError, type Diagnostic } from "../errors.js";
-import type { ResolvedManifest } from "../manifest/types.js";
+import { rootsOf, type ResolvedManifest } from "../manifest/types.js";
+import { localExtension } from "./local-extensions.js";
 import type { Fetched } from "../store/fetch.js";
 import { describeLocation, under } from "../net/location.js";
 import { describeMissing, resolveClosure, type Closure, type MissingExtension } from "../tinycore/closure.js";
@@ -23,6 +24,8 @@ interface Found {
   deps: string[];
   tcz: Fetched;
   dep?: Fetched;
+  /** A local extension's file list (mirror ones fetch theirs). */
+  list?: Fetched;
 }
 
 export interface Closures {
@@ -59,8 +62,19 @@ export async function resolveClosures(
   const found = new Map<string, Promise<Found | undefined>>();
   const unavailable = new Set<string>(); // failed to download or verify: reported as such, not as missing
   const badNames = new Set<string>();
+  const locals = new Map(m.extensions.local.map((l) => [l.name, l]));
   const lookup = (name: string) => {
     let p = found.get(name);
+    const local = locals.get(name);
+    if (!p && local) {
+      p = localExtension(local, m, ctx).then((b) => ({
+        deps: b.deps,
+        tcz: b.tcz,
+        ...(b.dep ? { dep: b.dep } : {}),
+        list: b.list,
+      }));
+      found.set(name, p);
+    }
     if (!p) {
       p = (async () => {
         const [md5File, depFile] = await Promise.all([
@@ -94,8 +108,8 @@ export async function resolveClosures(
   const roots = (names: readonly string[]) => names.map((n) => expand(n, `extension ${n}`));
 
   const closures: [LockedExtension["role"], Closure][] = [
-    ["builtin", await resolveClosure(roots(m.extensions.builtin), "extensions.builtin", lookup)],
-    ["mirror", await resolveClosure(roots(m.extensions.mirror), "extensions.mirror", lookup)],
+    ["builtin", await resolveClosure(roots(rootsOf(m, "builtin")), "extensions.builtin", lookup)],
+    ["mirror", await resolveClosure(roots(rootsOf(m, "mirror")), "extensions.mirror", lookup)],
     // Extensions that only supply files: their .tcz is pinned, their dependencies are not needed.
     [
       "extract",
@@ -119,7 +133,9 @@ export async function resolveClosures(
       if (!info) continue; // unavailable: the collector reports why
       const files: LockedExtension["files"] = {};
       if (info.dep && role !== "extract") files[".dep"] = info.dep.sha256;
-      if (role === "mirror") {
+      const local = locals.get(node.name);
+      if (role === "mirror" && info.list) files[".list"] = info.list.sha256;
+      else if (role === "mirror") {
         for (const suffix of [".info", ".list"] as const) {
           const f = await c.get(at(node.name, suffix), `${node.name}.tcz${suffix}`, { metadata: true });
           if (f) files[suffix] = f.sha256;
@@ -134,6 +150,7 @@ export async function resolveClosures(
         md5: info.tcz.md5,
         sha256: info.tcz.sha256,
         ...(Object.keys(files).length ? { files } : {}),
+        ...(local ? { local: "from" in local ? local.from : local.file } : {}),
       });
     }
   }

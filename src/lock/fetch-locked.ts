@@ -7,6 +7,7 @@ import { baseIsoLocation } from "./base.js";
 import { resolveBaseParts } from "./base-parts.js";
 import { hasBlob } from "../store/cas.js";
 import { collector, LOCK_PIN } from "./collector.js";
+import { localExtension } from "./local-extensions.js";
 import type { ResolveContext } from "./context.js";
 import type { Lock } from "./lock-file.js";
 import { LOADER_LABEL, uefiLoaderLocation } from "./uefi-loader.js";
@@ -25,7 +26,21 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
         : resolveBaseParts(m, ctx, c, lock).then((r) => void gone.push(...r.missing.map((l) => `${l} is gone`)))
       : need(baseIsoLocation(m, ctx), m.base.url ?? m.base.iso!, { sha256: lock.base.sha256, size: lock.base.size }),
   ];
+  const locals = new Map(m.extensions.local.map((l) => [l.name, l]));
   for (const e of lock.extensions) {
+    const local = locals.get(e.name);
+    if (local) {
+      // Built again (or verified) from what the manifest names: the lock's pin must match it.
+      jobs.push(
+        localExtension(local, m, ctx).then((b) => {
+          if (b.tcz.sha256 !== e.sha256)
+            gone.push(
+              `extensions.local ${e.name}: ${e.local ?? ""} gives sha256 ${b.tcz.sha256}, the lock pins ${e.sha256} (run mkbundle lock)`,
+            );
+        }),
+      );
+      continue;
+    }
     jobs.push(
       need(under(ctx.mirror, tczPath(lock.release, lock.arch, e.name)), `${e.name}.tcz`, {
         sha256: e.sha256,

@@ -19,6 +19,8 @@ export interface LockedExtension {
   md5: string;
   sha256: string;
   files?: Partial<Record<".dep" | ".info" | ".list", string>>;
+  /** extensions.local: the directory it is built from, or its .tcz (relative to the lock's directory). */
+  local?: string;
 }
 
 export interface LockedGem {
@@ -78,6 +80,7 @@ export function inputsDigest(m: ResolvedManifest): string {
     kernel: m.kernel ?? null,
     builtin: m.extensions.builtin,
     mirror: m.extensions.mirror,
+    ...(m.extensions.local.length ? { local: m.extensions.local } : {}),
     extract: extractSources(m),
     ...(m.boot.uefi ? { uefi: m.boot.uefi.loader } : {}),
     gems: m.gems.require.length ? { source: m.gems.source, require: m.gems.require } : null,

@@ -32,7 +32,8 @@ export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promi
   if (!o.manifestFile) return { lock: await resolveLock(), status: "resolved in memory" };
   const lockFile = lockPathFor(o.manifestFile);
   const existing = readLock(lockFile);
-  const fresh = existing?.inputs === inputsDigest(o.manifest);
+  // A local extension's directory is an input too: the lock is fresh only if it still packs to the pin.
+  const fresh = existing?.inputs === inputsDigest(o.manifest) && (await localsMatch(existing, o.manifest, ctx));
   if (o.frozen && !existing)
     throw new MkError("resolve", `--frozen: the lock file ${lockFile} does not exist`, {
       hint: `run mkbundle lock ${o.manifestFile}`,
@@ -52,4 +53,14 @@ export async function lockStage(o: LockStageOptions, ctx: ResolveContext): Promi
   const before = existing ? readFileSync(lockFile, "utf8") : undefined;
   if (before !== text) await writeFileAtomic(lockFile, Buffer.from(text));
   return { lock, status: before === text ? "unchanged" : existing ? "updated" : "wrote", lockFile };
+}
+
+async function localsMatch(lock: Lock, m: ResolvedManifest, ctx: ResolveContext): Promise<boolean> {
+  if (!m.extensions.local.length) return true;
+  const { localExtension } = await import("./local-extensions.js");
+  for (const l of m.extensions.local) {
+    const pin = lock.extensions.find((e) => e.name === l.name && e.local !== undefined);
+    if (!pin || (await localExtension(l, m, ctx)).tcz.sha256 !== pin.sha256) return false;
+  }
+  return true;
 }

@@ -1,5 +1,8 @@
 // Razor's command line (-b -m -p -d -t -c), its -c file and MK_BUNDLE_* variables -> an
 // in-memory manifest that goes through the same checks and pipeline as a manifest file.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { readTextFile } from "./text-file.js";
 import { hasErrors, MkError, problem, type Diagnostic } from "../errors.js";
 import type { LoadedManifest } from "./input.js";
@@ -13,6 +16,8 @@ import { mirrorRoot, mirrorSeries } from "../tinycore/mirror-layout.js";
 export interface RazorFlags {
   builtinList?: string;
   mirrorList?: string;
+  /** Hanlon's -l: prebuilt .tcz files, one path a line (relative to the list), loaded at boot. */
+  localExtents?: string;
   buildProdImage?: boolean;
   buildDebugImage?: boolean;
   tcPasswd?: string;
@@ -111,6 +116,7 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
   }
   const builtin = builtinFile ? readList(builtinFile, diagnostics) : [];
   const mirror = mirrorFile ? readList(mirrorFile, diagnostics) : [];
+  const local = flags.localExtents ? readLocalList(flags.localExtents, diagnostics) : [];
 
   let password: string | undefined = settings["MK_BUNDLE_TC_PASSWD"];
   if (password !== undefined && flavour === "prod") {
@@ -160,13 +166,19 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
       ...(settings["MK_BUNDLE_TCL_ISO_URL"] ? { url: settings["MK_BUNDLE_TCL_ISO_URL"] } : {}),
     },
     ...(mirrorSetting ? { mirror: mirrorRoot(mirrorSetting) } : {}),
-    extensions: { builtin: builtin.map((e) => e.name), mirror: mirror.map((e) => e.name) },
+    extensions: {
+      builtin: builtin.map((e) => e.name),
+      mirror: mirror.map((e) => e.name),
+      ...(local.length ? { local: local.map((l) => ({ file: l.file, sha256: l.sha256 })) } : {}),
+    },
     ...(settings["MK_BUNDLE_GEM_SERVER_URI"] ? { gems: { source: settings["MK_BUNDLE_GEM_SERVER_URI"] } } : {}),
     ...(password !== undefined ? { password: { env: "MK_BUNDLE_TC_PASSWD" } } : {}),
   };
 
   const locate: Locator = (path) => {
     const [top, role, index] = path;
+    if (top === "extensions" && role === "local" && typeof index === "number" && flags.localExtents)
+      return { file: flags.localExtents, line: local[index]?.line ?? 0, column: 1 };
     if (top === "extensions" && (role === "builtin" || role === "mirror") && typeof index === "number") {
       const e: ListedExtension | undefined = (role === "builtin" ? builtin : mirror)[index];
       const file = role === "builtin" ? builtinFile : mirrorFile;
@@ -192,9 +204,31 @@ function readList(file: string, diagnostics: Diagnostic[]): ListedExtension[] {
   return parsed.extensions;
 }
 
+/**
+ * -l FILE: each line a .tcz path, relative to the list. Razor's flow writes no lock, so each
+ * file is pinned by the sha256 it has now (the bundle records it); its .dep beside it is read.
+ */
+function readLocalList(file: string, diagnostics: Diagnostic[]): { file: string; sha256: string; line: number }[] {
+  const text = readText(file, "local extension list", diagnostics);
+  if (text === undefined) return [];
+  const out: { file: string; sha256: string; line: number }[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (!line) return;
+    const path = resolve(dirname(file), line);
+    const at = { ...problem(file, ""), line: i + 1, column: 1 };
+    if (!line.endsWith(".tcz")) return void diagnostics.push({ ...at, message: `'${line}' is not a .tcz file` });
+    if (!existsSync(path))
+      return void diagnostics.push({ ...at, message: `${line} does not exist (looked for ${path})` });
+    const sha256 = createHash("sha256").update(readFileSync(path)).digest("hex");
+    out.push({ file: relative(process.cwd(), path), sha256, line: i + 1 });
+  });
+  return out;
+}
+
 const USAGE = problem(
   "usage",
-  "mkbundle -b FILE -m FILE [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]",
+  "mkbundle -b FILE -m FILE [-l FILE] [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]",
   "or a manifest: mkbundle build FILE; see mkbundle --help",
 );
 

@@ -2,7 +2,14 @@
 // mirror, the epoch, where the base ISO and gems come from): the manifest exactly as it
 // will be built.
 import { flavourPolicy } from "./flavour.js";
-import { defaultIso, extensionName, type Manifest, type ResolvedManifest } from "./types.js";
+import {
+  defaultIso,
+  extensionName,
+  type LocalExtension,
+  type LocalExtensionSpec,
+  type Manifest,
+  type ResolvedManifest,
+} from "./types.js";
 
 /** The values the configuration decides (config/settings.ts), among the manifest's, the environment's and defaults. */
 export interface ManifestSettings {
@@ -16,6 +23,13 @@ export interface ManifestSettings {
 export function flavourDrops(m: Manifest): string[] {
   const drop = new Set(flavourPolicy(m.flavour ?? "dev").dropsBuiltin(m.flavours?.prod?.exclude ?? []));
   return (m.extensions?.builtin ?? []).map(extensionName).filter((n) => drop.has(n));
+}
+
+function localExtension(l: LocalExtensionSpec): LocalExtension {
+  const common = { dep: (l.dep ?? []).map(extensionName), load: l.load ?? "builtin" };
+  if ("from" in l) return { name: extensionName(l.name), from: l.from, ...common };
+  const name = extensionName(l.name ?? l.file.split("/").pop()!);
+  return { name, file: l.file, sha256: l.sha256, ...common };
 }
 
 export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManifest {
@@ -47,6 +61,7 @@ export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManif
     extensions: {
       builtin: (m.extensions?.builtin ?? []).map(extensionName).filter((n) => !dropped.has(n)),
       mirror: (m.extensions?.mirror ?? []).map(extensionName),
+      local: (m.extensions?.local ?? []).map(localExtension),
     },
     gems: {
       source: s.gemSource,

@@ -54,7 +54,7 @@ export interface Manifest {
   base?: BaseSpec;
   mirror?: string;
   kernel?: string;
-  extensions?: { builtin?: string[]; mirror?: string[] };
+  extensions?: { builtin?: string[]; mirror?: string[]; local?: LocalExtensionSpec[] };
   gems?: { source?: string; require?: string[] };
   files?: FileSpec[];
   services?: ServiceSpec[];
@@ -78,7 +78,7 @@ export interface ResolvedManifest {
   base: BaseSpec & { release: string; arch: Arch };
   mirror: string;
   kernel?: string;
-  extensions: { builtin: string[]; mirror: string[] };
+  extensions: { builtin: string[]; mirror: string[]; local: LocalExtension[] };
   gems: { source: string; require: string[] };
   files: (FileSpec & { mode: string; owner: string })[];
   services: (ServiceSpec & { log: string })[];
@@ -86,6 +86,23 @@ export interface ResolvedManifest {
   flavours: { prod: { exclude: string[] } };
   boot: { append: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
 }
+
+/** extensions.local as written: built from a directory, or a prebuilt .tcz pinned by sha256. */
+export type LocalExtensionSpec =
+  | { name: string; from: string; dep?: string[]; load?: "builtin" | "mirror" }
+  | { file: string; sha256: string; name?: string; dep?: string[]; load?: "builtin" | "mirror" };
+
+/** A local extension with its name and role settled (paths still relative to the manifest). */
+export type LocalExtension = ({ name: string; from: string } | { name: string; file: string; sha256: string }) & {
+  dep: string[];
+  load: "builtin" | "mirror";
+};
+
+/** The names each role starts its closure from: the lists, then the local extensions of that role. */
+export const rootsOf = (m: ResolvedManifest, role: "builtin" | "mirror"): string[] => [
+  ...m.extensions[role],
+  ...m.extensions.local.filter((l) => l.load === role).map((l) => l.name),
+];
 
 /** The release directory's "current" ISO: Core on x86, CorePure64 on x86_64 (as on the public mirror). */
 export const defaultIso = (arch: Arch): string => (arch === "x86_64" ? "CorePure64-current.iso" : "Core-current.iso");

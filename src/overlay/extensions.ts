@@ -1,6 +1,7 @@
 // Builtin extensions in /tmp/builtin (optional/ and onboot.lst) and the in-image mirror,
 // from the lock's pins.
 import type { LockedExtension } from "../lock/lock-file.js";
+import { rootsOf } from "../manifest/types.js";
 import { expandKernel } from "../tinycore/kernel-names.js";
 import { BUILTIN_OPTIONAL, extensionPath, GEM_MIRROR, inImageMirror, ONBOOT_LIST } from "../tinycore/layout.js";
 import { md5FileText } from "../tinycore/md5-file.js";
@@ -25,7 +26,7 @@ export function extensionEntries(input: OverlayInput): Entry[] {
   for (const e of lock.extensions.filter((x) => x.role === "mirror"))
     put(inImageMirror(lock.release, lock.arch), e, [".dep", ".info", ".list"]);
   // tce-setup loads these at boot, in this order; their dependencies come from the .dep files.
-  const top = manifest.extensions.builtin.map((n) => expandKernel(n, lock.kernel));
+  const top = rootsOf(manifest, "builtin").map((n) => expandKernel(n, lock.kernel));
   if (top.length) out.push(fileEntry(ONBOOT_LIST, Buffer.from(top.map((n) => `${n}.tcz\n`).join("")), epoch));
   return out;
 }

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { BundleJson } from "../../src/bundle/bundle.js";
 import type { Lock } from "../../src/lock/lock-file.js";
-import { mkbundleIn } from "../helpers/cli.js";
+import { mkbundleAsync, mkbundleIn } from "../helpers/cli.js";
 import { fixturesDir, repoRoot } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -390,6 +390,56 @@ describe("a warm cache", () => {
     utimesSync(dep, later, later);
     const changed = await go(["plan", m]);
     expect(changed.stderr).toContain(`${files} files, 1 downloaded`);
+  });
+});
+
+describe("extensions.local with a prebuilt .tcz", () => {
+  it("is pinned by its sha256, its .dep beside it resolved from the mirror; other bytes are refused at its line", async () => {
+    const src = join(dir, "prebuilt-src");
+    mkdirSync(join(src, "usr/local/bin"), { recursive: true });
+    writeFileSync(join(src, "usr/local/bin/agent"), "#!/bin/sh\necho agent\n");
+    const made = await mkbundleIn(["tcz", src, "--name", "agent", "--dep", "bash", "--out", join(dir, "pre/vendor")]);
+    expect(made.code, made.stderr).toBe(0);
+    const sha = createHash("sha256")
+      .update(readFileSync(join(dir, "pre/vendor/agent.tcz")))
+      .digest("hex");
+    const body = (pin: string) =>
+      `name: pre\nversion: 0.1.0\nflavour: dev\nbase: { iso: Core-4.4.iso }\nextensions:\n  local:\n    - file: vendor/agent.tcz\n      sha256: "${pin}"\n`;
+    const m = write("pre/pre.yaml", body(sha));
+    const r = await run(["bundle", m, "--out", join(dir, "out-pre")]);
+    expect(r.code, r.stderr).toBe(0);
+    const lock = readFileSync(join(dir, "pre/pre.lock"), "utf8");
+    expect(lock).toMatch(
+      new RegExp(`name: agent\\n\\s+role: builtin[\\s\\S]*sha256: ${sha}[\\s\\S]*local: vendor/agent.tcz`),
+    );
+    expect(lock).toMatch(/name: bash\n\s+role: builtin\n\s+requiredBy: \[agent\]/);
+    writeFileSync(m, body("0".repeat(64)));
+    const bad = await run(["bundle", m, "--out", join(dir, "out-pre")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      `${m}:7:7: extensions.local: sha256 mismatch for vendor/agent.tcz: expected ${"0".repeat(64)}, got ${sha}`,
+    );
+    // Razor's flow takes them as Hanlon did: -l FILE, one .tcz a line, relative to the list.
+    const b = write("pre/b.lst", "bash\n");
+    const mlst = write("pre/m.lst", "procps\n");
+    const l = write("pre/local.lst", "# ours\nvendor/agent.tcz\n");
+    const razorOut = join(dir, "out-pre-razor");
+    const razor = await mkbundleAsync(
+      ["-b", b, "-m", mlst, "-l", l, "--mirror", mirror, "--work-dir", wd, "--out", razorOut],
+      {
+        cwd: dir,
+      },
+    );
+    expect(razor.code, razor.stderr).toBe(0);
+    const json = (await mkbundleIn(["cat", join(razorOut, "razor-microkernel-bundle-dev.tar.gz"), "bundle.json"]))
+      .stdout;
+    const locked = (JSON.parse(json) as { lock: { extensions: { name: string; sha256: string; local?: string }[] } })
+      .lock.extensions;
+    expect(locked.find((e) => e.name === "agent")).toMatchObject({ sha256: sha, local: "pre/vendor/agent.tcz" });
+    const missing = write("pre/missing.lst", "vendor/nope.tcz\n");
+    const none = await mkbundleAsync(["-b", b, "-m", mlst, "-l", missing, "-n"], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`${missing}:1:1: vendor/nope.tcz does not exist`);
   });
 });
 

@@ -320,7 +320,7 @@ describe("Razor's command line", () => {
     expect(shown.flavour).toBe("prod");
     expect(shown.name).toBe("razor-microkernel");
     // prod leaves openssh out (Razor's rule), and the header says so.
-    expect(shown.extensions).toEqual({ builtin: ["bash"], mirror: ["procps"] });
+    expect(shown.extensions).toEqual({ builtin: ["bash"], mirror: ["procps"], local: [] });
     expect(r.stdout).toContain("# flavour prod leaves out of extensions.builtin: openssh");
     expect(r.stdout + r.stderr).not.toContain("secret");
     expect(r.stderr).toContain("warning: a 'tc' password cannot be set for a prod image");

@@ -155,7 +155,7 @@ describe("resolving defaults and precedence of the mirror", () => {
       epoch: 1577836800,
       base: { release: "4.x", arch: "x86", iso: "Core-current.iso" },
       mirror: "http://distro.ibiblio.org/tinycorelinux",
-      extensions: { builtin: [], mirror: [] },
+      extensions: { builtin: [], mirror: [], local: [] },
       gems: { source: "https://rubygems.org", require: [] },
       files: [{ path: "/x", content: "y", mode: "0644", owner: "0:0" }],
       services: [{ name: "web", run: "httpd", log: "/var/log/web.log" }],

@@ -14,6 +14,10 @@ export function razorOptions(program: Command): Command {
   return program
     .option("-b, --builtin-list <file>", "extensions baked into the initrd, one per line (Razor's builtin list)")
     .option("-m, --mirror-list <file>", "extensions for the image's local mirror, one per line (Razor's mirror list)")
+    .option(
+      "-l, --local-extents <file>",
+      "your own prebuilt .tcz files, one path a line (relative to the list), loaded at boot (Hanlon's -l)",
+    )
     .option("-p, --build-prod-image", "prod image: no openssh, no usable password, audited")
     .option("-d, --build-debug-image", "debug image: dev plus console autologin")
     .option("-t, --tc-passwd <passwd>", "password of the tc user (dev and debug; ignored with -p)")
@@ -30,6 +34,7 @@ export function razorOptions(program: Command): Command {
 const RAZOR_FLAGS = [
   "builtinList",
   "mirrorList",
+  "localExtents",
   "buildProdImage",
   "buildDebugImage",
   "tcPasswd",
