@@ -20,10 +20,11 @@ import { openBaseImage } from "../tinycore/base-image.js";
 import { readSmallText, type Entry } from "../tree/entry.js";
 import { writeBundle, writeOverlay, type WrittenFile } from "./bundle.js";
 import { readBundle } from "./read-bundle.js";
+import { mirrorProviders } from "../lock/provides-index.js";
 import { uefiLoaderSource } from "./uefi-loader.js";
 
 export async function compileBundle(
-  o: { input: ManifestInput; out: string; allowMissingCommands?: boolean },
+  o: { input: ManifestInput; out: string; allowMissingCommands?: boolean; skipLibCheck?: boolean },
   ctx: ResolveContext,
   s: { lock: Lock; status: LockStatus; tcField: TcField },
 ): Promise<{ overlay: WrittenFile; bundle: WrittenFile; overlayFiles: number }> {
@@ -48,6 +49,8 @@ export async function compileBundle(
       log: ctx.log,
       limits: ctx.limits,
       ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}),
+      ...(o.skipLibCheck ? { skipLibCheck: true } : {}),
+      providers: mirrorProviders(manifest, ctx),
     });
   } finally {
     base.close();

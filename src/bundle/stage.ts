@@ -25,6 +25,7 @@ export interface BundleStageOptions {
   update?: boolean;
   frozen?: boolean;
   allowMissingCommands?: boolean;
+  skipLibCheck?: boolean;
 }
 
 export interface BundleResult {
@@ -92,7 +93,7 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
     mkbundle: codeIdentity(),
     manifest: digestOf(manifest),
     lock: digestOf(lock),
-    options: digestOf([!!o.allowMissingCommands]),
+    options: digestOf(o.skipLibCheck ? [!!o.allowMissingCommands, "no lib check"] : [!!o.allowMissingCommands]),
     tc: digestOf(tcField),
     ...Object.fromEntries(Object.entries(sources).map(([p, s]) => [`source ${relative(o.input.dir, p)}`, s.sha256])),
   };

@@ -9,6 +9,7 @@ import { lockCommand } from "./commands/lock.js";
 import { cacheCommand } from "./commands/cache.js";
 import { cleanCommand } from "./commands/clean.js";
 import { tczCommand } from "./commands/tcz.js";
+import { providesCommand } from "./commands/provides.js";
 import { bundleCommand } from "./commands/bundle.js";
 import { planCommand } from "./commands/plan.js";
 import { rebuildIsoCommand } from "./commands/rebuild-iso.js";
@@ -60,6 +61,7 @@ function buildProgram(io: CliIo): Command {
   cacheCommand(program);
   cleanCommand(program);
   tczCommand(program);
+  providesCommand(program);
   bundleCommand(program);
   planCommand(program);
   rebuildIsoCommand(program);

@@ -43,6 +43,7 @@ export async function runLock(s: Run, r: ManifestRun, o: LockCommand): Promise<L
 export interface BundleCommand {
   frozen?: boolean;
   allowMissingCommands?: boolean;
+  skipLibCheck?: boolean;
 }
 
 const bundleOptions = (s: Run, r: ManifestRun, o: BundleCommand) => ({
@@ -52,6 +53,7 @@ const bundleOptions = (s: Run, r: ManifestRun, o: BundleCommand) => ({
   reproducible: r.config.sourceDateEpoch !== undefined,
   ...(o.frozen ? { frozen: true } : {}),
   ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}),
+  ...(o.skipLibCheck ? { skipLibCheck: true } : {}),
 });
 
 export async function runBundle(s: Run, r: ManifestRun, o: BundleCommand): Promise<BundleResult> {
@@ -141,4 +143,26 @@ export async function runRebuildIso(
     }),
   );
   return { ...r, bundle, chosen: why };
+}
+
+/** provides: the mirror's provides.db for the manifest's series and arch, searched. */
+export async function runProvides(
+  s: Run,
+  r: ManifestRun,
+  pattern: string,
+): Promise<{ index: string; found: { extension: string; paths: string[] }[] }> {
+  const ctx = contextOf(s, r);
+  const [{ mirrorProvidesIndex }, { searchProvides }, { MkError }] = await Promise.all([
+    import("../lock/provides-index.js"),
+    import("../tinycore/provides.js"),
+    import("../errors.js"),
+  ]);
+  const { release, arch } = r.input.manifest.base;
+  const where = `${release}/${arch}/tcz/provides.db.gz`;
+  const index = await withProgress(ctx, () => mirrorProvidesIndex(r.input.manifest, ctx)());
+  if (!index)
+    throw new MkError("resolve", `the mirror has no ${where}`, {
+      hint: "Tiny Core's mirrors publish one per series and arch",
+    });
+  return { index: where, found: searchProvides(index, pattern) };
 }

@@ -10,6 +10,7 @@ import { accountEntries } from "./accounts.js";
 import { auditImage } from "./audit.js";
 import { extensionEntries, gemEntries } from "./extensions.js";
 import { fileEntries } from "./files.js";
+import { checkLibraries, type Brought } from "./libraries.js";
 import { checkServiceCommands } from "./service-commands.js";
 import { serviceEntries } from "./services.js";
 import type { OverlayInput } from "./types.js";
@@ -32,14 +33,27 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   // The booted system: the base, the overlay on top, and what the builtin extensions bring.
   const final = treeOf(input.base.values());
   for (const e of overlay.values()) mergeEntry(final, e);
-  const fromBuiltins = new Set<string>();
-  for (const x of input.lock.extensions.filter((e) => e.role === "builtin"))
-    for (const e of await extensionFiles(x.name, input.blob(x.sha256), input.limits)) fromBuiltins.add(e.path);
+  const fromBuiltins = new Map<string, Entry>();
+  const brought: Brought[] = [];
+  const locals = input.manifest.extensions.local.map((l) => l.name);
+  for (const x of input.lock.extensions.filter((e) => e.role === "builtin" || locals.includes(e.name))) {
+    const files = await extensionFiles(x.name, input.blob(x.sha256), input.limits);
+    const local = locals.indexOf(x.name);
+    for (const e of files) {
+      if (x.role === "builtin") fromBuiltins.set(e.path, e);
+      if (local >= 0 && e.type === "file") brought.push({ entry: e, at: ["extensions", "local", local] });
+    }
+  }
   checkServiceCommands(
     input,
     (p) => final.has(p) || fromBuiltins.has(p),
-    () => [...final.keys(), ...fromBuiltins],
+    () => [...final.keys(), ...fromBuiltins.keys()],
   );
+  input.manifest.files.forEach((f, i) => {
+    const e = final.get(f.path.replace(/^\/+/, ""));
+    if (e?.type === "file") brought.push({ entry: e, at: ["files", i] });
+  });
+  await checkLibraries(input, (p) => final.get(p) ?? fromBuiltins.get(p), brought, input.providers ?? noIndex);
   if (flavourPolicy(input.manifest.flavour).audited) {
     const requiredBy = new Map(input.lock.extensions.map((x) => [x.name, x.requiredBy]));
     const audit = await auditImage(final, { limits: input.limits, requiredBy });
@@ -47,3 +61,5 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   }
   return sorted(overlay);
 }
+
+const noIndex = async (): Promise<undefined> => undefined;

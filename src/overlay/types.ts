@@ -7,6 +7,7 @@ import type { Locator } from "../manifest/schema.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { Log } from "../log.js";
 import type { FileTree } from "../tree/file-tree.js";
+import type { Providers } from "../tinycore/provides.js";
 import type { TcField } from "./password.js";
 
 export interface OverlayInput {
@@ -27,4 +28,8 @@ export interface OverlayInput {
   limits: ReadLimits;
   /** Build even when a service's program is not in the image (--allow-missing-commands). */
   allowMissingCommands?: boolean;
+  /** Skip the shared-library check (--no-lib-check). */
+  skipLibCheck?: boolean;
+  /** Which extensions ship a file with a name (the mirror's provides.db), for the library check's hints. */
+  providers?: Providers;
 }

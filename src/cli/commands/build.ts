@@ -14,6 +14,8 @@ interface BuildCliOptions extends FetchOptions {
   builtin: BuiltinMode;
   frozen?: boolean;
   allowMissingCommands?: boolean;
+  /** false with --no-lib-check. */
+  libCheck?: boolean;
   format?: string[];
   json?: boolean;
 }
@@ -36,6 +38,7 @@ export function buildCommand(program: Command): void {
         .addOption(formatOption())
         .option("--frozen", "fail when the lock is missing or stale, or a download does not match it")
         .option("--allow-missing-commands", "build even when a service's program is not in the image")
+        .option("--no-lib-check", "do not check that the programs the manifest brings in find their shared libraries")
         .option("--json", "print the summary as JSON"),
     ),
   ).action(async (file: string, version: string | undefined, _o: unknown, cmd: Command) => {
@@ -48,6 +51,7 @@ export function buildCommand(program: Command): void {
       builtin: opts.builtin,
       ...(opts.frozen ? { frozen: true } : {}),
       ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}),
+      ...(opts.libCheck === false ? { skipLibCheck: true } : {}),
       ...(opts.format ? { formats: opts.format } : {}),
     });
     if (r.builtin?.unpack) log.warn(`builtin extensions: ${r.builtin.why}`);

@@ -18,6 +18,8 @@ export interface BundleCliOptions extends FetchOptions, GlobalOptions {
   json?: boolean;
   frozen?: boolean;
   allowMissingCommands?: boolean;
+  /** false with --no-lib-check. */
+  libCheck?: boolean;
 }
 
 export function bundleCommand(program: Command): void {
@@ -37,12 +39,14 @@ export function bundleCommand(program: Command): void {
         .argument("<manifest>", "manifest file (YAML)")
         .option("--frozen", "fail when the lock is missing or stale, or a download does not match it")
         .option("--allow-missing-commands", "build even when a service's program is not in the image")
+        .option("--no-lib-check", "do not check that the programs the manifest brings in find their shared libraries")
         .option("--json", "print the summary as JSON on stdout"),
     ),
   ).action(async (file: string, _o: unknown, cmd: Command) => {
     const opts = globalsOf<BundleCliOptions>(cmd);
     const session = sessionOf(cmd);
-    reportBundle(await runBundle(session, manifestFileRun(session, file), opts), opts, session);
+    const run = { ...opts, ...(opts.libCheck === false ? { skipLibCheck: true } : {}) };
+    reportBundle(await runBundle(session, manifestFileRun(session, file), run), opts, session);
   });
 }
 

@@ -1,0 +1,135 @@
+// Every program the manifest brings into the image (files:, extract:, local extensions) has its
+// interpreter and shared libraries there, found as the loader would find them: runpath (with
+// $ORIGIN), the default directories, /etc/ld.so.conf; each library's own needs followed in
+// turn. A program for another architecture than the base's is an error too. A missing library
+// is reported at the manifest line that brought the program in, with the extensions that
+// provide it according to the mirror's provides.db (advisory: it may lag the extensions).
+import { keyPath, MkError, type Diagnostic } from "../errors.js";
+import { isElf, MACHINE_NAMES, readElf, type ElfInfo } from "../formats/elf/reader.js";
+import { FormatError } from "../errors.js";
+import type { Arch } from "../manifest/types.js";
+import { openContent, printable, readSmallText, type Entry } from "../tree/entry.js";
+import { followLinks } from "../tree/links.js";
+import type { Providers } from "../tinycore/provides.js";
+import type { OverlayInput } from "./types.js";
+
+/** A file the manifest brought in, and the manifest key that did. */
+export interface Brought {
+  entry: Entry;
+  at: (string | number)[];
+}
+
+const MACHINE: Record<Arch, { machine: number; bits: 32 | 64 }> = {
+  x86: { machine: 3, bits: 32 },
+  x86_64: { machine: 62, bits: 64 },
+};
+
+const DEFAULT_DIRS: Record<32 | 64, string[]> = {
+  32: ["lib", "usr/lib", "usr/local/lib"],
+  64: ["lib64", "lib", "usr/lib64", "usr/lib", "usr/local/lib"],
+};
+
+export async function checkLibraries(
+  input: OverlayInput,
+  get: (path: string) => Entry | undefined,
+  brought: readonly Brought[],
+  providers: Providers,
+): Promise<void> {
+  if (input.skipLibCheck) {
+    input.log.warn("--no-lib-check: the shared libraries of the programs this manifest brings in are not checked");
+    return;
+  }
+  const want = MACHINE[input.manifest.base.arch];
+  const confDirs = await ldSoConf(get);
+  const elfCache = new Map<string, ElfInfo | null>();
+  const elfOf = async (e: Entry): Promise<ElfInfo | null> => {
+    const cached = elfCache.get(e.path);
+    if (cached !== undefined) return cached;
+    let info: ElfInfo | null = null;
+    if (e.type === "file" && e.size >= 52) {
+      const src = openContent(e);
+      try {
+        if (isElf(src.read(0, 4))) info = readElf(src, `/${e.path}`);
+      } catch (err) {
+        if (!(err instanceof FormatError)) throw err;
+        info = null; // not a program the loader would run either
+      } finally {
+        src.close();
+      }
+    }
+    elfCache.set(e.path, info);
+    return info;
+  };
+  const resolve = (path: string): Entry | undefined => {
+    const f = followLinks(get, path);
+    return "found" in f ? f.found : undefined;
+  };
+  const problems: Diagnostic[] = [];
+  for (const b of brought) {
+    const info = await elfOf(b.entry);
+    if (!info) continue;
+    const where = input.locate?.(b.at) ?? { file: "", line: 0, column: 0 };
+    const report = (message: string, hint?: string) =>
+      problems.push({ severity: "error", ...where, path: keyPath(b.at), message, ...(hint ? { hint } : {}) });
+    const name = `/${b.entry.path}`;
+    if (info.machine !== want.machine || info.bits !== want.bits) {
+      report(
+        `${printable(name)} is a ${info.bits}-bit ${MACHINE_NAMES[info.machine] ?? `machine ${info.machine}`} program; this image is ${input.manifest.base.arch} (${want.bits}-bit ${MACHINE_NAMES[want.machine]})`,
+        `use a build for ${input.manifest.base.arch}, or a base of the program's architecture`,
+      );
+      continue;
+    }
+    if (info.interpreter && !resolve(info.interpreter.replace(/^\/+/, ""))) {
+      report(`${printable(name)} needs the loader ${info.interpreter}, which is not in the image`);
+      continue;
+    }
+    // Its libraries, and theirs, breadth first; each reported once, with who needs it.
+    const seen = new Set<string>();
+    const queue: { file: Entry; info: ElfInfo }[] = [{ file: b.entry, info }];
+    while (queue.length) {
+      const { file, info: fi } = queue.shift()!;
+      const origin = file.path.includes("/") ? file.path.slice(0, file.path.lastIndexOf("/")) : "";
+      const dirs = [
+        ...(fi.runpath.length ? fi.runpath : fi.rpath).map((d) => d.replace(/\$\{?ORIGIN\}?/g, `/${origin}`)),
+        ...confDirs,
+        ...DEFAULT_DIRS[want.bits],
+      ].map((d) => d.replace(/^\/+|\/+$/g, ""));
+      for (const lib of fi.needed) {
+        if (seen.has(lib)) continue;
+        seen.add(lib);
+        const found = lib.includes("/")
+          ? resolve(lib.replace(/^\/+/, ""))
+          : dirs.map((d) => resolve(d ? `${d}/${lib}` : lib)).find(Boolean);
+        if (!found) {
+          const who = file === b.entry ? "" : ` (for /${file.path})`;
+          const offer = await providers(lib);
+          report(
+            `${printable(name)} needs ${printable(lib)}${who}, which nothing in the image provides`,
+            offer === undefined
+              ? "the mirror has no tcz/provides.db.gz to say which extension ships it; add the extension that has it, or pass --no-lib-check"
+              : offer.length
+                ? `${offer
+                    .slice(0, 3)
+                    .map((o) => `${o.extension}.tcz provides ${o.path}`)
+                    .join("; ")} (add it to extensions.builtin)`
+                : "no extension on the mirror provides it (per tcz/provides.db.gz); ship it with files:, or pass --no-lib-check",
+          );
+          continue;
+        }
+        const li = await elfOf(found);
+        if (li) queue.push({ file: found, info: li });
+      }
+    }
+  }
+  if (problems.length) throw new MkError("manifest", problems);
+}
+
+/** The directories /etc/ld.so.conf names in the image (its include lines are not followed). */
+async function ldSoConf(get: (path: string) => Entry | undefined): Promise<string[]> {
+  const f = followLinks(get, "etc/ld.so.conf");
+  if (!("found" in f) || f.found.type !== "file") return [];
+  return (await readSmallText(f.found))
+    .split("\n")
+    .map((l) => l.replace(/#.*$/, "").trim())
+    .filter((l) => l.startsWith("/"));
+}
