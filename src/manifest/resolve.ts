@@ -77,6 +77,7 @@ export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManif
       ...(m.boot?.volume_id ? { volume_id: m.boot.volume_id } : {}),
       ...(m.boot?.uefi ? { uefi: m.boot.uefi } : {}),
     },
+    ...(m.checks?.libraries === false ? { checks: { libraries: false as const } } : {}),
   };
 }
 

@@ -61,6 +61,7 @@ export interface Manifest {
   password?: PasswordSpec;
   flavours?: { prod?: { exclude?: string[] } };
   boot?: { append?: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
+  checks?: { libraries?: boolean };
 }
 
 /**
@@ -85,6 +86,8 @@ export interface ResolvedManifest {
   password?: PasswordSpec;
   flavours: { prod: { exclude: string[] } };
   boot: { append: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
+  /** Only when the manifest turns a check off. */
+  checks?: { libraries: false };
 }
 
 /** extensions.local as written: built from a directory, or a prebuilt .tcz pinned by sha256. */

@@ -35,8 +35,9 @@ export async function checkLibraries(
   brought: readonly Brought[],
   providers: Providers,
 ): Promise<void> {
-  if (input.skipLibCheck) {
-    input.log.warn("--no-lib-check: the shared libraries of the programs this manifest brings in are not checked");
+  if (input.skipLibCheck || input.manifest.checks?.libraries === false) {
+    const why = input.skipLibCheck ? "--no-lib-check" : "checks.libraries: false";
+    input.log.warn(`${why}: the shared libraries of the programs this manifest brings in are not checked`);
     return;
   }
   const want = MACHINE[input.manifest.base.arch];

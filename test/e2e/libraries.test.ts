@@ -53,6 +53,19 @@ describe("shared libraries checked at build time", () => {
     ]);
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.stderr).toContain("--no-lib-check: the shared libraries");
+    const keyed = write("parted/keyed.yaml", PARTED("checks:\n  libraries: false\n"));
+    const byKey = await mkbundleAsync([
+      "bundle",
+      keyed,
+      "--mirror",
+      mirror(),
+      "--work-dir",
+      wd,
+      "--out",
+      join(dir, "out0k"),
+    ]);
+    expect(byKey.code, byKey.stderr).toBe(0);
+    expect(byKey.stderr).toContain("warning: checks.libraries: false: the shared libraries");
 
     writeFileSync(
       m,
