@@ -211,6 +211,17 @@ describe("squashfs writer, read by squashfs-tools, squashfs-tools-ng and mkbundl
     }
   });
 
+  it("at 128 KiB blocks unsquashfs reads the block size and extracts every file as written", async () => {
+    const entries = TREES["block boundaries, zero blocks and duplicates"]!;
+    const image = await write("big-blocks", entries, 131072);
+    expect(sh(`unsquashfs -s ${q(image)}`).toString()).toMatch(/Block size 131072/);
+    const out = join(dir, "big-blocks-x");
+    rmSync(out, { recursive: true, force: true });
+    sh(`unsquashfs -n -d ${q(out)} ${q(image)} >/dev/null`);
+    for (const e of entries.filter((x) => x.type === "file"))
+      expect(sha(readFileSync(join(out, e.path))), e.path).toBe(sha(readContent(e)));
+  });
+
   it("what mksquashfs makes of the same tree reads back the same through mkbundle", async () => {
     const entries = TREES["block boundaries, zero blocks and duplicates"]!;
     const root = join(dir, "mksquashfs-src");

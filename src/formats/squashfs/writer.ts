@@ -191,10 +191,7 @@ async function writeImage(
     for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off, pos + off);
     pos += b.length;
   };
-  const compress = (b: Buffer): { bytes: Buffer; stored: boolean } => {
-    const packed = deflateSync(b, { level: o.level });
-    return packed.length < b.length ? { bytes: packed, stored: false } : { bytes: b, stored: true };
-  };
+  const compress = (b: Buffer): Packed => smaller(b, deflateSync(b, { level: o.level }));
   const fragments: { start: number; size: number }[] = [];
   let fragment = Buffer.alloc(0);
   const flushFragment = () => {
@@ -208,11 +205,10 @@ async function writeImage(
   const compressAsync = (b: Buffer): Promise<Packed> =>
     new Promise((resolve, reject) =>
       deflate(b, { level: o.level }, (err, packed) => {
-        if (err) reject(err);
-        else
-          resolve(
-            packed.length < b.length ? { bytes: packed, stored: false } : { bytes: Buffer.from(b), stored: true },
-          );
+        if (err) return reject(err);
+        const r = smaller(b, packed);
+        // Stored: a copy, since the block's buffer goes back to the pool once this settles.
+        resolve(r.stored ? { bytes: Buffer.from(b), stored: true } : r);
       }),
     );
   for (const n of inodes.filter((x) => x.kind === "file")) {
@@ -310,6 +306,10 @@ interface Packed {
   bytes: Buffer;
   stored: boolean;
 }
+
+/** The compressed bytes, or the block as it is when compressing does not shrink it (as mksquashfs does). */
+const smaller = (raw: Buffer, packed: Buffer): Packed =>
+  packed.length < raw.length ? { bytes: packed, stored: false } : { bytes: raw, stored: true };
 
 /**
  * Blocks in flight to the thread pool: enough to keep every pool thread busy (one per core
