@@ -32,6 +32,8 @@ export interface BundleJson {
   uefiLoader?: string;
   /** sha256 of every other member. */
   members: Record<string, string>;
+  /** The shared libraries the manifest's programs need, "SONAME OWNER", when they were checked (for plan). */
+  libraries?: string[];
 }
 
 export interface WrittenFile {
@@ -67,6 +69,7 @@ export async function writeBundle(
   basePath: string,
   epoch: number,
   uefiLoader?: ByteSource,
+  libraries?: string[],
 ): Promise<{ file: WrittenFile; json: BundleJson }> {
   const base = baseMemberName(lock.base.url);
   const overlayName = basename(overlay.path);
@@ -82,6 +85,7 @@ export async function writeBundle(
     overlay: overlayName,
     base,
     members: { [overlayName]: overlay.sha256, [base]: lock.base.sha256 },
+    ...(libraries ? { libraries } : {}),
   };
   if (uefiLoader) {
     json.uefiLoader = LOADER_MEMBER;

@@ -36,9 +36,10 @@ export async function compileBundle(
   const basePath = blobPath(store, lock.base.sha256);
   const base = await openBaseImage(basePath, ctx.limits);
   let overlayEntries: Entry[];
+  let libraries: string[] | undefined;
   try {
     if (manifest.boot.uefi) checkEfiStub(await base.kernel(), base.boot.kernel, basename(lock.base.url));
-    overlayEntries = await compileOverlay({
+    ({ entries: overlayEntries, libraries } = await compileOverlay({
       manifest,
       lock,
       manifestDir: o.input.dir,
@@ -51,13 +52,22 @@ export async function compileBundle(
       ...(o.allowMissingCommands ? { allowMissingCommands: true } : {}),
       ...(o.skipLibCheck ? { skipLibCheck: true } : {}),
       providers: mirrorProviders(manifest, ctx),
-    });
+    }));
   } finally {
     base.close();
   }
   const overlay = await writeOverlay(o.out, overlayEntries, manifest.epoch);
   const loader = await uefiLoaderSource(manifest, lock, blob, ctx.limits);
-  const { file: bundle } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch, loader);
+  const { file: bundle } = await writeBundle(
+    o.out,
+    manifest,
+    lock,
+    overlay,
+    basePath,
+    manifest.epoch,
+    loader,
+    libraries,
+  );
   const overlayFiles = overlayEntries.filter((e) => e.type !== "dir").length;
   return { overlay, bundle, overlayFiles };
 }

@@ -32,7 +32,7 @@ export async function devOverlay(
 ): Promise<DevOverlay> {
   const m = input.manifest;
   const tree = await base.initrd();
-  const entries = await compileOverlay({
+  const { entries } = await compileOverlay({
     manifest: m,
     lock,
     manifestDir: input.dir,

@@ -5,7 +5,7 @@ import type { ByteSource } from "../io/byte-source.js";
 import type { Entry } from "../tree/entry.js";
 import type { ReadLimits } from "./limits.js";
 
-export type ArchiveKind = "cpio" | "squashfs" | "tar" | "iso9660" | "fat";
+export type ArchiveKind = "cpio" | "squashfs" | "tar" | "iso9660" | "fat" | "ext2";
 
 export interface WrittenImage {
   /** Known before a byte is written, for formats that lay out first (ISO, FAT). */

@@ -3,6 +3,7 @@
 // a compression around a container (an initrd, a tar.gz), opened before the codecs look.
 import type { ArchiveKind, Codec } from "./codec.js";
 import { cpio } from "./cpio/codec.js";
+import { ext2 } from "./ext2/codec.js";
 import { fat } from "./fat/codec.js";
 import { isGzip } from "./gzip/member.js";
 import { iso9660 } from "./iso9660/codec.js";
@@ -11,8 +12,11 @@ import { tar } from "./tar/codec.js";
 
 export type ContainerKind = "gzip" | ArchiveKind;
 
-/** In the order they are asked: an isohybrid ISO also ends its first sector in 55 AA, so ISO before FAT. */
-export const CODECS: readonly Pick<Codec, "name" | "detect" | "read">[] = [cpio, squashfs, tar, iso9660, fat];
+/**
+ * In the order they are asked: an isohybrid ISO also ends its first sector in 55 AA, so ISO
+ * before FAT; ext2's magic sits 1080 bytes in, where an ISO has only zeros.
+ */
+export const CODECS: readonly Pick<Codec, "name" | "detect" | "read">[] = [cpio, squashfs, tar, iso9660, fat, ext2];
 
 /** Which container a byte string starts with. */
 export function detectContainer(head: Buffer): ContainerKind | undefined {

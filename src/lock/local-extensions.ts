@@ -6,18 +6,19 @@
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { MkError, problem } from "../errors.js";
+import { autoDeps } from "../extension/auto-deps.js";
 import { sourceTree } from "../extension/source-tree.js";
 import { writeSquashfsFile } from "../formats/squashfs/writer.js";
 import { readSquashfs } from "../formats/squashfs/reader.js";
 import { fileSource } from "../io/byte-source.js";
 import { hashFile } from "../io/hash.js";
-import type { LocalExtension, ResolvedManifest } from "../manifest/types.js";
-import { EXTENSION_NAME } from "../manifest/types.js";
+import { EXTENSION_NAME, rootsOf, type LocalExtension, type ResolvedManifest } from "../manifest/types.js";
 import { adoptBlob, tempFile, type Store } from "../store/cas.js";
 import type { Fetched } from "../store/fetch.js";
 import { parseDepFile } from "../tinycore/dep-file.js";
 import { collect, type Entry } from "../tree/entry.js";
 import type { ResolveContext } from "./context.js";
+import { mirrorProviders } from "./provides-index.js";
 
 export interface LocalBuilt {
   tcz: Fetched;
@@ -78,7 +79,7 @@ async function buildLocal(l: LocalExtension, m: ResolvedManifest, ctx: ResolveCo
     }
     if (existsSync(`${path}.dep`)) depsBeside = parseDepFile(readFileSync(`${path}.dep`, "utf8"));
   }
-  const deps = [...new Set([...l.dep, ...depsBeside])];
+  const deps = [...new Set([...l.dep, ...depsBeside, ...(l.autoDep ? await autoDepsOf(l, entries, m, ctx) : [])])];
   const bad = deps.find((d) => !EXTENSION_NAME.test(d));
   if (bad) throw fail(`extensions.local: ${l.name}'s dependency '${bad}' is not an extension name`);
   const list = entries
@@ -93,6 +94,14 @@ async function buildLocal(l: LocalExtension, m: ResolvedManifest, ctx: ResolveCo
       : {}),
     deps,
   };
+}
+
+/** dep: auto, from the shared libraries its programs need and the mirror's provides.db. */
+async function autoDepsOf(l: LocalExtension, entries: Entry[], m: ResolvedManifest, ctx: ResolveContext) {
+  const r = await autoDeps(entries, mirrorProviders(m, ctx), new Set(rootsOf(m, "builtin")), l.name);
+  const chosen = r.deps.map((d) => `${d} (for ${r.why.get(d)!.join(", ")})`);
+  ctx.log.info(`extensions.local: ${l.name}: dep auto: ${chosen.length ? chosen.join(", ") : "none"}`);
+  return r.deps;
 }
 
 /** A path next to the manifest, never outside its directory. */

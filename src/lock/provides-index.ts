@@ -1,13 +1,16 @@
 // The mirror's provides.db.gz, fetched (as metadata: size-bounded, cached like other mirror
 // files, never pinned) and read once per run, when a check first asks.
+import { readFileSync } from "node:fs";
 import { MkError } from "../errors.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { fileSource } from "../io/byte-source.js";
-import type { ResolvedManifest } from "../manifest/types.js";
+import { EXTENSION_NAME, type ResolvedManifest } from "../manifest/types.js";
 import { under } from "../net/location.js";
 import { fetchToStore } from "../store/fetch.js";
-import { tczIndexPath } from "../tinycore/mirror-layout.js";
-import { parseProvides, type ProvidesIndex, type Providers } from "../tinycore/provides.js";
+import type { DepLookup } from "../tinycore/closure.js";
+import { parseDepFile } from "../tinycore/dep-file.js";
+import { tczIndexPath, tczPath } from "../tinycore/mirror-layout.js";
+import { parseProvides, rankProviders, type ProvidesIndex, type Providers } from "../tinycore/provides.js";
 import type { ResolveContext } from "./context.js";
 
 export function mirrorProvidesIndex(
@@ -46,8 +49,39 @@ export function mirrorProvidesIndex(
 
 export function mirrorProviders(m: ResolvedManifest, ctx: ResolveContext): Providers {
   const index = mirrorProvidesIndex(m, ctx);
-  return async (name) => {
+  const deps = mirrorDeps(m, ctx);
+  return async (name, present) => {
     const i = await index();
-    return i ? (i.byName.get(name) ?? []) : undefined;
+    return i ? rankProviders(i.byName.get(name) ?? [], deps, present) : undefined;
+  };
+}
+
+/**
+ * An extension's .dep on the mirror (fetched as metadata, cached): its names, or [] without one.
+ * Only the mirror's: a local extension's own dependencies may be worked out from these.
+ */
+function mirrorDeps(m: ResolvedManifest, ctx: ResolveContext): DepLookup {
+  const known = new Map<string, Promise<string[]>>();
+  return (name) => {
+    let p = known.get(name);
+    if (!p) {
+      p = (async () => {
+        let got;
+        try {
+          got = await fetchToStore(
+            ctx.fetch,
+            under(ctx.mirror, tczPath(m.base.release, m.base.arch, name, ".dep")),
+            `${name}.tcz.dep`,
+            { metadata: true },
+          );
+        } catch (e) {
+          if (e instanceof MkError) return []; // a hint's ranking only: never a reason to fail
+          throw e;
+        }
+        return got ? parseDepFile(readFileSync(got.path, "utf8")).filter((d) => EXTENSION_NAME.test(d)) : [];
+      })();
+      known.set(name, p);
+    }
+    return p;
   };
 }

@@ -26,7 +26,10 @@ export function flavourDrops(m: Manifest): string[] {
 }
 
 function localExtension(l: LocalExtensionSpec): LocalExtension {
-  const common = { dep: (l.dep ?? []).map(extensionName), load: l.load ?? "builtin" };
+  const common = {
+    ...(l.dep === "auto" ? { dep: [], autoDep: true as const } : { dep: (l.dep ?? []).map(extensionName) }),
+    load: l.load ?? "builtin",
+  };
   if ("from" in l) return { name: extensionName(l.name), from: l.from, ...common };
   const name = extensionName(l.name ?? l.file.split("/").pop()!);
   return { name, file: l.file, sha256: l.sha256, ...common };

@@ -92,12 +92,14 @@ export interface ResolvedManifest {
 
 /** extensions.local as written: built from a directory, or a prebuilt .tcz pinned by sha256. */
 export type LocalExtensionSpec =
-  | { name: string; from: string; dep?: string[]; load?: "builtin" | "mirror" }
-  | { file: string; sha256: string; name?: string; dep?: string[]; load?: "builtin" | "mirror" };
+  | { name: string; from: string; dep?: string[] | "auto"; load?: "builtin" | "mirror" }
+  | { file: string; sha256: string; name?: string; dep?: string[] | "auto"; load?: "builtin" | "mirror" };
 
 /** A local extension with its name and role settled (paths still relative to the manifest). */
 export type LocalExtension = ({ name: string; from: string } | { name: string; file: string; sha256: string }) & {
   dep: string[];
+  /** dep: auto: the .dep worked out from its programs' shared libraries at resolution. */
+  autoDep?: true;
   load: "builtin" | "mirror";
 };
 

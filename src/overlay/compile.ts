@@ -15,7 +15,13 @@ import { checkServiceCommands } from "./service-commands.js";
 import { serviceEntries } from "./services.js";
 import type { OverlayInput } from "./types.js";
 
-export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
+export interface CompiledOverlay {
+  entries: Entry[];
+  /** What the manifest's programs need, "SONAME OWNER" (overlay/libraries.ts); undefined when not checked. */
+  libraries?: string[];
+}
+
+export async function compileOverlay(input: OverlayInput): Promise<CompiledOverlay> {
   const problems: string[] = typeof input.tcField === "string" ? [] : [input.tcField.problem];
   const overlay: FileTree = new Map();
   // Later groups win: a files: entry may replace a generated file on purpose.
@@ -34,14 +40,17 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
   const final = treeOf(input.base.values());
   for (const e of overlay.values()) mergeEntry(final, e);
   const fromBuiltins = new Map<string, Entry>();
+  const owner = new Map<string, string>();
   const brought: Brought[] = [];
   const locals = input.manifest.extensions.local.map((l) => l.name);
   for (const x of input.lock.extensions.filter((e) => e.role === "builtin" || locals.includes(e.name))) {
     const files = await extensionFiles(x.name, input.blob(x.sha256), input.limits);
     const local = locals.indexOf(x.name);
+    const at = local >= 0 ? ["extensions", "local", local] : extensionKey(input, x.name);
     for (const e of files) {
       if (x.role === "builtin") fromBuiltins.set(e.path, e);
-      if (local >= 0 && e.type === "file") brought.push({ entry: e, at: ["extensions", "local", local] });
+      if (x.role === "builtin" && !final.has(e.path)) owner.set(e.path, `${x.name}.tcz`);
+      if (e.type === "file") brought.push({ entry: e, at, ...(local < 0 ? { fromMirror: x.name } : {}) });
     }
   }
   checkServiceCommands(
@@ -53,13 +62,27 @@ export async function compileOverlay(input: OverlayInput): Promise<Entry[]> {
     const e = final.get(f.path.replace(/^\/+/, ""));
     if (e?.type === "file") brought.push({ entry: e, at: ["files", i] });
   });
-  await checkLibraries(input, (p) => final.get(p) ?? fromBuiltins.get(p), brought, input.providers ?? noIndex);
+  const present = new Set(input.lock.extensions.filter((e) => e.role === "builtin").map((e) => e.name));
+  const libraries = await checkLibraries(
+    input,
+    (p) => final.get(p) ?? fromBuiltins.get(p),
+    brought,
+    input.providers ?? noIndex,
+    present,
+    (p) => owner.get(p) ?? (overlay.has(p) ? "overlay" : "base"),
+  );
   if (flavourPolicy(input.manifest.flavour).audited) {
     const requiredBy = new Map(input.lock.extensions.map((x) => [x.name, x.requiredBy]));
     const audit = await auditImage(final, { limits: input.limits, requiredBy });
     if (audit.length) throw new MkError("build", audit);
   }
-  return sorted(overlay);
+  return { entries: sorted(overlay), ...(libraries ? { libraries } : {}) };
+}
+
+/** Where the manifest names an extension, or the dependency it came in as. */
+function extensionKey(input: OverlayInput, name: string): (string | number)[] {
+  const i = input.manifest.extensions.builtin.indexOf(name);
+  return i >= 0 ? ["extensions", "builtin", i] : ["extensions", "builtin"];
 }
 
 const noIndex = async (): Promise<undefined> => undefined;

@@ -5,18 +5,20 @@
 // is reported at the manifest line that brought the program in, with the extensions that
 // provide it according to the mirror's provides.db (advisory: it may lag the extensions).
 import { keyPath, MkError, type Diagnostic } from "../errors.js";
-import { isElf, MACHINE_NAMES, readElf, type ElfInfo } from "../formats/elf/reader.js";
-import { FormatError } from "../errors.js";
+import { elfOfEntry } from "../formats/elf/entry.js";
+import { MACHINE_NAMES, type ElfInfo } from "../formats/elf/reader.js";
 import type { Arch } from "../manifest/types.js";
-import { openContent, printable, readSmallText, type Entry } from "../tree/entry.js";
+import { printable, readSmallText, type Entry } from "../tree/entry.js";
 import { followLinks } from "../tree/links.js";
-import type { Providers } from "../tinycore/provides.js";
+import type { Provider, Providers } from "../tinycore/provides.js";
 import type { OverlayInput } from "./types.js";
 
 /** A file the manifest brought in, and the manifest key that did. */
 export interface Brought {
   entry: Entry;
   at: (string | number)[];
+  /** The mirror's extension it is from: a gap there (a .dep that forgot a library) is a warning. */
+  fromMirror?: string;
 }
 
 const MACHINE: Record<Arch, { machine: number; bits: 32 | 64 }> = {
@@ -29,35 +31,33 @@ const DEFAULT_DIRS: Record<32 | 64, string[]> = {
   64: ["lib64", "lib", "usr/lib64", "usr/lib", "usr/local/lib"],
 };
 
+/**
+ * Checks, and returns what the manifest's programs need as "SONAME OWNER" lines (the library,
+ * and the extension, base or overlay the image has it from); undefined when the check is off.
+ */
 export async function checkLibraries(
   input: OverlayInput,
   get: (path: string) => Entry | undefined,
   brought: readonly Brought[],
   providers: Providers,
-): Promise<void> {
+  /** The extensions the image has (builtin and local), which a provider's dependencies need not add. */
+  present: ReadonlySet<string>,
+  /** What puts a path in the image: an extension (NAME.tcz), the base or the overlay. */
+  ownerOf: (path: string) => string,
+): Promise<string[] | undefined> {
   if (input.skipLibCheck || input.manifest.checks?.libraries === false) {
     const why = input.skipLibCheck ? "--no-lib-check" : "checks.libraries: false";
     input.log.warn(`${why}: the shared libraries of the programs this manifest brings in are not checked`);
-    return;
+    return undefined;
   }
+  const needs = new Set<string>();
   const want = MACHINE[input.manifest.base.arch];
   const confDirs = await ldSoConf(get);
   const elfCache = new Map<string, ElfInfo | null>();
-  const elfOf = async (e: Entry): Promise<ElfInfo | null> => {
+  const elfOf = (e: Entry): ElfInfo | null => {
     const cached = elfCache.get(e.path);
     if (cached !== undefined) return cached;
-    let info: ElfInfo | null = null;
-    if (e.type === "file" && e.size >= 52) {
-      const src = openContent(e);
-      try {
-        if (isElf(src.read(0, 4))) info = readElf(src, `/${e.path}`);
-      } catch (err) {
-        if (!(err instanceof FormatError)) throw err;
-        info = null; // not a program the loader would run either
-      } finally {
-        src.close();
-      }
-    }
+    const info = elfOfEntry(e);
     elfCache.set(e.path, info);
     return info;
   };
@@ -66,12 +66,19 @@ export async function checkLibraries(
     return "found" in f ? f.found : undefined;
   };
   const problems: Diagnostic[] = [];
+  const mirrorGaps = new Set<string>();
   for (const b of brought) {
-    const info = await elfOf(b.entry);
+    const info = elfOf(b.entry);
     if (!info) continue;
     const where = input.locate?.(b.at) ?? { file: "", line: 0, column: 0 };
     const report = (message: string, hint?: string) =>
-      problems.push({ severity: "error", ...where, path: keyPath(b.at), message, ...(hint ? { hint } : {}) });
+      problems.push({
+        severity: b.fromMirror ? "warning" : "error",
+        ...where,
+        path: keyPath(b.at),
+        message: b.fromMirror ? `${b.fromMirror}.tcz (from the mirror): ${message}` : message,
+        ...(hint ? { hint } : {}),
+      });
     const name = `/${b.entry.path}`;
     if (info.machine !== want.machine || info.bits !== want.bits) {
       report(
@@ -102,27 +109,45 @@ export async function checkLibraries(
           ? resolve(lib.replace(/^\/+/, ""))
           : dirs.map((d) => resolve(d ? `${d}/${lib}` : lib)).find(Boolean);
         if (!found) {
+          // A mirror extension's gap once per library, not once per program of it that needs it.
+          const gap = `${b.fromMirror}\0${lib}`;
+          if (b.fromMirror && mirrorGaps.has(gap)) continue;
+          mirrorGaps.add(gap);
           const who = file === b.entry ? "" : ` (for /${file.path})`;
-          const offer = await providers(lib);
+          const offer = await providers(lib, present);
           report(
             `${printable(name)} needs ${printable(lib)}${who}, which nothing in the image provides`,
-            offer === undefined
-              ? "the mirror has no tcz/provides.db.gz to say which extension ships it; add the extension that has it, or pass --no-lib-check"
-              : offer.length
-                ? `${offer
-                    .slice(0, 3)
-                    .map((o) => `${o.extension}.tcz provides ${o.path}`)
-                    .join("; ")} (add it to extensions.builtin)`
-                : "no extension on the mirror provides it (per tcz/provides.db.gz); ship it with files:, or pass --no-lib-check",
+            offerHint(offer),
           );
           continue;
         }
-        const li = await elfOf(found);
+        if (!b.fromMirror) needs.add(`${lib} ${ownerOf(found.path)}`);
+        const li = elfOf(found);
         if (li) queue.push({ file: found, info: li });
       }
     }
   }
-  if (problems.length) throw new MkError("manifest", problems);
+  const warnings = problems.filter((p) => p.severity === "warning");
+  if (warnings.length) input.log.diagnostics(warnings);
+  const errors = problems.filter((p) => p.severity === "error");
+  if (errors.length) throw new MkError("manifest", errors);
+  return [...needs].sort();
+}
+
+/** Where to find a missing library: the providers that add the fewest extensions, best first. */
+function offerHint(offer: Provider[] | undefined): string {
+  if (offer === undefined)
+    return "the mirror has no tcz/provides.db.gz to say which extension ships it; add the extension that has it, or pass --no-lib-check";
+  if (!offer.length)
+    return "no extension on the mirror provides it (per tcz/provides.db.gz); ship it with files:, or pass --no-lib-check";
+  const more = (o: Provider) => {
+    const others = o.adds.filter((n) => n !== o.extension);
+    return others.length ? `, bringing ${others.map((n) => `${n}.tcz`).join(", ")}` : "";
+  };
+  return `${offer
+    .slice(0, 3)
+    .map((o) => `${o.extension}.tcz provides ${o.path}${more(o)}`)
+    .join("; ")} (add it to extensions.builtin)`;
 }
 
 /** The directories /etc/ld.so.conf names in the image (its include lines are not followed). */

@@ -20,6 +20,8 @@ export interface State {
   lock?: Lock;
   /** Overlay files by path (directories left out); undefined when unknown. */
   files?: Map<string, FileFacts>;
+  /** "SONAME OWNER" lines the manifest's programs need; undefined when unknown. */
+  libraries?: string[];
 }
 
 type ChangeKind = "added" | "removed" | "changed";
@@ -39,6 +41,8 @@ export interface Plan {
   extensions: Change[];
   gems: Change[];
   files?: Change[];
+  /** Shared libraries the manifest's programs need, with where the image has each. */
+  libraries?: Change[];
   size: { before: number; after: number; delta: number };
 }
 
@@ -139,6 +143,18 @@ export function makePlan(before: State, after: State & { lock: Lock }): Plan {
               : undefined,
         )
       : undefined;
+  const needs = (l: string[]) =>
+    new Map(l.map((line) => [line.slice(0, line.indexOf(" ")), line.slice(line.indexOf(" ") + 1)]));
+  const libraries =
+    before.libraries && after.libraries
+      ? diff(
+          needs(before.libraries),
+          needs(after.libraries),
+          () => 0,
+          (x, y) => x === y,
+          (x, y) => (x !== undefined && y !== undefined ? `from ${x} -> ${y}` : `from ${x ?? y}`),
+        )
+      : undefined;
   const total = (s: State) =>
     s.files
       ? [...s.files.values()].reduce((n, f) => n + f.size, 0)
@@ -162,6 +178,7 @@ export function makePlan(before: State, after: State & { lock: Lock }): Plan {
     extensions,
     gems: gemChanges,
     ...(files ? { files } : {}),
+    ...(libraries ? { libraries } : {}),
     size: { before: b, after: a, delta: a - b },
   };
 }
@@ -187,6 +204,7 @@ export function renderPlan(p: Plan, title: string, human: (n: number) => string)
   section("extensions", p.extensions);
   section("gems", p.gems, false);
   section("overlay files", p.files);
+  section("libraries the programs need", p.libraries, false);
   const d = p.size.delta;
   lines.push(
     "",

@@ -61,6 +61,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
       flavour: b.json.flavour,
       settings: settingsOf(b.json.manifest),
       files: await overlayFacts(b.overlay),
+      ...(b.json.libraries ? { libraries: b.json.libraries } : {}),
     });
     const lock = !o.against && hasLock ? readLock(lockFile) : undefined;
     if (lock) before.lock = lock;
@@ -76,7 +77,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
     const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256), ctx.limits);
     try {
       const quiet = { ...ctx.log, warn: () => {} };
-      const entries = await compileOverlay({
+      const { entries, libraries } = await compileOverlay({
         manifest,
         lock,
         manifestDir: o.input.dir,
@@ -89,6 +90,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
         allowMissingCommands: true,
       });
       after.files = await overlayFacts(entries);
+      if (libraries) after.libraries = libraries;
     } finally {
       base.close();
     }

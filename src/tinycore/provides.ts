@@ -1,9 +1,20 @@
 // The mirror's tcz/provides.db (what Tiny Core's provides.sh searches): blank-line separated
 // records, the first line an extension's file name (readline.tcz), the rest its paths (with or
 // without a leading slash). Advisory: it may lag the extensions themselves.
+import { resolveClosure, type DepLookup } from "./closure.js";
 
-/** Which extensions ship a file with this name (a soname, a program): undefined without an index. */
-export type Providers = (fileName: string) => Promise<{ extension: string; path: string }[] | undefined>;
+/** An extension that ships the file, and what adding it brings that the image lacks (install order, itself last). */
+export interface Provider {
+  extension: string;
+  path: string;
+  adds: string[];
+}
+
+/**
+ * Which extensions ship a file with this name (a soname, a program), those that bring the
+ * fewest new extensions first (given the ones the image has): undefined without an index.
+ */
+export type Providers = (fileName: string, present: ReadonlySet<string>) => Promise<Provider[] | undefined>;
 
 export interface ProvidesIndex {
   /** Extensions and paths, by the file's name (its last path component). */
@@ -45,4 +56,23 @@ export function searchProvides(index: ProvidesIndex, pattern: string): { extensi
     }))
     .filter((r) => r.paths.length)
     .sort((a, b) => a.extension.localeCompare(b.extension));
+}
+
+/** Candidates ranked for one file name: more are listed by name only (a soname in many extensions is rare). */
+const RANKED = 12;
+
+/** The candidates, those whose dependency closure adds the fewest extensions to `present` first, then by name. */
+export async function rankProviders(
+  candidates: readonly { extension: string; path: string }[],
+  deps: DepLookup,
+  present: ReadonlySet<string>,
+): Promise<Provider[]> {
+  const ranked = await Promise.all(
+    candidates.slice(0, RANKED).map(async (c) => {
+      const closure = await resolveClosure([c.extension], "provides.db", deps);
+      return { ...c, adds: closure.order.map((n) => n.name).filter((n) => !present.has(n)) };
+    }),
+  );
+  ranked.sort((a, b) => a.adds.length - b.adds.length || a.extension.localeCompare(b.extension));
+  return [...ranked, ...candidates.slice(RANKED).map((c) => ({ ...c, adds: [c.extension] }))];
 }

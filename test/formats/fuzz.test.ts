@@ -15,10 +15,13 @@ import { bufferSource } from "../../src/io/byte-source.js";
 import { readIso } from "../../src/formats/iso9660/reader.js";
 import { writeIso } from "../../src/formats/iso9660/writer.js";
 import { readTar } from "../../src/formats/tar/reader.js";
+import { readExt2 } from "../../src/formats/ext2/reader.js";
+import { ext2Image } from "../../src/formats/ext2/writer.js";
 import { readFat } from "../../src/formats/fat/reader.js";
 import { fatImage } from "../../src/formats/fat/writer.js";
 import { tarBytes } from "../../src/formats/tar/writer.js";
 import { collect, type Entry } from "../../src/tree/entry.js";
+import { reproducible } from "../../src/tree/reproducible.js";
 import { MkError } from "../../src/errors.js";
 import { lookup } from "../../src/inspect/open.js";
 import { writeEntryData } from "../../src/inspect/stream-out.js";
@@ -321,12 +324,37 @@ describe(`mutation fuzzing (${CASES} cases per format)`, () => {
     await fuzz("fat", seed, async (b) => drain("fat", (await readFat(bufferSource(b))).entries));
   });
 
+  it("ext2 (every kind of entry, a file through double indirect blocks, a long link)", async () => {
+    const files: Entry[] = [
+      ...small,
+      { ...small[2]!, path: "big", size: 300_000, content: () => bufferSource(Buffer.alloc(300_000, 5)) },
+      { ...small[3]!, path: "long-link", linkTarget: `${"./".repeat(35)}etc/motd` },
+    ];
+    const seed = Buffer.concat(
+      await collect(
+        ext2Image(reproducible(files, { epoch: 9 }), { size: 512 << 10, blockSize: 1024, epoch: 9 }).stream(),
+      ),
+    );
+    await fuzz("ext2", seed, async (b) => drain("ext2", readExt2(bufferSource(b))));
+  });
+
   it("tar", async () => {
     const seed = await tarBytes(small);
     await fuzz("tar", seed, async (b) => drain("tar", readTar(b)));
   });
 
-  it("cpio, tar, ISO 9660 and FAT from generated trees", async () => {
+  it("cpio, tar, ISO 9660, FAT and ext2 from generated trees", async () => {
+    await fuzzGenerated(
+      "ext2",
+      async (t) =>
+        Buffer.concat(
+          await collect(
+            ext2Image(reproducible(t, { epoch: 2 ** 31 }), { size: 1 << 20, blockSize: 1024, epoch: 2 ** 31 }).stream(),
+          ),
+        ),
+      async (b) => readExt2(bufferSource(b)),
+      { hardlinks: true, maxName: 255 },
+    );
     await fuzzGenerated(
       "cpio",
       async (t) => Buffer.concat(await collect(writeCpio(t))),

@@ -10,29 +10,15 @@ import { describe, expect, it } from "vitest";
 import { readSquashfs } from "../../src/formats/squashfs/reader.js";
 import { writeSquashfsFile } from "../../src/formats/squashfs/writer.js";
 import { fileSource } from "../../src/io/byte-source.js";
-import { collect, fileEntry, readContent, type Entry } from "../../src/tree/entry.js";
+import { collect, readContent, type Entry } from "../../src/tree/entry.js";
+import { entryMakers, pattern } from "../helpers/entries.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir } = tempDir("mkbundle-squashfs-writer-");
 const EPOCH = 1_700_000_000;
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const d = (path: string, mode = 0o755, uid = 0, gid = 0): Entry => ({
-  path,
-  type: "dir",
-  mode,
-  uid,
-  gid,
-  mtime: EPOCH - 5,
-  size: 0,
-});
-const f = (path: string, data: Buffer, mode = 0o644, uid = 0, gid = 0, mtime = EPOCH - 10) =>
-  fileEntry(path, data, mtime, mode, uid, gid);
-const pattern = (n: number, seed: number) => {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 7 + (i >> 9)) & 0xff;
-  return b;
-};
+const { d, f, link, hard, char, block, fifo } = entryMakers(EPOCH);
 
 const TREES: Record<string, Entry[]> = {
   "every kind of entry": [
@@ -41,50 +27,12 @@ const TREES: Record<string, Entry[]> = {
     f("etc/motd", Buffer.from("hello\n"), 0o644, 1000, 50),
     f("etc/empty", Buffer.alloc(0)),
     f("srv/tool", Buffer.from("#!/bin/sh\necho tool\n"), 0o4755),
-    { path: "etc/link", type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime: EPOCH - 3, size: 0, linkTarget: "motd" },
-    {
-      path: "etc/abs",
-      type: "symlink",
-      mode: 0o777,
-      uid: 0,
-      gid: 0,
-      mtime: EPOCH - 3,
-      size: 0,
-      linkTarget: "/usr/local/bin/x",
-    },
-    {
-      path: "etc/hard",
-      type: "hardlink",
-      mode: 0o644,
-      uid: 1000,
-      gid: 50,
-      mtime: EPOCH,
-      size: 0,
-      linkTarget: "etc/motd",
-    },
-    {
-      path: "dev/null",
-      type: "char",
-      mode: 0o666,
-      uid: 0,
-      gid: 0,
-      mtime: EPOCH - 1,
-      size: 0,
-      rdevMajor: 1,
-      rdevMinor: 3,
-    },
-    {
-      path: "dev/sdb300",
-      type: "block",
-      mode: 0o660,
-      uid: 0,
-      gid: 6,
-      mtime: EPOCH - 1,
-      size: 0,
-      rdevMajor: 8,
-      rdevMinor: 300,
-    },
-    { path: "run/fifo", type: "fifo", mode: 0o600, uid: 0, gid: 0, mtime: EPOCH - 1, size: 0 },
+    link("etc/link", "motd"),
+    link("etc/abs", "/usr/local/bin/x"),
+    hard("etc/hard", "etc/motd", 1000, 50),
+    char("dev/null", 1, 3),
+    block("dev/sdb300", 8, 300),
+    fifo("run/fifo"),
   ],
   "block boundaries, zero blocks and duplicates": [
     f("one-block", pattern(4096, 1)),
@@ -209,6 +157,28 @@ describe("squashfs writer, read by squashfs-tools, squashfs-tools-ng and mkbundl
       const b = readFileSync(await write("again-b", [...entries].reverse(), bs));
       expect(sha(a)).toBe(sha(b));
     }
+  });
+
+  it("compressed by worker threads or on the main thread, 6 MiB of files are the same bytes, as written", async () => {
+    const entries = Array.from({ length: 48 }, (_, i) =>
+      f(`data/file-${i}`, i % 3 ? pattern(131_072 + i * 517, i) : createHash("sha512").update(`${i}`).digest()),
+    );
+    entries.push(
+      f(
+        "data/noise",
+        Buffer.concat(Array.from({ length: 64 }, (_, i) => createHash("sha512").update(`n${i}`).digest())),
+      ),
+    );
+    const main = join(dir, "threads-0.sqfs");
+    const pooled = join(dir, "threads-2.sqfs");
+    for (const p of [main, pooled]) rmSync(p, { force: true });
+    await writeSquashfsFile(entries, main, { epoch: EPOCH, threads: 0 });
+    await writeSquashfsFile(entries, pooled, { epoch: EPOCH, threads: 2 });
+    expect(sha(readFileSync(pooled))).toBe(sha(readFileSync(main)));
+    const out = join(dir, "threads-x");
+    rmSync(out, { recursive: true, force: true });
+    sh(`unsquashfs -n -d ${q(out)} ${q(pooled)} >/dev/null`);
+    for (const e of entries) expect(sha(readFileSync(join(out, e.path))), e.path).toBe(sha(readContent(e)));
   });
 
   it("at 128 KiB blocks unsquashfs reads the block size and extracts every file as written", async () => {

@@ -2,7 +2,7 @@
 // cut into 8 KiB blocks, each zlib-compressed (stored as is when that does not shrink it) behind
 // a 16-bit header. A position in the table is (block start on disk, offset in the block), which
 // is what inode references and directory locations record.
-import { deflateSync } from "node:zlib";
+import { deflateBlock } from "./deflate.js";
 
 export const METADATA_SIZE = 8192;
 const STORED = 0x8000;
@@ -19,14 +19,14 @@ export interface MetadataWriter {
   finish(): Buffer;
 }
 
-export function metadataWriter(level: number): MetadataWriter {
+export function metadataWriter(): MetadataWriter {
   const done: Buffer[] = [];
   const starts: number[] = []; // on-disk start of each completed block
   let written = 0; // on-disk bytes of completed blocks
   let pending = Buffer.alloc(0);
   let total = 0;
   const flush = (chunk: Buffer) => {
-    const packed = deflateSync(chunk, { level });
+    const packed = deflateBlock(chunk);
     const stored = packed.length >= chunk.length;
     const body = stored ? chunk : packed;
     const header = Buffer.alloc(2);
