@@ -69,6 +69,7 @@ export interface BuildCommand extends BundleCommand {
   appendInitrd?: boolean;
   builtin: BuiltinMode;
   formats?: string[];
+  force?: boolean;
 }
 
 export async function runBuild(s: Run, r: ManifestRun, o: BuildCommand): Promise<BuildResult> {
@@ -83,6 +84,7 @@ export async function runBuild(s: Run, r: ManifestRun, o: BuildCommand): Promise
           ...(o.appendInitrd ? { appendInitrd: true } : {}),
           builtin: o.builtin,
           ...(o.formats ? { formats: o.formats } : {}),
+          ...(o.force ? { force: true } : {}),
           buildTime: r.config.sourceDateEpoch,
         },
         ctx,
@@ -115,6 +117,7 @@ export interface RebuildCommand {
   appendInitrd?: boolean;
   builtin: BuiltinMode;
   formats?: string[];
+  force?: boolean;
 }
 
 /** rebuild-iso: the bundle named, or the one the last bundle stage wrote in --out. */
@@ -140,6 +143,7 @@ export async function runRebuildIso(
       limits: config.limits,
       ...(o.appendInitrd ? { layerCache: layerCacheOf(openStore(workDir)) } : {}),
       ...(o.formats ? { formats: o.formats } : {}),
+      ...(o.force ? { force: true } : {}),
     }),
   );
   return { ...r, bundle, chosen: why };

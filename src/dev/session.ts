@@ -11,6 +11,7 @@ import { inputsDigest, type Lock } from "../lock/lock-file.js";
 import { lockStage } from "../lock/stage.js";
 import { tcShadowField, type TcField, type TcPassword } from "../overlay/password.js";
 import type { ManifestInput } from "../manifest/input.js";
+import { bootCodes } from "../manifest/resolve.js";
 import type { Log } from "../log.js";
 import { chooseAccel, type Accel, type AccelMode } from "../qemu/accel.js";
 import { qemuArgs, type PortForward } from "../qemu/args.js";
@@ -84,7 +85,7 @@ async function prepareBase(input: ManifestInput, ctx: ResolveContext, previous?:
 
 /** The default label's codes, boot.append, and console=ttyS0: dev shows the console. */
 function devBootLine(input: ManifestInput, base: BaseImage): string {
-  const codes = bootLine(base.boot.label, input.manifest.boot.append);
+  const codes = bootLine(base.boot.label, bootCodes(input.manifest));
   if (!hasSerialConsole(codes)) codes.push("console=ttyS0");
   return codes.join(" ");
 }

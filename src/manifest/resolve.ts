@@ -1,6 +1,7 @@
 // Fill in defaults and apply the flavour and the settings the configuration resolved (the
 // mirror, the epoch, where the base ISO and gems come from): the manifest exactly as it
 // will be built.
+import { sizeInBytes } from "./size.js";
 import { flavourPolicy } from "./flavour.js";
 import {
   defaultIso,
@@ -80,9 +81,28 @@ export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManif
       ...(m.boot?.volume_id ? { volume_id: m.boot.volume_id } : {}),
       ...(m.boot?.uefi ? { uefi: m.boot.uefi } : {}),
     },
+    ...(m.persist ? { persist: resolvePersist(m.persist, m.name) } : {}),
     ...(m.checks?.libraries === false ? { checks: { libraries: false as const } } : {}),
   };
 }
+
+function resolvePersist(p: NonNullable<Manifest["persist"]>, name: string): NonNullable<ResolvedManifest["persist"]> {
+  return {
+    size: sizeInBytes(p.size)!,
+    paths: p.paths ?? ["home", "opt"],
+    label: p.label ?? name.slice(0, 16),
+  };
+}
+
+/** The boot codes that mount the data partition where Tiny Core keeps home and opt (tc-config). */
+const persistCodes = (m: Pick<ResolvedManifest, "persist">): string[] =>
+  m.persist ? m.persist.paths.map((p) => `${p}=LABEL=${m.persist!.label}`) : [];
+
+/** boot.append and the codes the manifest's other keys add: the codes the image boots with. */
+export const bootCodes = (m: Pick<ResolvedManifest, "boot" | "persist">): string[] => [
+  ...m.boot.append,
+  ...persistCodes(m),
+];
 
 /** A copy safe to print: password hashes are not shown (names of variables and files are). */
 export function redacted(m: ResolvedManifest): ResolvedManifest {

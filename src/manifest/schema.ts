@@ -92,16 +92,24 @@ export function validateAgainstSchema(name: string, data: unknown, ctx: SchemaCo
 }
 
 /**
- * A failed oneOf of `required` branches explains itself; its branch errors only add noise. An
+ * A failed oneOf of `required` branches, or of shapes for one value, explains itself; its branch errors only add noise. An
  * if/then/else (a value of one of two shapes, picked by a key) is explained by the errors of
  * the branch it took: "must match then schema" says nothing more.
  */
 function dropBranchNoise(errors: ErrorObject[]): ErrorObject[] {
   const oneOfs = errors.filter((e) => e.keyword === "oneOf");
+  // A scalar or a list of the wrong shape: its branches' errors (through $refs too) are all noise.
+  const shapeOf = (o: ErrorObject) =>
+    !("type" in (o.parentSchema ?? {})) && (!o.data || typeof o.data !== "object" || Array.isArray(o.data));
   return errors.filter(
     (e) =>
       e.keyword !== "if" &&
-      !oneOfs.some((o) => o !== e && e.instancePath === o.instancePath && e.schemaPath.startsWith(o.schemaPath + "/")),
+      !oneOfs.some(
+        (o) =>
+          o !== e &&
+          e.instancePath === o.instancePath &&
+          (e.schemaPath.startsWith(o.schemaPath + "/") || (shapeOf(o) && e.keyword !== "oneOf")),
+      ),
   );
 }
 
@@ -229,7 +237,17 @@ function toDiagnostic(e: ErrorObject, data: unknown, ctx: SchemaContext): Diagno
       ];
     }
     case "oneOf": {
-      if (!value || typeof value !== "object") return []; // the type error says it
+      // A value of one of several shapes (a size as text or bytes, a list or "auto"): its hint says which.
+      const shapes = !("type" in parent);
+      if (!shapes && (!value || typeof value !== "object")) return []; // the type error says it
+      if (shapes && (!value || typeof value !== "object" || Array.isArray(value)))
+        return [
+          make(
+            segs,
+            `${secret ? "the value" : show(value)} is not valid`,
+            typeof parent["errorHint"] === "string" ? `expected ${parent["errorHint"]}` : undefined,
+          ),
+        ];
       const branches = ((e.schema as { required?: string[] }[]) ?? []).flatMap((b) => b.required ?? []);
       const present = branches.filter((k) => value && typeof value === "object" && k in value);
       if (present.length === 0) return [make(segs, `needs one of: ${branches.join(", ")}`)];

@@ -4,6 +4,7 @@ import { isAbsolute, posix, relative, resolve } from "node:path";
 import { keyPath, type Diagnostic, type Severity } from "../errors.js";
 import { MAX_ID as MAX_OWNER_ID, printable } from "../tree/entry.js";
 import { diagnosticAt, type Locator } from "./schema.js";
+import { sizeInBytes } from "./size.js";
 import { extensionName } from "./types.js";
 
 export interface SemanticContext {
@@ -188,5 +189,15 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
       );
     }
   });
+  // persist.size: what an ext2 data partition can be here (the schema checks the spelling).
+  const persist = isObj(data["persist"]) ? data["persist"] : {};
+  const bytes = sizeInBytes(persist["size"]);
+  if (bytes !== undefined && (bytes < 1024 ** 2 || bytes > 64 * 1024 ** 3))
+    report(
+      "error",
+      ["persist", "size"],
+      `a data partition of ${String(persist["size"])} is not from 1MiB to 64GiB`,
+      "like 64MiB",
+    );
   return out;
 }

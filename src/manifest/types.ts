@@ -61,8 +61,11 @@ export interface Manifest {
   password?: PasswordSpec;
   flavours?: { prod?: { exclude?: string[] } };
   boot?: { append?: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
+  persist?: { size: string | number; paths?: PersistPath[]; label?: string };
   checks?: { libraries?: boolean };
 }
+
+type PersistPath = "home" | "opt";
 
 /**
  * Everything the pipeline needs, defaults filled in and the flavour applied (prod's
@@ -86,6 +89,8 @@ export interface ResolvedManifest {
   password?: PasswordSpec;
   flavours: { prod: { exclude: string[] } };
   boot: { append: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
+  /** The data partition: its size in bytes, what lives there, its label. */
+  persist?: { size: number; paths: PersistPath[]; label: string };
   /** Only when the manifest turns a check off. */
   checks?: { libraries: false };
 }

@@ -7,6 +7,14 @@ export function isoFileName(name: string, flavour: string, version: string): str
   return name === RAZOR_NAME ? `rz_mk_${flavour}-image.${version}.iso` : `${name}-${flavour}-${version}.iso`;
 }
 
+/** persist: the data partition, <name>-<flavour>-<version>-data.img. */
+export const dataFileName = (name: string, flavour: string, version: string): string =>
+  `${name}-${flavour}-${version}-data.img`;
+
+/** persist: the hybrid ISO and the data partition in one disk image, <name>-<flavour>-<version>.img. */
+export const diskFileName = (name: string, flavour: string, version: string): string =>
+  `${name}-${flavour}-${version}.img`;
+
 /** pxe/<name>-<flavour>-<version>: the kernel, the initrd(s) and boot.ipxe. */
 export const pxeDirName = (name: string, flavour: string, version: string): string =>
   `pxe/${name}-${flavour}-${version}`;

@@ -22,6 +22,8 @@ export interface BuildOptions extends BundleStageOptions {
   appendInitrd?: boolean;
   builtin: BuiltinMode;
   formats?: readonly string[];
+  /** Replace a data partition that holds other bytes. */
+  force?: boolean;
   /** SOURCE_DATE_EPOCH, when set: the ISO's recorded build time. */
   buildTime?: number | undefined;
 }
@@ -66,7 +68,8 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
   };
   const cache = stageCache(o.out);
   const stage = `iso ${isoName}`;
-  const hit = cache.lookup<IsoOutputs>(stage, inputs);
+  // --force asks for a fresh data partition: the outputs are written again, whatever the cache says.
+  const hit = o.force ? undefined : cache.lookup<IsoOutputs>(stage, inputs);
   // The ISO is trusted unchanged while its stamp (size, mtime, inode) holds; else it is re-hashed.
   if (hit && (stillStamped(iso, hit.iso) || (existsSync(iso) && (await hashFile(iso)).sha256 === hit.iso.sha256))) {
     const unchanged = (f: OutputFile) => ({ ...f, path: join(o.out, f.path), written: false });
@@ -101,6 +104,7 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
     limits: ctx.limits,
     layerCache: layerCacheOf(ctx.fetch.store),
     ...(o.formats ? { formats: o.formats } : {}),
+    ...(o.force ? { force: true } : {}),
   });
   if (!r.iso) throw new MkError("usage", "build makes an ISO: --format must include iso");
   const rel = (f: OutputFile) => ({ ...f, path: relative(o.out, f.path) });

@@ -11,9 +11,11 @@ export interface PortForward {
 
 export interface QemuSpec {
   iso?: string;
-  /** Boot the image as a raw disk (a USB stick) instead of a CD; writes go to a temporary overlay. */
-  disk?: boolean;
+  /** Boot the image as a raw disk (a USB stick) instead of a CD; "scratch": writes go to a temporary overlay. */
+  disk?: "scratch" | "kept";
   kernel?: { kernel: string; initrd: string; append: string };
+  /** A data partition attached as another disk, read and written in place (persist:). */
+  data?: string;
   /** UEFI: the OVMF image to boot with (ovmf.ts); BIOS (SeaBIOS) when absent. */
   firmware?: string;
   memoryMb: number;
@@ -36,8 +38,16 @@ export function qemuArgs(s: QemuSpec): string[] {
   args.push(...accelArgs(s.accel));
   if (s.firmware) args.push(...firmwareArgs(s.firmware));
   if (s.kernel) args.push("-kernel", s.kernel.kernel, "-initrd", s.kernel.initrd, "-append", s.kernel.append);
-  else if (s.iso && s.disk) args.push("-drive", `file=${s.iso},format=raw,snapshot=on`, "-boot", "c");
+  else if (s.iso && s.disk)
+    args.push(
+      "-drive",
+      `file=${s.iso.replaceAll(",", ",,")},format=raw${s.disk === "scratch" ? ",snapshot=on" : ""}`,
+      "-boot",
+      "c",
+    );
   else if (s.iso) args.push("-cdrom", s.iso, "-boot", "d");
+  // QEMU splits -drive options at commas: a comma in the path is doubled.
+  if (s.data) args.push("-drive", `file=${s.data.replaceAll(",", ",,")},format=raw,if=ide,index=1`);
   const forwards = s.ports.map((p) => `,hostfwd=tcp:127.0.0.1:${p.host}-:${p.guest}`).join("");
   args.push("-netdev", `user,id=net0${forwards}`, "-device", "e1000,netdev=net0");
   return args;

@@ -69,8 +69,9 @@ type Attempt = BootTestResult | { fallback: string };
 async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Promise<Attempt> {
   const started = Date.now();
   const args = qemuArgs({
-    ...(o.plan.kernel ? { kernel: o.plan.kernel } : { iso: o.plan.iso, ...(o.plan.disk ? { disk: true } : {}) }),
+    ...(o.plan.kernel ? { kernel: o.plan.kernel } : { iso: o.plan.iso, ...(o.plan.disk ? { disk: o.plan.disk } : {}) }),
     ...(o.plan.firmware ? { firmware: o.plan.firmware } : {}),
+    ...(o.plan.data ? { data: o.plan.data } : {}),
     memoryMb: o.memoryMb,
     ports: o.ports,
     accel,

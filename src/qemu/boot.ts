@@ -1,8 +1,8 @@
 // `mkbundle run` and `mkbundle test` as stages: plan the boot (failing at once on a wrong
 // file), choose the accelerator, and boot: interactively, or headless with checks.
 import { execFileSync } from "node:child_process";
-import { accessSync, constants, rmSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { accessSync, constants, rmSync, statSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
 import { MkError } from "../errors.js";
 import type { ReadLimits } from "../formats/limits.js";
 import type { Log } from "../log.js";
@@ -20,6 +20,8 @@ export interface BootOptions {
   image: string;
   kernel?: boolean;
   disk?: boolean;
+  /** A data partition to attach as a second disk (persist:), written in place. */
+  data?: string;
   /** Boot under UEFI (OVMF) instead of a BIOS. */
   uefi?: boolean;
   append: readonly string[];
@@ -78,6 +80,8 @@ async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; 
     append: o.append,
     limits: o.limits,
   });
+  if (o.data) plan.data = dataDisk(o.data, o.image);
+  if (plan.disk === "kept") o.log.info("the disk image has a data partition: the guest's writes to it are kept");
   if (firmware) o.log.verbose(`UEFI firmware: ${firmware}`);
   if (o.append.length && !o.kernel)
     o.log.info("--append: booting the ISO's kernel and initrds directly (isolinux cannot take extra boot codes)");
@@ -100,8 +104,9 @@ export async function runInteractive(o: BootOptions): Promise<number> {
   const { qemu, plan, accel } = await prepare(o);
   try {
     const args = qemuArgs({
-      ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: true } : {}) }),
+      ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: plan.disk } : {}) }),
       ...(plan.firmware ? { firmware: plan.firmware } : {}),
+      ...(plan.data ? { data: plan.data } : {}),
       memoryMb: o.memoryMb,
       ports: o.ports,
       accel: accel.accel,
@@ -176,4 +181,17 @@ function terminalRestorer(): () => void {
       // the terminal is gone
     }
   };
+}
+
+/** --data: an existing file, not the image itself (the guest writes to it). */
+function dataDisk(path: string, image: string): string {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new MkError("usage", `--data ${path}: no such file`, { hint: "build it with persist: in the manifest" });
+  }
+  if (!st.isFile()) throw new MkError("usage", `--data ${path}: not a file`);
+  if (resolve(path) === resolve(image)) throw new MkError("usage", `--data ${path} is the image itself`);
+  return path;
 }

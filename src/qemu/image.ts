@@ -7,7 +7,7 @@ import { tempDirectory } from "../io/temp.js";
 import { MkError } from "../errors.js";
 import { fileSource } from "../io/byte-source.js";
 import { PLATFORM_EFI } from "../formats/iso9660/el-torito.js";
-import { hasEspPartition, hasHybridMbr } from "../formats/iso9660/hybrid.js";
+import { hasEspPartition, hasHybridMbr, LINUX_PARTITION, mbrPartitions } from "../formats/iso9660/hybrid.js";
 import { isIso9660 } from "../formats/iso9660/reader.js";
 import { openBaseImage } from "../tinycore/base-image.js";
 import { bootLine } from "../tinycore/boot-line.js";
@@ -15,8 +15,11 @@ import type { ReadLimits } from "../formats/limits.js";
 
 export interface BootPlan {
   iso: string;
-  /** Boot the ISO as a raw disk (its isohybrid MBR) rather than a CD. */
-  disk?: boolean;
+  /**
+   * Boot the ISO as a raw disk (its isohybrid MBR) rather than a CD: "scratch" writes go to a
+   * temporary overlay; "kept" writes stay in the file (a disk image with a data partition).
+   */
+  disk?: "scratch" | "kept";
   /** Boot under UEFI with this firmware (OVMF) rather than a BIOS. */
   firmware?: string;
   /** Direct kernel boot: the ISO's kernel and its initrds concatenated (in `dir`, a temporary directory, when extracted). */
@@ -25,6 +28,8 @@ export interface BootPlan {
   bootLine: string[];
   /** True when the boot line sends the kernel's console to the first serial port. */
   serial: boolean;
+  /** A data partition (persist:) attached as a second disk, written in place. */
+  data?: string;
 }
 
 export const hasSerialConsole = (codes: readonly string[]): boolean => codes.some((c) => /^console=ttyS0(,|$)/.test(c));
@@ -75,7 +80,7 @@ export async function planBoot(
         });
       return {
         iso: image,
-        ...(opts.disk ? { disk: true } : {}),
+        ...(opts.disk ? { disk: diskMode(base.iso.systemArea) } : {}),
         ...firmware,
         bootLine: label,
         serial: hasSerialConsole(label),
@@ -92,7 +97,12 @@ export async function planBoot(
           file: image,
           hint: "boot its kernel directly with --kernel",
         });
-      return { iso: image, ...(opts.disk ? { disk: true } : {}), bootLine: label, serial: hasSerialConsole(label) };
+      return {
+        iso: image,
+        ...(opts.disk ? { disk: diskMode(base.iso.systemArea) } : {}),
+        bootLine: label,
+        serial: hasSerialConsole(label),
+      };
     }
     const codes = bootLine(base.boot.label, opts.append);
     const dir = tempDirectory("run"); // removed on any exit, Ctrl-C and SIGTERM included
@@ -111,3 +121,7 @@ export async function planBoot(
     base.close();
   }
 }
+
+/** A disk image with a data partition (persist:) is booted read-write: its data is the point. */
+const diskMode = (mbr: Buffer): "scratch" | "kept" =>
+  mbrPartitions(mbr).some((p) => p.type === LINUX_PARTITION) ? "kept" : "scratch";

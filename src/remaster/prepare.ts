@@ -7,6 +7,7 @@ import { MkError } from "../errors.js";
 import { hashSource } from "../io/hash.js";
 import type { ReadLimits } from "../formats/limits.js";
 import { flavourPolicy } from "../manifest/flavour.js";
+import { bootCodes } from "../manifest/resolve.js";
 import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { extensionDir, extensionPath, MK_VERSION } from "../tinycore/layout.js";
 import { fileEntry, openContent, readContent, type Entry, readSmallText } from "../tree/entry.js";
@@ -36,6 +37,8 @@ export interface RemasterOptions {
   threads?: number;
   /** Where --append-initrd keeps compressed overlay layers for the next build. */
   layerCache?: string;
+  /** Replace a data partition that holds other bytes (persist). */
+  force?: boolean;
 }
 
 export interface PreparedRemaster {
@@ -62,6 +65,8 @@ export interface PreparedRemaster {
   /** boot.uefi: the EFI loader's bytes (the ESP is built from them by the outputs). */
   uefiLoader?: Buffer;
   out: string;
+  /** --force: an existing data partition with other bytes is replaced. */
+  force: boolean;
 }
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -121,7 +126,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   if (uefiLoader) checkEfiStub(kernel.bytes, kernel.path, json.base);
   const cfgText = await readSmallText(base.file(base.boot.cfgPath)!);
   const cfg = editIsolinuxCfg(cfgText, {
-    append: m.boot.append,
+    append: bootCodes(m),
     ...(m.boot.timeout !== undefined ? { timeoutSeconds: m.boot.timeout } : {}),
     initrds: initrds.map((i) => `/${i.path}`),
   });
@@ -145,11 +150,12 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     ...(layers ? { layers } : {}),
     droppedInitrds: o.appendInitrd ? [] : baseInitrds.slice(1),
     cfg: { path: base.boot.cfgPath, text: cfg },
-    bootLine: bootLine(base.boot.label, m.boot.append),
+    bootLine: bootLine(base.boot.label, bootCodes(m)),
     metadata,
     builtin,
     ...(uefiLoader ? { uefiLoader } : {}),
     out: o.out,
+    force: o.force ?? false,
   };
 }
 

@@ -7,6 +7,7 @@ import { MkError } from "../errors.js";
 import { writeIfChanged } from "../io/write-atomic.js";
 import type { OutputFile, OutputMaker, WriteOutput } from "./output.js";
 import { defaultFormats, OUTPUTS } from "./outputs.js";
+import { checkDataKept } from "./outputs/data.js";
 import { updateSums } from "../outdir/sums.js";
 import { prepareRemaster, type RemasterOptions } from "./prepare.js";
 
@@ -62,6 +63,7 @@ export async function rebuildIso(
   const write = outputWriter(o.out);
   const made: RebuildResult["outputs"] = [];
   try {
+    await checkDataKept(p, formats);
     for (const format of formats) made.push({ format, files: await outputs[format]!(p, write) });
   } finally {
     p.base.close();

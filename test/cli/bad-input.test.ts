@@ -142,6 +142,12 @@ const CASES: Case[] = [
   },
   { name: "test with nothing to wait for", args: () => ["test", iso()], status: 2, says: /nothing to wait for/ },
   {
+    name: "a --data file that does not exist",
+    args: () => ["test", iso(), "--expect", "x", "--data", "no-such-data.img"],
+    status: 2,
+    says: /--data no-such-data.img: no such file \(build it with persist: in the manifest\)/,
+  },
+  {
     name: "MKBUNDLE_ACCEL=turbo",
     args: () => ["test", iso(), "--expect", "x"],
     env: { MKBUNDLE_ACCEL: "turbo" },
@@ -213,7 +219,7 @@ const CASES: Case[] = [
     name: "an unknown output format",
     args: () => ["build", good, "--format", "iso,floppy", "--mirror", mirror(), "--work-dir", wd],
     status: 2,
-    says: /unknown output format floppy \(known: iso, pxe, esp\)/,
+    says: /unknown output format floppy \(known: iso, pxe, esp, data, disk\)/,
   },
   {
     name: "a missing Razor list",

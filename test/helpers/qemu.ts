@@ -24,7 +24,7 @@ export async function bootUntil(boot: Boot, expect: RegExp, timeoutSeconds = 120
     "cdrom" in boot
       ? { iso: boot.cdrom, bootLine: [], serial: true }
       : "disk" in boot
-        ? { iso: boot.disk, disk: true, bootLine: [], serial: true }
+        ? { iso: boot.disk, disk: "scratch" as const, bootLine: [], serial: true }
         : { iso: "", kernel: boot, bootLine: boot.append.split(" "), serial: true };
   const host = hostQemu();
   const qemu = findQemu(host);

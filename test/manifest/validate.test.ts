@@ -183,6 +183,19 @@ extensions:
 });
 
 describe("semantic checks", () => {
+  it("persist.size: a size from 1MiB to 64GiB, spelled as bytes or with a unit", () => {
+    expect(check("name: a\npersist:\n  size: 64MiB\n").lines).toEqual([]);
+    expect(check("name: a\npersist:\n  size: 1048576\n").lines).toEqual([]);
+    expect(check("name: a\npersist:\n  size: 512KiB\n").lines).toEqual([
+      "m.yaml:3:9: persist.size: a data partition of 512KiB is not from 1MiB to 64GiB (like 64MiB)",
+    ]);
+    expect(check("name: a\npersist:\n  size: 65GiB\n").lines).toEqual([
+      "m.yaml:3:9: persist.size: a data partition of 65GiB is not from 1MiB to 64GiB (like 64MiB)",
+    ]);
+    expect(check("name: a\npersist:\n  size: 64MB\n").errors.length).toBeGreaterThan(0);
+    expect(check("name: a\npersist:\n  size: 64MiB\n  paths: [var]\n").errors.length).toBeGreaterThan(0);
+  });
+
   it("rejects an extension listed twice, with or without .tcz", () => {
     const r = check("name: a\nextensions:\n  builtin: [bash, dmidecode, bash.tcz]\n");
     expect(r.lines).toEqual([

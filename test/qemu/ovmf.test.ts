@@ -30,7 +30,7 @@ describe("OVMF", () => {
     expect(firmwareArgs("/usr/share/ovmf/OVMF.fd")).toEqual(["-bios", "/usr/share/ovmf/OVMF.fd"]);
     const args = qemuArgs({
       iso: "x.iso",
-      disk: true,
+      disk: "scratch",
       firmware: "/usr/share/ovmf/OVMF.fd",
       memoryMb: 512,
       ports: [],

@@ -76,8 +76,16 @@ describe("QEMU arguments", () => {
       "e1000,netdev=net0",
     ]);
     expect(
-      qemuArgs({ iso: "x.iso", disk: true, memoryMb: 512, ports: [], accel: "tcg", interactive: false }).join(" "),
+      qemuArgs({ iso: "x.iso", disk: "scratch", memoryMb: 512, ports: [], accel: "tcg", interactive: false }).join(" "),
     ).toContain("-drive file=x.iso,format=raw,snapshot=on -boot c");
+    // A disk image with a data partition keeps the guest's writes; a data partition beside a CD too.
+    const kept = { memoryMb: 512, ports: [], accel: "tcg" as const, interactive: false };
+    expect(qemuArgs({ ...kept, iso: "a,b.img", disk: "kept" }).join(" ")).toContain(
+      "-drive file=a,,b.img,format=raw -boot c",
+    );
+    expect(qemuArgs({ ...kept, iso: "x.iso", data: "d.img" }).join(" ")).toContain(
+      "-cdrom x.iso -boot d -drive file=d.img,format=raw,if=ide,index=1",
+    );
   });
 
   it("rejects bad port forwards and HTTP checks that leave the machine", () => {

@@ -51,7 +51,14 @@ describe("the outputs table", () => {
   it("an unknown format is a usage error naming the known ones", async () => {
     await expect(
       rebuildIso({ bundle, out: join(dir, "out"), limits: DEFAULT_LIMITS, formats: ["iso", "floppy"] }),
-    ).rejects.toThrow(/unknown output format floppy \(known: iso, pxe, esp\)/);
+    ).rejects.toThrow(/unknown output format floppy \(known: iso, pxe, esp, data, disk\)/);
+  });
+
+  it("without persist: asking for the data partition or the disk image says why not", async () => {
+    for (const f of ["data", "disk"])
+      await expect(
+        rebuildIso({ bundle, out: join(dir, "out-data"), limits: DEFAULT_LIMITS, formats: [f] }),
+      ).rejects.toThrow(new RegExp(`--format ${f}: the manifest has no persist: key`));
   });
 
   it("without boot.uefi the default writes no ESP, and asking for one says why not", async () => {

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { SUMS_FILE } from "../../outdir/names.js";
 import { humanBytes } from "../../store/progress.js";
 import { addFetchOptions, addGlobalOptions, globalsOf, sessionOf, type FetchOptions } from "../options.js";
-import { builtinOption, formatOption } from "./rebuild-iso.js";
+import { builtinOption, forceOption, formatOption } from "./rebuild-iso.js";
 
 interface BuildCliOptions extends FetchOptions {
   appendInitrd?: boolean;
@@ -17,6 +17,7 @@ interface BuildCliOptions extends FetchOptions {
   /** false with --no-lib-check. */
   libCheck?: boolean;
   format?: string[];
+  force?: boolean;
   json?: boolean;
 }
 
@@ -36,6 +37,7 @@ export function buildCommand(program: Command): void {
         .option("--append-initrd", "add the overlay as a second initrd (fast iteration)")
         .addOption(builtinOption())
         .addOption(formatOption())
+        .addOption(forceOption())
         .option("--frozen", "fail when the lock is missing or stale, or a download does not match it")
         .option("--allow-missing-commands", "build even when a service's program is not in the image")
         .option("--no-lib-check", "do not check that the programs the manifest brings in find their shared libraries")
@@ -53,6 +55,7 @@ export function buildCommand(program: Command): void {
       ...(opts.allowMissingCommands ? { allowMissingCommands: true } : {}),
       ...(opts.libCheck === false ? { skipLibCheck: true } : {}),
       ...(opts.format ? { formats: opts.format } : {}),
+      ...(opts.force ? { force: true } : {}),
     });
     if (r.builtin?.unpack) log.warn(`builtin extensions: ${r.builtin.why}`);
     const b = r.bundle;

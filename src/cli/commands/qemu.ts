@@ -12,6 +12,7 @@ import type { GlobalOptions } from "../output.js";
 interface BootCliOptions extends GlobalOptions {
   kernel?: boolean;
   disk?: boolean;
+  data?: string;
   uefi?: boolean;
   append?: string[];
   port?: PortForward[];
@@ -36,7 +37,14 @@ function bootOptions(cmd: Command): Command {
   return cmd
     .argument("<image>", "an ISO written by mkbundle rebuild-iso (or any Tiny Core ISO)")
     .option("--kernel", "boot the ISO's kernel and initrds directly, skipping isolinux (fast)")
-    .option("--disk", "boot the ISO as a raw disk, as from a USB stick (its isohybrid MBR), instead of a CD")
+    .option(
+      "--disk",
+      "boot the ISO as a raw disk, as from a USB stick (its isohybrid MBR), instead of a CD; writes are discarded, but a disk image's (--format disk) are kept",
+    )
+    .option(
+      "--data <file>",
+      "attach a data partition (persist:, the build's -data.img) as a second disk; the guest's writes stay in it",
+    )
     .option(
       "--uefi",
       "boot under UEFI firmware (OVMF; env MKBUNDLE_OVMF) instead of a BIOS: the ISO's UEFI entry, or with --disk its EFI System Partition",
@@ -61,6 +69,7 @@ const bootRequest = (image: string, o: BootCliOptions): BootRequest => ({
   image,
   ...(o.kernel ? { kernel: true } : {}),
   ...(o.disk ? { disk: true } : {}),
+  ...(o.data ? { data: o.data } : {}),
   ...(o.uefi ? { uefi: true } : {}),
   append: o.append ?? [],
   ports: o.port ?? [],

@@ -11,6 +11,7 @@ interface RebuildCliOptions {
   appendInitrd?: boolean;
   builtin: BuiltinMode;
   format?: string[];
+  force?: boolean;
   json?: boolean;
 }
 
@@ -25,13 +26,16 @@ export const builtinOption = () =>
 export const formatOption = () =>
   new Option(
     "--format <names>",
-    "outputs to write, comma-separated: iso, pxe, esp (the EFI System Partition alone; with boot.uefi) (default: every one that applies)",
+    "outputs to write, comma-separated: iso, pxe, esp (the EFI System Partition alone; with boot.uefi), data (the persist: partition), disk (the ISO and the data partition in one disk image) (default: every one that applies, but disk)",
   ).argParser((v: string) =>
     v
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
   );
+
+export const forceOption = () =>
+  new Option("--force", "replace a data partition (persist:) that holds other bytes, such as a guest's data");
 
 export function rebuildIsoCommand(program: Command): void {
   addGlobalOptions(
@@ -42,6 +46,8 @@ export function rebuildIsoCommand(program: Command): void {
         "Read the bundle's base ISO, merge its overlay and /tmp/mk-version.yaml into the initrd of isolinux.cfg's default label, apply boot.append and boot.timeout, and write to --out:\n" +
           "  rz_mk_<flavour>-image.<version>.iso, or <name>-<flavour>-<version>.iso\n" +
           "  pxe/<name>-<flavour>-<version>/ (kernel, initrd(s), boot.ipxe)\n" +
+          "  <name>-<flavour>-<version>-data.img with persist: (kept when a guest wrote to it, unless --force)\n" +
+          "  <name>-<flavour>-<version>.img with --format disk: the ISO, then the data partition\n" +
           "  SHA256SUMS\n\n" +
           "--append-initrd keeps the base initrd byte for byte and adds the overlay as a second archive, boot/<name>.gz: the fast path for iteration. " +
           "Same bundle, version and SOURCE_DATE_EPOCH give the same ISO; the base's isohybrid MBR is kept.\n\n" +
@@ -52,6 +58,7 @@ export function rebuildIsoCommand(program: Command): void {
       .option("--append-initrd", "add the overlay as a second initrd instead of rebuilding the base one")
       .addOption(builtinOption())
       .addOption(formatOption())
+      .addOption(forceOption())
       .option("--json", "print the outputs as JSON"),
   ).action(async (version: string | undefined, _o: unknown, cmd: Command) => {
     const opts = globalsOf<RebuildCliOptions>(cmd);
@@ -62,6 +69,7 @@ export function rebuildIsoCommand(program: Command): void {
       ...(opts.appendInitrd ? { appendInitrd: true } : {}),
       builtin: opts.builtin,
       ...(opts.format ? { formats: opts.format } : {}),
+      ...(opts.force ? { force: true } : {}),
     });
     session.log.info(`bundle: ${r.bundle} (${r.chosen}): ${r.name}, flavour ${r.flavour}, version ${r.version}`);
     reportRebuild(r, opts, session);

@@ -41,6 +41,8 @@ export interface Superblock {
   roCompat: number;
   uuid: Buffer;
   label: string;
+  /** When it was made (s_mkfs_time): mkbundle writes its epoch there. */
+  made: number;
 }
 
 /** Whether group `g` holds a superblock backup under sparse_super (0, 1, and powers of 3, 5, 7). */

@@ -39,7 +39,7 @@ const INCOMPAT_NAMES: Record<number, string> = {
 export const isExt2 = (head: Buffer): boolean =>
   head.length >= SUPERBLOCK_OFFSET + 58 && head.readUInt16LE(SUPERBLOCK_OFFSET + 56) === MAGIC;
 
-function decodeSuperblock(src: ByteSource): Superblock {
+export function decodeSuperblock(src: ByteSource): Superblock {
   const s = src.read(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE);
   if (s.length < SUPERBLOCK_SIZE) throw new FormatError("ext2", "the superblock is truncated");
   if (s.readUInt16LE(56) !== MAGIC) throw new FormatError("ext2", "no ext2 superblock (magic EF53) at byte 1024");
@@ -61,6 +61,7 @@ function decodeSuperblock(src: ByteSource): Superblock {
     roCompat: rev >= 1 ? s.readUInt32LE(100) : 0,
     uuid: Buffer.from(s.subarray(104, 120)),
     label: s.toString("latin1", 120, 136).replace(/\0.*$/s, ""),
+    made: s.readUInt32LE(264),
   };
   const bad = (what: string) => new FormatError("ext2", `the superblock's ${what}`);
   if (sb.blocksCount === 0 || sb.blocksCount * blockSize > src.size)

@@ -3,7 +3,8 @@
 // disk id at 0x1B8, one active partition of type 0x17 covering the image, 55 AA. With an
 // EFI System Partition image inside the ISO, a second partition of type 0xEF points at it
 // (UEFI firmware boots the disk from there) and the first becomes type 0x00, as xorriso's
-// UEFI hybrids have it: firmware skips type-0 entries, so the two may overlap.
+// UEFI hybrids have it: firmware skips type-0 entries, so the two may overlap. A partition
+// appended after the image (a data partition, on a disk image) takes the next entry.
 import { createHash } from "node:crypto";
 import { SECTOR } from "./descriptors.js";
 
@@ -18,12 +19,20 @@ export const hasHybridMbr = (systemArea: Buffer): boolean =>
   systemArea[511] === 0xaa &&
   systemArea.subarray(0, 432).some((b) => b !== 0);
 
+/** The MBR's partitions that are not empty: type, first sector and sectors (of 512 bytes). */
+export function mbrPartitions(mbr: Buffer): { type: number; start: number; count: number }[] {
+  if (mbr.length < 512 || mbr[510] !== 0x55 || mbr[511] !== 0xaa) return [];
+  return [0, 1, 2, 3]
+    .map((i) => 0x1be + 16 * i)
+    .map((e) => ({ type: mbr[e + 4]!, start: mbr.readUInt32LE(e + 8), count: mbr.readUInt32LE(e + 12) }))
+    .filter((p) => p.type !== 0 && p.count > 0);
+}
+
+/** The MBR partition type of a Linux file system: the data partition of a disk image. */
+export const LINUX_PARTITION = 0x83;
+
 /** True when the system area's MBR has a partition of type 0xEF (an EFI System Partition). */
-export const hasEspPartition = (systemArea: Buffer): boolean =>
-  systemArea.length >= 512 &&
-  systemArea[510] === 0x55 &&
-  systemArea[511] === 0xaa &&
-  [0, 1, 2, 3].some((i) => systemArea[0x1be + i * 16 + 4] === 0xef && systemArea.readUInt32LE(0x1be + i * 16 + 12) > 0);
+export const hasEspPartition = (systemArea: Buffer): boolean => mbrPartitions(systemArea).some((p) => p.type === 0xef);
 
 export function hybridMbr(
   code: Buffer,
@@ -31,6 +40,7 @@ export function hybridMbr(
   imageBytes: number,
   seed: string,
   esp?: { lba: number; bytes: number },
+  appended?: { bytes: number; type: number },
 ): Buffer {
   const mbr = Buffer.alloc(512);
   code.copy(mbr, 0, 0, 432);
@@ -53,6 +63,15 @@ export function hybridMbr(
     mbr[q + 4] = 0xef;
     chs(start + count - 1).copy(mbr, q + 5);
     mbr.writeUInt32LE(start, q + 8);
+    mbr.writeUInt32LE(count, q + 12);
+  }
+  if (appended) {
+    const q = p + (esp ? 32 : 16);
+    const count = Math.ceil(appended.bytes / 512);
+    chs(blocks).copy(mbr, q + 1);
+    mbr[q + 4] = appended.type;
+    chs(blocks + count - 1).copy(mbr, q + 5);
+    mbr.writeUInt32LE(blocks, q + 8);
     mbr.writeUInt32LE(count, q + 12);
   }
   mbr[510] = 0x55;

@@ -43,6 +43,8 @@ export interface IsoWriteOptions {
   boot?: IsoBootOptions;
   /** Boot code (bytes 0..431) of an isohybrid MBR to write into the system area; needs boot. */
   hybridMbrCode?: Buffer;
+  /** A partition that follows the image on a disk (a data partition): its MBR entry, after the image's. */
+  appendedPartition?: { bytes: number; type: number };
   joliet?: boolean;
   /**
    * Files whose bytes lie inside another entry's data at a 2 KiB-aligned offset (the kernel and
@@ -177,6 +179,7 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
       totalSectors * SECTOR,
       seed,
       efi ? { lba: efi.dataLba, bytes: efi.dataSize } : undefined,
+      opts.appendedPartition,
     ).copy(systemArea);
   }
   yield systemArea;

@@ -9,9 +9,16 @@ import { fileEntry, fileFrom, type Entry } from "../../tree/entry.js";
 import { packageVersion } from "../../io/package-version.js";
 import { isoFileName } from "../../outdir/names.js";
 import { ESP_PATH, espImage } from "../esp.js";
+import type { WrittenImage } from "../../formats/codec.js";
 import type { OutputMaker } from "../output.js";
+import type { PreparedRemaster } from "../prepare.js";
 
-export const isoOutput: OutputMaker = async (p, write) => {
+export const isoOutput: OutputMaker = async (p, write) => [
+  await write(join(p.out, isoFileName(p.name, p.flavour, p.version)), isoImage(p).stream()),
+];
+
+/** The ISO's bytes; on a disk image, with the MBR entry of the partition that follows it. */
+export function isoImage(p: PreparedRemaster, appendedPartition?: { bytes: number; type: number }): WrittenImage {
   const { base, epoch } = p;
   const iso = base.iso;
   const m = p.bundle.json.manifest;
@@ -41,7 +48,7 @@ export const isoOutput: OutputMaker = async (p, write) => {
         ? "add base.isolinux (isolinux.bin and ldlinux.c32) to the manifest, or write PXE files only: mkbundle rebuild-iso --format pxe"
         : "write PXE files only: mkbundle rebuild-iso --format pxe",
     });
-  const bytes = iso9660.write(entries, {
+  return iso9660.write(entries, {
     epoch,
     reuseBuffer: true, // write() hashes and writes each chunk before it asks for the next
     volume: {
@@ -58,6 +65,7 @@ export const isoOutput: OutputMaker = async (p, write) => {
       ...(esp ? { efiImagePath: ESP_PATH } : {}),
     },
     ...(hasHybridMbr(iso.systemArea) ? { hybridMbrCode: iso.systemArea } : {}),
+    ...(appendedPartition ? { appendedPartition } : {}),
     // The kernel and initrds are written once, inside the ESP; their ISO records point there.
     ...(esp
       ? {
@@ -70,5 +78,4 @@ export const isoOutput: OutputMaker = async (p, write) => {
         }
       : {}),
   });
-  return [await write(join(p.out, isoFileName(p.name, p.flavour, p.version)), bytes.stream())];
-};
+}
