@@ -13,38 +13,50 @@ import { tczIndexPath, tczPath } from "../tinycore/mirror-layout.js";
 import { parseProvides, rankProviders, type ProvidesIndex, type Providers } from "../tinycore/provides.js";
 import type { ResolveContext } from "./context.js";
 
+/** One of each per run and series/arch: every local extension's dep: auto and the build's check share them. */
+const perRun = new WeakMap<ResolveContext, Map<string, unknown>>();
+function once<T>(ctx: ResolveContext, key: string, make: () => T): T {
+  let forCtx = perRun.get(ctx);
+  if (!forCtx) perRun.set(ctx, (forCtx = new Map<string, unknown>()));
+  if (!forCtx.has(key)) forCtx.set(key, make());
+  return forCtx.get(key) as T;
+}
+
 export function mirrorProvidesIndex(
   m: ResolvedManifest,
   ctx: ResolveContext,
 ): () => Promise<ProvidesIndex | undefined> {
-  let loaded: Promise<ProvidesIndex | undefined> | undefined;
-  return () =>
-    (loaded ??= (async () => {
-      let got;
-      try {
-        got = await fetchToStore(
-          ctx.fetch,
-          under(ctx.mirror, tczIndexPath(m.base.release, m.base.arch, "provides.db.gz")),
-          "provides.db.gz",
-          { metadata: true },
-        );
-      } catch (e) {
-        if (e instanceof MkError) return undefined; // only a hint: a mirror without one still builds
-        throw e;
-      }
-      if (!got) return undefined;
-      const gz = fileSource(got.path);
-      try {
-        const text = await gunzipSource(gz, { label: "provides.db.gz", limits: ctx.limits });
-        try {
-          return parseProvides(text.read(0, text.size).toString("utf8"));
-        } finally {
-          text.close();
-        }
-      } finally {
-        gz.close();
-      }
-    })());
+  return once(ctx, `index ${m.base.release}/${m.base.arch}`, () => {
+    let loaded: Promise<ProvidesIndex | undefined> | undefined;
+    return () => (loaded ??= loadIndex(m, ctx));
+  });
+}
+
+async function loadIndex(m: ResolvedManifest, ctx: ResolveContext): Promise<ProvidesIndex | undefined> {
+  let got;
+  try {
+    got = await fetchToStore(
+      ctx.fetch,
+      under(ctx.mirror, tczIndexPath(m.base.release, m.base.arch, "provides.db.gz")),
+      "provides.db.gz",
+      { metadata: true },
+    );
+  } catch (e) {
+    if (e instanceof MkError) return undefined; // only a hint: a mirror without one still builds
+    throw e;
+  }
+  if (!got) return undefined;
+  const gz = fileSource(got.path);
+  try {
+    const text = await gunzipSource(gz, { label: "provides.db.gz", limits: ctx.limits });
+    try {
+      return parseProvides(text.read(0, text.size).toString("utf8"));
+    } finally {
+      text.close();
+    }
+  } finally {
+    gz.close();
+  }
 }
 
 export function mirrorProviders(m: ResolvedManifest, ctx: ResolveContext): Providers {
@@ -61,7 +73,7 @@ export function mirrorProviders(m: ResolvedManifest, ctx: ResolveContext): Provi
  * Only the mirror's: a local extension's own dependencies may be worked out from these.
  */
 function mirrorDeps(m: ResolvedManifest, ctx: ResolveContext): DepLookup {
-  const known = new Map<string, Promise<string[]>>();
+  const known = once(ctx, `deps ${m.base.release}/${m.base.arch}`, () => new Map<string, Promise<string[]>>());
   return (name) => {
     let p = known.get(name);
     if (!p) {

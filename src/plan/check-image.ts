@@ -4,15 +4,12 @@
 // what a reviewer must fix first.
 import { existsSync } from "node:fs";
 import { MkError, problem, type Diagnostic } from "../errors.js";
-import { pathSource } from "../io/byte-source.js";
 import type { ResolveContext } from "../lock/context.js";
 import { lockPathFor } from "../lock/lock-file.js";
 import { lockStage } from "../lock/stage.js";
 import type { ManifestInput } from "../manifest/input.js";
-import { compileOverlay } from "../overlay/compile.js";
-import { tcShadowField, type TcPassword } from "../overlay/password.js";
-import { blobPath } from "../store/cas.js";
-import { openBaseImage } from "../tinycore/base-image.js";
+import type { TcPassword } from "../overlay/password.js";
+import { compileOnPins } from "./compile-on-pins.js";
 
 export async function checkImage(
   input: ManifestInput & { file: string },
@@ -25,23 +22,7 @@ export async function checkImage(
   const log = { ...ctx.log, warn: () => {}, diagnostics: (ds: readonly Diagnostic[]) => void found.push(...ds) };
   try {
     const { lock } = await lockStage({ manifest: input.manifest, manifestFile: input.file, frozen: true }, ctx);
-    const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256), ctx.limits);
-    try {
-      await compileOverlay({
-        manifest: input.manifest,
-        lock,
-        manifestDir: input.dir,
-        locate: input.locate,
-        blob: (s) => pathSource(blobPath(ctx.fetch.store, s)),
-        base: await base.initrd(),
-        tcField: tcShadowField(input.manifest, password, { reproducible: true, log }),
-        log,
-        limits: ctx.limits,
-        providers: (await import("../lock/provides-index.js")).mirrorProviders(input.manifest, ctx),
-      });
-    } finally {
-      base.close();
-    }
+    await compileOnPins(input, lock, { password, ctx, log });
   } catch (e) {
     if (!(e instanceof MkError)) throw e;
     const stale = e.code === "resolve" && e.message.includes("is stale");

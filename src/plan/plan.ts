@@ -82,6 +82,12 @@ export function settingsOf(m: ResolvedManifest): Map<string, string> {
     ["boot.volume_id", m.boot.volume_id ?? "(the base's)"],
     ["base", m.base.iso ?? `${m.base.kernel} + ${(m.base.initrds ?? []).join(", ")}`],
     ["boot.uefi", uefiOf(m)],
+    [
+      "persist",
+      m.persist
+        ? `${m.persist.size} bytes labelled ${m.persist.label}: ${m.persist.paths.join(", ")}`
+        : "(nothing kept across boots)",
+    ],
   ]);
   for (const s of m.services) out.set(`service ${s.name}`, `${s.run.trim().split("\n").join("; ")} (log ${s.log})`);
   return out;

@@ -9,11 +9,8 @@ import type { ResolveContext } from "../lock/context.js";
 import { lockPathFor, readLock } from "../lock/lock-file.js";
 import { resolveLock } from "../lock/resolve.js";
 import type { ManifestInput } from "../manifest/input.js";
-import { compileOverlay } from "../overlay/compile.js";
-import { tcShadowField, type TcPassword } from "../overlay/password.js";
-import { pathSource } from "../io/byte-source.js";
-import { blobPath } from "../store/cas.js";
-import { openBaseImage } from "../tinycore/base-image.js";
+import type { TcPassword } from "../overlay/password.js";
+import { compileOnPins } from "./compile-on-pins.js";
 import { makePlan, overlayFacts, settingsOf, type Plan, type State } from "./plan.js";
 import { lastBundle } from "../outdir/choose-bundle.js";
 import type { ResolvedManifest } from "../manifest/types.js";
@@ -74,26 +71,15 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
   const lock = await resolveLock(manifest, ctx);
   const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour, settings: settingsOf(manifest) };
   if (before.files) {
-    const base = await openBaseImage(blobPath(ctx.fetch.store, lock.base.sha256), ctx.limits);
-    try {
-      const quiet = { ...ctx.log, warn: () => {} };
-      const { entries, libraries } = await compileOverlay({
-        manifest,
-        lock,
-        manifestDir: o.input.dir,
-        locate: o.input.locate,
-        blob: (s) => pathSource(blobPath(ctx.fetch.store, s)),
-        base: await base.initrd(),
-        tcField: tcShadowField(manifest, o.password, { reproducible: true, log: quiet }),
-        log: quiet,
-        limits: ctx.limits,
-        allowMissingCommands: true,
-      });
-      after.files = await overlayFacts(entries);
-      if (libraries) after.libraries = libraries;
-    } finally {
-      base.close();
-    }
+    const quiet = { ...ctx.log, warn: () => {} };
+    const { entries, libraries } = await compileOnPins(o.input, lock, {
+      password: o.password,
+      ctx,
+      log: quiet,
+      allowMissingCommands: true,
+    });
+    after.files = await overlayFacts(entries);
+    if (libraries) after.libraries = libraries;
   }
   return { ...makePlan(before, after), baseline };
 }

@@ -14,6 +14,9 @@ import { tempDir } from "../helpers/tmp.js";
 
 const { dir, write } = tempDir("mkbundle-libs-");
 const mirror = () => join(fixturesDir(), "tinycore");
+/** mkbundle ARGS... against a mirror, with a work directory. */
+const onMirror = (from: string, wd: string, ...args: string[]) =>
+  mkbundleAsync([...args, "--mirror", from, "--work-dir", wd]);
 
 const PARTED = (extra: string) => `name: parted-demo
 version: 1.0.0
@@ -35,7 +38,7 @@ describe("shared libraries checked at build time", () => {
   it("parted alone: exit 2 at its line naming libreadline.so.7 and readline.tcz; with its extension it builds and runs", async () => {
     const m = write("parted/parted.yaml", PARTED(""));
     const wd = join(dir, "wd");
-    const bad = await mkbundleAsync(["build", m, "--mirror", mirror(), "--work-dir", wd, "--out", join(dir, "out1")]);
+    const bad = await onMirror(mirror(), wd, "build", m, "--out", join(dir, "out1"));
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toContain(
       `${m}:9:5: files[0]: /usr/local/sbin/parted needs libreadline.so.7, which nothing in the image provides (readline.tcz provides usr/local/lib/libreadline.so.7, bringing ncursesw.tcz (add it to extensions.builtin))`,
@@ -46,34 +49,15 @@ describe("shared libraries checked at build time", () => {
     );
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     // validate --strict, with the lock the failed build wrote: the same check, nothing built.
-    const strict = await mkbundleAsync(["validate", "--strict", m, "--mirror", mirror(), "--work-dir", wd]);
+    const strict = await onMirror(mirror(), wd, "validate", "--strict", m);
     expect(strict.code, strict.stderr).toBe(2);
     expect(strict.stderr).toContain(`${m}:9:5: files[0]: /usr/local/sbin/parted needs libreadline.so.7, which nothing`);
     expect(await mkbundleAsync(["validate", m])).toMatchObject({ code: 0 });
-    const skipped = await mkbundleAsync([
-      "bundle",
-      m,
-      "--no-lib-check",
-      "--mirror",
-      mirror(),
-      "--work-dir",
-      wd,
-      "--out",
-      join(dir, "out0"),
-    ]);
+    const skipped = await onMirror(mirror(), wd, "bundle", m, "--no-lib-check", "--out", join(dir, "out0"));
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.stderr).toContain("--no-lib-check: the shared libraries");
     const keyed = write("parted/keyed.yaml", PARTED("checks:\n  libraries: false\n"));
-    const byKey = await mkbundleAsync([
-      "bundle",
-      keyed,
-      "--mirror",
-      mirror(),
-      "--work-dir",
-      wd,
-      "--out",
-      join(dir, "out0k"),
-    ]);
+    const byKey = await onMirror(mirror(), wd, "bundle", keyed, "--out", join(dir, "out0k"));
     expect(byKey.code, byKey.stderr).toBe(0);
     expect(byKey.stderr).toContain("warning: checks.libraries: false: the shared libraries");
 
@@ -88,7 +72,7 @@ services:
     log: /dev/ttyS0
 `),
     );
-    const good = await mkbundleAsync(["build", m, "--mirror", mirror(), "--work-dir", wd, "--out", join(dir, "out2")]);
+    const good = await onMirror(mirror(), wd, "build", m, "--out", join(dir, "out2"));
     expect(good.code, good.stderr).toBe(0);
     const t = await mkbundleAsync([
       "test",
@@ -107,7 +91,7 @@ services:
       expect.arrayContaining(["libc.so.6 base", "libparted.so.2 parted.tcz", "libreadline.so.7 readline.tcz"]),
     );
     writeFileSync(m, readFileSync(m, "utf8").replace(/files:\n( {2}.*\n)+/, ""));
-    const plan = await mkbundleAsync(["plan", m, "--mirror", mirror(), "--work-dir", wd, "--out", join(dir, "out2")]);
+    const plan = await onMirror(mirror(), wd, "plan", m, "--out", join(dir, "out2"));
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(
       /libraries the programs need: \d+ changes\n(.*\n)* {2}- libreadline\.so\.7 \(from readline\.tcz\)/,
@@ -162,16 +146,7 @@ extensions:
 `,
     );
     const wd = join(dir, "wd-auto");
-    const r = await mkbundleAsync([
-      "bundle",
-      m,
-      "--mirror",
-      mirror(),
-      "--work-dir",
-      wd,
-      "--out",
-      join(dir, "out-auto"),
-    ]);
+    const r = await onMirror(mirror(), wd, "bundle", m, "--out", join(dir, "out-auto"));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       "extensions.local: my-parted: dep auto: parted (for libparted.so.2, libreadline.so.7 through readline, libncursesw.so.6 through ncursesw)",
@@ -190,27 +165,18 @@ extensions:
       "auto/warn.yaml",
       "name: warn-demo\nversion: 1.0.0\nflavour: dev\nbase: { release: 10.x, arch: x86_64, iso: CorePure64-10.1.iso }\nextensions:\n  builtin: [readline]\n",
     );
-    const warned = await mkbundleAsync([
-      "bundle",
-      w,
-      "--mirror",
-      broken,
-      "--work-dir",
-      wd,
-      "--out",
-      join(dir, "out-warn"),
-    ]);
+    const warned = await onMirror(broken, wd, "bundle", w, "--out", join(dir, "out-warn"));
     expect(warned.code, warned.stderr).toBe(0);
     // validate --strict: the good manifest passes on its lock; the warning fails it; a stale lock is said.
-    const ok = await mkbundleAsync(["validate", "--strict", m, "--mirror", mirror(), "--work-dir", wd]);
+    const ok = await onMirror(mirror(), wd, "validate", "--strict", m);
     expect(ok.code, ok.stderr).toBe(0);
-    const strict = await mkbundleAsync(["validate", "--strict", w, "--mirror", broken, "--work-dir", wd]);
+    const strict = await onMirror(broken, wd, "validate", "--strict", w);
     expect(strict.code).toBe(2);
     expect(strict.stderr).toMatch(
       /warn\.yaml:6:13: extensions\.builtin\[0\]: readline\.tcz \(from the mirror\): .* needs libncursesw\.so\.6/,
     );
     writeFileSync(w, readFileSync(w, "utf8").replace("[readline]", "[readline, ncursesw]"));
-    const stale = await mkbundleAsync(["validate", "--strict", w, "--mirror", broken, "--work-dir", wd]);
+    const stale = await onMirror(broken, wd, "validate", "--strict", w);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toContain(
       "warn.lock: the lock is stale (the manifest changed since): the image's checks did not run",
@@ -231,16 +197,7 @@ extensions:
       "old/old.yaml",
       `${base}files:\n  - path: /usr/local/bin/bash\n    mode: "0755"\n    extract: { extension: bash, path: usr/local/bin/bash }\n`,
     );
-    const r = await mkbundleAsync([
-      "bundle",
-      m,
-      "--mirror",
-      noIndex,
-      "--work-dir",
-      join(dir, "wd4"),
-      "--out",
-      join(dir, "out4"),
-    ]);
+    const r = await onMirror(noIndex, join(dir, "wd4"), "bundle", m, "--out", join(dir, "out4"));
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(
       /old\.yaml:\d+:\d+: files\[0\]: \/usr\/local\/bin\/bash needs libncurses\S*, which nothing in the image provides \(the mirror has no tcz\/provides\.db\.gz/,
@@ -256,16 +213,7 @@ extensions:
       "arch/arch.yaml",
       `${base}files:\n  - path: /usr/local/sbin/parted\n    mode: "0755"\n    source: parted\n`,
     );
-    const a = await mkbundleAsync([
-      "bundle",
-      wrong,
-      "--mirror",
-      mirror(),
-      "--work-dir",
-      join(dir, "wd4"),
-      "--out",
-      join(dir, "out5"),
-    ]);
+    const a = await onMirror(mirror(), join(dir, "wd4"), "bundle", wrong, "--out", join(dir, "out5"));
     expect(a.code, a.stderr).toBe(2);
     expect(a.stderr).toContain(
       "files[0]: /usr/local/sbin/parted is a 64-bit x86-64 program; this image is x86 (32-bit i386)",
@@ -274,15 +222,7 @@ extensions:
 
   it("mkbundle provides libreadline.so lists readline.tcz, as zcat of the index searched by hand does", async () => {
     const m = write("prov/prov.yaml", "name: prov\nbase: { release: 10.x, arch: x86_64 }\n");
-    const r = await mkbundleAsync([
-      "provides",
-      "libreadline.so",
-      m,
-      "--mirror",
-      mirror(),
-      "--work-dir",
-      join(dir, "wd-prov"),
-    ]);
+    const r = await onMirror(mirror(), join(dir, "wd-prov"), "provides", "libreadline.so", m);
     expect(r.code, r.stderr).toBe(0);
     const byHand = sh(
       `zcat ${q(join(mirror(), "10.x/x86_64/tcz/provides.db.gz"))} | awk '/\\.tcz$/{e=$0} /libreadline\\.so/{print e" /"$0}'`,
@@ -293,16 +233,7 @@ extensions:
     const ext = byHand[0]!.split(" ")[0]!;
     expect(r.stdout.trim()).toBe(`${ext}: ${byHand.map((l) => l.split(" ")[1]).join(" ")}`);
     expect(ext).toBe("readline.tcz");
-    const json = await mkbundleAsync([
-      "provides",
-      "nothing-ships-this",
-      m,
-      "--mirror",
-      mirror(),
-      "--work-dir",
-      join(dir, "wd-prov"),
-      "--json",
-    ]);
+    const json = await onMirror(mirror(), join(dir, "wd-prov"), "provides", "nothing-ships-this", m, "--json");
     expect(JSON.parse(json.stdout)).toEqual([]);
   });
 });

@@ -50,9 +50,9 @@ describe("persist: a data partition", () => {
     const files = await modulesWith(join(dir, "app"), EXT4);
     const m = write("app/keep.yaml", manifest(files));
     const out = join(dir, "out");
-    const build = (...more: string[]) =>
+    const run = (command: string, ...more: string[]) =>
       mkbundleAsync([
-        "build",
+        command,
         m,
         "--mirror",
         join(fixturesDir(), "tinycore"),
@@ -62,6 +62,7 @@ describe("persist: a data partition", () => {
         out,
         ...more,
       ]);
+    const build = (...more: string[]) => run("build", ...more);
     const first = await build();
     expect(first.code, first.stderr).toBe(0);
     const iso = first.stdout.trim();
@@ -96,6 +97,10 @@ describe("persist: a data partition", () => {
     expect((await build()).code).toBe(0);
     expect(sha(data)).toBe(guests);
     writeFileSync(m, manifest(files).replace("16MiB", "17MiB"));
+    const plan = await run("plan");
+    expect(plan.stdout).toContain(
+      "~ persist (16777216 bytes labelled keep-demo: home -> 17825792 bytes labelled keep-demo: home)",
+    );
     const refused = await build();
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("holds data a build did not write (a guest's?): not replaced");

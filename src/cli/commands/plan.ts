@@ -20,8 +20,8 @@ export function planCommand(program: Command): void {
           "Resolve the manifest as a build would (nothing is written) and compare the result with what was " +
             "built before: the manifest's lock and its last bundle in --out (whatever its flavour), or a " +
             "bundle named with --against. Shown: flavour; settings (version, boot line, timeout, volume id, " +
-            "base, services); extensions and gems added, removed or changed with sizes; overlay files added, " +
-            "changed or removed; the size delta. The text is meant for a pull-request comment; --json for machines.\n\n" +
+            "base, UEFI loader, persist, services); extensions and gems added, removed or changed with sizes; overlay " +
+            "files added, changed or removed; the shared libraries the programs need; the size delta. The text is meant for a pull-request comment; --json for machines.\n\n" +
             "  mkbundle plan manifests/hello-service.yaml\n" +
             "  mkbundle plan manifests/hello-service.yaml --against build-files/hello-service-bundle-prod.tar.gz",
         )

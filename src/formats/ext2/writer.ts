@@ -106,6 +106,10 @@ export function ext2Image(entries: readonly Entry[], o: Ext2Options): Ext2Image 
   const overhead = (g: number) => (hasSuperBackup(g) ? 1 + descBlocks() : 0) + 2 + tableBlocks();
   const groupStart = (g: number) => first + g * perGroup;
   const groupBlocks = (g: number) => Math.min(perGroup, blocks - groupStart(g));
+  /** Where group g's block bitmap is; its inode bitmap and inode table follow. */
+  const tablesOf = (g: number) => groupStart(g) + (hasSuperBackup(g) ? 1 + descBlocks() : 0);
+  /** Inodes in use in group g: they are numbered from 1 without gaps. */
+  const usedInodes = (g: number) => Math.max(0, Math.min(perGroupInodes, inodesNeeded - g * perGroupInodes));
   const chooseInodes = () => {
     const want = Math.max(Math.ceil((blocks * B) / BYTES_PER_INODE / groups), Math.ceil(inodesNeeded / groups), 16);
     perGroupInodes = Math.min(Math.ceil(want / inodesPerBlock) * inodesPerBlock, 8 * B);
@@ -166,20 +170,20 @@ export function ext2Image(entries: readonly Entry[], o: Ext2Options): Ext2Image 
   const desc = Buffer.alloc(descBlocks() * B);
   let freeBlocks = 0;
   let freeInodes = 0;
-  const usedUpTo = cursor; // every block below this in `group` is used, and all of earlier groups
   for (let g = 0; g < groups; g++) {
     const bb = Buffer.alloc(B);
     const count = groupBlocks(g);
-    const used = g < group ? count : g === group ? usedUpTo - groupStart(g) : overhead(g);
+    // Blocks are handed out in order: every group before the cursor's is full, every one after it has its tables only.
+    const used = g < group ? count : g === group ? cursor - groupStart(g) : overhead(g);
     for (let i = 0; i < used; i++) setBit(bb, i);
     for (let i = count; i < 8 * B; i++) setBit(bb, i); // past the end of the file system
     const ib = Buffer.alloc(B);
-    const inGroup = Math.max(0, Math.min(perGroupInodes, inodesNeeded - g * perGroupInodes));
+    const inGroup = usedInodes(g);
     for (let i = 0; i < inGroup; i++) setBit(ib, i);
     for (let i = perGroupInodes; i < 8 * B; i++) setBit(ib, i);
     blockBitmaps.push(bb);
     inodeBitmaps.push(ib);
-    const tables = groupStart(g) + (hasSuperBackup(g) ? 1 + descBlocks() : 0);
+    const tables = tablesOf(g);
     const d = desc.subarray(g * GROUP_DESC_SIZE);
     d.writeUInt32LE(tables, 0);
     d.writeUInt32LE(tables + 1, 4);
@@ -225,17 +229,15 @@ export function ext2Image(entries: readonly Entry[], o: Ext2Options): Ext2Image 
   const placements: { at: number; source: () => ByteSource }[] = [];
   const put = (at: number, b: Buffer) => placements.push({ at, source: () => bufferSource(b) });
   for (let g = 0; g < groups; g++) {
-    const start = groupStart(g) * B;
-    let tables = groupStart(g);
     if (hasSuperBackup(g)) {
-      put(g === 0 ? SUPERBLOCK_OFFSET : start, superblock(g));
+      put(g === 0 ? SUPERBLOCK_OFFSET : groupStart(g) * B, superblock(g));
       put((groupStart(g) + 1) * B, desc);
-      tables += 1 + descBlocks();
     }
+    const tables = tablesOf(g);
     put(tables * B, blockBitmaps[g]!);
     put((tables + 1) * B, inodeBitmaps[g]!);
     const from = g * perGroupInodes + 1;
-    const used = Math.max(0, Math.min(perGroupInodes, inodesNeeded - g * perGroupInodes));
+    const used = usedInodes(g);
     if (used) {
       const table = Buffer.alloc(used * INODE_SIZE);
       for (let i = 0; i < used; i++) inodeBytes.get(from + i)?.copy(table, i * INODE_SIZE);

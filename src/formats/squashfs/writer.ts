@@ -140,11 +140,7 @@ async function writeImage(
   const threads = o.threads ?? (dataBytes >= POOL_FROM ? defaultThreads() : 0);
   const pool = threads > 0 ? deflatePool(threads) : undefined;
   const compressAsync = async (b: Buffer): Promise<Packed> => {
-    if (!pool) {
-      const r = compress(b);
-      return r.stored ? { bytes: Buffer.from(b), stored: true } : r;
-    }
-    const r = smaller(b, await pool.deflate(b));
+    const r = smaller(b, pool ? await pool.deflate(b) : deflateBlock(b));
     // Stored: a copy, since the block's buffer goes back to the pool once this settles.
     return r.stored ? { bytes: Buffer.from(b), stored: true } : r;
   };
