@@ -28,6 +28,8 @@ export interface BundleJson {
   lock: Lock;
   overlay: string;
   base: string;
+  /** persist.seed: the member holding what a new data partition starts with (a tar.gz, as the overlay). */
+  seed?: string;
   /** boot.uefi: the member holding the EFI loader. */
   uefiLoader?: string;
   /** sha256 of every other member. */
@@ -44,14 +46,20 @@ export interface WrittenFile {
   written: boolean;
 }
 
-export async function writeOverlay(out: string, entries: readonly Entry[], epoch: number): Promise<WrittenFile> {
+/** The overlay (or persist.seed's files, as `seed`): a tar.gz named by its sha256. */
+export async function writeOverlay(
+  out: string,
+  entries: readonly Entry[],
+  epoch: number,
+  kind: "overlay" | "seed" = "overlay",
+): Promise<WrittenFile> {
   ensureDir(out);
   // Streamed: tar, then gzip (by content: a .tcz inside is stored, not deflated again).
   const bytes = gzipStream(tar.write(entries, { epoch }).stream(), {
     threads: defaultThreads(),
     byContent: true,
   });
-  return writeContentAddressed(out, (sha256) => `overlay-${sha256}.tar.gz`, bytes);
+  return writeContentAddressed(out, (sha256) => `${kind}-${sha256}.tar.gz`, bytes);
 }
 
 /** The base ISO's member name: its file name, or base.iso when that cannot be a tar name. */
@@ -68,9 +76,9 @@ export async function writeBundle(
   overlay: WrittenFile,
   basePath: string,
   epoch: number,
-  uefiLoader?: ByteSource,
-  libraries?: string[],
+  more: { uefiLoader?: ByteSource | undefined; libraries?: string[] | undefined; seed?: WrittenFile | undefined },
 ): Promise<{ file: WrittenFile; json: BundleJson }> {
+  const { uefiLoader, libraries, seed } = more;
   const base = baseMemberName(lock.base.url);
   const overlayName = basename(overlay.path);
   const json: BundleJson = {
@@ -87,6 +95,10 @@ export async function writeBundle(
     members: { [overlayName]: overlay.sha256, [base]: lock.base.sha256 },
     ...(libraries ? { libraries } : {}),
   };
+  if (seed) {
+    json.seed = basename(seed.path);
+    json.members[json.seed] = seed.sha256;
+  }
   if (uefiLoader) {
     json.uefiLoader = LOADER_MEMBER;
     json.members[LOADER_MEMBER] = await hashSource(uefiLoader);
@@ -94,6 +106,7 @@ export async function writeBundle(
   const jsonBytes = Buffer.from(JSON.stringify(json, null, 2) + "\n");
   const overlaySource = fileSource(overlay.path);
   const baseSource = fileSource(basePath);
+  const seedSource = seed && fileSource(seed.path);
   try {
     // The overlay and the ISO are compressed already: stored, they are read back in place.
     const bytes = bundleBytes([
@@ -101,11 +114,13 @@ export async function writeBundle(
       { name: overlayName, source: overlaySource, stored: true, mtime: epoch },
       { name: base, source: baseSource, stored: true, mtime: epoch },
       ...(uefiLoader ? [{ name: LOADER_MEMBER, source: uefiLoader, stored: false, mtime: epoch }] : []),
+      ...(seedSource ? [{ name: json.seed!, source: seedSource, stored: true, mtime: epoch }] : []),
     ]);
     const path = join(out, bundleFileName(m));
     return { file: { path, ...(await writeIfChanged(path, bytes)) }, json };
   } finally {
     overlaySource.close();
     baseSource.close();
+    seedSource?.close();
   }
 }

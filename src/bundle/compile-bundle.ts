@@ -27,7 +27,7 @@ export async function compileBundle(
   o: { input: ManifestInput; out: string; allowMissingCommands?: boolean; skipLibCheck?: boolean },
   ctx: ResolveContext,
   s: { lock: Lock; status: LockStatus; tcField: TcField },
-): Promise<{ overlay: WrittenFile; bundle: WrittenFile; overlayFiles: number }> {
+): Promise<{ overlay: WrittenFile; seed?: WrittenFile | undefined; bundle: WrittenFile; overlayFiles: number }> {
   const { manifest } = o.input;
   const { lock, status, tcField } = s;
   if (status === "up to date") await fetchLocked(lock, manifest, ctx);
@@ -37,9 +37,14 @@ export async function compileBundle(
   const base = await openBaseImage(basePath, ctx.limits);
   let overlayEntries: Entry[];
   let libraries: string[] | undefined;
+  let seedEntries: Entry[];
   try {
     if (manifest.boot.uefi) checkEfiStub(await base.kernel(), base.boot.kernel, basename(lock.base.url));
-    ({ entries: overlayEntries, libraries } = await compileOverlay({
+    ({
+      entries: overlayEntries,
+      seed: seedEntries,
+      libraries,
+    } = await compileOverlay({
       manifest,
       lock,
       manifestDir: o.input.dir,
@@ -57,19 +62,15 @@ export async function compileBundle(
     base.close();
   }
   const overlay = await writeOverlay(o.out, overlayEntries, manifest.epoch);
-  const loader = await uefiLoaderSource(manifest, lock, blob, ctx.limits);
-  const { file: bundle } = await writeBundle(
-    o.out,
-    manifest,
-    lock,
-    overlay,
-    basePath,
-    manifest.epoch,
-    loader,
+  const seed = seedEntries.length ? await writeOverlay(o.out, seedEntries, manifest.epoch, "seed") : undefined;
+  const uefiLoader = await uefiLoaderSource(manifest, lock, blob, ctx.limits);
+  const { file: bundle } = await writeBundle(o.out, manifest, lock, overlay, basePath, manifest.epoch, {
+    uefiLoader,
     libraries,
-  );
+    seed,
+  });
   const overlayFiles = overlayEntries.filter((e) => e.type !== "dir").length;
-  return { overlay, bundle, overlayFiles };
+  return { overlay, seed, bundle, overlayFiles };
 }
 
 /** tc's shadow field in a bundle on disk (when its record is lost), if there is one that reads. */

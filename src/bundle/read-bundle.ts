@@ -1,4 +1,4 @@
-// Reading a bundle back: bundle.json, and the overlay's entries.
+// Reading a bundle back: bundle.json, the overlay's entries and persist.seed's.
 import { fileSource } from "../io/byte-source.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { bundleTar } from "../formats/bundle/container.js";
@@ -14,6 +14,8 @@ export interface OpenedBundle {
   json: BundleJson;
   members: Map<string, Entry>;
   overlay: Entry[];
+  /** persist.seed: what a new data partition starts with (empty without one). */
+  seed: Entry[];
 }
 
 export async function readBundle(path: string, limits: ReadLimits): Promise<OpenedBundle> {
@@ -43,11 +45,16 @@ export async function readBundle(path: string, limits: ReadLimits): Promise<Open
         .map((d) => `${d.path || "(top)"} ${d.message}`)
         .join("; ")}`,
     );
-  const overlayEntry = members.get(json.overlay);
-  if (!overlayEntry) throw new FormatError("bundle", `${path} lacks its overlay ${json.overlay}`);
-  const overlaySource = openContent(overlayEntry);
-  if ((await hashSource(overlaySource)) !== json.members[json.overlay])
-    throw new MkError("verify", `${path}: ${json.overlay} does not match its sha256 in bundle.json`);
-  const overlay = await collect(codec.read(await gunzipSource(overlaySource, { label: "overlay", limits }), limits));
-  return { json, members, overlay };
+  /** A tar.gz member, checked against its sha256 in bundle.json, and its entries. */
+  async function tarMember(name: string, what: string): Promise<Entry[]> {
+    const entry = members.get(name);
+    if (!entry) throw new FormatError("bundle", `${path} lacks its ${what} ${name}`);
+    const source = openContent(entry);
+    if ((await hashSource(source)) !== json.members[name])
+      throw new MkError("verify", `${path}: ${name} does not match its sha256 in bundle.json`);
+    return collect(codec.read(await gunzipSource(source, { label: what, limits }), limits));
+  }
+  const overlay = await tarMember(json.overlay, "overlay");
+  const seed = json.seed ? await tarMember(json.seed, "seed") : [];
+  return { json, members, overlay, seed };
 }

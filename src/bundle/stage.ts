@@ -12,6 +12,7 @@ import type { ManifestInput } from "../manifest/input.js";
 import { recordLastBundle } from "../outdir/choose-bundle.js";
 import { bundleFileName } from "../outdir/names.js";
 import { digestOf, stageCache, type StageInputs } from "../outdir/stage-cache.js";
+import { localTczOf } from "../manifest/types.js";
 import { tcShadowField, type TcPassword } from "../overlay/password.js";
 import type { WrittenFile } from "./bundle.js";
 
@@ -45,6 +46,8 @@ interface BundleOutputs {
   /** Relative to --out, with their stamps. */
   bundle: FileStamp & { path: string };
   overlay: FileStamp & { path: string };
+  /** persist.seed's files, when there are any. */
+  seed?: FileStamp & { path: string };
   /** tc's field in the bundle's /etc/shadow: the next build keeps its hash while the password verifies. */
   tcField: string;
   overlayFiles: number;
@@ -100,7 +103,7 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   // A password that cannot be had never matches a record: the build reports it.
   const hit = typeof tcField === "string" ? cache.lookup<BundleOutputs>(stage, inputs) : undefined;
   const still = (f: BundleOutputs["bundle"]) => stillStamped(join(o.out, f.path), f);
-  if (hit && still(hit.bundle) && still(hit.overlay)) {
+  if (hit && still(hit.bundle) && still(hit.overlay) && (!hit.seed || still(hit.seed))) {
     await recordLastBundle(o.out, hit.bundle.path);
     const same = (f: BundleOutputs["bundle"]) => ({
       path: join(o.out, f.path),
@@ -121,11 +124,12 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   // Something changed: the downloads are checked (and fetched), then everything is compiled.
   // (Loaded only now: an unchanged build never reads the compiler's modules.)
   const { compileBundle } = await import("./compile-bundle.js");
-  const { overlay, bundle, overlayFiles } = await compileBundle(o, ctx, { lock, status, tcField });
+  const { overlay, seed, bundle, overlayFiles } = await compileBundle(o, ctx, { lock, status, tcField });
   await recordLastBundle(o.out, bundle.path);
   await cache.record(stage, inputs, {
     bundle: { ...stampOf(bundle.path, bundle.sha256), path: relative(o.out, bundle.path) },
     overlay: { ...stampOf(overlay.path, overlay.sha256), path: relative(o.out, overlay.path) },
+    ...(seed ? { seed: { ...stampOf(seed.path, seed.sha256), path: relative(o.out, seed.path) } } : {}),
     tcField: typeof tcField === "string" ? tcField : "*",
     overlayFiles,
     sources,
@@ -133,15 +137,21 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   return { ...lockResult, overlayFiles, overlay, bundle, why };
 }
 
-/** The files: sources' digests: from the last record while a file's stamp holds, else hashed now. */
+/** The files: (persist.seed, kernel_modules) sources' digests: from the last record while a file's stamp holds, else hashed now. */
 async function sourceStamps(
   input: ManifestInput,
   known: Record<string, FileStamp>,
 ): Promise<Record<string, FileStamp>> {
   const out: Record<string, FileStamp> = {};
-  for (const f of input.manifest.files) {
-    if (!("source" in f)) continue;
-    const path = resolve(input.dir, f.source);
+  const modules = input.manifest.kernel_modules ?? [];
+  const local = [
+    ...[...input.manifest.files, ...(input.manifest.persist?.seed ?? []), ...modules].flatMap((f) =>
+      "source" in f ? [f.source] : [],
+    ),
+    ...modules.flatMap((k) => localTczOf(k)?.file ?? []),
+  ];
+  for (const source of local) {
+    const path = resolve(input.dir, source);
     if (out[path]) continue;
     out[path] = stillStamped(path, known[path]) ? known[path]! : stampOf(path, (await hashFile(path)).sha256);
   }

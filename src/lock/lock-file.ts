@@ -53,9 +53,11 @@ export interface Lock {
 export const lockPathFor = (manifestFile: string): string =>
   join(dirname(manifestFile), `${basename(manifestFile).replace(/\.ya?ml$/i, "")}.lock`);
 
-/** Extensions that files: entries (and boot.uefi's loader) take files out of, in first-use order. */
+/** Extensions that files: entries (kernel_modules, boot.uefi's loader) take files out of, in first-use order. */
 export function extractSources(m: ResolvedManifest): string[] {
-  const names = m.files.flatMap((f) => ("extract" in f ? [extensionName(f.extract.extension)] : []));
+  const names = [...m.files, ...(m.kernel_modules ?? [])].flatMap((f) =>
+    "extract" in f && "extension" in f.extract ? [extensionName(f.extract.extension)] : [],
+  );
   const loader = m.boot.uefi?.loader;
   if (loader && "extension" in loader) names.push(extensionName(loader.extension));
   return [...new Set(names)];

@@ -1,4 +1,4 @@
-// Razor's command line (-b -m -p -d -t -c), its -c file and MK_BUNDLE_* variables -> an
+// Razor's command line (-b -m -p -d -t -c, Hanlon's -l -a), its -c file and MK_BUNDLE_* variables -> an
 // in-memory manifest that goes through the same checks and pipeline as a manifest file.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -18,6 +18,8 @@ export interface RazorFlags {
   mirrorList?: string;
   /** Hanlon's -l: prebuilt .tcz files, one path a line (relative to the list), loaded at boot. */
   localExtents?: string;
+  /** Hanlon's -a: "<local .tcz> <module file> <path under lib/modules/<release>/kernel/drivers/>" lines. */
+  addtnlKmods?: string;
   buildProdImage?: boolean;
   buildDebugImage?: boolean;
   tcPasswd?: string;
@@ -117,6 +119,7 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
   const builtin = builtinFile ? readList(builtinFile, diagnostics) : [];
   const mirror = mirrorFile ? readList(mirrorFile, diagnostics) : [];
   const local = flags.localExtents ? readLocalList(flags.localExtents, diagnostics) : [];
+  const kmods = flags.addtnlKmods ? readKmodList(flags.addtnlKmods, diagnostics) : [];
 
   let password: string | undefined = settings["MK_BUNDLE_TC_PASSWD"];
   if (password !== undefined && flavour === "prod") {
@@ -171,6 +174,7 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
       mirror: mirror.map((e) => e.name),
       ...(local.length ? { local: local.map((l) => ({ file: l.file, sha256: l.sha256 })) } : {}),
     },
+    ...(kmods.length ? { kernel_modules: kmods.map((k) => k.module) } : {}),
     ...(settings["MK_BUNDLE_GEM_SERVER_URI"] ? { gems: { source: settings["MK_BUNDLE_GEM_SERVER_URI"] } } : {}),
     ...(password !== undefined ? { password: { env: "MK_BUNDLE_TC_PASSWD" } } : {}),
   };
@@ -179,6 +183,8 @@ export function razorInput(flags: RazorFlags, env: Env): RazorInput {
     const [top, role, index] = path;
     if (top === "extensions" && role === "local" && typeof index === "number" && flags.localExtents)
       return { file: flags.localExtents, line: local[index]?.line ?? 0, column: 1 };
+    if (top === "kernel_modules" && typeof role === "number" && flags.addtnlKmods)
+      return { file: flags.addtnlKmods, line: kmods[role]?.line ?? 0, column: 1 };
     if (top === "extensions" && (role === "builtin" || role === "mirror") && typeof index === "number") {
       const e: ListedExtension | undefined = (role === "builtin" ? builtin : mirror)[index];
       const file = role === "builtin" ? builtinFile : mirrorFile;
@@ -215,20 +221,59 @@ function readLocalList(file: string, diagnostics: Diagnostic[]): { file: string;
   text.split("\n").forEach((raw, i) => {
     const line = raw.replace(/#.*$/, "").trim();
     if (!line) return;
-    const path = resolve(dirname(file), line);
     const at = { ...problem(file, ""), line: i + 1, column: 1 };
     if (!line.endsWith(".tcz")) return void diagnostics.push({ ...at, message: `'${line}' is not a .tcz file` });
-    if (!existsSync(path))
-      return void diagnostics.push({ ...at, message: `${line} does not exist (looked for ${path})` });
+    const path = listedPath(file, line);
+    if (!path) return void diagnostics.push({ ...at, message: `${line} does not exist (beside the list or here)` });
     const sha256 = createHash("sha256").update(readFileSync(path)).digest("hex");
     out.push({ file: relative(process.cwd(), path), sha256, line: i + 1 });
   });
   return out;
 }
 
+/**
+ * A list's path: beside the list when it is there, else from the current directory (Hanlon's
+ * lists, in additional-build-files/, name extra-driver-files/... from the project's root).
+ */
+function listedPath(list: string, line: string): string | undefined {
+  return [resolve(dirname(list), line), resolve(line)].find((p) => existsSync(p));
+}
+
+/**
+ * -a FILE (Hanlon's --addtnl-kmods): "<.tcz> <module file> <path under kernel/drivers/>" a line,
+ * as additional-build-files/addtnl-driver-mods.lst has them; each a kernel_modules: entry
+ * taking the module out of that .tcz.
+ */
+function readKmodList(
+  file: string,
+  diagnostics: Diagnostic[],
+): { module: NonNullable<Manifest["kernel_modules"]>[number]; line: number }[] {
+  const text = readText(file, "kernel module list", diagnostics);
+  if (text === undefined) return [];
+  const out: { module: NonNullable<Manifest["kernel_modules"]>[number]; line: number }[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const fields = raw.replace(/#.*$/, "").trim().split(/\s+/).filter(Boolean);
+    if (!fields.length) return;
+    const at = { ...problem(file, ""), line: i + 1, column: 1 };
+    const [tcz, module, target] = fields;
+    if (fields.length !== 3 || !tcz || !module || !target)
+      return void diagnostics.push({
+        ...at,
+        message: `expected three fields, '<extension.tcz> <module.ko> <path under kernel/drivers/>', found ${fields.length}`,
+      });
+    const path = listedPath(file, tcz);
+    if (!path) return void diagnostics.push({ ...at, message: `${tcz} does not exist (beside the list or here)` });
+    out.push({
+      module: { extract: { file: relative(process.cwd(), path), path: module }, path: `kernel/drivers/${target}` },
+      line: i + 1,
+    });
+  });
+  return out;
+}
+
 const USAGE = problem(
   "usage",
-  "mkbundle -b FILE -m FILE [-l FILE] [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]",
+  "mkbundle -b FILE -m FILE [-l FILE] [-a FILE] [-p | -d] [-t PASSWD] [-c CONFIG] [-r] [-v] [-n]",
   "or a manifest: mkbundle build FILE; see mkbundle --help",
 );
 

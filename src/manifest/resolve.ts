@@ -1,14 +1,17 @@
 // Fill in defaults and apply the flavour and the settings the configuration resolved (the
 // mirror, the epoch, where the base ISO and gems come from): the manifest exactly as it
 // will be built.
+import { TC_OWNER } from "../tinycore/accounts.js";
 import { sizeInBytes } from "./size.js";
 import { flavourPolicy } from "./flavour.js";
 import {
   defaultIso,
   extensionName,
+  type FileSpec,
   type LocalExtension,
   type LocalExtensionSpec,
   type Manifest,
+  type ResolvedFile,
   type ResolvedManifest,
 } from "./types.js";
 
@@ -71,7 +74,16 @@ export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManif
       source: s.gemSource,
       require: m.gems?.require ?? [],
     },
-    files: (m.files ?? []).map((f) => ({ ...f, mode: f.mode ?? "0644", owner: f.owner ?? "0:0" })),
+    files: (m.files ?? []).map((f) => withDefaults(f, "0:0")),
+    ...(m.kernel_modules?.length
+      ? {
+          kernel_modules: m.kernel_modules.map((k) => ({
+            ...k,
+            path: k.path ?? `kernel/extra/${("source" in k ? k.source : k.extract.path).split("/").pop()!}`,
+            load: k.load ?? ("auto" as const),
+          })),
+        }
+      : {}),
     services: (m.services ?? []).map((s) => ({ ...s, log: s.log ?? `/var/log/${s.name}.log` })),
     ...(m.password ? { password: m.password } : {}),
     flavours: { prod: { exclude: (m.flavours?.prod?.exclude ?? []).map(extensionName) } },
@@ -91,8 +103,16 @@ function resolvePersist(p: NonNullable<Manifest["persist"]>, name: string): NonN
     size: sizeInBytes(p.size)!,
     paths: p.paths ?? ["home", "opt"],
     label: p.label ?? name.slice(0, 16),
+    // tc:staff: Tiny Core's user owns /home/tc and (by group) /opt.
+    seed: (p.seed ?? []).map((f) => withDefaults(f, TC_OWNER)),
   };
 }
+
+const withDefaults = (f: FileSpec, owner: string): ResolvedFile => ({
+  ...f,
+  mode: f.mode ?? "0644",
+  owner: f.owner ?? owner,
+});
 
 /** The boot codes that mount the data partition where Tiny Core keeps home and opt (tc-config). */
 const persistCodes = (m: Pick<ResolvedManifest, "persist">): string[] =>

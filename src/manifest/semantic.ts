@@ -62,49 +62,112 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
   }
 
   // Files: absolute, normalised, unique paths; sources inside the manifest's directory.
-  const filePaths = new Map<string, number>();
-  list(data["files"]).forEach((f, i) => {
-    if (!isObj(f)) return;
-    const p = f["path"];
-    if (typeof p === "string") {
-      // (a relative path is the schema's error)
-      const at = ["files", i, "path"];
-      const key = posix.normalize(p);
-      if (p.includes("\0")) report("error", at, `'${printable(p)}' contains a NUL byte`, "a path cannot hold one");
-      else if (p.split("/").some((s) => s === ".." || s === "."))
-        report("error", at, `'${p}' contains '.' or '..'`, "write the plain absolute path");
-      else if (p.endsWith("/")) report("error", at, `'${p}' ends with '/'`, "name a file, not a directory");
-      else if (key !== p) report("error", at, `'${p}' is not a normal path`, `write ${key}`);
-      const prev = filePaths.get(key);
+  checkFiles(list(data["files"]), ["files"]);
+  // persist.seed: the same, each under a path the partition holds.
+  const persist = isObj(data["persist"]) ? data["persist"] : {};
+  const persisted = Array.isArray(persist["paths"]) ? persist["paths"] : ["home", "opt"];
+  checkFiles(list(persist["seed"]), ["persist", "seed"], (p, at) => {
+    const top = p.split("/")[1] ?? "";
+    if (!persisted.includes(top) || p.split("/").length < 3)
+      report(
+        "error",
+        at,
+        `'${p}' is not under ${persisted.map((x) => `/${String(x)}`).join(" or ")}`,
+        "the data partition holds only the paths persist.paths names",
+      );
+  });
+
+  // kernel_modules: each place once, no '..'; sources next to the manifest.
+  const modulePaths = new Map<string, number>();
+  list(data["kernel_modules"]).forEach((k, i) => {
+    if (!isObj(k)) return;
+    const extract = isObj(k["extract"]) ? k["extract"] : {};
+    const from = typeof k["source"] === "string" ? k["source"] : extract["path"];
+    const path =
+      typeof k["path"] === "string"
+        ? k["path"]
+        : typeof from === "string"
+          ? `kernel/extra/${from.split("/").pop()}`
+          : undefined;
+    if (typeof k["path"] === "string" && k["path"].split("/").some((x) => x === ".." || x === "." || x === ""))
+      report(
+        "error",
+        ["kernel_modules", i, "path"],
+        `'${k["path"]}' is not a plain path under lib/modules/<release>/`,
+        "like kernel/drivers/net/e1000.ko",
+      );
+    if (typeof extract["path"] === "string" && extract["path"].split("/").includes(".."))
+      report("error", ["kernel_modules", i, "extract", "path"], `'${extract["path"]}' contains '..'`);
+    if (path !== undefined) {
+      const prev = modulePaths.get(path);
       if (prev !== undefined)
         report(
           "error",
-          at,
-          `'${p}' is already written by files[${prev}]`,
-          `first at ${where(["files", prev, "path"], at)}`,
+          ["kernel_modules", i],
+          `a second module at ${path}`,
+          `the first is kernel_modules[${prev}], at ${where(["kernel_modules", prev], ["kernel_modules", i])}`,
         );
-      else filePaths.set(key, i);
+      else modulePaths.set(path, i);
     }
-    const extract = f["extract"];
-    const inside = isObj(extract) && typeof extract["path"] === "string" ? extract["path"] : undefined;
-    if (inside !== undefined) {
-      const at = ["files", i, "extract", "path"];
-      if (inside.includes("\0")) report("error", at, `'${printable(inside)}' contains a NUL byte`);
-      else if (inside.split("/").includes(".."))
-        report("error", at, `'${inside}' contains '..'`, "a path inside the extension, like usr/local/bin/tool");
-      else if (!inside.split("/").some((p) => p && p !== ".") || inside.endsWith("/"))
-        report("error", at, `'${inside}' does not name a file`, "a path inside the extension, like usr/local/bin/tool");
-    }
-    const owner = typeof f["owner"] === "string" ? /^(\d+):(\d+)$/.exec(f["owner"]) : null;
-    if (owner && (Number(owner[1]) > MAX_OWNER_ID || Number(owner[2]) > MAX_OWNER_ID))
-      report(
-        "error",
-        ["files", i, "owner"],
-        `'${owner[0]}': uid and gid must be at most ${MAX_OWNER_ID}`,
-        "the largest id a tar header holds in its octal field (and so every output format)",
-      );
-    if (typeof f["source"] === "string") checkSource(f["source"], ["files", i, "source"]);
+    if (typeof k["source"] === "string") checkSource(k["source"], ["kernel_modules", i, "source"]);
+    if (typeof extract["file"] === "string") checkSource(extract["file"], ["kernel_modules", i, "extract", "file"]);
   });
+
+  function checkFiles(
+    items: unknown[],
+    key: (string | number)[],
+    more?: (path: string, at: (string | number)[]) => void,
+  ) {
+    const filePaths = new Map<string, number>();
+    items.forEach((f, i) => {
+      if (!isObj(f)) return;
+      const p = f["path"];
+      if (typeof p === "string") {
+        // (a relative path is the schema's error)
+        const at = [...key, i, "path"];
+        const norm = posix.normalize(p);
+        if (p.includes("\0")) report("error", at, `'${printable(p)}' contains a NUL byte`, "a path cannot hold one");
+        else if (p.split("/").some((s) => s === ".." || s === "."))
+          report("error", at, `'${p}' contains '.' or '..'`, "write the plain absolute path");
+        else if (p.endsWith("/")) report("error", at, `'${p}' ends with '/'`, "name a file, not a directory");
+        else if (norm !== p) report("error", at, `'${p}' is not a normal path`, `write ${norm}`);
+        else if (p.startsWith("/")) more?.(p, at);
+        const prev = filePaths.get(norm);
+        if (prev !== undefined)
+          report(
+            "error",
+            at,
+            `'${p}' is already written by ${keyPath([...key, prev])}`,
+            `first at ${where([...key, prev, "path"], at)}`,
+          );
+        else filePaths.set(norm, i);
+      }
+      const extract = f["extract"];
+      const inside = isObj(extract) && typeof extract["path"] === "string" ? extract["path"] : undefined;
+      if (inside !== undefined) {
+        const at = [...key, i, "extract", "path"];
+        if (inside.includes("\0")) report("error", at, `'${printable(inside)}' contains a NUL byte`);
+        else if (inside.split("/").includes(".."))
+          report("error", at, `'${inside}' contains '..'`, "a path inside the extension, like usr/local/bin/tool");
+        else if (!inside.split("/").some((p) => p && p !== ".") || inside.endsWith("/"))
+          report(
+            "error",
+            at,
+            `'${inside}' does not name a file`,
+            "a path inside the extension, like usr/local/bin/tool",
+          );
+      }
+      const owner = typeof f["owner"] === "string" ? /^(\d+):(\d+)$/.exec(f["owner"]) : null;
+      if (owner && (Number(owner[1]) > MAX_OWNER_ID || Number(owner[2]) > MAX_OWNER_ID))
+        report(
+          "error",
+          [...key, i, "owner"],
+          `'${owner[0]}': uid and gid must be at most ${MAX_OWNER_ID}`,
+          "the largest id a tar header holds in its octal field (and so every output format)",
+        );
+      if (typeof f["source"] === "string") checkSource(f["source"], [...key, i, "source"]);
+    });
+  }
 
   function checkSource(source: string, path: (string | number)[]) {
     const abs = resolve(ctx.baseDir, source);
@@ -190,7 +253,6 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
     }
   });
   // persist.size: what an ext2 data partition can be here (the schema checks the spelling).
-  const persist = isObj(data["persist"]) ? data["persist"] : {};
   const bytes = sizeInBytes(persist["size"]);
   if (bytes !== undefined && (bytes < 1024 ** 2 || bytes > 64 * 1024 ** 3))
     report(

@@ -3,7 +3,7 @@
 export type Flavour = "dev" | "prod" | "debug";
 export type Arch = "x86" | "x86_64";
 
-type FileSpec = {
+export type FileSpec = {
   path: string;
   mode?: string;
   owner?: string;
@@ -57,11 +57,12 @@ export interface Manifest {
   extensions?: { builtin?: string[]; mirror?: string[]; local?: LocalExtensionSpec[] };
   gems?: { source?: string; require?: string[] };
   files?: FileSpec[];
+  kernel_modules?: KernelModuleSpec[];
   services?: ServiceSpec[];
   password?: PasswordSpec;
   flavours?: { prod?: { exclude?: string[] } };
   boot?: { append?: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
-  persist?: { size: string | number; paths?: PersistPath[]; label?: string };
+  persist?: { size: string | number; paths?: PersistPath[]; label?: string; seed?: FileSpec[] };
   checks?: { libraries?: boolean };
 }
 
@@ -84,16 +85,30 @@ export interface ResolvedManifest {
   kernel?: string;
   extensions: { builtin: string[]; mirror: string[]; local: LocalExtension[] };
   gems: { source: string; require: string[] };
-  files: (FileSpec & { mode: string; owner: string })[];
+  files: ResolvedFile[];
+  /** Each with its place under lib/modules/<release>/ and when it loads (only when there are any). */
+  kernel_modules?: (KernelModuleSpec & { path: string; load: "auto" | "boot" })[];
   services: (ServiceSpec & { log: string })[];
   password?: PasswordSpec;
   flavours: { prod: { exclude: string[] } };
   boot: { append: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
-  /** The data partition: its size in bytes, what lives there, its label. */
-  persist?: { size: number; paths: PersistPath[]; label: string };
+  /** The data partition: its size in bytes, what lives there, its label, the files it starts with. */
+  persist?: { size: number; paths: PersistPath[]; label: string; seed: ResolvedFile[] };
   /** Only when the manifest turns a check off. */
   checks?: { libraries: false };
 }
+
+/** kernel_modules: a driver from a file next to the manifest or out of an extension. */
+type KernelModuleSpec = { path?: string; load?: "auto" | "boot" } & (
+  { source: string } | { extract: ExtensionFile | { file: string; path: string } }
+);
+
+/** kernel_modules: the .tcz next to the manifest a module comes out of, if that is where. */
+export const localTczOf = (k: KernelModuleSpec): { file: string; path: string } | undefined =>
+  "extract" in k && "file" in k.extract ? k.extract : undefined;
+
+/** A files: (or persist.seed) entry with its mode and owner settled. */
+export type ResolvedFile = FileSpec & { mode: string; owner: string };
 
 /** extensions.local as written: built from a directory, or a prebuilt .tcz pinned by sha256. */
 export type LocalExtensionSpec =

@@ -1,6 +1,6 @@
 // `mkbundle clean`: files in --out that mkbundle wrote and no current build names any more.
 // Each build records its outputs in the state file (state.ts); a content-addressed overlay
-// (overlay-<sha256>.tar.gz) is replaced by a new name on every change, so old ones pile up.
+// (overlay-<sha256>.tar.gz, seed-<sha256>.tar.gz) is replaced by a new name on every change, so old ones pile up.
 // Only names mkbundle writes are candidates; anything else in --out is never touched.
 import { lstatSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -13,7 +13,12 @@ export interface CleanPlan {
 }
 
 /** What mkbundle writes into --out (the pxe/ files are checked one by one). */
-const OURS = [/^overlay-[0-9a-f]{64}\.tar\.gz$/, /-bundle-(?:dev|prod|debug)\.tar\.gz$/, /\.iso$/, /-efi\.img$/];
+const OURS = [
+  /^(?:overlay|seed)-[0-9a-f]{64}\.tar\.gz$/,
+  /-bundle-(?:dev|prod|debug)\.tar\.gz$/,
+  /\.iso$/,
+  /-efi\.img$/,
+];
 
 export function planClean(out: string): CleanPlan {
   const named = new Set<string>();

@@ -10,13 +10,17 @@ import { accountEntries } from "./accounts.js";
 import { auditImage } from "./audit.js";
 import { extensionEntries, gemEntries } from "./extensions.js";
 import { fileEntries } from "./files.js";
+import { kernelModuleEntries, type PlacedModules } from "./kernel-modules.js";
 import { checkLibraries, type Brought } from "./libraries.js";
 import { checkServiceCommands } from "./service-commands.js";
+import { seedEntries } from "./seed.js";
 import { serviceEntries } from "./services.js";
 import type { OverlayInput } from "./types.js";
 
 export interface CompiledOverlay {
   entries: Entry[];
+  /** persist.seed: what a new data partition starts with, as the partition lays it out. */
+  seed: Entry[];
   /** What the manifest's programs need, "SONAME OWNER" (overlay/libraries.ts); undefined when not checked. */
   libraries?: string[];
 }
@@ -24,21 +28,26 @@ export interface CompiledOverlay {
 export async function compileOverlay(input: OverlayInput): Promise<CompiledOverlay> {
   const problems: string[] = typeof input.tcField === "string" ? [] : [input.tcField.problem];
   const overlay: FileTree = new Map();
+  const modules = await kernelModuleEntries(input, problems);
   // Later groups win: a files: entry may replace a generated file on purpose.
   const groups = [
     extensionEntries(input),
     gemEntries(input),
     await accountEntries(input),
     await serviceEntries(input),
+    modules.entries,
     await fileEntries(input, problems),
   ];
   for (const e of groups.flat()) overlay.set(e.path, e);
   for (const path of [...overlay.keys()]) addParents(overlay, path, input.base, input.manifest.epoch);
+  const seed = await seedEntries(input, problems);
   if (problems.length) throw new MkError("build", problems);
 
-  // The booted system: the base, the overlay on top, and what the builtin extensions bring.
+  // The booted system: the base, the overlay on top, the data partition's seed mounted over
+  // /home and /opt, and what the builtin extensions bring.
   const final = treeOf(input.base.values());
   for (const e of overlay.values()) mergeEntry(final, e);
+  for (const e of seed) mergeEntry(final, e);
   const fromBuiltins = new Map<string, Entry>();
   const owner = new Map<string, string>();
   const brought: Brought[] = [];
@@ -53,6 +62,7 @@ export async function compileOverlay(input: OverlayInput): Promise<CompiledOverl
       if (e.type === "file") brought.push({ entry: e, at, ...(local < 0 ? { fromMirror: x.name } : {}) });
     }
   }
+  await warnMissingFirmware(input, modules.firmware, (p) => final.has(p) || fromBuiltins.has(p));
   checkServiceCommands(
     input,
     (p) => final.has(p) || fromBuiltins.has(p),
@@ -76,7 +86,7 @@ export async function compileOverlay(input: OverlayInput): Promise<CompiledOverl
     const audit = await auditImage(final, { limits: input.limits, requiredBy });
     if (audit.length) throw new MkError("build", audit);
   }
-  return { entries: sorted(overlay), ...(libraries ? { libraries } : {}) };
+  return { entries: sorted(overlay), seed, ...(libraries ? { libraries } : {}) };
 }
 
 /** Where the manifest names an extension, or the dependency it came in as. */
@@ -86,3 +96,22 @@ function extensionKey(input: OverlayInput, name: string): (string | number)[] {
 }
 
 const noIndex = async (): Promise<undefined> => undefined;
+
+/**
+ * A driver that names firmware the image lacks loads and then fails: a warning, with the
+ * extension that has the file when the mirror's provides.db knows one.
+ */
+async function warnMissingFirmware(
+  input: OverlayInput,
+  firmware: PlacedModules["firmware"],
+  has: (path: string) => boolean,
+): Promise<void> {
+  const present = new Set(input.lock.extensions.map((x) => x.name));
+  for (const f of firmware) {
+    if (has(`lib/firmware/${f.file}`) || has(`usr/local/lib/firmware/${f.file}`)) continue;
+    const offer = (await input.providers?.(f.file.split("/").pop()!, present))?.[0];
+    input.log.warn(
+      `kernel_modules[${f.at}]: ${f.module} asks for firmware ${f.file}, which the image does not have${offer ? ` (${offer.extension}.tcz has /${offer.path})` : ""}`,
+    );
+  }
+}

@@ -47,12 +47,13 @@ export interface Plan {
 }
 
 /**
- * The facts compared for each overlay file. A crypt hash in etc/shadow counts as "a hash":
- * its random salt changes every build and says nothing about what changed.
+ * The facts compared for each overlay file, and persist.seed's (named "persist.seed PATH").
+ * A crypt hash in etc/shadow counts as "a hash": its random salt changes every build and
+ * says nothing about what changed.
  */
-export async function overlayFacts(entries: readonly Entry[]): Promise<Map<string, FileFacts>> {
+export async function overlayFacts(entries: readonly Entry[], seed: readonly Entry[]): Promise<Map<string, FileFacts>> {
   const out = new Map<string, FileFacts>();
-  for (const e of entries) {
+  for (const e of [...entries, ...seed.map((x) => ({ ...x, path: `persist.seed /${x.path}` }))]) {
     if (e.type === "dir") continue;
     const data = e.type === "file" ? readContent(e) : Buffer.from(e.linkTarget ?? "");
     const compared =

@@ -57,7 +57,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
       lock: b.json.lock,
       flavour: b.json.flavour,
       settings: settingsOf(b.json.manifest),
-      files: await overlayFacts(b.overlay),
+      files: await overlayFacts(b.overlay, b.seed),
       ...(b.json.libraries ? { libraries: b.json.libraries } : {}),
     });
     const lock = !o.against && hasLock ? readLock(lockFile) : undefined;
@@ -72,13 +72,13 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
   const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour, settings: settingsOf(manifest) };
   if (before.files) {
     const quiet = { ...ctx.log, warn: () => {} };
-    const { entries, libraries } = await compileOnPins(o.input, lock, {
+    const { entries, seed, libraries } = await compileOnPins(o.input, lock, {
       password: o.password,
       ctx,
       log: quiet,
       allowMissingCommands: true,
     });
-    after.files = await overlayFacts(entries);
+    after.files = await overlayFacts(entries, seed);
     if (libraries) after.libraries = libraries;
   }
   return { ...makePlan(before, after), baseline };

@@ -6,6 +6,8 @@ export const PASSWD = "etc/passwd";
 export const INITTAB = "etc/inittab";
 
 const TC_PASSWD = "tc:x:1001:50:Linux User,,,:/home/tc:/bin/sh";
+/** tc's uid:gid (tc, staff), as files: and persist.seed spell an owner. */
+export const TC_OWNER = TC_PASSWD.split(":").slice(2, 4).join(":");
 const PLAIN_GETTY = "tty1::respawn:/sbin/getty 38400 tty1";
 const AUTOLOGIN_GETTY = "tty1::respawn:/sbin/getty -nl /sbin/autologin 38400 tty1";
 

@@ -1,18 +1,21 @@
 // The x86_64 fixture's Debian kernel (6.1.0-57-amd64) was given 34 of its modules, and no
 // ext4: it cannot mount a data partition. Its own Debian package has the rest; .ci/run
 // downloads it (apt-get download linux-image-6.1.0-57-amd64) to ~/.cache/mkbundle-ci, or
-// MKBUNDLE_KERNEL_DEB names it. Here: the fixture's module tree with some of the package's
-// modules added, and the dependency files depmod (kmod) computes for the result.
-import { existsSync, mkdirSync, readdirSync, writeFileSync, copyFileSync } from "node:fs";
+// MKBUNDLE_KERNEL_DEB names it. Here: modules out of that package, as kernel_modules: sources.
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
-import { DEFAULT_LIMITS } from "../../src/formats/limits.js";
-import { openBaseImage } from "../../src/tinycore/base-image.js";
-import { readContent } from "../../src/tree/entry.js";
-import { fixturesDir } from "./paths.js";
+import { join } from "node:path";
 import { q, sh } from "./run.js";
 
-const FIXTURE_KERNEL = "6.1.0-57-amd64";
+export const FIXTURE_KERNEL = "6.1.0-57-amd64";
+/** ext4 and what it needs, as the package places them. */
+export const EXT4_MODULES = [
+  "kernel/fs/ext4/ext4.ko",
+  "kernel/fs/jbd2/jbd2.ko",
+  "kernel/fs/mbcache.ko",
+  "kernel/lib/crc16.ko",
+  "kernel/crypto/crc32c_generic.ko",
+];
 
 function kernelDeb(): string {
   const named = process.env["MKBUNDLE_KERNEL_DEB"];
@@ -29,41 +32,33 @@ function kernelDeb(): string {
 }
 
 /**
- * Into `dir`: each module of `add` (paths under lib/modules/<release>/) and every depmod file
- * that changes, as files a manifest's files: can name; returns those entries' YAML lines.
+ * The package's lib/modules/<release>/ under `dir`/deb, holding (at least) `modules`, paths
+ * under it: only those are extracted from the package's data.tar.
  */
-export async function modulesWith(dir: string, add: readonly string[]): Promise<string> {
-  const iso = join(fixturesDir(), "tinycore/10.x/x86_64/release/CorePure64-10.1.iso");
-  const root = join(dir, "root");
-  const rel = `lib/modules/${FIXTURE_KERNEL}`;
-  const base = await openBaseImage(iso, DEFAULT_LIMITS);
-  try {
-    for (const e of (await base.initrd()).values())
-      if (e.type === "file" && e.path.startsWith(`${rel}/`)) {
-        mkdirSync(dirname(join(root, e.path)), { recursive: true });
-        writeFileSync(join(root, e.path), readContent(e));
-      }
-  } finally {
-    base.close();
-  }
+export function debModuleDir(dir: string, modules: readonly string[]): string {
   const deb = join(dir, "deb");
-  sh(`dpkg-deb -x ${q(kernelDeb())} ${q(deb)}`);
-  for (const m of add) {
-    mkdirSync(dirname(join(root, rel, m)), { recursive: true });
-    copyFileSync(join(deb, rel, m), join(root, rel, m));
+  const root = join(deb, "lib/modules", FIXTURE_KERNEL);
+  const missing = modules.filter((m) => !existsSync(join(root, m)));
+  if (missing.length) {
+    mkdirSync(deb, { recursive: true });
+    const members = missing.map((m) => q(`./lib/modules/${FIXTURE_KERNEL}/${m}`)).join(" ");
+    sh(`dpkg-deb --fsys-tarfile ${q(kernelDeb())} | tar -x -C ${q(deb)} ${members}`);
   }
-  sh(`depmod -b ${q(root)} ${FIXTURE_KERNEL}`);
-  const files = [
-    ...add,
-    ...["dep", "dep.bin", "alias", "alias.bin", "softdep", "symbols", "symbols.bin"].map((s) => `modules.${s}`),
-  ];
-  const src = join(dir, "kmods");
-  mkdirSync(src, { recursive: true });
-  return files
-    .map((f) => {
-      const name = f.replaceAll("/", "_");
-      copyFileSync(join(root, rel, f), join(src, name));
-      return `  - { path: /${rel}/${f}, source: kmods/${name} }\n`;
+  return root;
+}
+
+/**
+ * Copies each module (a path under lib/modules/<release>/) out of the package into
+ * `dir`/kmods/ and returns kernel_modules: lines that place it where the package has it.
+ */
+export function kernelModulesFromDeb(dir: string, modules: readonly string[], load: "auto" | "boot" = "auto"): string {
+  const from = debModuleDir(dir, modules);
+  mkdirSync(join(dir, "kmods"), { recursive: true });
+  return modules
+    .map((m) => {
+      const name = m.split("/").pop()!;
+      copyFileSync(join(from, m), join(dir, "kmods", name));
+      return `  - { source: kmods/${name}, path: ${m}${load === "boot" ? ", load: boot" : ""} }\n`;
     })
     .join("");
 }

@@ -196,6 +196,28 @@ describe("semantic checks", () => {
     expect(check("name: a\npersist:\n  size: 64MiB\n  paths: [var]\n").errors.length).toBeGreaterThan(0);
   });
 
+  it("persist.seed: files like files:, each under a path the partition holds, each once", () => {
+    const seed = (paths: string, ...files: string[]) =>
+      check(
+        `name: a\npersist:\n  size: 8MiB\n${paths}  seed:\n${files.map((f) => `    - { path: ${f}, content: x }\n`).join("")}`,
+      ).lines;
+    expect(seed("", "/home/tc/app.conf", "/opt/app/db")).toEqual([]);
+    expect(seed("  paths: [home]\n", "/opt/app/db")).toEqual([
+      "m.yaml:6:15: persist.seed[0].path: '/opt/app/db' is not under /home (the data partition holds only the paths persist.paths names)",
+    ]);
+    expect(seed("", "/etc/passwd")).toEqual([
+      "m.yaml:5:15: persist.seed[0].path: '/etc/passwd' is not under /home or /opt (the data partition holds only the paths persist.paths names)",
+    ]);
+    expect(seed("", "/home")[0]).toContain("'/home' is not under /home or /opt");
+    expect(seed("", "/home/tc/../../etc/x")[0]).toContain("contains '.' or '..'");
+    expect(seed("", "/home/tc/a", "/home/tc/a")).toEqual([
+      "m.yaml:6:15: persist.seed[1].path: '/home/tc/a' is already written by persist.seed[0] (first at line 5)",
+    ]);
+    expect(check("name: a\npersist:\n  size: 8MiB\n  seed:\n    - { path: home/x, content: x }\n").errors.length).toBe(
+      1,
+    );
+  });
+
   it("rejects an extension listed twice, with or without .tcz", () => {
     const r = check("name: a\nextensions:\n  builtin: [bash, dmidecode, bash.tcz]\n");
     expect(r.lines).toEqual([

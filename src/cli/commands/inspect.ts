@@ -22,7 +22,7 @@ function jsonArray(sink: LineSink): { item(x: unknown): void | Promise<void>; en
 }
 
 const CONTAINERS =
-  "ISO 9660 image, cpio or gzip'd cpio (an initrd), squashfs (.tcz), tar or tar.gz, FAT (efi.img) or ext2 (a data partition); detected by content";
+  "ISO 9660 image, cpio or gzip'd cpio (an initrd), squashfs (.tcz), tar or tar.gz, FAT (efi.img) or ext2 (a data partition); detected by content. A disk image (persist:) lists its data partition at its root as partitionN.img";
 
 export function inspectCommands(program: Command): void {
   addGlobalOptions(

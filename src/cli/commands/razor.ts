@@ -16,7 +16,11 @@ export function razorOptions(program: Command): Command {
     .option("-m, --mirror-list <file>", "extensions for the image's local mirror, one per line (Razor's mirror list)")
     .option(
       "-l, --local-extents <file>",
-      "your own prebuilt .tcz files, one path a line (relative to the list), loaded at boot (Hanlon's -l)",
+      "your own prebuilt .tcz files, one path a line (beside the list, else from here), loaded at boot (Hanlon's -l)",
+    )
+    .option(
+      "-a, --addtnl-kmods <file>",
+      "kernel modules out of your .tcz files, '<.tcz> <module.ko> <path under kernel/drivers/>' a line, checked and placed as kernel_modules: (Hanlon's -a)",
     )
     .option("-p, --build-prod-image", "prod image: no openssh, no usable password, audited")
     .option("-d, --build-debug-image", "debug image: dev plus console autologin")
@@ -35,6 +39,7 @@ const RAZOR_FLAGS = [
   "builtinList",
   "mirrorList",
   "localExtents",
+  "addtnlKmods",
   "buildProdImage",
   "buildDebugImage",
   "tcPasswd",

@@ -2,7 +2,8 @@
 // file too short or too broken for the loader to run) is null, read no further than its magic.
 import { FormatError } from "../../errors.js";
 import { openContent, type Entry } from "../../tree/entry.js";
-import { isElf, readElf, type ElfInfo } from "./reader.js";
+import { isElf } from "./header.js";
+import { readElf, type ElfInfo } from "./reader.js";
 
 /** The smallest ELF header (32-bit). */
 const ELF_HEADER = 52;

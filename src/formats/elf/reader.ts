@@ -4,8 +4,9 @@
 // headers and the dynamic section are read, through a ByteSource; every offset, count and
 // string index is checked against the file, so a hostile file is a FormatError, never an
 // exception or a large allocation.
-import { FormatError } from "../../errors.js";
+import type { FormatError } from "../../errors.js";
 import type { ByteSource } from "../../io/byte-source.js";
+import { elfHeader } from "./header.js";
 
 export interface ElfInfo {
   bits: 32 | 64;
@@ -19,9 +20,6 @@ export interface ElfInfo {
   rpath: string[];
   runpath: string[];
 }
-
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-export const isElf = (head: Buffer): boolean => head.length >= 4 && head.subarray(0, 4).equals(ELF_MAGIC);
 
 export const MACHINE_NAMES: Record<number, string> = { 3: "i386", 62: "x86-64", 40: "arm", 183: "aarch64" };
 
@@ -41,29 +39,7 @@ const MAX_DYN = 65536;
 const MAX_STRING = 4096;
 
 export function readElf(src: ByteSource, label = "ELF file"): ElfInfo {
-  const bad = (why: string) => new FormatError("elf", `${label}: ${why}`);
-  const read = (at: number, n: number): Buffer => {
-    if (at < 0 || n < 0 || at + n > src.size)
-      throw bad(`a header points past the end of the file (${at}+${n} > ${src.size})`);
-    return src.read(at, n);
-  };
-  const h = read(0, Math.min(64, src.size));
-  if (!isElf(h)) throw bad("not an ELF file (bad magic)");
-  if (h.length < 52) throw bad("truncated ELF header");
-  const cls = h[4];
-  if (cls !== 1 && cls !== 2) throw bad(`unknown ELF class ${cls}`);
-  if (h[5] !== 1) throw bad(h[5] === 2 ? "big-endian ELF is not supported" : `unknown data encoding ${h[5]}`);
-  const bits = cls === 1 ? 32 : 64;
-  if (bits === 64 && h.length < 64) throw bad("truncated ELF header");
-  const u = (b: Buffer, at: number, wide: boolean): number => {
-    if (!wide) return b.readUInt32LE(at);
-    const v = b.readBigUInt64LE(at);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw bad("a 64-bit field is out of range");
-    return Number(v);
-  };
-  const wide = bits === 64;
-  const type = h.readUInt16LE(16);
-  const machine = h.readUInt16LE(18);
+  const { bits, wide, type, machine, header: h, bad, read, num: u } = elfHeader(src, label);
   const phoff = u(h, wide ? 32 : 28, wide);
   const phentsize = h.readUInt16LE(wide ? 54 : 42);
   const phnum = h.readUInt16LE(wide ? 56 : 44);

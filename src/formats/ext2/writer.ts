@@ -13,6 +13,7 @@ import {
   bufferSource,
   concatSource,
   readInto,
+  borrowedPieces,
   sourceChunks,
   zeroSource,
   type ByteSource,
@@ -160,6 +161,7 @@ export function ext2Image(entries: readonly Entry[], o: Ext2Options): Ext2Image 
     .update(label)
     .update(Buffer.concat([...inodeBytes.values()]))
     .update(Buffer.concat(nodes.map((n) => n.bytes ?? Buffer.alloc(0))))
+    .update(fileDataDigest(nodes))
     .digest()
     .subarray(0, 16);
   uuid[6] = (uuid[6]! & 0x0f) | 0x50; // a name-based UUID (version 5 layout), RFC 4122 variant
@@ -415,6 +417,25 @@ const formatUuid = (u: Buffer) => {
   const h = u.toString("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 };
+
+/**
+ * Every file's bytes, hashed for the UUID: one file system with a byte of a file changed in
+ * place is not the one this writer makes of its files (remaster/outputs/user-data.ts relies on it).
+ */
+function fileDataDigest(nodes: readonly Node[]): Buffer {
+  const h = createHash("sha256");
+  const piece = Buffer.allocUnsafe(1 << 20);
+  for (const n of nodes) {
+    if (n.kind !== "file" || !n.entry.size) continue;
+    const src = runSource(n.entry, 0, n.entry.size);
+    try {
+      for (const p of borrowedPieces(src, piece)) h.update(p);
+    } finally {
+      src.close();
+    }
+  }
+  return h.digest();
+}
 
 /**
  * `length` bytes of an entry's content from `offset`, opened when first read and closed once

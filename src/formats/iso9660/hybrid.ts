@@ -19,13 +19,29 @@ export const hasHybridMbr = (systemArea: Buffer): boolean =>
   systemArea[511] === 0xaa &&
   systemArea.subarray(0, 432).some((b) => b !== 0);
 
-/** The MBR's partitions that are not empty: type, first sector and sectors (of 512 bytes). */
-export function mbrPartitions(mbr: Buffer): { type: number; start: number; count: number }[] {
+/** The MBR's partitions that are not empty: entry number (1-4), type, first sector and sectors (of 512 bytes). */
+export function mbrPartitions(mbr: Buffer): { number: number; type: number; start: number; count: number }[] {
   if (mbr.length < 512 || mbr[510] !== 0x55 || mbr[511] !== 0xaa) return [];
   return [0, 1, 2, 3]
-    .map((i) => 0x1be + 16 * i)
-    .map((e) => ({ type: mbr[e + 4]!, start: mbr.readUInt32LE(e + 8), count: mbr.readUInt32LE(e + 12) }))
+    .map((i) => ({ number: i + 1, at: 0x1be + 16 * i }))
+    .map(({ number, at }) => ({
+      number,
+      type: mbr[at + 4]!,
+      start: mbr.readUInt32LE(at + 8),
+      count: mbr.readUInt32LE(at + 12),
+    }))
     .filter((p) => p.type !== 0 && p.count > 0);
+}
+
+/**
+ * The partitions a disk image holds after its ISO (persist:'s data partition): those that
+ * start at or past the ISO's last sector and end within the file. Listed by the ISO's
+ * reader as files named partitionN.img, so `ls` and `cat` go into them.
+ */
+export function appendedPartitions(systemArea: Buffer, isoBytes: number, fileBytes: number) {
+  return mbrPartitions(systemArea)
+    .filter((p) => p.start * 512 >= isoBytes && (p.start + p.count) * 512 <= fileBytes)
+    .map((p) => ({ name: `partition${p.number}.img`, offset: p.start * 512, bytes: p.count * 512 }));
 }
 
 /** The MBR partition type of a Linux file system: the data partition of a disk image. */
