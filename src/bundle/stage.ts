@@ -12,7 +12,7 @@ import type { ManifestInput } from "../manifest/input.js";
 import { recordLastBundle } from "../outdir/choose-bundle.js";
 import { bundleFileName } from "../outdir/names.js";
 import { digestOf, stageCache, type StageInputs } from "../outdir/stage-cache.js";
-import { localTczOf } from "../manifest/types.js";
+import { localPackageOf } from "../manifest/types.js";
 import { tcShadowField, type TcPassword } from "../overlay/password.js";
 import type { WrittenFile } from "./bundle.js";
 
@@ -148,7 +148,7 @@ async function sourceStamps(
     ...[...input.manifest.files, ...(input.manifest.persist?.seed ?? []), ...modules].flatMap((f) =>
       "source" in f ? [f.source] : [],
     ),
-    ...modules.flatMap((k) => localTczOf(k)?.file ?? []),
+    ...modules.flatMap((k) => localPackageOf(k)?.file ?? []),
   ];
   for (const source of local) {
     const path = resolve(input.dir, source);

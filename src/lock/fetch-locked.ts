@@ -10,6 +10,7 @@ import { collector, LOCK_PIN } from "./collector.js";
 import { localExtension } from "./local-extensions.js";
 import type { ResolveContext } from "./context.js";
 import type { Lock } from "./lock-file.js";
+import { moduleLocations } from "./module-downloads.js";
 import { LOADER_LABEL, uefiLoaderLocation } from "./uefi-loader.js";
 
 export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveContext): Promise<void> {
@@ -59,6 +60,10 @@ export async function fetchLocked(lock: Lock, m: ResolvedManifest, ctx: ResolveC
   const loader = uefiLoaderLocation(m, ctx);
   if (loader && lock.uefiLoader)
     jobs.push(need(loader, LOADER_LABEL, { sha256: lock.uefiLoader.sha256, size: lock.uefiLoader.size }));
+  moduleLocations(m, ctx).forEach((d, i) => {
+    const pin = lock.kernelModules?.[i];
+    if (pin) jobs.push(need(d.from, d.label, { sha256: pin.sha256, size: pin.size }));
+  });
   if (lock.gems.length) {
     const source = locationOf(lock.gemSource ?? m.gems.source, ctx.baseDir);
     for (const g of lock.gems)

@@ -44,6 +44,8 @@ export interface Lock {
   baseParts?: { path: string; url: string; sha256: string; size: number }[];
   /** boot.uefi's loader, when it is a file or URL (an extension's file is pinned with the extension). */
   uefiLoader?: { url: string; sha256: string; size: number };
+  /** kernel_modules given as a file or URL, in manifest order. */
+  kernelModules?: { url: string; sha256: string; size: number }[];
   extensions: LockedExtension[];
   gemSource?: string;
   gems: LockedGem[];
@@ -62,6 +64,10 @@ export function extractSources(m: ResolvedManifest): string[] {
   if (loader && "extension" in loader) names.push(extensionName(loader.extension));
   return [...new Set(names)];
 }
+
+/** kernel_modules given as a file or URL with a sha256, in manifest order. */
+export const moduleDownloads = (m: ResolvedManifest): { url: string; sha256: string }[] =>
+  (m.kernel_modules ?? []).flatMap((k) => ("url" in k ? [{ url: k.url, sha256: k.sha256 }] : []));
 
 /**
  * What the pins depend on. The mirror is left out on purpose: an air-gapped copy of the
@@ -85,6 +91,7 @@ export function inputsDigest(m: ResolvedManifest): string {
     ...(m.extensions.local.length ? { local: m.extensions.local } : {}),
     extract: extractSources(m),
     ...(m.boot.uefi ? { uefi: m.boot.uefi.loader } : {}),
+    ...(moduleDownloads(m).length ? { kernelModules: moduleDownloads(m) } : {}),
     gems: m.gems.require.length ? { source: m.gems.source, require: m.gems.require } : null,
   };
   return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
@@ -107,6 +114,7 @@ export function portableLock(lock: Lock, lockDir: string): Lock {
     base: { ...lock.base, url: portable(lock.base.url) },
     ...(lock.baseParts ? { baseParts: lock.baseParts.map((p) => ({ ...p, url: portable(p.url) })) } : {}),
     ...(lock.uefiLoader ? { uefiLoader: { ...lock.uefiLoader, url: portable(lock.uefiLoader.url) } } : {}),
+    ...(lock.kernelModules ? { kernelModules: lock.kernelModules.map((k) => ({ ...k, url: portable(k.url) })) } : {}),
   };
 }
 
@@ -125,6 +133,7 @@ export function lockedDigests(lock: Lock): string[] {
     lock.base.sha256,
     ...(lock.baseParts ?? []).map((p) => p.sha256),
     ...(lock.uefiLoader ? [lock.uefiLoader.sha256] : []),
+    ...(lock.kernelModules ?? []).map((k) => k.sha256),
     ...lock.extensions.flatMap((e) => [e.sha256, ...Object.values(e.files ?? {})]),
     ...lock.gems.map((g) => g.sha256),
   ];

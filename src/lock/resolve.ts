@@ -10,6 +10,7 @@ import { collector } from "./collector.js";
 import type { ResolveContext } from "./context.js";
 import { resolveGemPins } from "./gems.js";
 import { inputsDigest, type Lock } from "./lock-file.js";
+import { resolveModuleDownloads } from "./module-downloads.js";
 import { resolveUefiLoader } from "./uefi-loader.js";
 
 /** The manifest's kernel:, else what the base ISO says (lib/modules in its initrd, its bzImage header). */
@@ -48,6 +49,7 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
     });
   const gems = await resolveGemPins(m, ctx, c);
   const uefiLoader = await resolveUefiLoader(m, ctx, c);
+  const kernelModules = await resolveModuleDownloads(m, ctx, c);
   c.finish([...closures.problems, ...gems.problems]);
   return {
     lockVersion: 1,
@@ -60,6 +62,7 @@ export async function resolveLock(m: ResolvedManifest, ctx: ResolveContext): Pro
     base: { url: describeLocation(base.from), sha256: base.iso!.sha256, size: base.iso!.size },
     ...(base.parts ? { baseParts: base.parts } : {}),
     ...(uefiLoader ? { uefiLoader } : {}),
+    ...(kernelModules ? { kernelModules } : {}),
     extensions: closures.extensions,
     ...(m.gems.require.length ? { gemSource: m.gems.source } : {}),
     gems: gems.gems,

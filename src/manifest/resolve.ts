@@ -79,7 +79,9 @@ export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManif
       ? {
           kernel_modules: m.kernel_modules.map((k) => ({
             ...k,
-            path: k.path ?? `kernel/extra/${("source" in k ? k.source : k.extract.path).split("/").pop()!}`,
+            path:
+              k.path ??
+              `kernel/extra/${("source" in k ? k.source : "url" in k ? k.url : k.extract.path).split("/").pop()!}`,
             load: k.load ?? ("auto" as const),
           })),
         }

@@ -82,7 +82,8 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
   list(data["kernel_modules"]).forEach((k, i) => {
     if (!isObj(k)) return;
     const extract = isObj(k["extract"]) ? k["extract"] : {};
-    const from = typeof k["source"] === "string" ? k["source"] : extract["path"];
+    const from =
+      typeof k["source"] === "string" ? k["source"] : typeof k["url"] === "string" ? k["url"] : extract["path"];
     const path =
       typeof k["path"] === "string"
         ? k["path"]

@@ -34,7 +34,7 @@ interface BaseSpec {
 }
 
 /** A file inside an extension on the mirror. */
-interface ExtensionFile {
+export interface ExtensionFile {
   extension: string;
   path: string;
 }
@@ -100,11 +100,11 @@ export interface ResolvedManifest {
 
 /** kernel_modules: a driver from a file next to the manifest or out of an extension. */
 type KernelModuleSpec = { path?: string; load?: "auto" | "boot" } & (
-  { source: string } | { extract: ExtensionFile | { file: string; path: string } }
+  { source: string } | { extract: ExtensionFile | { file: string; path: string } } | PinnedFile
 );
 
-/** kernel_modules: the .tcz next to the manifest a module comes out of, if that is where. */
-export const localTczOf = (k: KernelModuleSpec): { file: string; path: string } | undefined =>
+/** kernel_modules: the .tcz or .deb next to the manifest a module comes out of, if that is where. */
+export const localPackageOf = (k: KernelModuleSpec): { file: string; path: string } | undefined =>
   "extract" in k && "file" in k.extract ? k.extract : undefined;
 
 /** A files: (or persist.seed) entry with its mode and owner settled. */

@@ -8,10 +8,12 @@ import { readKernelModule, vermagicRelease, modinfoValues, type KernelModule } f
 import { MACHINE_NAMES } from "../formats/elf/reader.js";
 import { gunzipSource } from "../formats/gzip/inflate.js";
 import { gzipSync } from "node:zlib";
-import { localTczOf } from "../manifest/types.js";
+import { localPackageOf, type ExtensionFile } from "../manifest/types.js";
+import { debDataTar, isDeb } from "../formats/deb/ar.js";
+import { tar } from "../formats/tar/codec.js";
 import { insideFileSource } from "../io/inside-file.js";
 import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
-import { fileEntry, openContent, readSmallText, type Entry } from "../tree/entry.js";
+import { collect, fileEntry, fileFrom, openContent, readSmallText, type Entry } from "../tree/entry.js";
 import { depmod, moduleName, type PlacedModule } from "./depmod.js";
 import { fileEntries } from "./files.js";
 import type { OverlayInput } from "./types.js";
@@ -46,11 +48,7 @@ export async function kernelModuleEntries(input: OverlayInput, problems: string[
   const placed: Entry[] = [];
   for (const [i, k] of wanted.entries()) {
     const to = `${dir}/${k.path}`;
-    const at = `kernel_modules[${i}]`;
-    const from = "source" in k ? { source: k.source } : "extension" in k.extract ? { extract: k.extract } : undefined;
-    const found = from
-      ? (await fileEntries(input, problems, [{ ...from, path: `/${to}`, mode: "0644", owner: "0:0" }], () => at))[0]
-      : await fromLocalTcz(input, localTczOf(k)!, at, problems);
+    const found = await moduleFile(input, k, i, to, problems);
     if (found) placed.push(await compressedAs(found, to, input));
   }
   if (placed.length !== wanted.length) return { entries: [], firmware: [] };
@@ -147,14 +145,64 @@ export async function kernelModuleEntries(input: OverlayInput, problems: string[
   };
 }
 
-/** The module in a .tcz next to the manifest: at its path there, or the one file with its name. */
-async function fromLocalTcz(
+/** The module a kernel_modules entry names: a file, an extension's, a .tcz's, or a pinned download's. */
+async function moduleFile(
+  input: OverlayInput,
+  k: NonNullable<OverlayInput["manifest"]["kernel_modules"]>[number],
+  i: number,
+  to: string,
+  problems: string[],
+): Promise<Entry | undefined> {
+  const at = `kernel_modules[${i}]`;
+  if ("url" in k) {
+    const downloads = (input.manifest.kernel_modules ?? []).slice(0, i).filter((x) => "url" in x).length;
+    const pin = input.lock.kernelModules?.[downloads];
+    if (!pin || pin.sha256 !== k.sha256) {
+      problems.push(`${at}: the lock does not pin ${k.url}; run mkbundle lock --update`);
+      return undefined;
+    }
+    return fileFrom(k.url.split("/").pop()!, input.blob(pin.sha256), input.manifest.epoch);
+  }
+  const local = localPackageOf(k);
+  if (local) return fromLocalPackage(input, local, at, problems);
+  const from = "source" in k ? { source: k.source } : { extract: k.extract as ExtensionFile };
+  const spec = { ...from, path: `/${to}`, mode: "0644", owner: "0:0" };
+  return (await fileEntries(input, problems, [spec], () => at))[0];
+}
+
+/** Each package's files, read once per build however many modules come out of it. */
+const packages = new WeakMap<OverlayInput, Map<string, Promise<Entry[]>>>();
+
+/** A .tcz (squashfs) or a .deb (its data.tar) next to the manifest, as entries. */
+function packageFiles(input: OverlayInput, file: string): Promise<Entry[]> {
+  let known = packages.get(input);
+  if (!known) packages.set(input, (known = new Map<string, Promise<Entry[]>>()));
+  let files = known.get(file);
+  if (!files) {
+    const src = insideFileSource(input.manifestDir, file);
+    files = isDeb(src.read(0, 8))
+      ? debDataTar(src, input.limits, file).then((tarSource) => collect(tar.read(tarSource, input.limits)))
+      : extensionFiles(file, src, input.limits);
+    known.set(file, files);
+  }
+  return files;
+}
+
+/** The module in a .tcz or .deb next to the manifest: at its path there, or the one file with its name. */
+async function fromLocalPackage(
   input: OverlayInput,
   x: { file: string; path: string },
   at: string,
   problems: string[],
 ): Promise<Entry | undefined> {
-  const files = await extensionFiles(x.file, insideFileSource(input.manifestDir, x.file), input.limits);
+  let files: Entry[];
+  try {
+    files = await packageFiles(input, x.file);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    problems.push(`${at}: ${x.file}: ${e.format}: ${e.detail}`);
+    return undefined;
+  }
   const bare = (p: string) => p.split("/").pop()!.replace(/\.gz$/, "");
   const hits = x.path.includes("/")
     ? [fileInExtension(files, x.path)].filter((f): f is Entry => typeof f !== "string")

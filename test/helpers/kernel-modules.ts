@@ -31,6 +31,13 @@ function kernelDeb(): string {
   return join(dir, found);
 }
 
+/** The package itself, copied to `dir`/kmods/kernel.deb (for kernel_modules: extract: { file }). */
+export function copyKernelDeb(dir: string): string {
+  mkdirSync(join(dir, "kmods"), { recursive: true });
+  copyFileSync(kernelDeb(), join(dir, "kmods", "kernel.deb"));
+  return "kmods/kernel.deb";
+}
+
 /**
  * The package's lib/modules/<release>/ under `dir`/deb, holding (at least) `modules`, paths
  * under it: only those are extracted from the package's data.tar.

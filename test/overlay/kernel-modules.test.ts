@@ -5,14 +5,16 @@
 // ISO. A module for another kernel release, another architecture, one whose depends= the
 // image lacks, and a file that is no module are refused at their lines (exit 2); a driver
 // whose firmware the image lacks is a warning until files: supplies it. Hanlon's -a list
-// (its real three-column layout) takes a module out of a local .tcz in Razor's flow.
+// (its real three-column layout) takes a module out of a local .tcz in Razor's flow. A module
+// by URL is pinned by sha256 in the lock; other bytes at that URL are refused.
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mkbundleAsync, mkbundleIn } from "../helpers/cli.js";
 import { EXT4_MODULES, FIXTURE_KERNEL, kernelModulesFromDeb } from "../helpers/kernel-modules.js";
+import { startMirror } from "../helpers/mirror-server.js";
 import { fixturesDir } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -200,5 +202,38 @@ describe("kernel_modules", () => {
     expect(short.stderr).toContain(
       "additional-build-files/addtnl-driver-mods.lst:1:1: expected three fields, '<extension.tcz> <module.ko> <path under kernel/drivers/>', found 2",
     );
+  });
+
+  it("takes a module by URL pinned by sha256 from a real HTTP server; other bytes at that URL are refused", async () => {
+    kernelModulesFromDeb(app, ["kernel/lib/crc-itu-t.ko"]);
+    const ko = readFileSync(join(app, "kmods/crc-itu-t.ko"));
+    const served = join(dir, "served");
+    mkdirSync(served, { recursive: true });
+    writeFileSync(join(served, "crc-itu-t.ko"), ko);
+    const server = await startMirror(served);
+    try {
+      const pin = createHash("sha256").update(ko).digest("hex");
+      const m = manifest("byurl", `  - { url: "${server.url}/crc-itu-t.ko", sha256: ${pin}, load: boot }\n`);
+      const r = await build(m, "url1");
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(m.replace(/\.yaml$/, ".lock"), "utf8")).toMatch(
+        /kernelModules:\n {2}- url: http:\/\/127\.0\.0\.1:\d+\/crc-itu-t\.ko\n {4}sha256: [0-9a-f]{64}\n {4}size: \d+\n/,
+      );
+      const iso = r.stdout.trim();
+      const listed = (await mkbundleIn(["ls", iso, "boot/corepure64.gz", `lib/modules/${FIXTURE_KERNEL}/kernel/extra`]))
+        .stdout;
+      expect(listed).toContain(`${ko.length} `);
+      server.faults.set("/crc-itu-t.ko", "wrong-bytes");
+      // No lock and an empty store (it would answer the pinned sha256 without asking the server).
+      rmSync(join(dir, "wd"), { recursive: true, force: true });
+      rmSync(m.replace(/\.yaml$/, ".lock"));
+      const tampered = await build(m, "url2");
+      expect(tampered.code).not.toBe(0);
+      expect(tampered.stderr).toMatch(
+        /byurl\.yaml:5:\d+: sha256 mismatch for http:\/\/127\.0\.0\.1:\d+\/crc-itu-t\.ko/,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });

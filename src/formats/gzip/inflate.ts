@@ -1,16 +1,14 @@
 // Streaming gunzip of every member, with a ceiling checked as bytes come out: a
 // decompression bomb is refused once it passes the ceiling, never allocated whole. Output
 // up to 8 MiB stays in memory; more goes to a temporary file read in place.
-import { closeSync, openSync, writeSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { FormatError } from "../../errors.js";
 import { drained } from "../../io/drained.js";
-import { tempPath } from "../../io/temp.js";
-import { bufferSource, fileSource, type ByteSource } from "../../io/byte-source.js";
+import { spill } from "../../io/spill.js";
+import type { ByteSource } from "../../io/byte-source.js";
 import { DEFAULT_LIMITS, type ReadLimits } from "../limits.js";
 import { isGzip } from "./member.js";
 
-const IN_MEMORY = 8 * 1024 * 1024;
 const READ = 1024 * 1024;
 
 /**
@@ -30,9 +28,7 @@ export async function gunzipSource(
   if (!isGzip(src.read(0, 3))) throw new FormatError("gzip", "not gzip data (bad magic)");
   let fed = 0;
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  const held: Buffer[] = [];
-  let heldBytes = 0;
-  let file: { path: string; fd: number } | undefined;
+  const out = spill(opts.label ?? "gunzip");
   let total = 0;
   let failure: Error | undefined;
   gunzip.on("data", (c: Buffer) => {
@@ -46,17 +42,7 @@ export async function gunzipSource(
       gunzip.destroy();
       return;
     }
-    if (!file && heldBytes + c.length <= IN_MEMORY) {
-      held.push(c);
-      heldBytes += c.length;
-      return;
-    }
-    if (!file) {
-      const path = tempPath(`${opts.label ?? "gunzip"}.out`);
-      file = { path, fd: openSync(path, "wx") };
-      for (const h of held.splice(0)) writeSync(file.fd, h);
-    }
-    for (let off = 0; off < c.length;) off += writeSync(file.fd, c, off);
+    out.write(c);
   });
   const done = new Promise<void>((resolve, reject) => {
     gunzip.on("end", resolve);
@@ -79,9 +65,9 @@ export async function gunzipSource(
       throw new FormatError("gzip", `${src.size - gunzip.bytesWritten} bytes after the last member are not gzip data`);
     }
   } finally {
-    if (file) closeSync(file.fd);
+    out.close();
   }
-  return file ? fileSource(file.path) : bufferSource(held.length === 1 ? held[0]! : Buffer.concat(held));
+  return out.source();
 }
 
 /** NUL padding after the last member, as initrds often have. */
