@@ -1,5 +1,6 @@
 // ls and cat as the context runs them: the containers opened within this run's limits.
 import type { ListedEntry } from "../inspect/format-listing.js";
+import type { SizeReport } from "../inspect/size.js";
 import type { Entry } from "../tree/entry.js";
 import { configOf, type Session } from "./session.js";
 
@@ -26,4 +27,10 @@ export async function runCat(
   ]);
   const { entry, label }: { entry: Entry; label: string } = await containedFile(file, inner, configOf(s).limits);
   await writeEntryData(entry, out, label);
+}
+
+/** `mkbundle size`: the report of an ISO, within this run's limits. */
+export async function runSize(s: Session, file: string, o: { top: number; depth: number }): Promise<SizeReport> {
+  const { sizeOfImage } = await import("../inspect/size.js");
+  return sizeOfImage(file, { ...o, limits: configOf(s).limits });
 }

@@ -1,6 +1,9 @@
 // `mkbundle ls` and `mkbundle cat`: look inside images without mounting anything.
 import type { Command } from "commander";
-import { runCat, runLs } from "../../context/inspect.js";
+import { runCat, runLs, runSize } from "../../context/inspect.js";
+import { MkError } from "../../errors.js";
+import { renderSize } from "../../inspect/size.js";
+import { humanBytes } from "../../store/progress.js";
 import { formatLine } from "../../inspect/format-listing.js";
 import { addGlobalOptions, sessionOf } from "../options.js";
 import { lineSink, type LineSink } from "../output.js";
@@ -63,5 +66,36 @@ export function inspectCommands(program: Command): void {
   ).action(async (file: string, inner: string[], _o: unknown, cmd: Command) => {
     const session = sessionOf(cmd);
     await runCat(session, file, inner, session.io.out);
+  });
+
+  addGlobalOptions(
+    program
+      .command("size")
+      .summary("where an ISO's bytes go: kernel, initrds, extensions, ESP, and their largest directories")
+      .description(
+        "Read IMAGE (an ISO rebuild-iso wrote, or any Tiny Core ISO) and say what each of its parts costs: on the ISO, " +
+          "unpacked, and in RAM at run time (an initrd unpacks into RAM; an extension on the CD is loop-mounted from " +
+          "it and costs none; one inside an initrd is already counted there), then the ISO's own structure, which with " +
+          "the parts adds up to its size; then the largest directories inside each part, --top at each level, --depth levels.\n\n" +
+          "  mkbundle size build-files/hello-service-prod-1.0.0.iso --top 5",
+      )
+      .argument("<image>", "an ISO")
+      .option("--top <n>", "directories kept at each level (the rest summed)", "8")
+      .option("--depth <n>", "levels of directories shown under each part", "2")
+      .option("--json", "print the report as JSON (schemas/size-report.schema.json)"),
+  ).action(async (image: string, opts: { top: string; depth: string; json?: boolean }, cmd: Command) => {
+    const session = sessionOf(cmd);
+    const count = (flag: string, v: string) => {
+      if (!/^\d{1,3}$/.test(v) || Number(v) < 1)
+        throw new MkError("usage", `${flag} ${v}: expected a whole number from 1 to 999`);
+      return Number(v);
+    };
+    const report = await runSize(session, image, {
+      top: count("--top", opts.top),
+      depth: count("--depth", opts.depth),
+    });
+    const sink = lineSink(session.io.out);
+    await sink.line(opts.json ? JSON.stringify(report, null, 2) : renderSize(report, humanBytes));
+    await sink.end();
   });
 }

@@ -36,6 +36,8 @@ export interface IsoImage {
   /** Bytes 0..32767: boot code such as an isohybrid MBR lives here. */
   systemArea: Buffer;
   volumeSpaceSize: number;
+  /** Where each file's bytes are in the image (two files may share them: a kernel inside efi.img). */
+  extents: Map<string, { offset: number; length: number }[]>;
 }
 
 export const isIso9660 = (head: Buffer): boolean =>
@@ -154,6 +156,7 @@ export async function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMI
   const entries: Entry[] = [];
   let dataBytes = 0;
   const pathAtLba = new Map<number, string>(); // first file at each extent: finds the boot image and catalog
+  const fileExtents: IsoImage["extents"] = new Map();
   const volumeEnd = Math.max(tree.volumeSpaceSize, Math.ceil(src.size / SECTOR));
   const contentOf = (extents: DirectoryRecord[], path: string): (() => ByteSource) => {
     for (const x of extents) {
@@ -164,6 +167,7 @@ export async function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMI
         );
     }
     const ranges = extents.map((x) => ({ offset: x.lba * SECTOR, length: x.size }));
+    fileExtents.set(path, ranges);
     return () => rangesSource(src, ranges);
   };
 
@@ -283,6 +287,7 @@ export async function readIso(src: ByteSource, limits: ReadLimits = DEFAULT_LIMI
     ...(boot ? { boot } : {}),
     systemArea: src.read(0, 16 * SECTOR),
     volumeSpaceSize: primary.volumeSpaceSize,
+    extents: fileExtents,
   };
 }
 
