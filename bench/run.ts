@@ -3,6 +3,7 @@ import { benchDev } from "./dev.js";
 import { benchFormats } from "./formats.js";
 import { benchIso } from "./iso.js";
 import { benchRemaster } from "./remaster.js";
+import { benchSize } from "./size.js";
 import { benchSquashfs } from "./squashfs.js";
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   remaster: benchRemaster,
   dev: benchDev,
   squashfs: benchSquashfs,
+  size: benchSize,
 };
 
 const names = process.argv.slice(2);

@@ -18,7 +18,8 @@ export interface Diagnostic {
 
 /**
  * What kind of failure: usage, manifest and input are the user's to fix before anything
- * runs (exit 2); the rest happen while building or booting (exit 1).
+ * runs, and budget before anything is written (exit 2); the rest happen while building or
+ * booting (exit 1).
  */
 export type ErrorCode =
   | "usage" // arguments, options, environment values
@@ -30,6 +31,7 @@ export type ErrorCode =
   | "format" // a corrupt or hostile container
   | "lookup" // a path asked for is not in the container
   | "build" // the overlay cannot be compiled, the prod audit failed
+  | "budget" // the image is larger than the manifest's budget: allows
   | "boot" // QEMU missing or broken, a boot test failed
   | "io"; // the file system said no: disk full, permission denied
 
@@ -43,6 +45,7 @@ const EXIT_STATUS: Record<ErrorCode, 1 | 2> = {
   format: 1,
   lookup: 1,
   build: 1,
+  budget: 2,
   boot: 1,
   io: 1,
 };

@@ -1,6 +1,7 @@
 // The overlay tarball (named by its own sha256) and the bundle: bundle.json, the overlay
 // and the base ISO, everything rebuild-iso needs and nothing host-specific. Both are
 // written as streams: memory does not grow with the overlay or the base.
+import type { RuleEffect } from "../tree/prune.js";
 import { bundleFileName } from "../outdir/names.js";
 import { basename, join } from "node:path";
 import { bufferSource, fileSource, type ByteSource } from "../io/byte-source.js";
@@ -36,6 +37,8 @@ export interface BundleJson {
   members: Record<string, string>;
   /** The shared libraries the manifest's programs need, "SONAME OWNER", when they were checked (for plan). */
   libraries?: string[];
+  /** prune: what each removing rule took out of the base initrd and the builtin extensions. */
+  pruned?: RuleEffect[];
 }
 
 export interface WrittenFile {
@@ -76,9 +79,14 @@ export async function writeBundle(
   overlay: WrittenFile,
   basePath: string,
   epoch: number,
-  more: { uefiLoader?: ByteSource | undefined; libraries?: string[] | undefined; seed?: WrittenFile | undefined },
+  more: {
+    uefiLoader?: ByteSource | undefined;
+    libraries?: string[] | undefined;
+    seed?: WrittenFile | undefined;
+    pruned?: RuleEffect[] | undefined;
+  },
 ): Promise<{ file: WrittenFile; json: BundleJson }> {
-  const { uefiLoader, libraries, seed } = more;
+  const { uefiLoader, libraries, seed, pruned } = more;
   const base = baseMemberName(lock.base.url);
   const overlayName = basename(overlay.path);
   const json: BundleJson = {
@@ -94,6 +102,7 @@ export async function writeBundle(
     base,
     members: { [overlayName]: overlay.sha256, [base]: lock.base.sha256 },
     ...(libraries ? { libraries } : {}),
+    ...(pruned ? { pruned } : {}),
   };
   if (seed) {
     json.seed = basename(seed.path);

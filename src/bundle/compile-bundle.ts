@@ -1,6 +1,7 @@
 // The bundle stage's second half, when something changed: the downloads checked (and
 // fetched), the overlay compiled, the overlay tarball and the bundle written. A module of
 // its own so that an unchanged build never loads the compiler.
+import type { RuleEffect } from "../tree/prune.js";
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { MkError } from "../errors.js";
@@ -37,6 +38,7 @@ export async function compileBundle(
   const base = await openBaseImage(basePath, ctx.limits);
   let overlayEntries: Entry[];
   let libraries: string[] | undefined;
+  let pruned: RuleEffect[] | undefined;
   let seedEntries: Entry[];
   try {
     if (manifest.boot.uefi) checkEfiStub(await base.kernel(), base.boot.kernel, basename(lock.base.url));
@@ -44,6 +46,7 @@ export async function compileBundle(
       entries: overlayEntries,
       seed: seedEntries,
       libraries,
+      pruned,
     } = await compileOverlay({
       manifest,
       lock,
@@ -68,6 +71,7 @@ export async function compileBundle(
     uefiLoader,
     libraries,
     seed,
+    pruned,
   });
   const overlayFiles = overlayEntries.filter((e) => e.type !== "dir").length;
   return { overlay, seed, bundle, overlayFiles };

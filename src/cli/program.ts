@@ -5,6 +5,7 @@ import { packageVersion } from "../io/package-version.js";
 import { bindIo, type CliIo } from "./io.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommands } from "./commands/inspect.js";
+import { sbomCommand } from "./commands/sbom.js";
 import { lockCommand } from "./commands/lock.js";
 import { cacheCommand } from "./commands/cache.js";
 import { cleanCommand } from "./commands/clean.js";
@@ -57,6 +58,7 @@ function buildProgram(io: CliIo): Command {
   showCommand(program);
   initCommand(program);
   inspectCommands(program);
+  sbomCommand(program);
   lockCommand(program);
   cacheCommand(program);
   cleanCommand(program);

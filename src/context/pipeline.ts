@@ -1,6 +1,7 @@
 // The pipeline's commands as the context runs them: lock, bundle, plan, build and rebuild-iso
 // for a manifest (or Razor's flags), each with its configuration and resolve context built
 // here, so that the CLI only declares options and prints.
+import { resolve } from "node:path";
 import { attributedTo } from "../errors.js";
 import type { BundleResult } from "../bundle/stage.js";
 import type { LockResult } from "../lock/stage.js";
@@ -85,12 +86,19 @@ export async function runBuild(s: Run, r: ManifestRun, o: BuildCommand): Promise
           builtin: o.builtin,
           ...(o.formats ? { formats: o.formats } : {}),
           ...(o.force ? { force: true } : {}),
+          ...signingOf(r.input),
           buildTime: r.config.sourceDateEpoch,
         },
         ctx,
       ),
     ),
   );
+}
+
+/** boot.uefi.sign's files, relative to the manifest's directory (or absolute). */
+function signingOf(input: ManifestRun["input"]): { signing?: { key: string; cert: string } } {
+  const sign = input.manifest.boot.uefi?.sign;
+  return sign ? { signing: { key: resolve(input.dir, sign.key), cert: resolve(input.dir, sign.cert) } } : {};
 }
 
 export async function runPlan(s: Run, r: ManifestRun, o: { against?: string }): Promise<PlanResult> {
@@ -118,6 +126,8 @@ export interface RebuildCommand {
   builtin: BuiltinMode;
   formats?: string[];
   force?: boolean;
+  /** --sign-key and --sign-cert: boot.uefi.sign's files. */
+  signing?: { key: string; cert: string };
 }
 
 /** rebuild-iso: the bundle named, or the one the last bundle stage wrote in --out. */
@@ -144,6 +154,7 @@ export async function runRebuildIso(
       ...(o.appendInitrd ? { layerCache: layerCacheOf(openStore(workDir)) } : {}),
       ...(o.formats ? { formats: o.formats } : {}),
       ...(o.force ? { force: true } : {}),
+      ...(o.signing ? { signing: o.signing } : {}),
     }),
   );
   return { ...r, bundle, chosen: why };

@@ -6,7 +6,7 @@ import { lockPathFor, readLock } from "../lock/lock-file.js";
 import { flavourPolicy, type FlavourPolicy } from "../manifest/flavour.js";
 import { flavourDrops, redacted } from "../manifest/resolve.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { bundleFileName, isoFileName, pxeDirName, SUMS_FILE } from "../outdir/names.js";
+import { bundleFileName, isoFileName, pxeDirName, sbomFileName, SUMS_FILE } from "../outdir/names.js";
 import { yamlLib } from "../io/lazy.js";
 import type { ManifestRun } from "./manifest.js";
 
@@ -41,6 +41,7 @@ export function derived(r: ManifestRun): Derived {
     outputs: [
       bundleFileName(m),
       isoFileName(m.name, m.flavour, version),
+      sbomFileName(m.name, m.flavour, version),
       `${pxeDirName(m.name, m.flavour, version)}/`,
       SUMS_FILE,
     ],

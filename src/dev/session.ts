@@ -205,6 +205,8 @@ export async function runDev(options: DevOptions): Promise<never> {
       return false;
     }
     if (overlay.builtin.unpack && !overlaySha) o.log.info(`dev: builtin extensions: ${overlay.builtin.why}`);
+    if (input.manifest.prune?.length && !overlaySha)
+      o.log.info("dev: prune: is checked but not applied: the dev image boots the base initrd and the builtins whole");
     if (kernelSha !== state.lock.base.sha256) writeFileSync(kernelPath, state.kernel);
     [overlaySha, kernelSha] = [overlay.sha256, state.lock.base.sha256];
     writeFileSync(`${initrdPath}.tmp`, Buffer.concat([state.baseInitrd, overlay.archive]));

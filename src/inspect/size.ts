@@ -13,18 +13,19 @@ import { gunzipSource } from "../formats/gzip/inflate.js";
 import { sharedBudget, type ReadLimits } from "../formats/limits.js";
 import { fileSource, type ByteSource } from "../io/byte-source.js";
 import { kernelFromBzImage } from "../tinycore/kernel-release.js";
-import { openContent, type Entry } from "../tree/entry.js";
+import { parse } from "yaml";
+import { openContent, readSmallText, type Entry } from "../tree/entry.js";
 
-type ComponentKind = "kernel" | "initrd" | "extension" | "esp" | "other";
+export type ComponentKind = "kernel" | "initrd" | "extension" | "esp" | "other";
 
-interface SizeNode {
+export interface SizeNode {
   /** A path inside the component ("" for its root), or "(N more)" for the smaller rest. */
   path: string;
   bytes: number;
   children?: SizeNode[];
 }
 
-interface Component {
+export interface Component {
   kind: ComponentKind;
   /** Its path on the ISO, or "INITRD > path" for an extension inside an initrd; "other files" for the rest. */
   path: string;
@@ -47,6 +48,8 @@ export interface SizeReport {
   /** The ISO's own structure: its size less what its files hold (each byte counted once). */
   overhead: number;
   components: Component[];
+  /** What prune: left out, as the ISO's iso-metadata.yaml records it. */
+  pruned?: { rule: string; files: number; bytes: number }[];
 }
 
 export interface SizeOptions {
@@ -66,7 +69,9 @@ export async function sizeOfImage(file: string, o: SizeOptions): Promise<SizeRep
   try {
     const head = src.read(0, DETECT_BYTES);
     if (detectContainer(head) !== "iso9660")
-      throw new MkError("usage", "not an ISO: mkbundle size reads the images rebuild-iso writes", { file });
+      throw new MkError("usage", "not an ISO or a bundle: mkbundle size reads images, bundles and manifests (.yaml)", {
+        file,
+      });
     const iso = await readIso(src, limits);
     const components: Component[] = [];
     const other: Component = { kind: "other", path: "other files", bytes: 0, shared: 0, unpacked: 0, ram: 0, files: 0 };
@@ -98,6 +103,7 @@ export async function sizeOfImage(file: string, o: SizeOptions): Promise<SizeRep
         otherPaths.push(e.path);
       }
     }
+    const pruned = await prunedOf(iso.entries.find((e) => e.path === "iso-metadata.yaml"));
     components.push(...last);
     if (other.files) components.push(other);
     // Each byte of the image counted once: what a component shares with an earlier one is said.
@@ -107,14 +113,14 @@ export async function sizeOfImage(file: string, o: SizeOptions): Promise<SizeRep
       c.shared = c.bytes - paths.reduce((n, p) => n + claim(iso.extents.get(p) ?? []), 0);
     }
     const filesBytes = components.filter((x) => !x.path.includes(" > ")).reduce((n, c) => n + c.bytes - c.shared, 0);
-    return { file, bytes: src.size, overhead: src.size - filesBytes, components };
+    return { file, bytes: src.size, overhead: src.size - filesBytes, components, ...(pruned ? { pruned } : {}) };
   } finally {
     src.close();
   }
 }
 
 /** An initrd (gzip'd cpio), an extension (squashfs) or an ESP (FAT): its sizes and tree; extensions inside an initrd too. */
-async function archiveComponent(
+export async function archiveComponent(
   kind: ComponentKind,
   path: string,
   content: ByteSource,
@@ -157,6 +163,24 @@ async function archiveComponent(
     if (e instanceof FormatError) throw new MkError("format", `${path} (${e.format}): ${e.detail}`);
     throw e;
   }
+}
+
+/** The pruned: list of mkbundle's iso-metadata.yaml, when it has a well-formed one. */
+async function prunedOf(meta: Entry | undefined): Promise<SizeReport["pruned"]> {
+  if (meta?.type !== "file" || meta.size > 1024 * 1024) return undefined;
+  let doc: unknown;
+  try {
+    doc = parse(await readSmallText(meta));
+  } catch {
+    return undefined; // not ours, or not YAML: nothing to say
+  }
+  const list = (doc as { pruned?: unknown } | null)?.pruned;
+  if (!Array.isArray(list)) return undefined;
+  const ok = (list as unknown[]).filter((x): x is { rule: string; files: number; bytes: number } => {
+    const o = x as Record<string, unknown> | null;
+    return typeof o?.["rule"] === "string" && Number.isSafeInteger(o["files"]) && Number.isSafeInteger(o["bytes"]);
+  });
+  return ok.length ? ok.map(({ rule, files, bytes }) => ({ rule, files, bytes })) : undefined;
 }
 
 /** Byte ranges of the image counted so far; the function says how many of a file's are new. */
@@ -206,6 +230,21 @@ function sizeTree(files: readonly Pick<Entry, "path" | "size">[], o: Pick<SizeOp
   return node("", root, 0);
 }
 
+/** The report with each tree cut to `top` children a level and `depth` levels (the rest summed as before). */
+export function trimReport(r: SizeReport, o: Pick<SizeOptions, "top" | "depth">): SizeReport {
+  const trim = (n: SizeNode, level: number): SizeNode => {
+    if (!n.children?.length || level >= o.depth) return { path: n.path, bytes: n.bytes };
+    const kept = n.children.filter((c) => !c.path.startsWith("("));
+    const rest = [...kept.slice(o.top), ...n.children.filter((c) => c.path.startsWith("("))];
+    // A "(N more)" node stands for N directories; any other node for one.
+    const more = rest.reduce((k, c) => k + Number(/^\((\d+) more\)$/.exec(c.path)?.[1] ?? 1), 0);
+    const children = kept.slice(0, o.top).map((c) => trim(c, level + 1));
+    if (rest.length) children.push({ path: `(${more} more)`, bytes: rest.reduce((k, c) => k + c.bytes, 0) });
+    return { path: n.path, bytes: n.bytes, children };
+  };
+  return { ...r, components: r.components.map((c) => (c.tree ? { ...c, tree: trim(c.tree, 0) } : c)) };
+}
+
 /** The report as text: the components, then each one's largest directories. */
 export function renderSize(r: SizeReport, human: (n: number) => string): string {
   const cols = (kind: string, c: { bytes: number; unpacked?: number; ram?: number }, path: string, files = "") =>
@@ -231,6 +270,11 @@ export function renderSize(r: SizeReport, human: (n: number) => string): string 
     ),
     cols("ISO", { bytes: r.overhead }, "(its own structure: descriptors, directories, padding)"),
   ];
+  if (r.pruned?.length) {
+    const total = r.pruned.reduce((n, x) => n + x.bytes, 0);
+    lines.push("", `left out by the manifest's prune: (${human(total)} of files, unpacked):`);
+    for (const x of r.pruned) lines.push(`${human(x.bytes).padStart(10)}  ${x.rule} (${x.files} entries)`);
+  }
   for (const c of r.components.filter((x) => x.tree?.children?.length)) {
     lines.push("", `largest in ${c.path} (unpacked):`);
     const walk = (n: SizeNode, indent: string) => {

@@ -96,6 +96,10 @@ export function resolveManifest(m: Manifest, s: ManifestSettings): ResolvedManif
       ...(m.boot?.uefi ? { uefi: m.boot.uefi } : {}),
     },
     ...(m.persist ? { persist: resolvePersist(m.persist, m.name) } : {}),
+    ...(m.prune?.length ? { prune: m.prune } : {}),
+    ...(m.budget && Object.keys(m.budget).length
+      ? { budget: Object.fromEntries(Object.entries(m.budget).map(([k, v]) => [k, sizeInBytes(v)!])) }
+      : {}),
     ...(m.checks?.libraries === false ? { checks: { libraries: false as const } } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, posix, relative, resolve } from "node:path";
 import { keyPath, type Diagnostic, type Severity } from "../errors.js";
 import { MAX_ID as MAX_OWNER_ID, printable } from "../tree/entry.js";
+import { GLOB_HINT, globProblem } from "../tree/prune.js";
 import { diagnosticAt, type Locator } from "./schema.js";
 import { sizeInBytes } from "./size.js";
 import { extensionName } from "./types.js";
@@ -207,6 +208,33 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
       );
     else services.set(s["name"], i);
   });
+  // depends_on: services of this manifest, not itself, and no loop.
+  const needs = new Map<string, string[]>();
+  list(data["services"]).forEach((s, i) => {
+    if (!isObj(s) || typeof s["name"] !== "string") return;
+    const deps = list(s["depends_on"]).filter((d): d is string => typeof d === "string");
+    needs.set(s["name"], deps);
+    deps.forEach((d, j) => {
+      if (!services.has(d))
+        report(
+          "error",
+          ["services", i, "depends_on", j],
+          `no service is named '${d}'`,
+          "name one of this manifest's services",
+        );
+      else if (d === s["name"]) report("error", ["services", i, "depends_on", j], "a service cannot wait for itself");
+    });
+  });
+  const loop = dependencyLoop(needs);
+  if (loop) {
+    const at = services.get(loop[0]!)!;
+    report(
+      "error",
+      ["services", at, "depends_on"],
+      `services wait for each other in a loop: ${loop.join(" -> ")}`,
+      "none would start",
+    );
+  }
 
   // A base is an ISO or distribution files, never both.
   const base = isObj(data["base"]) ? data["base"] : {};
@@ -253,6 +281,10 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
       );
     }
   });
+  list(data["prune"]).forEach((g, i) => {
+    const why = typeof g === "string" ? globProblem(g) : undefined;
+    if (why) report("error", ["prune", i], why, GLOB_HINT);
+  });
   // persist.size: what an ext2 data partition can be here (the schema checks the spelling).
   const bytes = sizeInBytes(persist["size"]);
   if (bytes !== undefined && (bytes < 1024 ** 2 || bytes > 64 * 1024 ** 3))
@@ -263,4 +295,29 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
       "like 64MiB",
     );
   return out;
+}
+
+/** A cycle among services' depends_on (as names, the first repeated at the end), or undefined. */
+function dependencyLoop(needs: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === "done") return undefined;
+    if (state.get(n) === "open") return [...path.slice(path.indexOf(n)), n];
+    state.set(n, "open");
+    path.push(n);
+    for (const d of needs.get(n) ?? []) {
+      if (d === n || !needs.has(d)) continue;
+      const found = visit(d);
+      if (found) return found;
+    }
+    path.pop();
+    state.set(n, "done");
+    return undefined;
+  };
+  for (const n of needs.keys()) {
+    const found = visit(n);
+    if (found) return found;
+  }
+  return undefined;
 }

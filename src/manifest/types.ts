@@ -13,6 +13,15 @@ interface ServiceSpec {
   name: string;
   run: string;
   log?: string;
+  /** What happens when it exits: no (stays down; the default), on-failure (restarted when its status is not 0), always. */
+  restart?: "no" | "on-failure" | "always";
+  /** The account the command runs as (default root). */
+  user?: string;
+  environment?: Record<string, string | number | boolean>;
+  /** Services that must be ready first. */
+  depends_on?: string[];
+  /** When it counts as ready: a listening TCP port, or a command that exits 0. */
+  ready?: { port: number } | { command: string };
 }
 
 /** A local file or URL with its sha256. */
@@ -42,6 +51,8 @@ export interface ExtensionFile {
 /** UEFI boot: the EFI loader (systemd-boot) as a pinned download or a file of an extension. */
 interface UefiSpec {
   loader: PinnedFile | ExtensionFile;
+  /** Secure Boot: the PEM key and certificate the loader and kernel are signed with. */
+  sign?: { key: string; cert: string };
 }
 
 type PasswordSpec = { env: string } | { file: string } | { hash: string };
@@ -63,8 +74,13 @@ export interface Manifest {
   flavours?: { prod?: { exclude?: string[] } };
   boot?: { append?: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
   persist?: { size: string | number; paths?: PersistPath[]; label?: string; seed?: FileSpec[] };
+  prune?: string[];
+  budget?: { [K in BudgetKey]?: string | number };
   checks?: { libraries?: boolean };
 }
+
+/** What budget: can bound: the ISO's size, the initrds' compressed size, the RAM they unpack into. */
+export type BudgetKey = "iso" | "initrd" | "ram";
 
 type PersistPath = "home" | "opt";
 
@@ -94,6 +110,10 @@ export interface ResolvedManifest {
   boot: { append: string[]; timeout?: number; volume_id?: string; uefi?: UefiSpec };
   /** The data partition: its size in bytes, what lives there, its label, the files it starts with. */
   persist?: { size: number; paths: PersistPath[]; label: string; seed: ResolvedFile[] };
+  /** Globs of base-initrd and builtin-extension files left out (only when there are any). */
+  prune?: string[];
+  /** Limits in bytes (only when the manifest sets any). */
+  budget?: { [K in BudgetKey]?: number };
   /** Only when the manifest turns a check off. */
   checks?: { libraries: false };
 }

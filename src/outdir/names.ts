@@ -7,6 +7,10 @@ export function isoFileName(name: string, flavour: string, version: string): str
   return name === RAZOR_NAME ? `rz_mk_${flavour}-image.${version}.iso` : `${name}-${flavour}-${version}.iso`;
 }
 
+/** The SBOM beside the ISO, named like it: <iso name less .iso>.spdx.json. */
+export const sbomFileName = (name: string, flavour: string, version: string): string =>
+  isoFileName(name, flavour, version).replace(/\.iso$/, ".spdx.json");
+
 /** persist: the data partition, <name>-<flavour>-<version>-data.img. */
 export const dataFileName = (name: string, flavour: string, version: string): string =>
   `${name}-${flavour}-${version}-data.img`;

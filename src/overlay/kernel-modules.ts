@@ -14,6 +14,8 @@ import { tar } from "../formats/tar/codec.js";
 import { insideFileSource } from "../io/inside-file.js";
 import { extensionFiles, fileInExtension } from "../tinycore/extension-files.js";
 import { collect, fileEntry, fileFrom, openContent, readSmallText, type Entry } from "../tree/entry.js";
+import type { FileTree } from "../tree/file-tree.js";
+import type { PruneRule } from "../tree/prune.js";
 import { depmod, moduleName, type PlacedModule } from "./depmod.js";
 import { fileEntries } from "./files.js";
 import type { OverlayInput } from "./types.js";
@@ -36,9 +38,19 @@ async function moduleOf(e: Entry, input: OverlayInput): Promise<KernelModule> {
   return readKernelModule(src, e.path.split("/").pop());
 }
 
-export async function kernelModuleEntries(input: OverlayInput, problems: string[]): Promise<PlacedModules> {
+/**
+ * kernel_modules placed, and the dependency files for the base's modules (less those prune:
+ * removed, `removed` saying by which rule) plus these; nothing when neither adds nor removes one.
+ */
+export async function kernelModuleEntries(
+  input: OverlayInput,
+  problems: string[],
+  base: FileTree = input.base,
+  removed: ReadonlyMap<string, PruneRule> = new Map(),
+): Promise<PlacedModules> {
   const wanted = input.manifest.kernel_modules ?? [];
-  if (!wanted.length) return { entries: [], firmware: [] };
+  const prunedModules = [...removed.keys()].filter((p) => p.startsWith("lib/modules/") && MODULE.test(p));
+  if (!wanted.length && !prunedModules.length) return { entries: [], firmware: [] };
   const release = input.lock.kernel;
   if (!release) {
     problems.push("kernel_modules: the base's kernel release is not known (set kernel: in the manifest)");
@@ -55,7 +67,7 @@ export async function kernelModuleEntries(input: OverlayInput, problems: string[
 
   // The base's modules, then the added ones (replacing a base module at the same path).
   const modules = new Map<string, PlacedModule>();
-  for (const e of input.base.values())
+  for (const e of base.values())
     if (e.type === "file" && e.path.startsWith(`${dir}/`) && MODULE.test(e.path))
       modules.set(e.path.slice(dir.length + 1), {
         path: e.path.slice(dir.length + 1),
@@ -119,11 +131,23 @@ export async function kernelModuleEntries(input: OverlayInput, problems: string[
         `add ${missing.length > 1 ? "them" : "it"} to kernel_modules`,
       );
   }
+  // A module prune: left in must not need one it took out.
+  const gone = new Map(prunedModules.map((p) => [moduleName(p), removed.get(p)!]));
+  for (const m of modules.values())
+    for (const d of modinfoValues(m.module, "depends").flatMap((x) => x.split(","))) {
+      const rule = gone.get(d.replaceAll("-", "_"));
+      if (rule && !names.has(d.replaceAll("-", "_")))
+        problems.push(
+          `prune[${rule.index}] ${rule.glob} removes ${d}, which ${m.path.split("/").pop()} (left in) needs: narrow the rule, or remove that module too`,
+        );
+    }
   if (wrong.length) throw new MkError("manifest", wrong);
 
   const baseFile = (name: string) => input.base.get(`${dir}/${name}`);
   const orderEntry = baseFile("modules.order");
-  const order = orderEntry?.type === "file" ? (await readSmallText(orderEntry)).split("\n").filter(Boolean) : [];
+  const order = (
+    orderEntry?.type === "file" ? (await readSmallText(orderEntry)).split("\n").filter(Boolean) : []
+  ).filter((p) => !removed.has(`${dir}/${p}`));
   const newOrder = [...order, ...added.filter((p) => !order.includes(p))];
   const files = depmod([...modules.values()], newOrder);
   if (files.loops.length)

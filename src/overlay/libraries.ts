@@ -19,6 +19,8 @@ export interface Brought {
   at: (string | number)[];
   /** The mirror's extension it is from: a gap there (a .dep that forgot a library) is a warning. */
   fromMirror?: string;
+  /** A program of the base or a builtin extension that prune: left in: only gaps a rule made are reported. */
+  prunedOnly?: true;
 }
 
 const MACHINE: Record<Arch, { machine: number; bits: 32 | 64 }> = {
@@ -44,6 +46,8 @@ export async function checkLibraries(
   present: ReadonlySet<string>,
   /** What puts a path in the image: an extension (NAME.tcz), the base or the overlay. */
   ownerOf: (path: string) => string,
+  /** The prune: rule that removed a library of this name, if one did. */
+  prunedBy: (lib: string) => string | undefined = () => undefined,
 ): Promise<string[] | undefined> {
   if (input.skipLibCheck || input.manifest.checks?.libraries === false) {
     const why = input.skipLibCheck ? "--no-lib-check" : "checks.libraries: false";
@@ -71,15 +75,17 @@ export async function checkLibraries(
     const info = elfOf(b.entry);
     if (!info) continue;
     const where = input.locate?.(b.at) ?? { file: "", line: 0, column: 0 };
-    const report = (message: string, hint?: string) =>
+    // A gap in a mirror's extension is the mirror's (a warning); one that prune: made is the manifest's.
+    const report = (message: string, hint?: string, ours = false) =>
       problems.push({
-        severity: b.fromMirror ? "warning" : "error",
+        severity: b.fromMirror && !ours ? "warning" : "error",
         ...where,
         path: keyPath(b.at),
         message: b.fromMirror ? `${b.fromMirror}.tcz (from the mirror): ${message}` : message,
         ...(hint ? { hint } : {}),
       });
     const name = `/${b.entry.path}`;
+    if (b.prunedOnly && (info.machine !== want.machine || info.bits !== want.bits)) continue;
     if (info.machine !== want.machine || info.bits !== want.bits) {
       report(
         `${printable(name)} is a ${info.bits}-bit ${MACHINE_NAMES[info.machine] ?? `machine ${info.machine}`} program; this image is ${input.manifest.base.arch} (${want.bits}-bit ${MACHINE_NAMES[want.machine]})`,
@@ -88,7 +94,11 @@ export async function checkLibraries(
       continue;
     }
     if (info.interpreter && !resolve(info.interpreter.replace(/^\/+/, ""))) {
-      report(`${printable(name)} needs the loader ${info.interpreter}, which is not in the image`);
+      const rule = prunedBy(info.interpreter);
+      if (rule)
+        report(`${printable(name)} needs the loader ${info.interpreter}, which ${rule} removes`, KEEP_HINT, true);
+      else if (!b.prunedOnly)
+        report(`${printable(name)} needs the loader ${info.interpreter}, which is not in the image`);
       continue;
     }
     // Its libraries, and theirs, breadth first; each reported once, with who needs it.
@@ -109,11 +119,17 @@ export async function checkLibraries(
           ? resolve(lib.replace(/^\/+/, ""))
           : dirs.map((d) => resolve(d ? `${d}/${lib}` : lib)).find(Boolean);
         if (!found) {
-          // A mirror extension's gap once per library, not once per program of it that needs it.
-          const gap = `${b.fromMirror}\0${lib}`;
-          if (b.fromMirror && mirrorGaps.has(gap)) continue;
+          // A mirror extension's gap (or one prune: made in the base) once per library, not once per program.
+          const gap = `${b.prunedOnly ? "" : b.fromMirror}\0${lib}`;
+          if ((b.fromMirror || b.prunedOnly) && mirrorGaps.has(gap)) continue;
           mirrorGaps.add(gap);
           const who = file === b.entry ? "" : ` (for /${file.path})`;
+          const rule = prunedBy(lib);
+          if (rule) {
+            report(`${printable(name)} needs ${printable(lib)}${who}, which ${rule} removes`, KEEP_HINT, true);
+            continue;
+          }
+          if (b.prunedOnly) continue; // the base's own gaps are not this manifest's
           const offer = await providers(lib, present);
           report(
             `${printable(name)} needs ${printable(lib)}${who}, which nothing in the image provides`,
@@ -121,7 +137,7 @@ export async function checkLibraries(
           );
           continue;
         }
-        if (!b.fromMirror) needs.add(`${lib} ${ownerOf(found.path)}`);
+        if (!b.fromMirror && !b.prunedOnly) needs.add(`${lib} ${ownerOf(found.path)}`);
         const li = elfOf(found);
         if (li) queue.push({ file: found, info: li });
       }
@@ -133,6 +149,8 @@ export async function checkLibraries(
   if (errors.length) throw new MkError("manifest", errors);
   return [...needs].sort();
 }
+
+const KEEP_HINT = "narrow the rule, or add !PATH after it to keep the file";
 
 /** Where to find a missing library: the providers that add the fewest extensions, best first. */
 function offerHint(offer: Provider[] | undefined): string {

@@ -67,7 +67,8 @@ export function programsOf(run: string): string[] {
   const out: string[] = [];
   // $(...) and `...` run their commands too.
   for (const inner of substitutions(run)) out.push(...programsOf(inner));
-  for (const line of run.split("\n")) {
+  // Their words are not this line's: n=$(cat /tmp/n || echo 0) assigns, it does not run /tmp/n.
+  for (const line of blankSubstitutions(run).split("\n")) {
     const code = line.replace(/(^|\s)#.*$/, "");
     for (const segment of simpleCommands(code)) {
       // A function definition's body starts with a command too: serve() { busybox nc ...
@@ -109,6 +110,31 @@ export function programsOf(run: string): string[] {
     }
   }
   return [...new Set(out)];
+}
+
+/** The end (exclusive) of the parenthesised span that starts at `open` ("("), quotes respected. */
+function closing(run: string, open: number): number {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let j = open; j < run.length; j++) {
+    const c = run[j]!;
+    if (quote) quote = c === quote ? undefined : quote;
+    else if (c === "'" || c === '"') quote = c;
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return j + 1;
+  }
+  return run.length;
+}
+
+/** `run` with each $(...), $((...)) and `...` replaced by one word, $_. */
+function blankSubstitutions(run: string): string {
+  let out = "";
+  let at = 0;
+  for (let i = run.indexOf("$("); i >= 0; i = run.indexOf("$(", at)) {
+    out += `${run.slice(at, i)}$_`;
+    at = closing(run, i + 1);
+  }
+  return (out + run.slice(at)).replace(/`[^`]*`/g, "$_");
 }
 
 /** The command lines inside $(...) and `...` (not $((arithmetic))), outermost first. */

@@ -16,6 +16,7 @@ import type { OutputFile } from "../remaster/output.js";
 import type { RebuildResult } from "../remaster/rebuild.js";
 import type { BuiltinMode } from "../remaster/unpack-builtin.js";
 import { layerCacheOf } from "../store/cas.js";
+import { signingIdentity, type SigningFiles } from "../remaster/secure-boot.js";
 
 export interface BuildOptions extends BundleStageOptions {
   version?: string;
@@ -26,6 +27,8 @@ export interface BuildOptions extends BundleStageOptions {
   force?: boolean;
   /** SOURCE_DATE_EPOCH, when set: the ISO's recorded build time. */
   buildTime?: number | undefined;
+  /** boot.uefi.sign's files, resolved against the manifest's directory. */
+  signing?: SigningFiles;
 }
 
 export interface BuildResult {
@@ -35,6 +38,8 @@ export interface BuildResult {
   outputs?: RebuildResult["outputs"];
   builtin?: RebuildResult["builtin"];
   layers?: RebuildResult["layers"];
+  /** budget: what it bounds, measured (when the ISO was rebuilt). */
+  budget?: RebuildResult["budget"];
 }
 
 /** What the stage cache keeps of an ISO stage's run: the ISO's stamp and every output (paths relative to --out). */
@@ -62,7 +67,7 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
   const inputs: StageInputs = {
     bundle: bundle.bundle.sha256,
     version,
-    options: digestOf([!!o.appendInitrd, o.builtin, o.formats ?? null]),
+    options: digestOf([!!o.appendInitrd, o.builtin, o.formats ?? null, o.signing ? signingIdentity(o.signing) : null]),
     buildTime: String(o.buildTime ?? "none"),
     mkbundle: codeIdentity(),
   };
@@ -105,6 +110,7 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
     layerCache: layerCacheOf(ctx.fetch.store),
     ...(o.formats ? { formats: o.formats } : {}),
     ...(o.force ? { force: true } : {}),
+    ...(o.signing ? { signing: o.signing } : {}),
   });
   if (!r.iso) throw new MkError("usage", "build makes an ISO: --format must include iso");
   const rel = (f: OutputFile) => ({ ...f, path: relative(o.out, f.path) });
@@ -118,5 +124,6 @@ export async function buildStage(o: BuildOptions, ctx: ResolveContext): Promise<
     outputs: r.outputs,
     builtin: r.builtin,
     ...(r.layers ? { layers: r.layers } : {}),
+    budget: r.budget,
   };
 }

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import type { Lock } from "../lock/lock-file.js";
 import { SHADOW } from "../tinycore/accounts.js";
 import type { ResolvedManifest } from "../manifest/types.js";
+import type { RuleEffect } from "../tree/prune.js";
 import { readContent, type Entry } from "../tree/entry.js";
 
 export interface FileFacts {
@@ -22,6 +23,8 @@ export interface State {
   files?: Map<string, FileFacts>;
   /** "SONAME OWNER" lines the manifest's programs need; undefined when unknown. */
   libraries?: string[];
+  /** What each prune: rule removes, when known (an empty list: no rules). */
+  pruned?: RuleEffect[];
 }
 
 type ChangeKind = "added" | "removed" | "changed";
@@ -43,7 +46,11 @@ export interface Plan {
   files?: Change[];
   /** Shared libraries the manifest's programs need, with where the image has each. */
   libraries?: Change[];
+  /** prune: what each rule removes from the base initrd and the builtin extensions, by rule. */
+  pruned?: Change[];
   size: { before: number; after: number; delta: number };
+  /** Bytes of files prune: removes, before and after, when both are known. */
+  prunedBytes?: { before: number; after: number };
 }
 
 /**
@@ -90,7 +97,19 @@ export function settingsOf(m: ResolvedManifest): Map<string, string> {
         : "(nothing kept across boots)",
     ],
   ]);
-  for (const s of m.services) out.set(`service ${s.name}`, `${s.run.trim().split("\n").join("; ")} (log ${s.log})`);
+  out.set(
+    "budget",
+    m.budget
+      ? Object.entries(m.budget)
+          .map(([k, v]) => `${k} ${v} bytes`)
+          .join(", ")
+      : "(none)",
+  );
+  for (const s of m.services)
+    out.set(
+      `service ${s.name}`,
+      `${s.run.trim().split("\n").join("; ")} (log ${s.log}${s.restart && s.restart !== "no" ? `, restart ${s.restart}` : ""})`,
+    );
   return out;
 }
 
@@ -162,6 +181,18 @@ export function makePlan(before: State, after: State & { lock: Lock }): Plan {
           (x, y) => (x !== undefined && y !== undefined ? `from ${x} -> ${y}` : `from ${x ?? y}`),
         )
       : undefined;
+  const rules = (s: State) => new Map((s.pruned ?? []).map((x) => [x.glob, x]));
+  const pruned =
+    before.pruned && after.pruned
+      ? diff(
+          rules(before),
+          rules(after),
+          (x) => x.bytes,
+          (x, y) => x.bytes === y.bytes && x.files === y.files,
+          (x, y) => `${y ? `${y.files} entries` : "no longer pruned"}${x && y ? `, was ${x.files}` : ""}`,
+        )
+      : undefined;
+  const removedBytes = (s: State) => (s.pruned ?? []).reduce((n, x) => n + x.bytes, 0);
   const total = (s: State) =>
     s.files
       ? [...s.files.values()].reduce((n, f) => n + f.size, 0)
@@ -186,7 +217,11 @@ export function makePlan(before: State, after: State & { lock: Lock }): Plan {
     gems: gemChanges,
     ...(files ? { files } : {}),
     ...(libraries ? { libraries } : {}),
+    ...(pruned ? { pruned } : {}),
     size: { before: b, after: a, delta: a - b },
+    ...(before.pruned && after.pruned && (before.pruned.length || after.pruned.length)
+      ? { prunedBytes: { before: removedBytes(before), after: removedBytes(after) } }
+      : {}),
   };
 }
 
@@ -212,10 +247,16 @@ export function renderPlan(p: Plan, title: string, human: (n: number) => string)
   section("gems", p.gems, false);
   section("overlay files", p.files);
   section("libraries the programs need", p.libraries, false);
+  section("bytes each prune rule removes", p.pruned);
   const d = p.size.delta;
+  const signed = (n: number) => `${n >= 0 ? "+" : "-"}${human(Math.abs(n))}`;
   lines.push(
     "",
-    `size: ${human(p.size.before)} -> ${human(p.size.after)} (${d >= 0 ? "+" : "-"}${human(Math.abs(d))})${p.files ? "" : " of extensions"}`,
+    `size: ${human(p.size.before)} -> ${human(p.size.after)} (${signed(d)})${p.files ? " of overlay files" : " of extensions"}`,
   );
+  if (p.prunedBytes)
+    lines.push(
+      `pruned: ${human(p.prunedBytes.before)} -> ${human(p.prunedBytes.after)} of files left out of the base and builtin extensions (${signed(p.prunedBytes.after - p.prunedBytes.before)})`,
+    );
   return lines.join("\n");
 }

@@ -59,6 +59,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
       settings: settingsOf(b.json.manifest),
       files: await overlayFacts(b.overlay, b.seed),
       ...(b.json.libraries ? { libraries: b.json.libraries } : {}),
+      pruned: b.json.pruned ?? [],
     });
     const lock = !o.against && hasLock ? readLock(lockFile) : undefined;
     if (lock) before.lock = lock;
@@ -71,8 +72,8 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
   const lock = await resolveLock(manifest, ctx);
   const after: State & { lock: typeof lock } = { lock, flavour: manifest.flavour, settings: settingsOf(manifest) };
   if (before.files) {
-    const quiet = { ...ctx.log, warn: () => {} };
-    const { entries, seed, libraries } = await compileOnPins(o.input, lock, {
+    const quiet = { ...ctx.log, info: () => {}, warn: () => {} };
+    const { entries, seed, libraries, pruned } = await compileOnPins(o.input, lock, {
       password: o.password,
       ctx,
       log: quiet,
@@ -80,6 +81,7 @@ export async function planStage(o: PlanOptions, ctx: ResolveContext): Promise<Pl
     });
     after.files = await overlayFacts(entries, seed);
     if (libraries) after.libraries = libraries;
+    after.pruned = pruned ?? [];
   }
   return { ...makePlan(before, after), baseline };
 }

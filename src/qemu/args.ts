@@ -2,7 +2,7 @@
 // user-mode networking with an e1000 and host forwards bound to 127.0.0.1 only.
 import { usageError } from "../errors.js";
 import { accelArgs, type Accel } from "./accel.js";
-import { firmwareArgs } from "./ovmf.js";
+import { firmwareArgs, secureBootArgs } from "./ovmf.js";
 
 export interface PortForward {
   host: number;
@@ -18,6 +18,8 @@ export interface QemuSpec {
   data?: string;
   /** UEFI: the OVMF image to boot with (ovmf.ts); BIOS (SeaBIOS) when absent. */
   firmware?: string;
+  /** Secure Boot: the guest's own copy of a vars image with keys enrolled (firmware: a Secure Boot build). */
+  secureVars?: string;
   memoryMb: number;
   ports: readonly PortForward[];
   accel: Accel;
@@ -36,7 +38,8 @@ export function qemuArgs(s: QemuSpec): string[] {
       : ["-display", "none", "-serial", "stdio", "-monitor", "none"]),
   );
   args.push(...accelArgs(s.accel));
-  if (s.firmware) args.push(...firmwareArgs(s.firmware));
+  if (s.firmware && s.secureVars) args.push(...secureBootArgs(s.firmware, s.secureVars));
+  else if (s.firmware) args.push(...firmwareArgs(s.firmware));
   if (s.kernel) args.push("-kernel", s.kernel.kernel, "-initrd", s.kernel.initrd, "-append", s.kernel.append);
   else if (s.iso && s.disk)
     args.push(

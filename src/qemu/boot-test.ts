@@ -10,6 +10,7 @@ import { qemuArgs, type PortForward } from "./args.js";
 import { httpCheckOnce, type HttpCheck } from "./checks.js";
 import { spawnGuarded } from "./guard.js";
 import type { BootPlan } from "./image.js";
+import { consoleTimeline, timeline, type Milestone } from "./timeline.js";
 
 const KVM_FAILURE = /KVM internal error|kvm_[a-z_]+: Assertion|emulation failure|failed to (set|get) MSR|KVM_RUN/i;
 /** The line a panicking Linux prints (whole: up to its line end). The guest goes no further. */
@@ -62,6 +63,8 @@ export interface BootTestResult {
   checks: CheckResult[];
   /** How QEMU ended, when it ended by itself before the checks passed. */
   exit?: string;
+  /** Where the boot's time went: console milestones and the checks' first passes, in order. */
+  timeline: Milestone[];
 }
 
 type Attempt = BootTestResult | { fallback: string };
@@ -71,6 +74,7 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
   const args = qemuArgs({
     ...(o.plan.kernel ? { kernel: o.plan.kernel } : { iso: o.plan.iso, ...(o.plan.disk ? { disk: o.plan.disk } : {}) }),
     ...(o.plan.firmware ? { firmware: o.plan.firmware } : {}),
+    ...(o.plan.secureVars ? { secureVars: o.plan.secureVars } : {}),
     ...(o.plan.data ? { data: o.plan.data } : {}),
     memoryMb: o.memoryMb,
     ports: o.ports,
@@ -82,18 +86,29 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
   let serial = "";
   let errors = "";
   let console = "";
+  const marks = consoleTimeline();
+  // When each piece of the console (as the checks see it, colour codes stripped) arrived: a
+  // match is timed by the piece that completed it, not by the poll that noticed it.
+  const arrivals: { end: number; at: number }[] = [];
+  let plain = 0;
+  const arrived = (t: string) =>
+    arrivals.push({ end: (plain += stripAnsi(t).length), at: (Date.now() - started) / 1000 });
+  const arrivedBy = (end: number) => arrivals.find((a) => a.end >= end)?.at;
   let exit: string | undefined;
   let spawnError: Error | undefined;
   q.process.stdout!.on("data", (d: Buffer) => {
     const t = d.toString("latin1");
     serial += t;
     console += t;
+    arrived(t);
+    marks.seen(serial, (Date.now() - started) / 1000);
     o.onConsole?.(t);
   });
   q.process.stderr!.on("data", (d: Buffer) => {
     const t = d.toString("latin1");
     errors += t;
     console += t;
+    arrived(t);
   });
   q.process.on("error", (e) => (spawnError = e));
   void q.exited.then(
@@ -119,7 +134,9 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
       if (spawnError) throw spawnError;
       const text = stripAnsi(console);
       o.expect.forEach((re, i) => {
-        if (!checks[i]!.passed && re.test(text)) Object.assign(checks[i]!, { passed: true, seconds: seconds() });
+        if (checks[i]!.passed) return;
+        const m = re.exec(text);
+        if (m) Object.assign(checks[i]!, { passed: true, seconds: arrivedBy(m.index + m[0].length) ?? seconds() });
       });
       for (const [i, c] of o.http.entries()) {
         const check = checks[o.expect.length + i]!;
@@ -157,6 +174,7 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
           console,
           checks,
           ...(ended && !passed ? { exit: ended } : {}),
+          timeline: timeline(marks.milestones(), checks),
         };
       }
       await Promise.race([q.exited, new Promise((r) => setTimeout(r, 250))]);

@@ -1,7 +1,7 @@
 // `mkbundle run` and `mkbundle test` as stages: plan the boot (failing at once on a wrong
 // file), choose the accelerator, and boot: interactively, or headless with checks.
 import { execFileSync } from "node:child_process";
-import { accessSync, constants, rmSync, statSync } from "node:fs";
+import { accessSync, constants, copyFileSync, rmSync, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { MkError } from "../errors.js";
 import type { ReadLimits } from "../formats/limits.js";
@@ -13,7 +13,8 @@ import type { HttpCheck } from "./checks.js";
 import { spawnGuarded } from "./guard.js";
 import { onInterrupt } from "../io/cleanup.js";
 import { planBoot, type BootPlan } from "./image.js";
-import { findOvmf } from "./ovmf.js";
+import { findOvmf, findSecureBootOvmf } from "./ovmf.js";
+import { tempPath } from "../io/temp.js";
 import { checkHostPorts } from "./ports.js";
 
 export interface BootOptions {
@@ -24,6 +25,8 @@ export interface BootOptions {
   data?: string;
   /** Boot under UEFI (OVMF) instead of a BIOS. */
   uefi?: boolean;
+  /** Secure Boot on, with this vars template's keys (implies UEFI). */
+  secureBoot?: string;
   append: readonly string[];
   ports: readonly PortForward[];
   memoryMb: number;
@@ -72,7 +75,15 @@ async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; 
   if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64)
     throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
   await checkHostPorts(o.ports);
-  const firmware = o.uefi ? findOvmf(o.host.ovmf) : undefined;
+  if (o.secureBoot && o.kernel)
+    throw new MkError("usage", "--secure-boot checks what the firmware starts: boot the ISO, not its kernel directly", {
+      hint: "leave out --kernel and --append",
+    });
+  const firmware = o.secureBoot
+    ? findSecureBootOvmf(o.host.ovmf, o.secureBoot)
+    : o.uefi
+      ? findOvmf(o.host.ovmf)
+      : undefined;
   const plan = await planBoot(o.image, {
     ...(o.kernel ? { kernel: true } : {}),
     ...(o.disk ? { disk: true } : {}),
@@ -81,6 +92,12 @@ async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; 
     limits: o.limits,
   });
   if (o.data) plan.data = dataDisk(o.data, o.image);
+  if (o.secureBoot) {
+    // The firmware writes its variables: the guest gets a copy, never the template.
+    plan.secureVars = tempPath("OVMF_VARS.fd");
+    copyFileSync(o.secureBoot, plan.secureVars);
+    o.log.info(`Secure Boot on, with the keys in ${o.secureBoot}`);
+  }
   if (plan.disk === "kept") o.log.info("the disk image has a data partition: the guest's writes to it are kept");
   if (firmware) o.log.verbose(`UEFI firmware: ${firmware}`);
   if (o.append.length && !o.kernel)
@@ -106,6 +123,7 @@ export async function runInteractive(o: BootOptions): Promise<number> {
     const args = qemuArgs({
       ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: plan.disk } : {}) }),
       ...(plan.firmware ? { firmware: plan.firmware } : {}),
+      ...(plan.secureVars ? { secureVars: plan.secureVars } : {}),
       ...(plan.data ? { data: plan.data } : {}),
       memoryMb: o.memoryMb,
       ports: o.ports,

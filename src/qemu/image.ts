@@ -22,6 +22,8 @@ export interface BootPlan {
   disk?: "scratch" | "kept";
   /** Boot under UEFI with this firmware (OVMF) rather than a BIOS. */
   firmware?: string;
+  /** Secure Boot: the guest's copy of the firmware variables (keys enrolled). */
+  secureVars?: string;
   /** Direct kernel boot: the ISO's kernel and its initrds concatenated (in `dir`, a temporary directory, when extracted). */
   kernel?: { dir?: string; kernel: string; initrd: string; append: string };
   /** The kernel command line the guest will see (for ISO boots: the default label's). */

@@ -19,6 +19,9 @@ export function junitXml(image: string, r: BootTestResult): string {
     "    <properties>",
     `      <property name="accelerator" value="${r.accel}"/>`,
     `      <property name="accelerator.why" value="${escape(r.accelWhy)}"/>`,
+    ...r.timeline.map(
+      (m) => `      <property name="${escape(`timeline ${m.event}`)}" value="${m.seconds.toFixed(3)}"/>`,
+    ),
     "    </properties>",
   ];
   for (const c of r.checks) {

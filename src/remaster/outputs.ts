@@ -5,11 +5,13 @@ import { dataOutput, diskOutput } from "./outputs/data.js";
 import { espOutput } from "./outputs/esp.js";
 import { isoOutput } from "./outputs/iso.js";
 import { pxeOutput } from "./outputs/pxe.js";
+import { sbomOutput } from "./outputs/sbom.js";
 import type { PreparedRemaster } from "./prepare.js";
 
 export const OUTPUTS: Readonly<Record<string, OutputMaker>> = {
   iso: isoOutput,
   pxe: pxeOutput,
+  sbom: sbomOutput,
   esp: espOutput,
   data: dataOutput,
   disk: diskOutput,

@@ -12,6 +12,8 @@ import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { extensionDir, extensionPath, MK_VERSION } from "../tinycore/layout.js";
 import { fileEntry, openContent, readContent, type Entry, readSmallText } from "../tree/entry.js";
 import { mergeEntry, treeOf, type FileTree } from "../tree/file-tree.js";
+import { prune, pruneRules } from "../tree/prune.js";
+import { prunableBuiltins, repackPrunedBuiltins } from "./prune-builtin.js";
 import { auditImage } from "../overlay/audit.js";
 import { appendArchiveEntries, compressArchive, mergedInitrd, type Initrd } from "./initrd.js";
 import { layeredArchive } from "./layers.js";
@@ -22,6 +24,8 @@ import { chooseMode, unpackBuiltin, type BuiltinMode } from "./unpack-builtin.js
 import { checkEfiStub } from "../tinycore/efi-stub.js";
 import { bootLine } from "../tinycore/boot-line.js";
 import { MAX_LOADER } from "../bundle/uefi-loader.js";
+import { signPe } from "../formats/pe/authenticode.js";
+import { readSigningKey, type SigningFiles } from "./secure-boot.js";
 
 export interface RemasterOptions {
   bundle: string;
@@ -39,6 +43,8 @@ export interface RemasterOptions {
   layerCache?: string;
   /** Replace a data partition that holds other bytes (persist). */
   force?: boolean;
+  /** boot.uefi.sign: the key and certificate files the loader and kernel are signed with. */
+  signing?: SigningFiles;
 }
 
 export interface PreparedRemaster {
@@ -89,12 +95,28 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
   if ((await hashSource(isoSource)) !== json.members[json.base])
     throw new MkError("verify", `${json.base} does not match its sha256 in bundle.json`);
   const base = await openBaseImage(isoSource, o.limits);
-  const baseTree = await base.initrd();
+  const wholeBase = await base.initrd();
+  // prune: the base initrd's files and the builtin extensions' (never the manifest's own).
+  const rules = pruneRules(json.manifest.prune ?? []);
+  const prunedBase = prune([...wholeBase.values()], rules);
+  if (o.appendInitrd && prunedBase.removed.size)
+    throw new MkError(
+      "usage",
+      `--append-initrd keeps the base initrd byte for byte, so prune: cannot remove the ${prunedBase.removed.size} entries its rules match there`,
+      { hint: "build without --append-initrd" },
+    );
+  const baseTree = prunedBase.removed.size ? treeOf(prunedBase.kept) : wholeBase;
+  const prunable = prunableBuiltins(
+    json.lock,
+    json.manifest.extensions.local.map((l) => l.name),
+  );
 
   const builtin = await chooseMode(o.builtin ?? "auto", baseTree, json.lock);
   const bundled = builtin.unpack
-    ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch, o.limits)
-    : bundle.overlay;
+    ? await unpackBuiltin(bundle.overlay, json.lock, baseTree, epoch, o.limits, (name, files) =>
+        prunable.includes(name) ? prune(files, rules).kept : files,
+      )
+    : await repackPrunedBuiltins(bundle.overlay, prunable, rules, epoch, o.limits);
   const overlay = [...bundled, fileEntry(MK_VERSION, Buffer.from(mkVersionYaml(version)), epoch)];
   // The image as it will boot; the bundled .tcz files too, so a daemon is named with the extension that brought it.
   if (flavourPolicy(json.flavour).audited)
@@ -122,8 +144,25 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     ];
   }
   const kernel = { path: base.boot.kernel, bytes: await base.kernel() };
-  const uefiLoader = await loaderOf(bundle);
+  let uefiLoader = await loaderOf(bundle);
   if (uefiLoader) checkEfiStub(kernel.bytes, kernel.path, json.base);
+  if (o.signing && !m.boot.uefi?.sign)
+    throw new MkError("usage", "--sign-key/--sign-cert: this bundle's manifest does not sign for Secure Boot", {
+      hint: "add boot.uefi.sign to the manifest",
+    });
+  if (uefiLoader && m.boot.uefi?.sign) {
+    if (!o.signing)
+      throw new MkError(
+        "usage",
+        "this bundle's manifest signs for Secure Boot (boot.uefi.sign), and no key was given",
+        {
+          hint: "pass --sign-key KEY --sign-cert CERT (mkbundle build reads the files the manifest names)",
+        },
+      );
+    const key = readSigningKey(o.signing);
+    kernel.bytes = signPe(kernel.bytes, key, `/${kernel.path}`);
+    uefiLoader = signPe(uefiLoader, key, "the EFI loader");
+  }
   const cfgText = await readSmallText(base.file(base.boot.cfgPath)!);
   const cfg = editIsolinuxCfg(cfgText, {
     append: bootCodes(m),
@@ -136,6 +175,7 @@ export async function prepareRemaster(o: RemasterOptions): Promise<PreparedRemas
     kernel: { path: `/${kernel.path}`, sha256: sha256(kernel.bytes) },
     initrd: initrds.map((i) => ({ path: `/${i.path}`, sha256: i.sha256 })),
     ...(sde !== undefined ? { build_time: new Date(sde * 1000).toISOString() } : {}),
+    ...(json.pruned?.length ? { pruned: json.pruned } : {}),
   });
   return {
     bundlePath: o.bundle,

@@ -8,12 +8,15 @@ import { writeIfChanged } from "../io/write-atomic.js";
 import type { OutputFile, OutputMaker, WriteOutput } from "./output.js";
 import { defaultFormats, OUTPUTS } from "./outputs.js";
 import { checkDataKept } from "./outputs/data.js";
+import { checkBudget, type Measured } from "./budget.js";
 import { updateSums } from "../outdir/sums.js";
 import { prepareRemaster, type RemasterOptions } from "./prepare.js";
 
 export interface RebuildOptions extends RemasterOptions {
   /** Names in the outputs table; default: every one that applies (defaultFormats). */
   formats?: readonly string[];
+  /** Write even over budget: (mkbundle size of a bundle measures, it does not judge). */
+  skipBudget?: boolean;
 }
 
 export interface RebuildResult {
@@ -27,6 +30,8 @@ export interface RebuildResult {
   initrdPaths: string[];
   builtin: { unpack: boolean; why: string };
   layers?: { count: number; reused: number };
+  /** What the manifest's budget: bounds, measured (only what it bounds). */
+  budget: Measured;
 }
 
 /** A path under `out`, or an error: names from a bundle must never lead outside it. */
@@ -62,7 +67,9 @@ export async function rebuildIso(
   const formats = o.formats ?? defaultFormats(p, outputs);
   const write = outputWriter(o.out);
   const made: RebuildResult["outputs"] = [];
+  let budget: Measured | undefined;
   try {
+    if (!o.skipBudget) budget = await checkBudget(p, formats, o.limits);
     await checkDataKept(p, formats);
     for (const format of formats) made.push({ format, files: await outputs[format]!(p, write) });
   } finally {
@@ -83,5 +90,6 @@ export async function rebuildIso(
     initrdPaths: p.initrds.map((i) => i.path),
     builtin: p.builtin,
     ...(p.layers ? { layers: p.layers } : {}),
+    budget: budget ?? {},
   };
 }

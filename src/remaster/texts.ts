@@ -14,6 +14,8 @@ export interface IsoMetadata {
   initrd: { path: string; sha256: string }[];
   /** Only when SOURCE_DATE_EPOCH gives one: never the clock. */
   build_time?: string;
+  /** prune: what each removing rule left out of the image (mkbundle size shows it). */
+  pruned?: { glob: string; files: number; bytes: number }[];
 }
 
 export function isoMetadataYaml(m: IsoMetadata): string {
@@ -27,6 +29,11 @@ export function isoMetadataYaml(m: IsoMetadata): string {
   ];
   for (const i of m.initrd) lines.push(`  - path: ${i.path}`, `    sha256: ${i.sha256}`);
   if (m.build_time) lines.push(`build_time: ${m.build_time}`);
+  if (m.pruned?.length) {
+    lines.push("pruned:");
+    for (const x of m.pruned)
+      lines.push(`  - rule: ${JSON.stringify(x.glob)}`, `    files: ${x.files}`, `    bytes: ${x.bytes}`);
+  }
   return lines.join("\n") + "\n";
 }
 

@@ -62,6 +62,8 @@ export async function unpackBuiltin(
   base: FileTree,
   epoch: number,
   limits: ReadLimits,
+  /** What of an extension's files reaches the image (prune:); default all. */
+  keep: (name: string, files: Entry[]) => Entry[] = (_name, files) => files,
 ): Promise<Entry[]> {
   const byPath = new Map(overlay.map((e) => [e.path, e]));
   const out = new Map<string, Entry>();
@@ -76,7 +78,7 @@ export async function unpackBuiltin(
     const tcz = byPath.get(path);
     if (!tcz) throw new MkError("input", `the bundle lacks ${path}`);
     names.push(ext.name);
-    const files = await extensionFiles(ext.name, openContent(tcz), limits);
+    const files = keep(ext.name, await extensionFiles(ext.name, openContent(tcz), limits));
     const realOf = new Map(files.map((f) => [f.path, f]));
     for (const f of files) {
       if (f.path === "") continue;

@@ -178,7 +178,7 @@ password:
     ).toEqual(["1777 0:0", "2775 0:50"]);
 
     expect(readFileSync(join(overlayDir, "opt/mkbundle/services/web.sh"), "utf8")).toContain(
-      "nc -l -p 80 -e /bin/cat\n} >> /var/log/web.log 2>&1",
+      "nc -l -p 80 -e /bin/cat\n) >> /var/log/web.log 2>&1",
     );
     const bootlocal = readFileSync(join(overlayDir, "opt/bootlocal.sh"), "utf8");
     expect(bootlocal.startsWith("#!/bin/sh\n# put other system startup commands here\n")).toBe(true);

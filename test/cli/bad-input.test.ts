@@ -219,7 +219,7 @@ const CASES: Case[] = [
     name: "an unknown output format",
     args: () => ["build", good, "--format", "iso,floppy", "--mirror", mirror(), "--work-dir", wd],
     status: 2,
-    says: /unknown output format floppy \(known: iso, pxe, esp, data, disk\)/,
+    says: /unknown output format floppy \(known: iso, pxe, sbom, esp, data, disk\)/,
   },
   {
     name: "a missing Razor list",

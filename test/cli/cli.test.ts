@@ -255,7 +255,7 @@ describe("mkbundle show and init", () => {
     );
     expect(r.stdout).toContain("# epoch 1577836800 (2020-01-01T00:00:00.000Z) from the default");
     expect(r.stdout).toContain(
-      "# outputs in build-files/: razor-microkernel-bundle-prod.tar.gz, rz_mk_prod-image.0.9.0.1.iso, pxe/razor-microkernel-prod-0.9.0.1/, SHA256SUMS",
+      "# outputs in build-files/: razor-microkernel-bundle-prod.tar.gz, rz_mk_prod-image.0.9.0.1.iso, rz_mk_prod-image.0.9.0.1.spdx.json, pxe/razor-microkernel-prod-0.9.0.1/, SHA256SUMS",
     );
     const sde = mkbundle(["show", "manifests/razor-prod.yaml", "--json"], { env: { SOURCE_DATE_EPOCH: "1700000000" } });
     const json = JSON.parse(sde.stdout) as {

@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { join } from "node:path";
-import { repoRoot } from "./paths.js";
+import { fixturesDir, repoRoot } from "./paths.js";
 
 export interface CliResult {
   code: number;
@@ -93,3 +93,25 @@ export async function mkbundleIn(
   const code = await run(args, { env: Object.freeze(cleanEnv(opts.env)), out: out.stream, err: err.stream });
   return { code, stdout: out.text(), stderr: err.text() };
 }
+
+/** `mkbundle build MANIFEST` in this process, on the fixtures' mirror, with a work and an output directory. */
+export const buildOnFixtures = (
+  manifest: string,
+  dirs: { workDir: string; out: string },
+  more: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CliResult> =>
+  mkbundleIn(
+    [
+      "build",
+      manifest,
+      "--mirror",
+      join(fixturesDir(), "tinycore"),
+      "--work-dir",
+      dirs.workDir,
+      "--out",
+      dirs.out,
+      ...more,
+    ],
+    { env },
+  );

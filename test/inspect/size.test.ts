@@ -5,19 +5,24 @@
 // sizes; --json validates against schemas/size-report.schema.json; a file that is no ISO is
 // refused with exit 2.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { SizeReport } from "../../src/inspect/size.js";
 import { loadValidator } from "../../src/manifest/schema.js";
-import { mkbundleIn } from "../helpers/cli.js";
-import { fixturesDir } from "../helpers/paths.js";
+import { buildOnFixtures, mkbundleIn } from "../helpers/cli.js";
+import { repoRoot } from "../helpers/paths.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const { dir, write } = tempDir("mkbundle-size-");
 const LOADER = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"; // Debian's systemd-boot-efi, installed by .ci/run
 const sha = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex");
+
+const buildIso = (manifest: string, out: string, env: Record<string, string> = {}) =>
+  buildOnFixtures(manifest, { workDir: join(dir, "wd"), out: join(dir, out) }, ["--format", "iso"], env);
 
 describe("mkbundle size", () => {
   it("adds up to the ISO, agrees with gzip and unsquashfs, and validates against its schema", async () => {
@@ -33,21 +38,7 @@ boot:
     loader: { url: ${LOADER}, sha256: ${sha(LOADER)} }
 `,
     );
-    const built = await mkbundleIn(
-      [
-        "build",
-        m,
-        "--mirror",
-        join(fixturesDir(), "tinycore"),
-        "--work-dir",
-        join(dir, "wd"),
-        "--out",
-        join(dir, "out"),
-        "--format",
-        "iso",
-      ],
-      { env: { SOURCE_DATE_EPOCH: "1700000000" } },
-    );
+    const built = await buildIso(m, "out", { SOURCE_DATE_EPOCH: "1700000000" });
     expect(built.code, built.stderr).toBe(0);
     const iso = built.stdout.trim();
     const r = await mkbundleIn(["size", iso, "--json", "--top", "3"]);
@@ -103,4 +94,103 @@ boot:
     expect(notIso.code).toBe(2);
     expect(notIso.stderr).toContain("not an ISO");
   });
+
+  it("--html: a page that renders offline in Chromium, areas in proportion to bytes, zooming into a part", async () => {
+    const hostile = "<img id=injected src=x onerror=alert(1)>";
+    const m = write(
+      "page/page.yaml",
+      `name: page
+version: 1.0.0
+base: { release: 10.x, arch: x86_64, iso: CorePure64-10.1.iso }
+extensions:
+  builtin: [dosfstools]
+files:
+  - path: "/opt/${hostile}"
+    content: "a name that is markup\\n"
+`,
+    );
+    const built = await buildIso(m, "page-out");
+    expect(built.code, built.stderr).toBe(0);
+    const page = join(dir, "size.html");
+    const r = await mkbundleIn(["size", built.stdout.trim(), "--html", page, "--json", "--depth", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    // --json still cut to --depth 1 although the page goes down to files.
+    const report = JSON.parse(r.stdout) as SizeReport;
+    expect(report.components.find((c) => c.kind === "initrd")!.tree!.children!.every((c) => !c.children)).toBe(true);
+    const html = readFileSync(page, "utf8");
+    expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//); // nothing fetched
+    expect(html).toContain("default-src 'none'");
+
+    const data = JSON.parse(/<script id="data" type="application\/json">(.*)<\/script>/.exec(html)![1]!) as PageNode;
+    const initrd = data.children!.findIndex((c) => c.name === "boot/corepure64.gz");
+    const opt = data.children![initrd]!.children!.findIndex((c) => c.name === "opt");
+    for (const level of ["", `${initrd}`, `${initrd}.${opt}`]) {
+      const dom = dumpDom(`${pathToFileURL(page).href}#${level}`);
+      expect(dom).toMatch(/<html[^>]* data-rendered="yes"/);
+      expect(dom).not.toContain("data-errors");
+      expect(dom).toContain(`<div id="map" data-level="${level}">`);
+      expect(dom).not.toContain('id="injected"');
+      const cells = [
+        ...dom.matchAll(
+          /<div class="cell[^"]*" data-name="([^"]*)" data-bytes="(\d+)"[^>]* style="left: ([\d.]+)px; top: ([\d.]+)px; width: ([\d.]+)px; height: ([\d.]+)px;/g,
+        ),
+      ].map((x) => ({
+        name: x[1]!,
+        bytes: Number(x[2]),
+        area: Number(x[5]) * Number(x[6]),
+        right: Number(x[3]) + Number(x[5]),
+        bottom: Number(x[4]) + Number(x[6]),
+      }));
+      expect(cells.length).toBeGreaterThan(1);
+      const bytes = cells.reduce((n, c) => n + c.bytes, 0);
+      const area = cells.reduce((n, c) => n + c.area, 0);
+      expect(Math.abs(area - 960 * 600) / (960 * 600)).toBeLessThan(0.001);
+      for (const c of cells) {
+        expect(Math.abs(c.area / area - c.bytes / bytes), c.name).toBeLessThanOrEqual(0.01 * (c.bytes / bytes) + 1e-5);
+        expect(c.right).toBeLessThanOrEqual(960.01);
+        expect(c.bottom).toBeLessThanOrEqual(600.01);
+      }
+      if (level === "")
+        expect(cells.map((c) => c.name)).toEqual(
+          expect.arrayContaining(["boot/vmlinuz64", "boot/corepure64.gz", "ISO structure"]),
+        );
+      if (level === `${initrd}`) {
+        expect(cells.map((c) => c.name)).toEqual(expect.arrayContaining(["lib", "usr", "opt", "tmp"]));
+        expect(dom).toMatch(
+          /<nav id="crumbs"><a href="#">[^<]+<\/a> › <a href="#\d+">boot\/corepure64\.gz<\/a><\/nav>/,
+        );
+      }
+      if (level === `${initrd}.${opt}`)
+        expect(cells.map((c) => c.name.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&"))).toContain(
+          hostile,
+        );
+    }
+    // The picture a person sees, kept with the test's output.
+    const shot = join(repoRoot, "test-artifacts", "size-treemap.png");
+    mkdirSync(dirname(shot), { recursive: true });
+    rmSync(shot, { force: true });
+    chromium(["--window-size=1400,760", `--screenshot=${shot}`, `${pathToFileURL(page).href}#${initrd}`]);
+    expect(readFileSync(shot).subarray(1, 4).toString()).toBe("PNG");
+  }, 120_000);
 });
+
+/** Debian's chromium, headless (as root it needs --no-sandbox); what it prints on stdout. */
+function chromium(args: string[]): string {
+  const r = spawnSync(
+    "chromium",
+    ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", ...args],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  if (r.status !== 0) throw new Error(`chromium ${args.join(" ")}: exit ${r.status} ${r.stderr}`);
+  return r.stdout;
+}
+
+const dumpDom = (url: string) => chromium(["--dump-dom", url]);
+
+interface PageNode {
+  name: string;
+  children?: PageNode[];
+}

@@ -183,6 +183,33 @@ extensions:
 });
 
 describe("semantic checks", () => {
+  it("services' depends_on: names of this manifest's services, no loops", () => {
+    const svc = (deps: string) =>
+      `name: a\nservices:\n  - { name: db, run: x, depends_on: [${deps}] }\n  - { name: web, run: y, depends_on: [db] }\n`;
+    expect(check(svc("")).lines).toEqual([]);
+    expect(check(svc("cache")).lines).toEqual([
+      "m.yaml:3:38: services[0].depends_on[0]: no service is named 'cache' (name one of this manifest's services)",
+    ]);
+    expect(check(svc("db")).lines).toEqual([
+      "m.yaml:3:38: services[0].depends_on[0]: a service cannot wait for itself",
+    ]);
+    expect(check(svc("web")).lines).toEqual([
+      "m.yaml:3:37: services[0].depends_on: services wait for each other in a loop: db -> web -> db (none would start)",
+    ]);
+  });
+
+  it("prune: relative globs, each at its line; budget: sizes", () => {
+    expect(check("name: a\nprune: [usr/share/doc/**, '**/*.a', '!usr/share/doc/C/**']\n").lines).toEqual([]);
+    expect(check("name: a\nprune:\n  - usr/share/doc/**\n  - /etc/**\n  - a/../../b\n  - a//b\n").lines).toEqual([
+      "m.yaml:4:5: prune[1]: '/etc/**' is not a relative glob (like usr/share/doc/** or **/*.a; no leading /, no empty or .. parts)",
+      "m.yaml:5:5: prune[2]: 'a/../../b' is not a relative glob (like usr/share/doc/** or **/*.a; no leading /, no empty or .. parts)",
+      "m.yaml:6:5: prune[3]: 'a//b' is not a relative glob (like usr/share/doc/** or **/*.a; no leading /, no empty or .. parts)",
+    ]);
+    expect(check("name: a\nbudget:\n  iso: 24MiB\n  initrd: 16777216\n  ram: 64MiB\n").lines).toEqual([]);
+    expect(check("name: a\nbudget:\n  iso: 24MB\n").errors.length).toBeGreaterThan(0);
+    expect(check("name: a\nbudget:\n  disk: 1GiB\n").errors.length).toBeGreaterThan(0);
+  });
+
   it("persist.size: a size from 1MiB to 64GiB, spelled as bytes or with a unit", () => {
     expect(check("name: a\npersist:\n  size: 64MiB\n").lines).toEqual([]);
     expect(check("name: a\npersist:\n  size: 1048576\n").lines).toEqual([]);

@@ -29,4 +29,9 @@ describe("programsOf", () => {
     expect(programsOf("x=`hostnme -s`; echo $x")).toEqual(["hostnme"]);
     expect(programsOf("echo $(( 1 + 2 )) $(a $(b))").sort()).toEqual(["a", "b"]);
   });
+
+  it("an assignment from a substitution runs only what is inside it", () => {
+    expect(programsOf("n=$(cat /tmp/n 2>/dev/null || echo 0); echo $((n + 1)) > /tmp/n")).toEqual(["cat"]);
+    expect(programsOf("n=$((n + 1)); v=$(uname -r) lsmod | grep e1000")).toEqual(["uname", "lsmod", "grep"]);
+  });
 });

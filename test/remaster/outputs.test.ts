@@ -51,7 +51,7 @@ describe("the outputs table", () => {
   it("an unknown format is a usage error naming the known ones", async () => {
     await expect(
       rebuildIso({ bundle, out: join(dir, "out"), limits: DEFAULT_LIMITS, formats: ["iso", "floppy"] }),
-    ).rejects.toThrow(/unknown output format floppy \(known: iso, pxe, esp, data, disk\)/);
+    ).rejects.toThrow(/unknown output format floppy \(known: iso, pxe, sbom, esp, data, disk\)/);
   });
 
   it("without persist: asking for the data partition or the disk image says why not", async () => {
@@ -64,7 +64,7 @@ describe("the outputs table", () => {
   it("without boot.uefi the default writes no ESP, and asking for one says why not", async () => {
     const out = join(dir, "out-default");
     const r = await rebuildIso({ bundle, out, limits: DEFAULT_LIMITS });
-    expect(r.outputs.map((o) => o.format)).toEqual(["iso", "pxe"]);
+    expect(r.outputs.map((o) => o.format)).toEqual(["iso", "pxe", "sbom"]);
     await expect(rebuildIso({ bundle, out, limits: DEFAULT_LIMITS, formats: ["esp"] })).rejects.toThrow(
       /--format esp: the manifest has no boot\.uefi/,
     );

@@ -511,7 +511,7 @@ describe("secrets", () => {
     );
     expect(b!.bundle).toEqual({ ...a!.bundle, written: false, why: "same inputs" });
     // An unchanged build still lists every output file (the PXE files too), none rewritten.
-    expect(Object.keys(b!.outputs)).toEqual(["iso", "pxe"]);
+    expect(Object.keys(b!.outputs)).toEqual(["iso", "pxe", "sbom"]);
     expect(b!.outputs["pxe"]!.map((f) => f.path)).toEqual(a!.outputs["pxe"]!.map((f) => f.path));
     expect(b!.outputs["pxe"]!.map((f) => f.path.split("/").pop())).toEqual(["vmlinuz", "core.gz", "boot.ipxe"]);
     expect(

@@ -84,6 +84,12 @@ export function buildCommand(program: Command): void {
     log.info(`bundle: ${b.bundle.path} (${bundleState}; ${humanBytes(b.bundle.size)})`);
     if (r.layers && r.layers.count > 1)
       log.info(`layers: ${r.layers.count} in the overlay, ${r.layers.reused} reused from the layer cache`);
+    if (r.budget && Object.keys(r.budget).length)
+      log.info(
+        `budget: ${Object.entries(r.budget)
+          .map(([k, v]) => `${k} ${humanBytes(v.bytes)} of ${humanBytes(v.limit)}`)
+          .join(", ")}`,
+      );
     log.info(
       `iso:    ${r.iso.path} (${r.iso.rebuilt ? "rebuilt" : "unchanged"}: ${r.iso.why}; ${humanBytes(r.iso.size)}, sha256 ${r.iso.sha256})`,
     );

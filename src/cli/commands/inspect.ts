@@ -1,8 +1,10 @@
 // `mkbundle ls` and `mkbundle cat`: look inside images without mounting anything.
 import type { Command } from "commander";
-import { runCat, runLs, runSize } from "../../context/inspect.js";
+import { runCat, runLs, runSize, writeSizePage } from "../../context/inspect.js";
+import { manifestFileRun } from "../../context/manifest.js";
+import { runBundle } from "../../context/pipeline.js";
 import { MkError } from "../../errors.js";
-import { renderSize } from "../../inspect/size.js";
+import { renderSize, trimReport } from "../../inspect/size.js";
 import { humanBytes } from "../../store/progress.js";
 import { formatLine } from "../../inspect/format-listing.js";
 import { addGlobalOptions, sessionOf } from "../options.js";
@@ -71,29 +73,41 @@ export function inspectCommands(program: Command): void {
   addGlobalOptions(
     program
       .command("size")
-      .summary("where an ISO's bytes go: kernel, initrds, extensions, ESP, and their largest directories")
+      .summary("where an image's bytes go: kernel, initrds, extensions, ESP, and their largest directories")
       .description(
-        "Read IMAGE (an ISO rebuild-iso wrote, or any Tiny Core ISO) and say what each of its parts costs: on the ISO, " +
+        "Read IMAGE (an ISO rebuild-iso wrote, or any Tiny Core ISO; a bundle is remastered into a temporary ISO first, " +
+          "a manifest bundled and then remastered) and say what each of its parts costs: on the ISO, " +
           "unpacked, and in RAM at run time (an initrd unpacks into RAM; an extension on the CD is loop-mounted from " +
           "it and costs none; one inside an initrd is already counted there), then the ISO's own structure, which with " +
           "the parts adds up to its size; then the largest directories inside each part, --top at each level, --depth levels.\n\n" +
-          "  mkbundle size build-files/hello-service-prod-1.0.0.iso --top 5",
+          "  mkbundle size build-files/hello-service-prod-1.0.0.iso --top 5\n" +
+          "  mkbundle size build-files/hello-service-prod-1.0.0.iso --html build-files/hello-size.html",
       )
-      .argument("<image>", "an ISO")
+      .argument("<image>", "an ISO, a bundle (.tar.gz) or a manifest (.yaml)")
       .option("--top <n>", "directories kept at each level (the rest summed)", "8")
       .option("--depth <n>", "levels of directories shown under each part", "2")
-      .option("--json", "print the report as JSON (schemas/size-report.schema.json)"),
-  ).action(async (image: string, opts: { top: string; depth: string; json?: boolean }, cmd: Command) => {
+      .option("--json", "print the report as JSON (schemas/size-report.schema.json)")
+      .option(
+        "--html <file>",
+        "also write a page with a zoomable treemap and a table (one self-contained file that works offline)",
+      ),
+  ).action(async (given: string, opts: { top: string; depth: string; json?: boolean; html?: string }, cmd: Command) => {
     const session = sessionOf(cmd);
+    const image = /\.ya?ml$/i.test(given)
+      ? (await runBundle(session, manifestFileRun(session, given), {})).bundle.path
+      : given;
     const count = (flag: string, v: string) => {
       if (!/^\d{1,3}$/.test(v) || Number(v) < 1)
         throw new MkError("usage", `${flag} ${v}: expected a whole number from 1 to 999`);
       return Number(v);
     };
-    const report = await runSize(session, image, {
-      top: count("--top", opts.top),
-      depth: count("--depth", opts.depth),
-    });
+    const shown = { top: count("--top", opts.top), depth: count("--depth", opts.depth) };
+    // The page goes down to files: read deep once, cut to --top/--depth for the text.
+    const deep = opts.html
+      ? await runSize(session, image, { top: Math.max(shown.top, 60), depth: Math.max(shown.depth, 12) })
+      : undefined;
+    if (deep && opts.html) await writeSizePage(opts.html, deep);
+    const report = deep ? trimReport(deep, shown) : await runSize(session, image, shown);
     const sink = lineSink(session.io.out);
     await sink.line(opts.json ? JSON.stringify(report, null, 2) : renderSize(report, humanBytes));
     await sink.end();

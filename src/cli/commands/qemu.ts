@@ -5,6 +5,7 @@ import { MkError } from "../../errors.js";
 import { parsePort, type PortForward } from "../../qemu/args.js";
 import { stripAnsi } from "../../qemu/ansi.js";
 import type { BootTestResult } from "../../qemu/boot-test.js";
+import { renderTimeline } from "../../qemu/timeline.js";
 import { parseHttpCheck, parseRegex, type HttpCheck } from "../../qemu/checks.js";
 import { addGlobalOptions, globalsOf, sessionOf, wholeNumber, type CliSession } from "../options.js";
 import type { GlobalOptions } from "../output.js";
@@ -14,6 +15,7 @@ interface BootCliOptions extends GlobalOptions {
   disk?: boolean;
   data?: string;
   uefi?: boolean;
+  secureBoot?: string;
   append?: string[];
   port?: PortForward[];
   memory: number;
@@ -50,6 +52,10 @@ function bootOptions(cmd: Command): Command {
       "boot under UEFI firmware (OVMF; env MKBUNDLE_OVMF) instead of a BIOS: the ISO's UEFI entry, or with --disk its EFI System Partition",
     )
     .option(
+      "--secure-boot <vars>",
+      "boot under UEFI with Secure Boot on: OVMF's Secure Boot build with a copy of VARS, a variables template holding the keys (e.g. /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd, Debian's test key); the firmware refuses what they did not sign",
+    )
+    .option(
       "--append <codes>",
       "boot codes added to the default label's (repeatable); boots the kernel directly, as with --kernel",
       codes,
@@ -70,7 +76,8 @@ const bootRequest = (image: string, o: BootCliOptions): BootRequest => ({
   ...(o.kernel ? { kernel: true } : {}),
   ...(o.disk ? { disk: true } : {}),
   ...(o.data ? { data: o.data } : {}),
-  ...(o.uefi ? { uefi: true } : {}),
+  ...(o.uefi || o.secureBoot ? { uefi: true } : {}),
+  ...(o.secureBoot ? { secureBoot: o.secureBoot } : {}),
   append: o.append ?? [],
   ports: o.port ?? [],
   memoryMb: o.memory,
@@ -118,7 +125,7 @@ export function qemuCommands(program: Command): void {
       )
       .option("--junit <file>", "write the result as JUnit XML (one testcase per check, the console in system-out)")
       .option("--console-log <file>", "save the console here (it is always saved in --out on failure)")
-      .option("--json", "print the result as JSON: checks, times, accelerator, console log path"),
+      .option("--json", "print the result as JSON: checks, times, the boot's timeline, accelerator, console log path"),
   ).action(async (image: string, _o: unknown, cmd: Command) => {
     const o = globalsOf<TestCliOptions>(cmd);
     const session = sessionOf(cmd);
@@ -147,6 +154,7 @@ function report(r: BootTestResult, o: TestCliOptions, { log, print, io }: CliSes
           acceleratorWhy: r.accelWhy,
           checks: r.checks,
           ...(r.exit ? { exit: r.exit } : {}),
+          timeline: r.timeline,
           consoleLog: o.consoleLog ?? null,
         },
         null,
@@ -155,6 +163,7 @@ function report(r: BootTestResult, o: TestCliOptions, { log, print, io }: CliSes
     );
   }
   const n = r.checks.length;
+  if (!o.json) for (const line of renderTimeline(r.timeline, r.accel)) log.info(line);
   if (r.passed) {
     // The result, once, on stdout (with --json the JSON says it).
     if (!o.json) print(`passed: ${n} check${n > 1 ? "s" : ""} in ${r.seconds.toFixed(1)} s`);

@@ -4,6 +4,7 @@ import { runRebuildIso } from "../../context/pipeline.js";
 import type { RebuildResult } from "../../remaster/rebuild.js";
 import type { BuiltinMode } from "../../remaster/unpack-builtin.js";
 import { humanBytes } from "../../store/progress.js";
+import { usageError } from "../../errors.js";
 import { addGlobalOptions, globalsOf, sessionOf, type CliSession } from "../options.js";
 
 interface RebuildCliOptions {
@@ -12,6 +13,8 @@ interface RebuildCliOptions {
   builtin: BuiltinMode;
   format?: string[];
   force?: boolean;
+  signKey?: string;
+  signCert?: string;
   json?: boolean;
 }
 
@@ -26,7 +29,7 @@ export const builtinOption = () =>
 export const formatOption = () =>
   new Option(
     "--format <names>",
-    "outputs to write, comma-separated: iso, pxe, esp (the EFI System Partition alone; with boot.uefi), data (the persist: partition), disk (the ISO and the data partition in one disk image) (default: every one that applies, but disk)",
+    "outputs to write, comma-separated: iso, pxe, sbom (SPDX 2.3 JSON beside the ISO), esp (the EFI System Partition alone; with boot.uefi), data (the persist: partition), disk (the ISO and the data partition in one disk image) (default: every one that applies, but disk)",
   ).argParser((v: string) =>
     v
       .split(",")
@@ -46,6 +49,7 @@ export function rebuildIsoCommand(program: Command): void {
         "Read the bundle's base ISO, merge its overlay and /tmp/mk-version.yaml into the initrd of isolinux.cfg's default label, apply boot.append and boot.timeout, and write to --out:\n" +
           "  rz_mk_<flavour>-image.<version>.iso, or <name>-<flavour>-<version>.iso\n" +
           "  pxe/<name>-<flavour>-<version>/ (kernel, initrd(s), boot.ipxe)\n" +
+          "  the ISO's name with .spdx.json: its SBOM (mkbundle sbom)\n" +
           "  <name>-<flavour>-<version>-data.img with persist: (kept when a guest wrote to it, unless --force)\n" +
           "  <name>-<flavour>-<version>.img with --format disk: the ISO, then the data partition\n" +
           "  SHA256SUMS\n\n" +
@@ -59,6 +63,8 @@ export function rebuildIsoCommand(program: Command): void {
       .addOption(builtinOption())
       .addOption(formatOption())
       .addOption(forceOption())
+      .option("--sign-key <file>", "boot.uefi.sign: the RSA key (PEM) to sign the EFI loader and the kernel with")
+      .option("--sign-cert <file>", "boot.uefi.sign: its certificate (PEM)")
       .option("--json", "print the outputs as JSON"),
   ).action(async (version: string | undefined, _o: unknown, cmd: Command) => {
     const opts = globalsOf<RebuildCliOptions>(cmd);
@@ -70,10 +76,17 @@ export function rebuildIsoCommand(program: Command): void {
       builtin: opts.builtin,
       ...(opts.format ? { formats: opts.format } : {}),
       ...(opts.force ? { force: true } : {}),
+      ...signingFlags(opts),
     });
     session.log.info(`bundle: ${r.bundle} (${r.chosen}): ${r.name}, flavour ${r.flavour}, version ${r.version}`);
     reportRebuild(r, opts, session);
   });
+}
+
+/** --sign-key and --sign-cert, both or neither. */
+function signingFlags(o: RebuildCliOptions): { signing?: { key: string; cert: string } } {
+  if (!o.signKey !== !o.signCert) throw usageError("--sign-key and --sign-cert go together", "pass both, or neither");
+  return o.signKey && o.signCert ? { signing: { key: o.signKey, cert: o.signCert } } : {};
 }
 
 function reportRebuild(r: RebuildResult, opts: { json?: boolean }, { log, print }: CliSession): void {

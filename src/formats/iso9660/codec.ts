@@ -8,7 +8,8 @@ import { fileFrom } from "../../tree/entry.js";
 import { SECTOR } from "./descriptors.js";
 import { appendedPartitions } from "./hybrid.js";
 import { isIso9660, readIso } from "./reader.js";
-import { writeIso, type IsoWriteOptions } from "./writer.js";
+import { isoSize, writeIso, type IsoWriteOptions } from "./writer.js";
+import type { Entry } from "../../tree/entry.js";
 
 export const iso9660: Codec<IsoWriteOptions> = {
   name: "iso9660",
@@ -23,3 +24,7 @@ export const iso9660: Codec<IsoWriteOptions> = {
   },
   write: (entries, o) => ({ stream: () => writeIso(reproducible(entries, o), o) }),
 };
+
+/** The size iso9660.write would give these entries, from the layout alone (nothing read or written). */
+export const iso9660Size = (entries: readonly Entry[], o: IsoWriteOptions): Promise<number> =>
+  isoSize(reproducible(entries, o), o);

@@ -58,7 +58,8 @@ export interface IsoWriteOptions {
   reuseBuffer?: boolean;
 }
 
-export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions): AsyncGenerator<Buffer> {
+/** The directory tree and its place on disk: what writing starts from, and what the size comes from. */
+async function planIso(entries: readonly Entry[], opts: IsoWriteOptions) {
   const joliet = opts.joliet ?? true;
   const boot = opts.boot;
   const tree = await isoTree(entries, { epoch: opts.epoch, joliet, ...(boot ? { boot } : {}) });
@@ -74,6 +75,16 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
     ...(efiPath ? { last: [efiPath] } : {}),
     ...(opts.within ? { within: opts.within } : {}),
   });
+  return { joliet, boot, tree, hybrid, efiPath, layout };
+}
+
+/** The bytes writeIso would write, from the layout alone (an appended partition not counted). */
+export async function isoSize(entries: readonly Entry[], opts: IsoWriteOptions): Promise<number> {
+  return (await planIso(entries, opts)).layout.totalSectors * SECTOR;
+}
+
+export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions): AsyncGenerator<Buffer> {
+  const { joliet, boot, tree, hybrid, efiPath, layout } = await planIso(entries, opts);
   const efi = efiPath ? tree.byPath.get(efiPath) : undefined;
   const { root, byPath } = tree;
   const { primaryDirs, jolietDirs, catalogLba, dataFiles, totalSectors } = layout;
@@ -170,7 +181,7 @@ export async function* writeIso(entries: readonly Entry[], opts: IsoWriteOptions
     });
 
   const systemArea = Buffer.alloc(16 * SECTOR);
-  if (hybrid) {
+  if (hybrid && boot) {
     // The disk id depends on the volume and its size, not on dates: a new epoch changes only dates.
     const seed = createHash("sha256").update(`${volume.volumeId}\0${totalSectors}`).digest("hex");
     hybridMbr(

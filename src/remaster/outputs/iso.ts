@@ -4,7 +4,8 @@
 import { join } from "node:path";
 import { MkError } from "../../errors.js";
 import { hasHybridMbr } from "../../formats/iso9660/hybrid.js";
-import { iso9660 } from "../../formats/iso9660/codec.js";
+import { iso9660, iso9660Size } from "../../formats/iso9660/codec.js";
+import type { IsoWriteOptions } from "../../formats/iso9660/writer.js";
 import { fileEntry, fileFrom, type Entry } from "../../tree/entry.js";
 import { packageVersion } from "../../io/package-version.js";
 import { isoFileName } from "../../outdir/names.js";
@@ -19,6 +20,21 @@ export const isoOutput: OutputMaker = async (p, write) => [
 
 /** The ISO's bytes; on a disk image, with the MBR entry of the partition that follows it. */
 export function isoImage(p: PreparedRemaster, appendedPartition?: { bytes: number; type: number }): WrittenImage {
+  const { entries, options } = isoInput(p, appendedPartition);
+  return iso9660.write(entries, options);
+}
+
+/** The ISO's size in bytes, from its layout: known before a byte is written. */
+export function isoImageSize(p: PreparedRemaster): Promise<number> {
+  const { entries, options } = isoInput(p);
+  return iso9660Size(entries, options);
+}
+
+/** What the ISO is written from: its entries and the writer's options. */
+function isoInput(
+  p: PreparedRemaster,
+  appendedPartition?: { bytes: number; type: number },
+): { entries: Entry[]; options: IsoWriteOptions } {
   const { base, epoch } = p;
   const iso = base.iso;
   const m = p.bundle.json.manifest;
@@ -48,7 +64,7 @@ export function isoImage(p: PreparedRemaster, appendedPartition?: { bytes: numbe
         ? "add base.isolinux (isolinux.bin and ldlinux.c32) to the manifest, or write PXE files only: mkbundle rebuild-iso --format pxe"
         : "write PXE files only: mkbundle rebuild-iso --format pxe",
     });
-  return iso9660.write(entries, {
+  const options: IsoWriteOptions = {
     epoch,
     reuseBuffer: true, // write() hashes and writes each chunk before it asks for the next
     volume: {
@@ -77,5 +93,6 @@ export function isoImage(p: PreparedRemaster, appendedPartition?: { bytes: numbe
           ),
         }
       : {}),
-  });
+  };
+  return { entries, options };
 }
