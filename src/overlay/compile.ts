@@ -5,7 +5,7 @@ import { posix } from "node:path";
 import { MkError } from "../errors.js";
 import { flavourPolicy } from "../manifest/flavour.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
-import { type Entry } from "../tree/entry.js";
+import { readSmallText, type Entry } from "../tree/entry.js";
 import { prune, pruneRules, removingRule, ruleEffects, type PruneRule, type RuleEffect } from "../tree/prune.js";
 import { addParents, mergeEntry, sorted, treeOf, type FileTree } from "../tree/file-tree.js";
 import { accountEntries } from "./accounts.js";
@@ -14,7 +14,7 @@ import { extensionEntries, gemEntries } from "./extensions.js";
 import { fileEntries } from "./files.js";
 import { kernelModuleEntries, type PlacedModules } from "./kernel-modules.js";
 import { checkLibraries, type Brought } from "./libraries.js";
-import { checkServiceCommands } from "./service-commands.js";
+import { checkServiceCommands, checkServiceUsers } from "./service-commands.js";
 import { seedEntries } from "./seed.js";
 import { serviceEntries } from "./services.js";
 import type { OverlayInput } from "./types.js";
@@ -83,6 +83,8 @@ export async function compileOverlay(input: OverlayInput): Promise<CompiledOverl
   }
   const pruned = rules.length ? reportPruned(input, rules, prunedParts) : undefined;
   await warnMissingFirmware(input, modules.firmware, (p) => final.has(p) || fromBuiltins.has(p));
+  const passwd = final.get("etc/passwd");
+  checkServiceUsers(input, passwd?.type === "file" ? await readSmallText(passwd) : "");
   checkServiceCommands(
     input,
     (p) => final.has(p) || fromBuiltins.has(p),

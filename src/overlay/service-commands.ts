@@ -195,6 +195,25 @@ export function checkServiceCommands(
   if (problems.length) throw new MkError("manifest", problems);
 }
 
+/** Each service's user: an account in the image's /etc/passwd (`passwd`: its text, as the image will have it). */
+export function checkServiceUsers(input: OverlayInput, passwd: string): void {
+  const accounts = new Set(passwd.split("\n").map((l) => l.split(":")[0]!));
+  const problems: Diagnostic[] = input.manifest.services.flatMap((s, i) =>
+    !s.user || accounts.has(s.user)
+      ? []
+      : [
+          {
+            severity: "error" as const,
+            ...(input.locate?.(["services", i, "user"]) ?? { file: "", line: 0, column: 0 }),
+            path: keyPath(["services", i, "user"]),
+            message: `service '${s.name}' runs as '${s.user}', an account the image's /etc/passwd does not have`,
+            hint: `it has ${[...accounts].filter(Boolean).join(", ")}`,
+          },
+        ],
+  );
+  if (problems.length) throw new MkError("manifest", problems);
+}
+
 /** "did you mean 'parted'? " when the image has a program named close to `program`. */
 function closeName(program: string, paths: () => Iterable<string>): string {
   const slash = program.lastIndexOf("/");

@@ -280,6 +280,17 @@ prune:
     expect(paths).toMatch(/ srv\/www\/index\.html$/m);
     expect(paths).not.toMatch(/usr\/local\/share\/nano/);
 
+    // A service's user: must be an account of the image.
+    const bob = write(
+      "core4/bob.yaml",
+      core4.replace("services:\n", "services:\n  - name: bob\n    user: bob\n    run: id\n"),
+    );
+    const noBob = await build(bob, out);
+    expect(noBob.code, noBob.stderr).toBe(2);
+    expect(noBob.stderr).toMatch(
+      /bob\.yaml:\d+:\d+: services\[0\]\.user: service 'bob' runs as 'bob', an account the image's \/etc\/passwd does not have \(it has root, .*tc/,
+    );
+
     // --append-initrd keeps the base initrd as it is: a rule that would remove from it is refused.
     writeFileSync(m, `${readFileSync(m, "utf8")}  - usr/share/doc/**\n`);
     const appended = await mkbundleAsync([
