@@ -16,7 +16,7 @@ interface Part {
   id: string;
   name: string;
   version?: string;
-  kind: "base" | "extension" | "gem" | "loader" | "module" | "file";
+  kind: "base" | "extension" | "gem" | "loader" | "module" | "file" | "pushed";
   location?: string;
   sha256: string;
   md5?: string;
@@ -119,6 +119,13 @@ function partsOf(json: BundleJson, overlay: readonly Entry[]): Part[] {
   return parts;
 }
 
+/** What the lock pinned and the image holds (base, extensions, gems, loader, modules): name, where from, sha256. */
+export function lockedDownloads(json: BundleJson): { name: string; location: string; sha256: string }[] {
+  return partsOf(json, [])
+    .filter((p) => p.kind !== "file")
+    .map((p) => ({ name: p.name, location: p.location ?? "NOASSERTION", sha256: p.sha256 }));
+}
+
 function spdx(json: BundleJson, parts: readonly Part[], created: string, docName: string, digest: string): unknown {
   const packages = parts.filter((p) => p.kind !== "file");
   const files = parts.filter((p) => p.kind === "file");
@@ -157,7 +164,9 @@ function spdx(json: BundleJson, parts: readonly Part[], created: string, docName
               ? "LIBRARY"
               : p.kind === "loader"
                 ? "APPLICATION"
-                : "INSTALL",
+                : p.kind === "pushed"
+                  ? "FILE"
+                  : "INSTALL",
         ...(p.purl
           ? {
               externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: p.purl }],
@@ -177,7 +186,11 @@ function spdx(json: BundleJson, parts: readonly Part[], created: string, docName
     })),
     relationships: [
       { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: "SPDXRef-Image" },
-      ...parts.map((p) => ({ spdxElementId: "SPDXRef-Image", relationshipType: "CONTAINS", relatedSpdxElement: p.id })),
+      ...parts.map((p) => ({
+        spdxElementId: "SPDXRef-Image",
+        relationshipType: p.kind === "pushed" ? "DISTRIBUTION_ARTIFACT" : "CONTAINS",
+        relatedSpdxElement: p.id,
+      })),
       ...parts.flatMap((p) =>
         (p.dependsOn ?? []).map((d) => ({
           spdxElementId: p.id,
@@ -197,7 +210,7 @@ function cyclonedx(json: BundleJson, parts: readonly Part[], created: string, di
   const type = (p: Part) =>
     p.kind === "base"
       ? "operating-system"
-      : p.kind === "file"
+      : p.kind === "file" || p.kind === "pushed"
         ? "file"
         : p.kind === "loader"
           ? "application"
@@ -241,9 +254,31 @@ function cyclonedx(json: BundleJson, parts: readonly Part[], created: string, di
   };
 }
 
-/** The SBOM of a bundle's image as JSON text (ending in a newline). */
-export function sbomOf(json: BundleJson, overlay: readonly Entry[], format: SbomFormat): string {
+/** A file pushed with the image (a layer of its OCI artifact): listed so that a verifier can match them. */
+export interface PushedFile {
+  name: string;
+  sha256: string;
+}
+
+export const PUSHED_ID_PREFIX = "SPDXRef-Pushed-";
+
+/** The SBOM of a bundle's image as JSON text (ending in a newline); `pushed`: the files distributed with it. */
+export function sbomOf(
+  json: BundleJson,
+  overlay: readonly Entry[],
+  format: SbomFormat,
+  pushed: readonly PushedFile[] = [],
+): string {
   const parts = partsOf(json, overlay);
+  pushed.forEach((f, i) =>
+    parts.push({
+      id: `${PUSHED_ID_PREFIX}${i + 1}`,
+      name: f.name,
+      kind: "pushed",
+      sha256: f.sha256,
+      comment: "a file pushed with the image (a layer of its OCI artifact)",
+    }),
+  );
   const created = new Date(json.epoch * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const docName = `${json.name}-${json.flavour}${json.version ? `-${json.version}` : ""}`;
   const digest = sha("sha256", Buffer.from(JSON.stringify({ lock: json.lock, members: json.members })));

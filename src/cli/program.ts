@@ -20,7 +20,7 @@ import { buildCommand } from "./commands/build.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
 import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
-import { registryCommands } from "./commands/registry.js";
+import { registryCommands, verifyCommand } from "./commands/registry.js";
 import { addFetchOptions, addGlobalOptions } from "./options.js";
 
 /**
@@ -71,6 +71,7 @@ function buildProgram(io: CliIo): Command {
   qemuCommands(program);
   devCommand(program);
   registryCommands(program);
+  verifyCommand(program);
   const everyCommand = (c: Command) => {
     c.exitOverride();
     // Each command's help shows its own options; the program's are in mkbundle --help.

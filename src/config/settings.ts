@@ -166,6 +166,12 @@ export const SETTINGS = {
     parse: (raw) => String(raw),
     secret: true,
   }),
+  signKeyPassword: setting<string | undefined>({
+    doc: "the passphrase of an encrypted PEM key given to push --sign-key",
+    env: "MKBUNDLE_SIGN_KEY_PASSWORD",
+    parse: (raw) => String(raw),
+    secret: true,
+  }),
   maxEntries: setting<number>({
     doc: "entries one opened container (ISO, initrd, .tcz, tar, FAT) may list",
     env: "MKBUNDLE_MAX_ENTRIES",

@@ -1,4 +1,5 @@
-// mkbundle pull REF --out DIR: the artifact's files, each blob verified against its digest and
+// mkbundle pull REF --out DIR: the artifact's files (with --verify-key, only once its signature,
+// SBOM and provenance check out: verify.ts), each blob verified against its digest and
 // size while it is written to a temporary file in DIR; only when every file has arrived are
 // they renamed into place (what they replace kept aside until all are in), so a failed pull
 // leaves DIR as it was. Temporary names are short (a 255-byte title still fits) and carry the
@@ -11,6 +12,8 @@ import { onInterrupt } from "../io/cleanup.js";
 import { processGone } from "../io/process-gone.js";
 import { artifactLayers, layerTitle } from "./artifact.js";
 import { registryClient, type ClientOptions } from "../registry/client.js";
+import { verifyArtifact } from "./verify.js";
+import type { KeyObject } from "node:crypto";
 import { formatReference, type Reference } from "../registry/reference.js";
 
 export interface PullResult {
@@ -22,7 +25,12 @@ export interface PullResult {
 export async function pull(
   ref: Reference,
   out: string,
-  o: ClientOptions & { onLayer?: (title: string, size: number) => void },
+  o: ClientOptions & {
+    onLayer?: (title: string, size: number) => void;
+    /** Refuse, before anything is written, an artifact this key did not sign (verify.ts). */
+    verifyKey?: KeyObject;
+    onVerified?: (what: string) => void;
+  },
 ): Promise<PullResult> {
   const reference = ref.digest ?? ref.tag;
   if (!reference)
@@ -37,6 +45,11 @@ export async function pull(
       `${formatReference(ref)}: the registry sent a manifest whose digest is ${manifest.digest}`,
     );
   const layers = artifactLayers(manifest.body, formatReference(ref));
+  if (o.verifyKey)
+    await verifyArtifact(client, formatReference(ref), manifest, o.verifyKey, {
+      fetchLayers: false,
+      ...(o.onVerified ? { onStep: o.onVerified } : {}),
+    });
   ensureDir(out);
   removeStaleTemps(out);
   const targets = layers.map((l) => join(out, layerTitle(l)));

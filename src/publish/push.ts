@@ -9,25 +9,24 @@ import type { ReadLimits } from "../formats/limits.js";
 import { BUNDLE_FILE } from "../outdir/names.js";
 import { hashFile } from "../io/hash.js";
 import { artifactManifest, EMPTY_CONFIG, mediaTypeOf, safeTitle, titled, type Layer } from "./artifact.js";
-import { registryClient, type ClientOptions } from "../registry/client.js";
+import { OCI_MANIFEST, registryClient, type ClientOptions } from "../registry/client.js";
+import { signArtifact, type SignedReferrers } from "./signed-push.js";
+import type { BundleJson } from "../bundle/bundle.js";
+import type { KeyObject } from "node:crypto";
 import { formatReference, type Reference } from "../registry/reference.js";
 
 export interface PushResult {
   reference: string;
   digest: string;
   layers: (Layer & { file: string; sent: "exists" | "mounted" | "uploaded" })[];
+  /** With --sign-key: the referrers attached (their manifest digests). */
+  signed?: SignedReferrers;
 }
 
 /** What the pushed image is, from the bundle among the files (name, flavour, version, base). */
-async function annotationsOf(
-  files: string[],
-  revision: string | undefined,
-  limits: ReadLimits,
-): Promise<Record<string, string>> {
+function annotationsOf(json: BundleJson | undefined, revision: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  const bundle = files.find((f) => BUNDLE_FILE.test(basename(f)));
-  if (bundle) {
-    const { json } = await readBundle(bundle, limits);
+  if (json) {
     out["io.mkbundle.manifest"] = json.name;
     out["io.mkbundle.flavour"] = json.flavour;
     if (json.version) out["org.opencontainers.image.version"] = json.version;
@@ -48,6 +47,8 @@ export async function push(
     limits: ReadLimits;
     /** A repository of the same registry whose blobs are mounted rather than uploaded (promotion). */
     mountFrom?: string;
+    /** Sign the artifact and attach its SBOM and provenance (signed-push.ts). */
+    signKey?: KeyObject;
     onLayer?: (title: string, sent: string) => void;
   },
 ): Promise<PushResult> {
@@ -70,6 +71,16 @@ export async function push(
       throw new MkError("usage", `two files are named ${title}: a pull could not write both`, { file: f });
     titles.add(title);
   }
+  const bundleFile = files.find((f) => BUNDLE_FILE.test(basename(f)));
+  if (o.signKey && !bundleFile)
+    throw new MkError(
+      "usage",
+      "--sign-key needs the image's bundle among the files: its SBOM and provenance come from it",
+      {
+        hint: "add build-files/NAME-bundle-FLAVOUR.tar.gz to the files pushed",
+      },
+    );
+  const bundle = bundleFile ? await readBundle(bundleFile, o.limits) : undefined;
   const client = registryClient(ref, o);
   const config = Buffer.from("{}");
   await client.pushBlob(EMPTY_CONFIG.digest, config, config.length);
@@ -90,8 +101,15 @@ export async function push(
   }
   const body = artifactManifest(
     layers.map(({ file: _f, sent: _s, ...l }) => l),
-    await annotationsOf([...files], o.revision, o.limits),
+    annotationsOf(bundle?.json, o.revision),
   );
-  const digest = await client.putManifest(ref.tag, body);
-  return { reference: formatReference(ref), digest, layers };
+  const { digest } = await client.putManifest(ref.tag, body);
+  const signed =
+    o.signKey && bundle
+      ? await signArtifact(client, { mediaType: OCI_MANIFEST, digest, size: body.length }, bundle, layers, {
+          key: o.signKey,
+          revision: o.revision,
+        })
+      : undefined;
+  return { reference: formatReference(ref), digest, layers, ...(signed ? { signed } : {}) };
 }

@@ -31,6 +31,7 @@ export interface ClientOptions {
 }
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const MAX_MANIFEST = 4 * 1024 * 1024;
 const MAX_TOKEN_RESPONSE = 1024 * 1024;
 const STALL_MS = 30_000;
@@ -58,8 +59,11 @@ export interface RegistryClient {
     size: number,
     mountFrom?: string,
   ): Promise<"exists" | "mounted" | "uploaded">;
-  putManifest(reference: string, body: Buffer): Promise<string>;
-  getManifest(reference: string): Promise<{ body: Buffer; mediaType: string; digest: string }>;
+  /** The manifest's digest; `ociSubject`: the registry said it indexed the manifest's subject (OCI-Subject). */
+  putManifest(reference: string, body: Buffer, mediaType?: string): Promise<{ digest: string; ociSubject: boolean }>;
+  getManifest(reference: string, accept?: string): Promise<{ body: Buffer; mediaType: string; digest: string }>;
+  /** The referrers API's index for a digest, or undefined when the registry has no such API (OCI 1.1 fallback). */
+  referrers(digest: string): Promise<Buffer | undefined>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -335,16 +339,19 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
       return "uploaded";
     },
 
-    async putManifest(reference, body) {
-      const res = await send("PUT", `${repo}/manifests/${reference}`, true, { "content-type": OCI_MANIFEST }, body);
+    async putManifest(reference, body, mediaType = OCI_MANIFEST) {
+      const res = await send("PUT", `${repo}/manifests/${reference}`, true, { "content-type": mediaType }, body);
       await res.body.dump().catch(() => {});
       if (res.status !== 201)
         throw await unexpected(res, `PUT manifest ${formatReference({ ...ref, tag: reference })}`);
-      return `sha256:${createHash("sha256").update(body).digest("hex")}`;
+      return {
+        digest: `sha256:${createHash("sha256").update(body).digest("hex")}`,
+        ociSubject: header(res.headers, "oci-subject") !== undefined,
+      };
     },
 
-    async getManifest(reference) {
-      const res = await send("GET", `${repo}/manifests/${reference}`, false, { accept: OCI_MANIFEST });
+    async getManifest(reference, accept = OCI_MANIFEST) {
+      const res = await send("GET", `${repo}/manifests/${reference}`, false, { accept });
       if (res.status === 404) {
         await res.body.dump().catch(() => {});
         throw new RegistryError("lookup", problem("", `registry ${name}: ${formatReference(ref)} does not exist`));
@@ -356,6 +363,16 @@ export function registryClient(ref: Reference, o: ClientOptions): RegistryClient
         mediaType: (header(res.headers, "content-type") ?? "").split(";")[0]!.trim(),
         digest: `sha256:${createHash("sha256").update(body).digest("hex")}`,
       };
+    },
+
+    async referrers(digest) {
+      const res = await send("GET", `${repo}/referrers/${digest}`, false, { accept: OCI_INDEX });
+      if (res.status === 404 || res.status === 405) {
+        await res.body.dump().catch(() => {});
+        return undefined;
+      }
+      if (res.status !== 200) throw await unexpected(res, `GET referrers of ${digest}`);
+      return Buffer.from(await bodyText(res.body, MAX_MANIFEST, "latin1"), "latin1");
     },
   };
 }

@@ -4,7 +4,7 @@
 // lines (npm ci, npm test) are what CI itself runs; everything else must be mkbundle.
 // Then every example in every command's --help runs the same way, except those that
 // never end by design (run, dev), need a base with a network driver (--http) or a registry on
-// the network (push, pull).
+// the network (push, pull, verify).
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -97,8 +97,8 @@ const NOT_RUN: [RegExp, string][] = [
   [/^mkbundle dev /, "a watch loop that runs until interrupted"],
   [/--http /, "needs a base with a network driver (test/e2e/pure64-boot.test.ts does this on x86_64)"],
   [
-    /^mkbundle (push|pull) /,
-    "names a registry on the network (test/e2e/registry.test.ts pushes and pulls on 127.0.0.1)",
+    /^mkbundle (push|pull|verify) /,
+    "names a registry on the network (test/e2e/registry.test.ts and signed-registry.test.ts run them on 127.0.0.1)",
   ],
 ];
 
@@ -135,7 +135,7 @@ describe("the README's commands", () => {
     const examples = helpExamples();
     expect(examples.length).toBeGreaterThanOrEqual(12);
     const skipped = examples.filter((e) => NOT_RUN.some(([re]) => re.test(e.line)));
-    expect(skipped.length).toBeLessThanOrEqual(5);
+    expect(skipped.length).toBeLessThanOrEqual(6);
     for (const e of examples.filter((x) => !skipped.includes(x))) await runLine(e.line);
   }, 300_000);
 });
