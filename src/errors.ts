@@ -69,8 +69,19 @@ export class MkError extends Error {
     this.reported = opts.reported ?? false;
   }
 
-  get exitStatus(): 1 | 2 {
+  get exitStatus(): number {
     return EXIT_STATUS[this.code];
+  }
+}
+
+/** A command run elsewhere (mkbundle exec's, in a guest) failed: its own exit status, passed through. */
+export class PassedExitStatus extends MkError {
+  constructor(readonly status: number) {
+    super("boot", [], { reported: true });
+  }
+
+  override get exitStatus(): number {
+    return this.status;
   }
 }
 

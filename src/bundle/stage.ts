@@ -137,7 +137,7 @@ export async function bundleStage(o: BundleStageOptions, ctx: ResolveContext): P
   return { ...lockResult, overlayFiles, overlay, bundle, why };
 }
 
-/** The files: (persist.seed, kernel_modules) sources' digests: from the last record while a file's stamp holds, else hashed now. */
+/** The files: (persist.seed, kernel_modules, env_file) sources' digests: from the last record while a file's stamp holds, else hashed now. */
 async function sourceStamps(
   input: ManifestInput,
   known: Record<string, FileStamp>,
@@ -149,6 +149,7 @@ async function sourceStamps(
       "source" in f ? [f.source] : [],
     ),
     ...modules.flatMap((k) => localPackageOf(k)?.file ?? []),
+    ...input.manifest.services.flatMap((s) => s.env_file ?? []),
   ];
   for (const source of local) {
     const path = resolve(input.dir, source);

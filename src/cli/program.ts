@@ -15,6 +15,7 @@ import { bundleCommand } from "./commands/bundle.js";
 import { planCommand } from "./commands/plan.js";
 import { rebuildIsoCommand } from "./commands/rebuild-iso.js";
 import { qemuCommands } from "./commands/qemu.js";
+import { guestCommands } from "./commands/guests.js";
 import { devCommand } from "./commands/dev.js";
 import { buildCommand } from "./commands/build.js";
 import { razorAction, razorOptions } from "./commands/razor.js";
@@ -69,6 +70,7 @@ function buildProgram(io: CliIo): Command {
   rebuildIsoCommand(program);
   buildCommand(program);
   qemuCommands(program);
+  guestCommands(program);
   devCommand(program);
   registryCommands(program);
   verifyCommand(program);

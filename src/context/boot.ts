@@ -87,3 +87,23 @@ export async function runTest(
   });
   return { result, ...(saved ? { consoleLog: saved } : {}) };
 }
+
+/** `mkbundle run -d`: the guest started in the background, under --work-dir's guests/. */
+export async function runDetached(s: Session, r: BootRequest & { name?: string }) {
+  const { startDetached } = await import("../qemu/background.js");
+  return startDetached({ ...bootOptions(s, r), workDir: configOf(s).values.workDir });
+}
+
+/** ps, logs, stop and exec: the background guests of --work-dir. */
+export async function guests(s: Session) {
+  const [background, { execInGuest }] = await Promise.all([import("../qemu/background.js"), import("../qemu/exec.js")]);
+  const workDir = configOf(s).values.workDir;
+  return {
+    workDir,
+    list: () => background.listGuests(workDir),
+    state: (name: string) => background.guestState(workDir, name),
+    consoleLog: (name: string) => background.consoleLogOf(workDir, name),
+    stop: (name: string, timeoutS: number) => background.stopGuest(workDir, name, timeoutS),
+    exec: (name: string, command: string, timeoutS: number) => execInGuest(workDir, name, command, timeoutS),
+  };
+}

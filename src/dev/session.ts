@@ -1,7 +1,10 @@
 // `mkbundle dev`: the build-and-boot loop. Lock once, then boot the base kernel with the
 // base initrd and the overlay appended (no bundle, no ISO), streaming the console. When the
-// manifest or a file it reads is saved, rebuild the overlay alone, restart the guest, and
-// say how long each --expect took from the save.
+// manifest or a file it reads is saved, rebuild the overlay alone; when only files' bytes or
+// modes changed, send them into the running guest and restart the services they concern
+// (live-change.ts, channel.ts, receiver.ts), else restart the guest, saying why; and say how
+// long each --expect took from the save.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +28,8 @@ import { openBaseImage, type BaseImage } from "../tinycore/base-image.js";
 import { bootLine } from "../tinycore/boot-line.js";
 import { onInterrupt } from "../io/cleanup.js";
 import { devOverlay } from "./image.js";
+import { chooseChannel, hostChannel, updateArchive } from "./channel.js";
+import { liveChange, type ImageState } from "./live-change.js";
 import { pollFiles, watchedFiles } from "./watch.js";
 
 /** What the dev loop reads again after each save: the manifest and tc's password. */
@@ -138,44 +143,72 @@ export async function runDev(options: DevOptions): Promise<never> {
   let accel: Accel = choice.accel;
   o.log.info(`dev: ${choice.why}`);
 
+  // Live updates: a channel the base allows, and a token only this session's receiver knows.
+  const token = randomBytes(16).toString("hex");
+  const pick = await chooseChannel(await state.base.initrd());
+  const channel = hostChannel(pick.channel, dir, token);
+  onInterrupt(() => channel.close());
+  o.log.info(`dev: live updates over ${pick.why}`);
+
   let guest: GuardedProcess | undefined;
   let overlaySha = "";
   let kernelSha = state.lock.base.sha256;
+  /** The image the guest runs: as booted, then as live updates changed it. */
+  let running: ImageState | undefined;
+  let receiverUp = false;
+  let seq = 0;
+  const sentAt = new Map<number, number>();
+
+  // What the console is watched for since the last boot or live update.
+  let watch = { text: "", pending: new Set<RegExp>(), savedAt: 0, builtAt: 0, started: 0, when: "", live: 0 };
+  const arm = (savedAt: number, builtAt: number, when: string, live = 0) =>
+    (watch = { text: "", pending: new Set(o.expect), savedAt, builtAt, started: Date.now(), when, live });
+  const onText = (t: string) => {
+    watch.text += t;
+    const plain = stripAnsi(watch.text);
+    if (/mkbundle: dev receiver ready/.test(plain)) receiverUp = true;
+    for (const m of plain.matchAll(/mkbundle: dev update (\d+) applied/g)) {
+      const at = sentAt.get(Number(m[1]));
+      if (at === undefined) continue;
+      sentAt.delete(Number(m[1]));
+      o.log.info(`dev: update ${m[1]} applied ${seconds(Date.now() - at)} after the save`);
+    }
+    for (const re of [...watch.pending]) {
+      if (!re.test(plain)) continue;
+      watch.pending.delete(re);
+      const now = Date.now();
+      const how = watch.live
+        ? `live update ${watch.live}, sent ${seconds(watch.builtAt - watch.savedAt)} after the save`
+        : `boot ${seconds(now - watch.started)}, overlay ready ${seconds(watch.builtAt - watch.savedAt)} ${watch.when}`;
+      o.log.info(`dev: /${re.source}/ ${seconds(now - watch.savedAt)} ${watch.when} (${how})`);
+    }
+    if (watch.text.length > 1 << 20) watch.text = watch.text.slice(-(1 << 19)); // bounded: matches are near the end
+  };
 
   // The first boot follows the start, every later one a save.
   let since = "after the start";
   const boot = (savedAt: number, builtAt: number) => {
     guest?.kill();
-    const args = qemuArgs({
-      kernel: { kernel: kernelPath, initrd: initrdPath, append: state.append },
-      memoryMb: o.memoryMb,
-      ports: o.ports,
-      accel,
-      interactive: false,
-    });
+    receiverUp = false;
+    const args = [
+      ...qemuArgs({
+        kernel: { kernel: kernelPath, initrd: initrdPath, append: state.append },
+        memoryMb: o.memoryMb,
+        ports: o.ports,
+        accel,
+        interactive: false,
+      }),
+      ...channel.qemuArgs,
+    ];
     o.log.verbose(`dev: ${qemu} ${args.join(" ")}`);
-    const started = Date.now();
-    const when = since; // this boot's: the start or a save
+    arm(savedAt, builtAt, since);
     const g = spawnGuarded(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
     guest = g;
-    let text = "";
-    const pending = new Set(o.expect);
-    const onText = (t: string) => {
-      text += t;
-      const plain = stripAnsi(text);
-      for (const re of [...pending]) {
-        if (!re.test(plain)) continue;
-        pending.delete(re);
-        const now = Date.now();
-        o.log.info(
-          `dev: /${re.source}/ ${seconds(now - savedAt)} ${when} (boot ${seconds(now - started)}, overlay ready ${seconds(builtAt - savedAt)} ${when})`,
-        );
-      }
-    };
+    channel.attach();
     g.process.stdout!.on("data", (d: Buffer) => {
       const t = d.toString("latin1");
       o.console(t);
-      onText(t);
+      if (guest === g) onText(t);
     });
     g.process.stderr!.on("data", (d: Buffer) => {
       const t = d.toString("latin1");
@@ -191,6 +224,34 @@ export async function runDev(options: DevOptions): Promise<never> {
         o.log.info(`dev: QEMU exited (code ${code}); save a file to boot again, Ctrl-C to stop`);
     });
   };
+  const guestRunning = () =>
+    guest !== undefined && guest.process.exitCode === null && guest.process.signalCode === null;
+
+  /** Sends the change into the running guest; false (with the reason said) when it must reboot instead. */
+  const sendLive = async (next: ImageState, savedAt: number, builtAt: number): Promise<boolean> => {
+    if (!running || !guestRunning()) return false;
+    const change = liveChange(running, next);
+    const why = !change.live ? change.why : !receiverUp ? "the guest's receiver is not up yet" : undefined;
+    if (why || !change.live) {
+      o.log.info(`dev: rebooting: ${why}`);
+      return false;
+    }
+    const archive = await updateArchive(change.changed, input.manifest.epoch);
+    const n = ++seq;
+    try {
+      await channel.send({ seq: n, archive, restart: change.restart });
+    } catch (e) {
+      o.log.info(`dev: rebooting: the live update could not be sent (${(e as Error).message})`);
+      return false;
+    }
+    sentAt.set(n, savedAt);
+    running = next;
+    o.log.info(
+      `dev: live update ${n} over ${channel.channel}: ${change.changed.map((e) => `/${e.path}`).join(", ")} (${archive.length} bytes, ${seconds(builtAt - savedAt)} after the save); restarting: ${change.restart.join(", ") || "none"}`,
+    );
+    arm(savedAt, builtAt, "after the save", n);
+    return true;
+  };
 
   const build = async (savedAt: number): Promise<boolean> => {
     tcField = tcShadowField(input.manifest, loaded.password, {
@@ -198,7 +259,10 @@ export async function runDev(options: DevOptions): Promise<never> {
       reproducible: loaded.reproducible,
       log: o.log,
     });
-    const overlay = await devOverlay(input, state.lock, state.base, state.ctx, o.builtin, tcField);
+    const overlay = await devOverlay(input, state.lock, state.base, state.ctx, o.builtin, tcField, {
+      channel: channel.channel,
+      token,
+    });
     const builtAt = Date.now();
     if (overlay.sha256 === overlaySha && kernelSha === state.lock.base.sha256) {
       o.log.info(`dev: the image did not change (overlay ready ${seconds(builtAt - savedAt)} ${since})`);
@@ -207,13 +271,19 @@ export async function runDev(options: DevOptions): Promise<never> {
     if (overlay.builtin.unpack && !overlaySha) o.log.info(`dev: builtin extensions: ${overlay.builtin.why}`);
     if (input.manifest.prune?.length && !overlaySha)
       o.log.info("dev: prune: is checked but not applied: the dev image boots the base initrd and the builtins whole");
-    if (kernelSha !== state.lock.base.sha256) writeFileSync(kernelPath, state.kernel);
+    const baseSame = kernelSha === state.lock.base.sha256;
+    if (!baseSame) writeFileSync(kernelPath, state.kernel);
     [overlaySha, kernelSha] = [overlay.sha256, state.lock.base.sha256];
+    // The next boot's image, whether this change goes live or not.
     writeFileSync(`${initrdPath}.tmp`, Buffer.concat([state.baseInitrd, overlay.archive]));
     renameSync(`${initrdPath}.tmp`, initrdPath);
+    const next = overlay.state;
+    if (!baseSame && running && guestRunning()) o.log.info("dev: rebooting: the base (kernel and initrd) changed");
+    else if (await sendLive(next, savedAt, builtAt)) return true;
     o.log.info(
       `dev: overlay ${since === "after the start" ? "built" : "rebuilt"} (${overlay.archive.length} bytes) ${seconds(builtAt - savedAt)} ${since}; booting`,
     );
+    running = next;
     boot(savedAt, builtAt);
     return true;
   };

@@ -5,12 +5,13 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ManifestInput } from "../manifest/input.js";
 
-/** The manifest and every file it reads: files[].source and password.file. */
+/** The manifest and every file it reads: files[].source, password.file, services[].env_file. */
 export function watchedFiles(input: ManifestInput): string[] {
   const m = input.manifest;
   const sources = m.files.flatMap((f) => ("source" in f ? [resolve(input.dir, f.source)] : []));
   const password = m.password && "file" in m.password ? [resolve(input.dir, m.password.file)] : [];
-  return [...new Set([...(input.file ? [resolve(input.file)] : []), ...sources, ...password])];
+  const envFiles = m.services.flatMap((s) => (s.env_file ? [resolve(input.dir, s.env_file)] : []));
+  return [...new Set([...(input.file ? [resolve(input.file)] : []), ...sources, ...password, ...envFiles])];
 }
 
 interface Seen {

@@ -7,6 +7,7 @@ import { GLOB_HINT, globProblem } from "../tree/prune.js";
 import { diagnosticAt, type Locator } from "./schema.js";
 import { sizeInBytes } from "./size.js";
 import { extensionName } from "./types.js";
+import { readEnvFile } from "./env-file.js";
 
 export interface SemanticContext {
   locate: Locator;
@@ -207,6 +208,25 @@ export function semanticChecks(data: unknown, ctx: SemanticContext): Diagnostic[
         `first at ${where(["services", prev, "name"], ["services", i, "name"])}`,
       );
     else services.set(s["name"], i);
+  });
+  // env_file: next to the manifest, and NAME=value lines; reload_on: relative globs.
+  list(data["services"]).forEach((s, i) => {
+    if (!isObj(s)) return;
+    if (typeof s["env_file"] === "string") {
+      const before = out.length;
+      checkSource(s["env_file"], ["services", i, "env_file"]);
+      const read = out.length === before ? readEnvFile(ctx.baseDir, s["env_file"]) : undefined;
+      if (read && "problem" in read) report("error", ["services", i, "env_file"], read.problem);
+    }
+    list(s["reload_on"]).forEach((g, j) => {
+      const why =
+        typeof g !== "string"
+          ? undefined
+          : g.startsWith("!")
+            ? `'${g}': reload_on has no exceptions (a leading '!')`
+            : globProblem(g);
+      if (why) report("error", ["services", i, "reload_on", j], why, GLOB_HINT);
+    });
   });
   // depends_on: services of this manifest, not itself, and no loop.
   const needs = new Map<string, string[]>();

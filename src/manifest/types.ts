@@ -18,6 +18,12 @@ interface ServiceSpec {
   /** The account the command runs as (default root). */
   user?: string;
   environment?: Record<string, string | number | boolean>;
+  /** NAME=value lines from a file next to the manifest; environment: wins over it. */
+  env_file?: string;
+  /** Seconds mkbundle-svc waits between SIGTERM and SIGKILL when it stops or restarts the service. */
+  stop_timeout?: number;
+  /** mkbundle dev: image paths (globs) whose live update restarts this service; default every changed file. */
+  reload_on?: string[];
   /** Services that must be ready first. */
   depends_on?: string[];
   /** When it counts as ready: a listening TCP port, or a command that exits 0. */

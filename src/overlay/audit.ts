@@ -1,6 +1,8 @@
 // The prod audit: the image may hold no remote-login daemon and no way to log in. It runs on
 // the image as it will boot (the base initrd with every overlay, file and extension merged),
 // never on the parts that made it, so nothing can be walked around it:
+// - no live-update receiver of mkbundle dev (opt/mkbundle/dev), which takes files into a running guest,
+//   and no exec agent (opt/mkbundle/exec), which runs commands sent to a serial port;
 // - every path of the image, and every file of every .tcz anywhere in it, listed in the lock
 //   or not (builtin ones are loaded at boot, the image's mirror installs the rest), for sshd,
 //   dropbear and telnet daemons under any name;
@@ -10,15 +12,18 @@
 // - every inittab action (respawn, askfirst, wait, once, sysinit, ctrlaltdel, ...) that starts
 //   a shell, `login -f`, an autologin, or a getty that skips the login (-n, -l).
 // The bundle stage runs it, and rebuild-iso runs it again on the bundle it is given.
+import { posix } from "node:path";
 import type { ReadLimits } from "../formats/limits.js";
 import { extensionFiles } from "../tinycore/extension-files.js";
 import { INITTAB, PASSWD, SHADOW } from "../tinycore/accounts.js";
-import { BUILTIN_OPTIONAL, ONBOOT_NAME } from "../tinycore/layout.js";
+import { BUILTIN_OPTIONAL, DEV_RECEIVER, EXEC_AGENT, ONBOOT_NAME } from "../tinycore/layout.js";
 import { openContent, printable, readSmallText, type Entry } from "../tree/entry.js";
 import type { FileTree } from "../tree/file-tree.js";
 import { followLinks, symlinkAbove } from "../tree/links.js";
 
 /** sshd (and sshd.real, sshd-session), dropbear (and its multi-call binary), telnetd, utelnetd, in.telnetd. */
+const RECEIVER_DIR = posix.dirname(DEV_RECEIVER);
+const AGENT_DIR = posix.dirname(EXEC_AGENT);
 const DAEMON = /(^|\/)([^/]*sshd[^/]*|dropbear[^/]*|(in\.)?u?telnetd)$/;
 
 /** A password field that lets someone log in: empty, or anything but a lock marker. */
@@ -42,8 +47,15 @@ export async function auditImage(tree: FileTree, o: AuditOptions): Promise<strin
   const say = (m: string) => problems.push(`prod audit: ${m}`);
   const get = (p: string) => tree.get(p);
 
-  for (const e of tree.values())
+  for (const e of tree.values()) {
     if (DAEMON.test(e.path) && e.type !== "dir") say(`${printable(e.path)} is a remote-login daemon`);
+    if (e.path === RECEIVER_DIR || e.path.startsWith(`${RECEIVER_DIR}/`))
+      say(
+        `${printable(e.path)} is mkbundle dev's live-update channel: it belongs only in the images mkbundle dev boots`,
+      );
+    if (e.path === AGENT_DIR || e.path.startsWith(`${AGENT_DIR}/`))
+      say(`${printable(e.path)} is mkbundle exec's agent (commands run from a serial port): dev and debug images only`);
+  }
 
   // tce-load links each builtin's files into place at boot: never through a symlink that the
   // image or another builtin planted.

@@ -48,7 +48,7 @@ export async function compileOverlay(input: OverlayInput): Promise<CompiledOverl
     extensionEntries(input),
     gemEntries(input),
     await accountEntries(input),
-    await serviceEntries(input),
+    await serviceEntries(input, problems),
     modules.entries,
     await fileEntries(input, problems),
   ];

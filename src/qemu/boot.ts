@@ -71,7 +71,8 @@ export function findQemu(host: QemuHost): string {
   });
 }
 
-async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; accel: AccelChoice }> {
+/** The boot planned, QEMU found and the accelerator chosen, or a clear error before anything starts. */
+export async function prepareBoot(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; accel: AccelChoice }> {
   if (!Number.isInteger(o.memoryMb) || o.memoryMb < 64)
     throw new MkError("usage", `--memory ${o.memoryMb}: give at least 64 (MB)`);
   await checkHostPorts(o.ports);
@@ -118,7 +119,7 @@ async function prepare(o: BootOptions): Promise<{ qemu: string; plan: BootPlan; 
 
 /** Boots with the serial console on this terminal; returns QEMU's exit status. */
 export async function runInteractive(o: BootOptions): Promise<number> {
-  const { qemu, plan, accel } = await prepare(o);
+  const { qemu, plan, accel } = await prepareBoot(o);
   try {
     const args = qemuArgs({
       ...(plan.kernel ? { kernel: plan.kernel } : { iso: plan.iso, ...(plan.disk ? { disk: plan.disk } : {}) }),
@@ -162,7 +163,7 @@ export async function testImage(o: TestOptions): Promise<BootTestResult & { plan
       hint: "give --expect REGEX and/or --http URL~REGEX",
     });
   if (!(o.timeoutSeconds > 0)) throw new MkError("usage", `--timeout ${o.timeoutSeconds}: give a number of seconds`);
-  const { qemu, plan, accel } = await prepare(o);
+  const { qemu, plan, accel } = await prepareBoot(o);
   try {
     const r = await bootTest({
       qemu,

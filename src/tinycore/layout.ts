@@ -27,6 +27,13 @@ export const GEM_MIRROR = "tmp/gem-mirror";
 /** Started in the background by the stock /opt/bootsync.sh; mkbundle appends its services here. */
 export const BOOTLOCAL = "opt/bootlocal.sh";
 export const SERVICES_DIR = "opt/mkbundle/services";
+/** mkbundle dev's live-update receiver: only in the images mkbundle dev boots. */
+export const DEV_RECEIVER = "opt/mkbundle/dev/receiver.sh";
+/** mkbundle exec's agent: only in dev and debug images. */
+export const EXEC_AGENT = "opt/mkbundle/exec/agent.sh";
+/** The largest command the agent takes, and output it answers with (bytes). */
+export const MAX_EXEC_COMMAND = 64 * 1024;
+export const MAX_EXEC_OUTPUT = 1024 * 1024;
 /** Set-up of builtin extensions unpacked into the initrd, run before any service. */
 export const BUILTIN_SETUP = "opt/mkbundle/builtin-setup.sh";
 export const TCE_INSTALLED = "usr/local/tce.installed";

@@ -98,6 +98,13 @@ export function pruneRules(globs: readonly string[]): PruneRule[] {
   });
 }
 
+/** Whether a relative glob (as prune: has them, without '!') matches an image path. */
+export const globMatches = (glob: string, path: string): boolean =>
+  pathMatches(
+    glob.split("/").filter((s, i, all) => !(s === "**" && all[i - 1] === "**")),
+    path.split("/"),
+  );
+
 /** The rule that removes `path`, or undefined when it stays. */
 export function removingRule(rules: readonly PruneRule[], path: string): PruneRule | undefined {
   const names = path.split("/");

@@ -177,8 +177,11 @@ password:
         .split("\n"),
     ).toEqual(["1777 0:0", "2775 0:50"]);
 
+    expect(readFileSync(join(overlayDir, "opt/mkbundle/services/web.run"), "utf8")).toBe(
+      "#!/bin/sh\nnc -l -p 80 -e /bin/cat\n",
+    );
     expect(readFileSync(join(overlayDir, "opt/mkbundle/services/web.sh"), "utf8")).toContain(
-      "nc -l -p 80 -e /bin/cat\n) >> /var/log/web.log 2>&1",
+      "setsid $D/web.run < /dev/null >> /var/log/web.log 2>&1 &",
     );
     const bootlocal = readFileSync(join(overlayDir, "opt/bootlocal.sh"), "utf8");
     expect(bootlocal.startsWith("#!/bin/sh\n# put other system startup commands here\n")).toBe(true);

@@ -198,6 +198,27 @@ describe("semantic checks", () => {
     ]);
   });
 
+  it("services' env_file: next to the manifest, NAME=value lines (file and line named); reload_on: relative globs", () => {
+    write("env/ok.env", "# c\nA=1\n");
+    write("env/bad.env", "A=1\nnot a line\n");
+    const svc = (env: string, reload = "[etc/**]") =>
+      `name: a\nservices:\n  - { name: web, run: y, env_file: ${env}, reload_on: ${reload} }\n`;
+    expect(check(svc("env/ok.env")).lines).toEqual([]);
+    expect(check(svc("env/bad.env")).lines).toEqual([
+      "m.yaml:3:36: services[0].env_file: env/bad.env:2: not NAME=value (a name is letters, digits and _)",
+    ]);
+    expect(check(svc("env/missing.env")).lines[0]).toMatch(
+      /^m\.yaml:3:36: services\[0\]\.env_file: source file 'env\/missing\.env' does not exist/,
+    );
+    expect(check(svc("../x.env")).lines[0]).toMatch(
+      /services\[0\]\.env_file: '\.\.\/x\.env' is outside the manifest's directory/,
+    );
+    expect(check(svc("env/ok.env", "[/etc/**, a/../b]")).lines).toEqual([
+      "m.yaml:3:60: services[0].reload_on[0]: '/etc/**' is not a relative glob (like usr/share/doc/** or **/*.a; no leading /, no empty or .. parts)",
+      "m.yaml:3:69: services[0].reload_on[1]: 'a/../b' is not a relative glob (like usr/share/doc/** or **/*.a; no leading /, no empty or .. parts)",
+    ]);
+  });
+
   it("prune: relative globs, each at its line; budget: sizes", () => {
     expect(check("name: a\nprune: [usr/share/doc/**, '**/*.a', '!usr/share/doc/C/**']\n").lines).toEqual([]);
     expect(check("name: a\nprune:\n  - usr/share/doc/**\n  - /etc/**\n  - a/../../b\n  - a//b\n").lines).toEqual([

@@ -105,3 +105,13 @@ describe("remote-login daemons under any name", () => {
     expect(await audit(link(path, "/bin/busybox"))).toEqual([`prod audit: ${path} is a remote-login daemon`]);
   });
 });
+
+describe("mkbundle dev's live-update receiver", () => {
+  it("is refused in a prod image (a files: entry cannot smuggle it in)", async () => {
+    const problems = await audit(file("opt/mkbundle/dev/receiver.sh", "#!/bin/sh\n"), file("etc/motd", "hi\n"));
+    expect(problems).toEqual([
+      "prod audit: opt/mkbundle/dev/receiver.sh is mkbundle dev's live-update channel: it belongs only in the images mkbundle dev boots",
+    ]);
+    expect(await audit(file("opt/mkbundle/services/hello.sh", "#!/bin/sh\n"))).toEqual([]);
+  });
+});

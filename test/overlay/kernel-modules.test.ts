@@ -87,7 +87,7 @@ describe("kernel_modules", () => {
     );
     expect(readFileSync(join(ours, "modules.alias"), "utf8")).toContain("alias fs-ext2 ext4\n");
     expect(readFileSync(join(root, "opt/bootlocal.sh"), "utf8")).toMatch(
-      /modprobe crc_itu_t \|\| echo "mkbundle: kernel module crc_itu_t did not load" > \/dev\/console\n\/opt\/mkbundle\/services\/svc\.sh &\n$/,
+      /modprobe crc_itu_t \|\| echo "mkbundle: kernel module crc_itu_t did not load" > \/dev\/console\n\/opt\/mkbundle\/services\/svc\.sh &\n\/opt\/mkbundle\/exec\/agent\.sh > \/var\/log\/mkbundle-exec\.log 2>&1 &\n$/, // a dev image: mkbundle exec's agent last
     );
 
     const again = await build(m, "out2");

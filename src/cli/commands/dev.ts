@@ -23,12 +23,15 @@ export function devCommand(program: Command): void {
     addGlobalOptions(
       program
         .command("dev")
-        .summary("build and boot, then rebuild and reboot on every save (the iteration loop)")
+        .summary("build and boot, then send each saved file into the running guest, or reboot when it must")
         .description(
           "Lock the manifest, then boot the base kernel with the base initrd and the overlay appended (as --append-initrd " +
             "builds it; no bundle, no ISO) under QEMU, with the serial console on stdout. When the manifest or a file it reads " +
-            "(files[].source, password.file) is saved, only the overlay is rebuilt and the guest restarts; each --expect " +
-            "regex is reported with the time from the save to its match. Ctrl-C stops everything.\n\n" +
+            "(files[].source, password.file, services[].env_file) is saved, the overlay is rebuilt; if only files' bytes or " +
+            "modes changed, they are sent into the running guest (a read-only 9p share when the base's kernel has the 9p and " +
+            "virtio modules, else the second serial port) and the services they concern restart (services[].reload_on), " +
+            "else the guest reboots and the reason is said. Each --expect regex is reported with the time from the save to " +
+            "its match. Ctrl-C stops everything.\n\n" +
             "  mkbundle dev manifests/hello-service.yaml --expect 'hello: serving'",
         )
         .argument("<manifest>", "manifest file (YAML)")

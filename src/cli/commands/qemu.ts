@@ -1,6 +1,6 @@
 // `mkbundle run` and `mkbundle test`: boot an image in QEMU; prove the service came up.
 import { Option, type Command } from "commander";
-import { runImage, runTest, type BootRequest } from "../../context/boot.js";
+import { runDetached, runImage, runTest, type BootRequest } from "../../context/boot.js";
 import { MkError } from "../../errors.js";
 import { parsePort, type PortForward } from "../../qemu/args.js";
 import { stripAnsi } from "../../qemu/ansi.js";
@@ -11,6 +11,8 @@ import { addGlobalOptions, globalsOf, sessionOf, wholeNumber, type CliSession } 
 import type { GlobalOptions } from "../output.js";
 
 interface BootCliOptions extends GlobalOptions {
+  detach?: boolean;
+  name?: string;
   kernel?: boolean;
   disk?: boolean;
   data?: string;
@@ -92,11 +94,27 @@ export function qemuCommands(program: Command): void {
         .description(
           "Boot IMAGE in QEMU: serial console on the terminal (quit with Ctrl-A x), user-mode networking with an e1000 NIC, " +
             "--port forwards bound to 127.0.0.1. KVM when a test guest runs under it, software emulation otherwise (--accel). " +
-            "Exit 0 when QEMU exits 0, else 1.\n\n  mkbundle run build-files/hello-service-prod-1.0.0.iso --kernel --append console=ttyS0 --port 18080:80",
+            "Exit 0 when QEMU exits 0, else 1. With -d, start it in the background instead, its console logged under " +
+            "--work-dir (guests/NAME): mkbundle ps lists the guests, logs shows a console, stop powers one down, exec runs " +
+            "a command in a dev or debug image.\n\n" +
+            "  mkbundle run build-files/hello-service-prod-1.0.0.iso --kernel --append console=ttyS0 --port 18080:80\n" +
+            "  mkbundle run -d build-files/hello-service-dev-1.0.0.iso --name hello --port 18080:80",
         ),
-    ),
+    )
+      .option("-d, --detach", "start the guest in the background (mkbundle ps, logs, stop, exec)")
+      .option("--name <name>", "with -d: the guest's name (default: from the image's file name)"),
   ).action(async (image: string, _o: unknown, cmd: Command) => {
-    const status = await runImage(sessionOf(cmd), bootRequest(image, globalsOf<BootCliOptions>(cmd)));
+    const o = globalsOf<BootCliOptions>(cmd);
+    const session = sessionOf(cmd);
+    if (o.name && !o.detach) throw new MkError("usage", "--name names a background guest: add -d");
+    if (o.detach) {
+      const g = await runDetached(session, { ...bootRequest(image, o), ...(o.name ? { name: o.name } : {}) });
+      session.log.info(
+        `started ${g.name} (QEMU pid ${g.pid}, ${g.accel}); mkbundle logs -f ${g.name} shows its console`,
+      );
+      return session.print(g.name);
+    }
+    const status = await runImage(session, bootRequest(image, o));
     if (status !== 0) throw new MkError("boot", [], { reported: true });
   });
 
