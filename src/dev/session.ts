@@ -19,6 +19,7 @@ import type { Log } from "../log.js";
 import { chooseAccel, type Accel, type AccelMode } from "../qemu/accel.js";
 import { qemuArgs, type PortForward } from "../qemu/args.js";
 import { stripAnsi } from "../qemu/ansi.js";
+import { consoleTimeline, renderTimeline, timeline } from "../qemu/timeline.js";
 import { findQemu, type QemuHost } from "../qemu/boot.js";
 import { spawnGuarded, type GuardedProcess } from "../qemu/guard.js";
 import { hasSerialConsole } from "../qemu/image.js";
@@ -160,10 +161,48 @@ export async function runDev(options: DevOptions): Promise<never> {
   const sentAt = new Map<number, number>();
 
   // What the console is watched for since the last boot or live update.
-  let watch = { text: "", pending: new Set<RegExp>(), savedAt: 0, builtAt: 0, started: 0, when: "", live: 0 };
+  let watch = {
+    text: "",
+    pending: new Set<RegExp>(),
+    savedAt: 0,
+    builtAt: 0,
+    started: 0,
+    when: "",
+    live: 0,
+    bootAt: 0,
+  };
   const arm = (savedAt: number, builtAt: number, when: string, live = 0) =>
-    (watch = { text: "", pending: new Set(o.expect), savedAt, builtAt, started: Date.now(), when, live });
+    (watch = {
+      text: "",
+      pending: new Set(o.expect),
+      savedAt,
+      builtAt,
+      started: Date.now(),
+      when,
+      live,
+      bootAt: live ? watch.bootAt : Date.now(),
+    });
+  // Each boot's timeline (as mkbundle test prints it), said once its services have started and its --expects matched.
+  let bootLog = {
+    text: "",
+    marks: consoleTimeline(),
+    expects: [] as { kind: string; name: string; seconds: number }[],
+    said: false,
+  };
+  const sayTimeline = (now = false) => {
+    const services = input.manifest.services.map((s) => `service ${s.name}`);
+    const events = new Set(bootLog.marks.milestones().map((m) => m.event));
+    if (bootLog.said || (!now && (bootLog.expects.length < o.expect.length || !services.every((e) => events.has(e)))))
+      return;
+    bootLog.said = true;
+    for (const line of renderTimeline(timeline(bootLog.marks.milestones(), bootLog.expects), accel))
+      o.log.info(`dev: ${line}`);
+  };
   const onText = (t: string) => {
+    if (!bootLog.said && bootLog.text.length < 1 << 22) {
+      bootLog.text += t;
+      bootLog.marks.seen(bootLog.text, (Date.now() - watch.bootAt) / 1000);
+    }
     watch.text += t;
     const plain = stripAnsi(watch.text);
     if (/mkbundle: dev receiver ready/.test(plain)) receiverUp = true;
@@ -181,7 +220,10 @@ export async function runDev(options: DevOptions): Promise<never> {
         ? `live update ${watch.live}, sent ${seconds(watch.builtAt - watch.savedAt)} after the save`
         : `boot ${seconds(now - watch.started)}, overlay ready ${seconds(watch.builtAt - watch.savedAt)} ${watch.when}`;
       o.log.info(`dev: /${re.source}/ ${seconds(now - watch.savedAt)} ${watch.when} (${how})`);
+      if (!watch.live)
+        bootLog.expects.push({ kind: "console", name: `/${re.source}/`, seconds: (now - watch.bootAt) / 1000 });
     }
+    sayTimeline();
     if (watch.text.length > 1 << 20) watch.text = watch.text.slice(-(1 << 19)); // bounded: matches are near the end
   };
 
@@ -202,6 +244,7 @@ export async function runDev(options: DevOptions): Promise<never> {
     ];
     o.log.verbose(`dev: ${qemu} ${args.join(" ")}`);
     arm(savedAt, builtAt, since);
+    bootLog = { text: "", marks: consoleTimeline(), expects: [], said: false };
     const g = spawnGuarded(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
     guest = g;
     channel.attach();
@@ -244,6 +287,7 @@ export async function runDev(options: DevOptions): Promise<never> {
       o.log.info(`dev: rebooting: the live update could not be sent (${(e as Error).message})`);
       return false;
     }
+    sayTimeline(true); // the boot is over: its timeline as far as it got
     sentAt.set(n, savedAt);
     running = next;
     o.log.info(

@@ -1,8 +1,9 @@
 // The SBOM of an image built from the x86_64 fixture with builtin parted (and the extensions its
 // .dep files bring), mirror dosfstools and boot.uefi's loader: CycloneDX 1.5 validates against
 // the CycloneDX project's own JSON schema (from @cyclonedx/cyclonedx-library); SPDX 2.3 has the
-// fields, identifiers, checksums and relationships the specification requires (its JSON schema
-// is not packaged for npm or Debian: checked by rule here); both list every sha256 of the lock
+// fields, identifiers, checksums and relationships the specification requires and validates
+// against its JSON schema's constraints (helpers/spdx-2.3.ts: the official file is not packaged
+// for npm or Debian); both list every sha256 of the lock
 // and every overlay file; the extensions agree with what `mkbundle ls` finds in the image; two
 // builds give byte-identical SBOMs, and the one beside the ISO is `mkbundle sbom`'s.
 import { createHash } from "node:crypto";
@@ -16,6 +17,7 @@ import { readBundle } from "../../src/bundle/read-bundle.js";
 import { DEFAULT_LIMITS } from "../../src/formats/limits.js";
 import { buildOnFixtures, mkbundleIn } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
+import { SPDX_2_3 } from "../helpers/spdx-2.3.js";
 
 const { dir, write } = tempDir("mkbundle-sbom-");
 const LOADER = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
@@ -90,8 +92,11 @@ describe("SBOM", () => {
       .map((e) => `./${e.path}`)
       .sort();
 
-    // SPDX 2.3, by the specification's rules.
+    // SPDX 2.3, by the specification's rules and its JSON schema's constraints.
     const doc = JSON.parse(printed.stdout) as Spdx;
+    const spdx = new Ajv({ strict: false, allErrors: true }).compile(SPDX_2_3);
+    expect(spdx(doc), JSON.stringify(spdx.errors?.slice(0, 5))).toBe(true);
+    expect(spdx({ ...doc, packages: [{ ...doc.packages[0], licence: "MIT" }] })).toBe(false); // it does judge
     expect(doc).toMatchObject({ spdxVersion: "SPDX-2.3", dataLicense: "CC0-1.0", SPDXID: "SPDXRef-DOCUMENT" });
     expect(doc.documentNamespace).toMatch(/^https:\/\/[^#\s]+$/);
     expect(doc.creationInfo.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

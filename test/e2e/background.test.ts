@@ -1,8 +1,8 @@
 // Images run like containers, on the 4.x fixture: two dev guests started with run -d under
 // two names, ps shows both running, exec returns a guest command's output and exit status
 // (through the exec agent on the second serial port), logs shows each guest's own console,
-// stop ends one within its timeout, a QEMU killed by hand shows as exited (137) in ps, never
-// as running; a prod image of the same manifest has no exec agent.
+// stop ends each within its timeout, a third guest's QEMU killed by hand shows as exited
+// (137) in ps, never as running; a prod image of the same manifest has no exec agent.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -27,7 +27,7 @@ async function build(flavour: string): Promise<string> {
   return r.stdout.trim();
 }
 afterAll(() => {
-  cli("stop", "one", "two", "--timeout", "1");
+  cli("stop", "one", "two", "three", "--timeout", "1");
 });
 
 describe("run -d, ps, logs, exec, stop", () => {
@@ -66,25 +66,30 @@ describe("run -d, ps, logs, exec, stop", () => {
     expect(stop.stdout).toMatch(/^one: (powered off|killed after 3 s)\n$/);
     expect(Date.now() - began).toBeLessThan(30_000);
     // A QEMU killed by hand: exited, with its status.
-    process.kill(Number(readFileSync(join(wd, "guests", "two", "qemu.pid"), "utf8")), "SIGKILL");
+    expect(cli("run", "-d", iso, "--name", "three", "--accel", "tcg").code).toBe(0);
+    process.kill(Number(readFileSync(join(wd, "guests", "three", "qemu.pid"), "utf8")), "SIGKILL");
     let after = "";
-    for (let i = 0; i < 50 && !/two +exited/.test(after); i++) {
+    for (let i = 0; i < 50 && !/three +exited/.test(after); i++) {
       after = cli("ps").stdout;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     }
-    expect(after).toMatch(/one +exited \(137, killed\)|one +exited \(0\)/);
-    expect(after).toMatch(/two +exited \(137, killed\)/);
+    expect(after).toMatch(/three +exited \(137, killed\)/);
+    expect(after).toMatch(/two +running/);
+    const stopTwo = cli("stop", "two", "three", "--timeout", "3");
+    expect(stopTwo.stdout).toMatch(/^two: (powered off|killed after 3 s)\nthree: had already exited\n$/);
+    after = cli("ps").stdout;
     expect(after).not.toContain("running");
     expect(JSON.parse(cli("ps", "--json").stdout)).toMatchObject([
       { name: "one", state: "exited" },
-      { name: "two", state: "exited", status: 137 },
+      { name: "three", state: "exited", status: 137 },
+      { name: "two", state: "exited" },
     ]);
     const gone = cli("exec", "two", "--", "true");
     expect([gone.code, gone.stderr.trim()]).toEqual([
       2,
       "mkbundle: guest two is not running (it exited) (mkbundle ps)",
     ]);
-    expect(cli("logs", "three").stderr).toMatch(/no guest is named three/);
+    expect(cli("logs", "four").stderr).toMatch(/no guest is named four/);
   }, 300_000);
 
   it("a prod image of the same manifest has no exec agent, but has mkbundle-svc", async () => {

@@ -200,6 +200,11 @@ describe("mkbundle dev: live updates", () => {
         true,
       );
       expect(dev.err()).toContain("dev: live updates over the second serial port (the base's kernel has no");
+      // The boot's timeline, as mkbundle test prints it, once its services started and its --expect matched.
+      expect(await dev.until(() => /dev: timeline/.test(dev.err()), 60), dev.err()).toBe(true);
+      expect(dev.err()).toMatch(
+        /dev: timeline \(software emulation\), seconds from QEMU's start:\n(dev: +[\d.]+ +.*\n)*dev: +[\d.]+ +service printer\n(dev: +[\d.]+ +.*\n)*dev: +[\d.]+ +expect \/printed message v0\/\n/,
+      );
       const times = await fiveEdits(dev, message, "serial");
       measured["x86-4.x-serial"] = { editToConsoleMs: times, medianMs: median(times) };
       expect(bootMarkers(dev)).toHaveLength(1);

@@ -16,6 +16,8 @@ import { buildOnFixtures, mkbundleIn, type CliResult } from "../helpers/cli.js";
 import { startRegistry, type Registry } from "../helpers/registry.js";
 import { q, sh } from "../helpers/run.js";
 import { tempDir } from "../helpers/tmp.js";
+import { SPDX_2_3 } from "../helpers/spdx-2.3.js";
+import { Ajv } from "ajv";
 
 const { dir, write } = tempDir("mkbundle-signed-");
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -132,6 +134,8 @@ describe("push --sign-key, verify", () => {
     const sbom = (await attached("application/spdx+json", "io.mkbundle.sbom")) as {
       packages: { SPDXID: string; name: string; checksums: { algorithm: string; checksumValue: string }[] }[];
     };
+    const spdx = new Ajv({ strict: false, allErrors: true }).compile(SPDX_2_3);
+    expect(spdx(sbom), JSON.stringify(spdx.errors?.slice(0, 5))).toBe(true);
     const pushedPackages = sbom.packages.filter((p) => p.SPDXID.startsWith("SPDXRef-Pushed-"));
     expect(pushedPackages.map((p) => [p.name, p.checksums[0]!.checksumValue])).toEqual(
       [files.bundle, files.iso, files.lock].map((f) => [f.split("/").pop(), sha(readFileSync(f))]),
