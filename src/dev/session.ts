@@ -166,7 +166,6 @@ export async function runDev(options: DevOptions): Promise<never> {
     pending: new Set<RegExp>(),
     savedAt: 0,
     builtAt: 0,
-    started: 0,
     when: "",
     live: 0,
     bootAt: 0,
@@ -177,7 +176,6 @@ export async function runDev(options: DevOptions): Promise<never> {
       pending: new Set(o.expect),
       savedAt,
       builtAt,
-      started: Date.now(),
       when,
       live,
       bootAt: live ? watch.bootAt : Date.now(),
@@ -218,7 +216,7 @@ export async function runDev(options: DevOptions): Promise<never> {
       const now = Date.now();
       const how = watch.live
         ? `live update ${watch.live}, sent ${seconds(watch.builtAt - watch.savedAt)} after the save`
-        : `boot ${seconds(now - watch.started)}, overlay ready ${seconds(watch.builtAt - watch.savedAt)} ${watch.when}`;
+        : `boot ${seconds(now - watch.bootAt)}, overlay ready ${seconds(watch.builtAt - watch.savedAt)} ${watch.when}`;
       o.log.info(`dev: /${re.source}/ ${seconds(now - watch.savedAt)} ${watch.when} (${how})`);
       if (!watch.live)
         bootLog.expects.push({ kind: "console", name: `/${re.source}/`, seconds: (now - watch.bootAt) / 1000 });
@@ -274,18 +272,19 @@ export async function runDev(options: DevOptions): Promise<never> {
   const sendLive = async (next: ImageState, savedAt: number, builtAt: number): Promise<boolean> => {
     if (!running || !guestRunning()) return false;
     const change = liveChange(running, next);
-    const why = !change.live ? change.why : !receiverUp ? "the guest's receiver is not up yet" : undefined;
-    if (why || !change.live) {
-      o.log.info(`dev: rebooting: ${why}`);
-      return false;
+    const rebootFor = (why: string) => (o.log.info(`dev: rebooting: ${why}`), false);
+    if (!change.live) return rebootFor(change.why);
+    if (!receiverUp) return rebootFor("the guest's receiver is not up yet");
+    if (!change.changed.length) {
+      o.log.info("dev: no file the guest has changed: nothing to send");
+      return true;
     }
     const archive = await updateArchive(change.changed, input.manifest.epoch);
     const n = ++seq;
     try {
       await channel.send({ seq: n, archive, restart: change.restart });
     } catch (e) {
-      o.log.info(`dev: rebooting: the live update could not be sent (${(e as Error).message})`);
-      return false;
+      return rebootFor(`the live update could not be sent (${(e as Error).message})`);
     }
     sayTimeline(true); // the boot is over: its timeline as far as it got
     sentAt.set(n, savedAt);

@@ -195,7 +195,7 @@ export function controlScript(services: readonly Service[]): string {
 }
 
 /** Each service with its env_file's values under its own environment: (which wins). */
-async function withEnvFiles(input: OverlayInput, problems: string[]): Promise<Service[]> {
+function withEnvFiles(input: OverlayInput, problems: string[]): Service[] {
   return input.manifest.services.map((s, i) => {
     if (!s.env_file) return s;
     const read = readEnvFile(input.manifestDir, s.env_file);
@@ -209,7 +209,7 @@ async function withEnvFiles(input: OverlayInput, problems: string[]): Promise<Se
 
 export async function serviceEntries(input: OverlayInput, problems: string[] = []): Promise<Entry[]> {
   const { epoch } = input.manifest;
-  const services = await withEnvFiles(input, problems);
+  const services = withEnvFiles(input, problems);
   const modules = (input.manifest.kernel_modules ?? []).filter((k) => k.load === "boot").map((k) => moduleName(k.path));
   const agent = input.manifest.flavour === "prod" ? undefined : execAgent(epoch);
   if (!services.length && !modules.length && !agent) return [];

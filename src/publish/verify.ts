@@ -21,8 +21,8 @@ export const PROVENANCE_KEY = "io.mkbundle.provenance";
 const MAX_PAYLOAD = 64 * 1024;
 const MAX_SBOM = 32 * 1024 * 1024;
 const MAX_PROVENANCE = 4 * 1024 * 1024;
-/** Signature referrers tried at most (each costs two requests). */
-const MAX_SIGNATURES = 32;
+/** Referrers of one kind (signatures, SBOMs, provenances) tried at most: each costs two requests. */
+const MAX_TRIED = 32;
 
 export interface VerifyResult {
   reference: string;
@@ -71,7 +71,7 @@ export async function verifyArtifact(
     throw fail("it is not signed (no signature among its referrers)", "push it with mkbundle push --sign-key");
   let claims: ReturnType<typeof parsePayload>;
   let signature = "";
-  for (const d of signatures.slice(0, MAX_SIGNATURES)) {
+  for (const d of signatures.slice(0, MAX_TRIED)) {
     const r = await referrer(d);
     if (r.layer.mediaType !== SIMPLE_SIGNING) continue;
     const payload = await smallBlob(client, r.layer, MAX_PAYLOAD, `${where}: signature payload ${r.layer.digest}`);
@@ -94,7 +94,7 @@ export async function verifyArtifact(
   const attached = async (key: string, type: string, max: number, what: string) => {
     const want = names[key];
     if (!want) throw fail(`its signature names no ${what}`);
-    for (const d of referrers.filter((x) => x.artifactType === type).slice(0, MAX_SIGNATURES)) {
+    for (const d of referrers.filter((x) => x.artifactType === type).slice(0, MAX_TRIED)) {
       const r = await referrer(d);
       if (r.layer.digest === want)
         return { digest: d.digest, body: await smallBlob(client, r.layer, max, `${where}: ${what}`) };

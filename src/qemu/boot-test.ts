@@ -10,7 +10,7 @@ import { qemuArgs, type PortForward } from "./args.js";
 import { httpCheckOnce, type HttpCheck } from "./checks.js";
 import { spawnGuarded } from "./guard.js";
 import type { BootPlan } from "./image.js";
-import { consoleTimeline, timeline, type Milestone } from "./timeline.js";
+import { arrivalClock, consoleTimeline, timeline, type Milestone } from "./timeline.js";
 
 const KVM_FAILURE = /KVM internal error|kvm_[a-z_]+: Assertion|emulation failure|failed to (set|get) MSR|KVM_RUN/i;
 /** The line a panicking Linux prints (whole: up to its line end). The guest goes no further. */
@@ -87,28 +87,23 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
   let errors = "";
   let console = "";
   const marks = consoleTimeline();
-  // When each piece of the console (as the checks see it, colour codes stripped) arrived: a
-  // match is timed by the piece that completed it, not by the poll that noticed it.
-  const arrivals: { end: number; at: number }[] = [];
-  let plain = 0;
-  const arrived = (t: string) =>
-    arrivals.push({ end: (plain += stripAnsi(t).length), at: (Date.now() - started) / 1000 });
-  const arrivedBy = (end: number) => arrivals.find((a) => a.end >= end)?.at;
+  const clock = arrivalClock();
   let exit: string | undefined;
   let spawnError: Error | undefined;
   q.process.stdout!.on("data", (d: Buffer) => {
     const t = d.toString("latin1");
     serial += t;
     console += t;
-    arrived(t);
-    marks.seen(serial, (Date.now() - started) / 1000);
+    const now = (Date.now() - started) / 1000;
+    clock.arrived(t, now);
+    marks.seen(serial, now);
     o.onConsole?.(t);
   });
   q.process.stderr!.on("data", (d: Buffer) => {
     const t = d.toString("latin1");
     errors += t;
     console += t;
-    arrived(t);
+    clock.arrived(t, (Date.now() - started) / 1000);
   });
   q.process.on("error", (e) => (spawnError = e));
   void q.exited.then(
@@ -136,7 +131,7 @@ async function attempt(o: BootTestOptions, accel: Accel, accelWhy: string): Prom
       o.expect.forEach((re, i) => {
         if (checks[i]!.passed) return;
         const m = re.exec(text);
-        if (m) Object.assign(checks[i]!, { passed: true, seconds: arrivedBy(m.index + m[0].length) ?? seconds() });
+        if (m) Object.assign(checks[i]!, { passed: true, seconds: clock.by(m.index + m[0].length) ?? seconds() });
       });
       for (const [i, c] of o.http.entries()) {
         const check = checks[o.expect.length + i]!;

@@ -75,3 +75,25 @@ export function renderTimeline(t: readonly Milestone[], accel: string): string[]
     }),
   ];
 }
+
+/**
+ * When each piece of the console arrived, by offsets in the console as the checks see it
+ * (colour codes stripped): a match is timed by the piece that completed it, not by the poll
+ * that noticed it. An escape split across two pieces is counted with the piece that ends it,
+ * so the offsets add up to the stripped whole.
+ */
+export function arrivalClock(): { arrived(text: string, seconds: number): void; by(end: number): number | undefined } {
+  const arrivals: { end: number; at: number }[] = [];
+  let plain = 0;
+  let carry = "";
+  return {
+    arrived(text, seconds) {
+      const raw = carry + text;
+      const open = /\x1b(?:\[[0-9;?]*)?$/.exec(raw); // an escape still missing its final letter
+      carry = open ? raw.slice(open.index) : "";
+      plain += stripAnsi(open ? raw.slice(0, open.index) : raw).length;
+      arrivals.push({ end: plain, at: seconds });
+    },
+    by: (end) => arrivals.find((a) => a.end >= end)?.at,
+  };
+}

@@ -2,7 +2,8 @@
 // x86_64 fixture boot (kernel at loglevel 6), colour codes and all; each milestone once, at
 // the time its text first arrived; the checks merged in time order.
 import { describe, expect, it } from "vitest";
-import { consoleTimeline, renderTimeline, timeline } from "../../src/qemu/timeline.js";
+import { arrivalClock, consoleTimeline, renderTimeline, timeline } from "../../src/qemu/timeline.js";
+import { stripAnsi } from "../../src/qemu/ansi.js";
 
 const CONSOLE = [
   "[    0.000000] Linux version 6.1.0-57-amd64 (debian-kernel@lists.debian.org) (gcc-12) #1 SMP\r\n",
@@ -52,5 +53,19 @@ describe("boot timeline", () => {
     ]);
     expect(renderTimeline(merged, "tcg")[0]).toBe("timeline (software emulation), seconds from QEMU's start:");
     expect(renderTimeline(merged, "tcg")[2]).toBe("     5.0  expect /ready/");
+  });
+});
+
+describe("when a match's text arrived", () => {
+  it("an escape split across two pieces counts with the piece that ends it: offsets are the stripped console's", () => {
+    const pieces = ["service a started\n\x1b[1;3", "2mBooting\x1b[0m Core\n", "ready\n"];
+    const clock = arrivalClock();
+    pieces.forEach((p, i) => clock.arrived(p, i + 1));
+    const plain = stripAnsi(pieces.join(""));
+    const at = (s: string) => clock.by(plain.indexOf(s) + s.length);
+    expect(at("service a started")).toBe(1);
+    expect(at("Booting Core")).toBe(2);
+    expect(at("ready")).toBe(3); // counted piece by piece, the split escape's 8 characters made this 2
+    expect(clock.by(plain.length + 1)).toBeUndefined();
   });
 });
